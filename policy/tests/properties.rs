@@ -115,9 +115,69 @@ fn narrowing_of(g: Grant) -> impl Strategy<Value = Grant> {
         })
 }
 
-/// A sub-delegation candidate for `parent`: sometimes a narrowing, sometimes anything.
+/// A grant next to `g`: each dimension kept, narrowed, or widened by the smallest step (one
+/// more matter, one yen more, one more counterparty, one second earlier or later), so that the
+/// boundaries of `within` are hit often.
+fn mutation_of(g: Grant) -> impl Strategy<Value = Grant> {
+    let matters = (any::<[bool; 6]>(), proptest::option::of(0..6usize));
+    let cap = (0u8..4, 0u64..1000);
+    let parties = (0u8..4, 0..party_universe().len());
+    let validity = (-1i64..=2, -2i64..=1);
+    (matters, cap, parties, validity, 0u32..5).prop_map(
+        move |((drop, add), (cap_choice, r), (party_choice, pi), (dnb, dna), depth)| {
+            let universe = matter_universe();
+            let mut m: BTreeSet<Matter> = g
+                .scope
+                .matters()
+                .iter()
+                .filter(|x| !drop[universe.iter().position(|u| u == *x).unwrap()])
+                .cloned()
+                .collect();
+            if let Some(i) = add {
+                m.insert(universe[i].clone());
+            }
+            if m.is_empty() {
+                m.insert(g.scope.matters().first().unwrap().clone());
+            }
+            let cap = match (g.scope.amount_cap(), cap_choice) {
+                (AmountCap::AtMostYen(c), 0) => AmountCap::AtMostYen(c),
+                (AmountCap::AtMostYen(c), 1) => AmountCap::AtMostYen(r.min(c)),
+                (AmountCap::AtMostYen(c), 2) => AmountCap::AtMostYen(c + 1),
+                (AmountCap::NoCap, 3) => AmountCap::AtMostYen(r),
+                (AmountCap::NoCap, _) | (_, _) => AmountCap::NoCap,
+            };
+            let extra = party_universe()[pi];
+            let parties = match (g.scope.counterparties().clone(), party_choice) {
+                (Counterparties::Listed(l), 0) => Counterparties::Listed(l),
+                (Counterparties::Listed(l), 1) => {
+                    Counterparties::Listed(l.into_iter().take(1).collect())
+                }
+                (Counterparties::Listed(mut l), 2) => {
+                    l.insert(extra);
+                    Counterparties::Listed(l)
+                }
+                (Counterparties::Any, 3) => Counterparties::Listed(BTreeSet::from([extra])),
+                (Counterparties::Any, _) | (_, _) => Counterparties::Any,
+            };
+            let nb = g.validity.not_before().seconds() + dnb;
+            let na = g.validity.not_after().seconds() + dna;
+            let validity = Validity::new(UnixTime::from_seconds(nb), UnixTime::from_seconds(na))
+                .unwrap_or(g.validity);
+            Grant {
+                scope: scope(m, cap, parties, depth),
+                validity,
+            }
+        },
+    )
+}
+
+/// A sub-delegation candidate for `parent`: a narrowing, a near neighbour, or anything.
 fn child_of(parent: Grant) -> impl Strategy<Value = Grant> {
-    prop_oneof![narrowing_of(parent), grant_strategy()]
+    prop_oneof![
+        narrowing_of(parent.clone()),
+        mutation_of(parent),
+        grant_strategy()
+    ]
 }
 
 /// Amounts where the answer can change for either grant.

@@ -149,7 +149,10 @@ mod tests {
         // The check digit is never 0, so a leading 0 is always wrong.
         assert!(matches!(
             CorporateNumber::parse("0000000000009"),
-            Err(CorporateNumberError::CheckDigitMismatch { expected: 9, found: 0 })
+            Err(CorporateNumberError::CheckDigitMismatch {
+                expected: 9,
+                found: 0
+            })
         ));
     }
 

@@ -1,6 +1,6 @@
 //! The coverage rule: does a grant cover a contract at a given time?
 
-use crate::{AmountCap, Counterparties, CorporateNumber, Grant, Matter, UnixTime};
+use crate::{AmountCap, CorporateNumber, Counterparties, Grant, Matter, UnixTime};
 
 /// The part of a contract's terms that a scope is judged against.
 #[derive(Debug, Clone, PartialEq, Eq)]

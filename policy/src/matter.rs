@@ -86,7 +86,9 @@ pub enum ExtensionCodeError {
     #[error("an extension matter code is `<namespace>:<code>`, with a colon")]
     MissingColon,
     /// The namespace is not two or more dot-separated labels of lowercase letters, digits and `-`.
-    #[error("the namespace of an extension matter code must be a lowercase reverse-DNS name such as `jp.go.geps`")]
+    #[error(
+        "the namespace of an extension matter code must be a lowercase reverse-DNS name such as `jp.go.geps`"
+    )]
     BadNamespace,
     /// The code part is empty, longer than 64 bytes, or has a character outside `a-z0-9-_.`.
     #[error("the code of an extension matter code has 1 to 64 of the characters a-z 0-9 - _ .")]

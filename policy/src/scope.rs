@@ -69,7 +69,9 @@ pub enum ScopeError {
     #[error("a scope grants at most {MAX_MATTERS} matters, this one {0}")]
     TooManyMatters(usize),
     /// A listed-counterparty scope with an empty list.
-    #[error("the counterparty list is empty: list at least one, or grant any counterparty explicitly")]
+    #[error(
+        "the counterparty list is empty: list at least one, or grant any counterparty explicitly"
+    )]
     EmptyCounterpartyList,
     /// More than [`MAX_COUNTERPARTIES`] counterparties.
     #[error("a scope lists at most {MAX_COUNTERPARTIES} counterparties, this one {0}")]
@@ -206,10 +208,20 @@ mod tests {
                 .map(|i| Matter::Extension(ExtensionCode::parse(&format!("a.b:m{i}")).unwrap()))
                 .collect()
         };
-        let ok = Scope::new(matters(MAX_MATTERS), AmountCap::NoCap, Counterparties::Any, 0);
+        let ok = Scope::new(
+            matters(MAX_MATTERS),
+            AmountCap::NoCap,
+            Counterparties::Any,
+            0,
+        );
         assert!(ok.is_ok());
         assert_eq!(
-            Scope::new(matters(MAX_MATTERS + 1), AmountCap::NoCap, Counterparties::Any, 0),
+            Scope::new(
+                matters(MAX_MATTERS + 1),
+                AmountCap::NoCap,
+                Counterparties::Any,
+                0
+            ),
             Err(ScopeError::TooManyMatters(MAX_MATTERS + 1))
         );
         let parties = |n: usize| -> Counterparties {

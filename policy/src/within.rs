@@ -1,6 +1,6 @@
 //! The attenuation rule: is a sub-delegation's grant inside its parent's?
 
-use crate::{AmountCap, Counterparties, CorporateNumber, Grant, Matter, UnixTime};
+use crate::{AmountCap, CorporateNumber, Counterparties, Grant, Matter, UnixTime};
 
 /// One way a sub-delegation's grant is wider than its parent's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -18,9 +18,14 @@ fn matter_universe() -> Vec<Matter> {
 
 /// Counterparties a grant may list.
 fn party_universe() -> Vec<CorporateNumber> {
-    ["000012050002", "111111111111", "222222222222", "333333333333"]
-        .map(|n| CorporateNumber::from_registered_number(n).unwrap())
-        .to_vec()
+    [
+        "000012050002",
+        "111111111111",
+        "222222222222",
+        "333333333333",
+    ]
+    .map(|n| CorporateNumber::from_registered_number(n).unwrap())
+    .to_vec()
 }
 
 /// A counterparty no grant ever lists: only "any counterparty" covers it.
@@ -98,13 +103,7 @@ fn narrowing_of(g: Grant) -> impl Strategy<Value = Grant> {
         g.validity.not_after().seconds(),
     );
     let depth = u32::from(g.scope.max_sub_delegation_depth());
-    (
-        subsequence(matters, 1..=n),
-        cap,
-        parties,
-        0..=depth,
-        nb..na,
-    )
+    (subsequence(matters, 1..=n), cap, parties, 0..=depth, nb..na)
         .prop_flat_map(move |(m, cap, parties, depth, start)| {
             (Just((m, cap, parties, depth, start)), (start + 1)..=na)
         })
@@ -231,7 +230,13 @@ fn kinds(result: Result<(), Vec<CoverageViolation>>) -> BTreeSet<String> {
         .err()
         .unwrap_or_default()
         .iter()
-        .map(|v| format!("{v:?}").split([' ', '{']).next().unwrap().to_owned())
+        .map(|v| {
+            format!("{v:?}")
+                .split([' ', '{'])
+                .next()
+                .unwrap()
+                .to_owned()
+        })
         .collect()
 }
 

@@ -188,7 +188,10 @@ fn violations_read_as_sentences() {
         amount_yen: 1_000_001,
         cap_yen: 1_000_000,
     };
-    assert_eq!(v.to_string(), "the amount ¥1000001 is over the cap of ¥1000000");
+    assert_eq!(
+        v.to_string(),
+        "the amount ¥1000001 is over the cap of ¥1000000"
+    );
     let m = CoverageViolation::MatterNotGranted {
         matter: std_matter(StandardMatter::BidsAndQuotes),
     };
@@ -343,7 +346,10 @@ fn cap_and_counterparty_widenings_at_the_boundary() {
         Ok(())
     );
     assert_eq!(
-        within(&mk(AmountCap::AtMostYen(CAP + 1), p_list.clone()), &parent()),
+        within(
+            &mk(AmountCap::AtMostYen(CAP + 1), p_list.clone()),
+            &parent()
+        ),
         Err(vec![Widening::AmountCapRaised {
             child_cap_yen: CAP + 1,
             parent_cap_yen: CAP

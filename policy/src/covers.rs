@@ -1,6 +1,6 @@
 //! The coverage rule: does a grant cover a contract at a given time?
 
-use crate::{AmountCap, CorporateNumber, Counterparties, Grant, Matter, UnixTime};
+use crate::{AmountCap, CorporateNumber, Grant, Matter, UnixTime};
 
 /// The part of a contract's terms that a scope is judged against.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,9 +75,7 @@ pub fn covers(grant: &Grant, terms: &Terms, at: UnixTime) -> Result<(), Vec<Cove
             cap_yen,
         });
     }
-    if let Counterparties::Listed(_) = scope.counterparties()
-        && !scope.counterparties().allows(&terms.counterparty)
-    {
+    if !scope.counterparties().allows(&terms.counterparty) {
         violations.push(CoverageViolation::CounterpartyNotListed {
             counterparty: terms.counterparty,
         });

@@ -1,0 +1,199 @@
+//! Issuing a certificate from a template, and the credential (certificate plus private key) that
+//! comes out.
+
+use std::sync::Arc;
+
+use der::referenced::OwnedToRef;
+use der::{Encode, EncodePem, pem::LineEnding};
+use eproxy_policy::Validity;
+use rsa::PrivateKey;
+use rsa::pkcs1v15::{Signature, SigningKey};
+use rsa::pkcs8::EncodePrivateKey;
+use sha2::{Digest, Sha256};
+use spki::SubjectPublicKeyInfoOwned;
+use x509_cert::builder::{Builder, CertificateBuilder, profile::BuilderProfile};
+use x509_cert::certificate::{Certificate, TbsCertificate};
+use x509_cert::ext::Extension;
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+
+use crate::Error;
+use crate::extensions::{authority_key_identifier, key_identifier, subject_key_identifier};
+use crate::keys::{KeyName, rsa_key};
+use crate::time::x509_time;
+
+/// A certificate together with its private key: what a card or a PKCS#12 file holds.
+#[derive(Clone, Debug)]
+pub struct Credential {
+    certificate: Certificate,
+    der: Vec<u8>,
+    key: Arc<PrivateKey>,
+}
+
+impl Credential {
+    /// The parsed certificate.
+    pub fn certificate(&self) -> &Certificate {
+        &self.certificate
+    }
+
+    /// The certificate's DER.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// SHA-256 of the certificate's DER: the value a PoA binds its delegatee by.
+    pub fn sha256(&self) -> [u8; 32] {
+        Sha256::digest(&self.der).into()
+    }
+
+    /// The certificate's subject.
+    pub fn subject(&self) -> &Name {
+        self.certificate.tbs_certificate().subject()
+    }
+
+    /// The certificate's serial number.
+    pub fn serial_number(&self) -> &SerialNumber {
+        self.certificate.tbs_certificate().serial_number()
+    }
+
+    /// The private key.
+    pub fn private_key(&self) -> &PrivateKey {
+        &self.key
+    }
+
+    /// A PKCS#1 v1.5 SHA-256 signer over the private key, the scheme JPKI cards and the
+    /// commercial-registration certificates use.
+    pub fn signing_key(&self) -> SigningKey<Sha256> {
+        SigningKey::new(PrivateKey::clone(&self.key))
+    }
+
+    /// The certificate as PEM (`-----BEGIN CERTIFICATE-----`).
+    pub fn certificate_pem(&self) -> Result<String, Error> {
+        Ok(self.certificate.to_pem(LineEnding::LF)?)
+    }
+
+    /// The private key as unencrypted PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
+    pub fn private_key_pem(&self) -> Result<String, Error> {
+        let pem = self
+            .key
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| Error::KeyEncoding(e.to_string()))?;
+        Ok(pem.to_string())
+    }
+
+    /// The key identifier of this certificate's public key, as its subjectKeyIdentifier and its
+    /// children's authorityKeyIdentifier state it.
+    pub fn key_identifier(&self) -> Result<der::asn1::OctetString, Error> {
+        key_identifier(
+            self.certificate
+                .tbs_certificate()
+                .subject_public_key_info()
+                .owned_to_ref(),
+        )
+    }
+}
+
+/// Everything that distinguishes one certificate from another; the kit adds the rest (version 3,
+/// sha256WithRSAEncryption, subject and authority key identifiers).
+#[derive(Clone, Debug)]
+pub struct CertificateTemplate {
+    /// The subject's key.
+    pub key: KeyName,
+    /// The serial number; [`serial_number`] derives a stable one from a label.
+    pub serial_number: SerialNumber,
+    /// The subject name.
+    pub subject: Name,
+    /// notBefore and notAfter, both inclusive.
+    pub validity: Validity,
+    /// The profile's extensions, in the order they will appear, after the key identifiers.
+    pub extensions: Vec<Extension>,
+}
+
+/// Who signs a new certificate.
+#[derive(Clone, Copy, Debug)]
+pub enum Issuer<'a> {
+    /// The certificate signs itself: a root.
+    SelfSigned,
+    /// A CA's credential signs it.
+    Ca(&'a Credential),
+}
+
+/// A positive 16-byte serial number derived from `label`: distinct labels give distinct serials
+/// (with overwhelming probability), the same label the same serial.
+pub fn serial_number(label: &str) -> Result<SerialNumber, Error> {
+    let hash = Sha256::digest([b"eproxy-testkit serial v1\0", label.as_bytes()].concat());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&hash[..16]);
+    // Positive (top bit clear) and minimal (first byte non-zero), as DER INTEGERs must be.
+    bytes[0] = (bytes[0] & 0x7f) | 0x01;
+    Ok(SerialNumber::new(&bytes)?)
+}
+
+/// Signs `template` as `issuer`.
+pub fn issue(template: CertificateTemplate, issuer: Issuer<'_>) -> Result<Credential, Error> {
+    let key = rsa_key(&template.key)?;
+    let spki = SubjectPublicKeyInfoOwned::from_key(&key.to_public_key())
+        .map_err(|e| Error::KeyEncoding(e.to_string()))?;
+    let (issuer_name, issuer_key_id, signer_key) = match issuer {
+        Issuer::SelfSigned => (
+            template.subject.clone(),
+            key_identifier(spki.owned_to_ref())?,
+            Arc::clone(&key),
+        ),
+        Issuer::Ca(ca) => (
+            ca.subject().clone(),
+            ca.key_identifier()?,
+            Arc::clone(&ca.key),
+        ),
+    };
+    let mut extensions = vec![subject_key_identifier(spki.owned_to_ref())?];
+    if let Issuer::Ca(_) = issuer {
+        // A self-signed root may omit it (RFC 5280 4.2.1.1); issued certificates must carry it.
+        extensions.push(authority_key_identifier(issuer_key_id)?);
+    }
+    extensions.extend(template.extensions);
+    let profile = FixedProfile {
+        subject: template.subject,
+        issuer: issuer_name,
+        extensions,
+    };
+    let validity = x509_cert::time::Validity::new(
+        x509_time(template.validity.not_before())?,
+        x509_time(template.validity.not_after())?,
+    );
+    let builder = CertificateBuilder::new(profile, template.serial_number, validity, spki)?;
+    let signer = SigningKey::<Sha256>::new(PrivateKey::clone(&signer_key));
+    let certificate = builder.build::<_, Signature>(&signer)?;
+    let der = certificate.to_der()?;
+    Ok(Credential {
+        certificate,
+        der,
+        key,
+    })
+}
+
+/// A builder profile that adds nothing of its own: the template decides every name and extension.
+struct FixedProfile {
+    subject: Name,
+    issuer: Name,
+    extensions: Vec<Extension>,
+}
+
+impl BuilderProfile for FixedProfile {
+    fn get_issuer(&self, _subject: &Name) -> Name {
+        self.issuer.clone()
+    }
+
+    fn get_subject(&self) -> Name {
+        self.subject.clone()
+    }
+
+    fn build_extensions(
+        &self,
+        _spk: spki::SubjectPublicKeyInfoRef<'_>,
+        _issuer_spk: spki::SubjectPublicKeyInfoRef<'_>,
+        _tbs: &TbsCertificate,
+    ) -> x509_cert::builder::Result<Vec<Extension>> {
+        Ok(self.extensions.clone())
+    }
+}

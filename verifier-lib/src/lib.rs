@@ -1,10 +1,30 @@
 //! The counterparty's library: did this person sign this contract, and does a valid,
 //! unrevoked power of attorney from that company cover it?
 //!
-//! Built so far: the commercial-registration certificate profile's ASN.1
-//! ([`commercial_registration`]). The verification itself (CMS signatures, certificate paths to
-//! the JPKI and commercial-registration roots, CRLs, timestamps, PoA chains and registry evidence)
-//! is not built yet.
+//! Modelled on rustls-webpki: pure functions over borrowed DER, the validation time passed in
+//! (never read from a clock), one flat [`Error`] whose variants each name one exact failure.
+//!
+//! Built so far:
+//! - [`signed_data`]: one signature check, with the algorithm policy (RSA ≥ 2048 bits, no SHA-1
+//!   or MD5) and the primitives behind [`crypto::SignatureVerifier`] ([`crypto::RING`] by
+//!   default);
+//! - [`certificate`], [`crl`], [`trust_anchor`], [`verify_cert`]: certificate paths to anchors
+//!   grouped by role, with revocation from caller-supplied CRLs;
+//! - [`commercial_registration`]: the Ministry of Justice's certificate extensions.
 #![forbid(unsafe_code)]
 
+pub mod certificate;
 pub mod commercial_registration;
+pub mod crl;
+pub mod crypto;
+mod der_input;
+pub mod digest;
+mod error;
+pub mod limits;
+pub mod signed_data;
+mod time;
+pub mod trust_anchor;
+pub mod tsa_usage;
+pub mod verify_cert;
+
+pub use error::{Error, InputKind};

@@ -1,0 +1,279 @@
+//! Every reason a verification can fail, one variant each.
+
+use der::asn1::ObjectIdentifier;
+use eproxy_policy::UnixTime;
+
+use crate::trust_anchor::{AnchorRole, SignerRole};
+
+/// What an input is, for size limits and parse errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InputKind {
+    /// A CMS ContentInfo carrying SignedData.
+    Cms,
+    /// An X.509 certificate.
+    Certificate,
+    /// An X.509 CRL.
+    Crl,
+}
+
+impl std::fmt::Display for InputKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            InputKind::Cms => "CMS SignedData",
+            InputKind::Certificate => "certificate",
+            InputKind::Crl => "CRL",
+        })
+    }
+}
+
+/// Why something did not verify. Each variant names one exact condition; none is ever returned
+/// for an input that verified.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input is larger than the limit for its kind (see [`crate::limits`]); it was refused
+    /// before parsing.
+    #[error("{kind} of {actual} bytes exceeds the limit of {limit} bytes")]
+    InputTooLarge {
+        /// What the input was.
+        kind: InputKind,
+        /// Its size.
+        actual: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The input uses a BER-only encoding (an indefinite length, as `openssl cms -stream`
+    /// writes): eproxy accepts DER only, so that every signed byte has one reading.
+    #[error("{kind} is not DER (BER indefinite-length encoding); re-encode it as DER")]
+    NotDer {
+        /// What the input was.
+        kind: InputKind,
+    },
+    /// The input is not well-formed DER of the expected structure.
+    #[error("malformed {kind}: {detail}")]
+    Malformed {
+        /// What the input was.
+        kind: InputKind,
+        /// Which part failed to parse, and how.
+        detail: String,
+    },
+
+    /// The ContentInfo's contentType is not id-signedData.
+    #[error("the CMS content is {content_type}, not SignedData")]
+    NotSignedData {
+        /// The content type found.
+        content_type: ObjectIdentifier,
+    },
+    /// The SignedData has no SignerInfo or more than one; eproxy's formats have exactly one
+    /// signer.
+    #[error("CMS SignedData has {count} signers; exactly one is required")]
+    SignerCount {
+        /// The number of SignerInfos.
+        count: usize,
+    },
+    /// No certificate in the CMS or the caller's pool matches the signer identifier.
+    #[error("the signer's certificate is not in the CMS nor in the certificates given")]
+    SignerCertificateNotFound,
+    /// The SignedData carries no content and none was given (detached signature).
+    #[error("the signature is detached and no content was given to check it against")]
+    DetachedContentMissing,
+    /// The SignedData carries content and different content was also given.
+    #[error("the content given differs from the content the CMS carries")]
+    ContentMismatch,
+    /// A digest algorithm eproxy does not know.
+    #[error("unsupported digest algorithm {oid}")]
+    UnsupportedDigestAlgorithm {
+        /// The algorithm's OID.
+        oid: ObjectIdentifier,
+    },
+    /// A broken digest algorithm (SHA-1, MD5), refused whatever else verifies.
+    #[error("{name} is broken and refused")]
+    WeakDigestAlgorithm {
+        /// The algorithm's name.
+        name: &'static str,
+    },
+    /// Signed attributes lack the content-type attribute, or carry it more than once.
+    #[error("signed attributes must carry exactly one content-type (found {count})")]
+    ContentTypeAttributeCount {
+        /// How many were found.
+        count: usize,
+    },
+    /// The content-type attribute differs from the eContentType it signs for.
+    #[error("signed content-type attribute {attribute} differs from eContentType {econtent_type}")]
+    ContentTypeMismatch {
+        /// The attribute's value.
+        attribute: ObjectIdentifier,
+        /// The encapsulated content's type.
+        econtent_type: ObjectIdentifier,
+    },
+    /// Signed attributes lack the message-digest attribute, or carry it more than once.
+    #[error("signed attributes must carry exactly one message-digest (found {count})")]
+    MessageDigestAttributeCount {
+        /// How many were found.
+        count: usize,
+    },
+    /// The message-digest attribute is not the digest of the content.
+    #[error("the signed message-digest does not match the content")]
+    MessageDigestMismatch,
+    /// An attribute (signed or unsigned) appears twice where the format allows it once.
+    #[error("attribute {oid} appears more than once")]
+    DuplicateAttribute {
+        /// The attribute's type.
+        oid: ObjectIdentifier,
+    },
+
+    /// A signature algorithm eproxy does not support.
+    #[error("unsupported signature algorithm {oid}")]
+    UnsupportedSignatureAlgorithm {
+        /// The algorithm's OID.
+        oid: ObjectIdentifier,
+    },
+    /// A signature algorithm built on a broken digest (e.g. sha1WithRSAEncryption).
+    #[error("signature algorithm {name} is broken and refused")]
+    WeakSignatureAlgorithm {
+        /// The algorithm's name.
+        name: &'static str,
+    },
+    /// The signature algorithm does not fit the key (e.g. ECDSA with an RSA key).
+    #[error("signature algorithm {signature} cannot be used with a {key} key")]
+    AlgorithmKeyMismatch {
+        /// The signature algorithm.
+        signature: ObjectIdentifier,
+        /// The key's algorithm.
+        key: ObjectIdentifier,
+    },
+    /// An RSA key smaller than 2048 bits.
+    #[error("RSA key of {bits} bits is too small (at least 2048 required)")]
+    RsaKeyTooSmall {
+        /// The modulus size.
+        bits: usize,
+    },
+    /// An algorithm's parameters are not the ones eproxy accepts (e.g. RSA-PSS with a salt length
+    /// other than the hash length).
+    #[error("unsupported parameters for {oid}")]
+    UnsupportedAlgorithmParameters {
+        /// The algorithm.
+        oid: ObjectIdentifier,
+    },
+    /// The signature over the signed content or attributes does not verify with the signer's
+    /// key.
+    #[error("the CMS signature does not verify with the signer's certificate")]
+    InvalidSignature,
+
+    /// A certificate was not yet valid at the validation time.
+    #[error("certificate not valid before {not_before}, validation time {at}")]
+    CertificateNotYetValid {
+        /// Its notBefore.
+        not_before: UnixTime,
+        /// The validation time.
+        at: UnixTime,
+    },
+    /// A certificate had expired at the validation time.
+    #[error("certificate expired at {not_after}, validation time {at}")]
+    CertificateExpired {
+        /// Its notAfter.
+        not_after: UnixTime,
+        /// The validation time.
+        at: UnixTime,
+    },
+    /// No issuer certificate (trust anchor, CMS certificate or pool certificate) bears the name of
+    /// a certificate's issuer.
+    #[error("no trust anchor or intermediate issued this certificate")]
+    UnknownIssuer,
+    /// Certificates named as the issuer exist, but none of their keys verifies the signature.
+    #[error("the certificate's signature does not verify with any issuer of that name")]
+    InvalidCertificateSignature,
+    /// An issuer in the path is not a CA (basicConstraints absent or cA false).
+    #[error("an issuer in the path is not a CA")]
+    IssuerNotCa,
+    /// A CA's pathLenConstraint is exceeded.
+    #[error("path length constraint exceeded")]
+    PathLengthExceeded,
+    /// A CA in the path lacks keyUsage keyCertSign.
+    #[error("an issuer in the path may not sign certificates (keyUsage lacks keyCertSign)")]
+    IssuerKeyUsage,
+    /// The signer's certificate permits neither digitalSignature nor nonRepudiation.
+    #[error(
+        "the signer's certificate may not sign (keyUsage lacks digitalSignature and nonRepudiation)"
+    )]
+    SignerKeyUsage,
+    /// The signer's certificate is a CA certificate.
+    #[error("the signer's certificate is a CA certificate")]
+    SignerIsCa,
+    /// A critical extension eproxy does not understand.
+    #[error("unknown critical extension {oid}")]
+    UnknownCriticalExtension {
+        /// The extension.
+        oid: ObjectIdentifier,
+    },
+    /// An extension appears twice in one certificate (RFC 5280 4.2).
+    #[error("extension {oid} appears more than once")]
+    DuplicateExtension {
+        /// The extension.
+        oid: ObjectIdentifier,
+    },
+    /// The path ends at a JPKI user-authentication root. That certificate proves who logged in,
+    /// never who signed: the law gives its signatures no effect.
+    #[error(
+        "the certificate chains to a JPKI user-authentication root, which never anchors a signature"
+    )]
+    AuthenticationRootCannotAnchorSignature,
+    /// The path ends at an anchor whose role does not cover the signer's (e.g. an employee's
+    /// certificate under a commercial-registration root).
+    #[error("a {anchor} root cannot anchor a {signer} signature")]
+    AnchorRoleMismatch {
+        /// The role the signer needed.
+        signer: SignerRole,
+        /// The role of the anchor reached.
+        anchor: AnchorRole,
+    },
+    /// The time-stamping authority's certificate lacks a critical extendedKeyUsage of exactly
+    /// id-kp-timeStamping (RFC 3161 2.3).
+    #[error(
+        "the time-stamping certificate lacks a critical extendedKeyUsage of timeStamping alone"
+    )]
+    TimeStampingUsage,
+    /// Path building gave up after checking the maximum number of signatures.
+    #[error("path building exceeded its budget of signature checks")]
+    SignatureBudgetExceeded,
+    /// Path building gave up at the maximum path length.
+    #[error("certificate path too long")]
+    PathTooLong,
+
+    /// A certificate in the path was revoked at or before the validation time.
+    #[error("certificate revoked at {revoked_at} (reason: {reason}), validation time {at}")]
+    CertificateRevoked {
+        /// The CRL's revocationDate.
+        revoked_at: UnixTime,
+        /// The CRL's reason code, or "unspecified".
+        reason: String,
+        /// The validation time.
+        at: UnixTime,
+    },
+    /// No CRL given covers a certificate in the path at the validation time, and the policy is
+    /// strict.
+    #[error("revocation status unknown: no CRL from the issuer covers the validation time")]
+    RevocationStatusUnknown,
+}
+
+impl Error {
+    /// How specific this error is, for choosing which to report when path building tried several
+    /// alternatives and all failed: the deepest, most specific failure explains the most. Higher
+    /// is more specific.
+    pub(crate) fn rank(&self) -> u32 {
+        match self {
+            Error::UnknownIssuer => 0,
+            Error::SignatureBudgetExceeded | Error::PathTooLong => 10,
+            Error::InvalidCertificateSignature => 20,
+            Error::AnchorRoleMismatch { .. } => 25,
+            Error::AuthenticationRootCannotAnchorSignature => 26,
+            Error::IssuerNotCa | Error::IssuerKeyUsage | Error::PathLengthExceeded => 30,
+            Error::UnknownCriticalExtension { .. } | Error::DuplicateExtension { .. } => 40,
+            Error::CertificateNotYetValid { .. } | Error::CertificateExpired { .. } => 50,
+            Error::RevocationStatusUnknown => 55,
+            Error::CertificateRevoked { .. } => 60,
+            _ => 45,
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Trust anchors, grouped by the role they may vouch for.
+//!
+//! A JPKI *signing* root anchors natural persons' signatures: an employee's, or a representative
+//! signing with their My Number card. A commercial-registration root anchors representatives
+//! only. A JPKI *user-authentication* root anchors nothing eproxy accepts: those certificates
+//! prove a login, not a signature. A time-stamping root anchors RFC 3161 timestamps only.
+
+use std::fmt;
+
+use crate::Error;
+use crate::certificate::Certificate;
+
+/// What a trust anchor vouches for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AnchorRole {
+    /// A JPKI signing root (署名用電子証明書).
+    JpkiSigning,
+    /// A JPKI user-authentication root (利用者証明用電子証明書): never anchors a signature.
+    JpkiAuthentication,
+    /// A commercial-registration root (商業登記電子証明書).
+    CommercialRegistration,
+    /// A time-stamping authority's root.
+    TimeStamping,
+}
+
+impl fmt::Display for AnchorRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AnchorRole::JpkiSigning => "JPKI signing",
+            AnchorRole::JpkiAuthentication => "JPKI user-authentication",
+            AnchorRole::CommercialRegistration => "commercial-registration",
+            AnchorRole::TimeStamping => "time-stamping",
+        })
+    }
+}
+
+/// Whose signature a certificate path is validated for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SignerRole {
+    /// An employee (a delegatee): JPKI signing roots only.
+    Employee,
+    /// A company's representative: JPKI signing or commercial-registration roots.
+    Representative,
+    /// A time-stamping authority: time-stamping roots only.
+    TimeStampingAuthority,
+}
+
+impl SignerRole {
+    /// Whether an anchor of `role` may vouch for this signer.
+    pub fn accepts(self, role: AnchorRole) -> bool {
+        matches!(
+            (self, role),
+            (SignerRole::Employee, AnchorRole::JpkiSigning)
+                | (SignerRole::Representative, AnchorRole::JpkiSigning)
+                | (
+                    SignerRole::Representative,
+                    AnchorRole::CommercialRegistration
+                )
+                | (SignerRole::TimeStampingAuthority, AnchorRole::TimeStamping)
+        )
+    }
+}
+
+impl fmt::Display for SignerRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SignerRole::Employee => "employee",
+            SignerRole::Representative => "representative",
+            SignerRole::TimeStampingAuthority => "time-stamping authority",
+        })
+    }
+}
+
+/// One trust anchor: a self-signed root certificate and its role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustAnchor {
+    role: AnchorRole,
+    der: Vec<u8>,
+}
+
+impl TrustAnchor {
+    /// The anchor `der` (a certificate) for `role`. The certificate is parsed now so that a bad
+    /// anchor is refused at configuration time, not at the first verification.
+    pub fn new(role: AnchorRole, der: Vec<u8>) -> Result<Self, Error> {
+        Certificate::from_der(&der)?;
+        Ok(Self { role, der })
+    }
+
+    /// The anchor's role.
+    pub fn role(&self) -> AnchorRole {
+        self.role
+    }
+
+    /// The anchor certificate's DER.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// The parsed certificate (it parsed when the anchor was made, so this cannot fail unless
+    /// the parser changed underneath).
+    pub(crate) fn certificate(&self) -> Result<Certificate<'_>, Error> {
+        Certificate::from_der(&self.der)
+    }
+}
+
+/// The configured trust anchors.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustAnchors {
+    anchors: Vec<TrustAnchor>,
+}
+
+impl TrustAnchors {
+    /// No anchors.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `anchor`.
+    pub fn add(&mut self, anchor: TrustAnchor) {
+        self.anchors.push(anchor);
+    }
+
+    /// Every anchor, in the order added.
+    pub fn iter(&self) -> impl Iterator<Item = &TrustAnchor> {
+        self.anchors.iter()
+    }
+}

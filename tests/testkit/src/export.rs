@@ -106,6 +106,11 @@ pub fn write_to(pki: &TestPki, dir: &Path) -> Result<Manifest, Error> {
         pki.commercial_registration_crl.pem()?.as_bytes(),
         "commercial-registration root's CRL (empty)",
     )?;
+    out.write(
+        "crl/tsa.crl.pem",
+        pki.tsa_crl.pem()?.as_bytes(),
+        "time-stamping root's CRL (empty)",
+    )?;
 
     let mut summary = format!(
         "{TEST_MATERIAL_BANNER}\n\nseed: {}\nreference time: {}\nPKCS#12 password: {}\n\n",

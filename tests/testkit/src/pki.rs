@@ -65,6 +65,8 @@ pub struct TestPki {
     pub jpki_signing_crl: Crl,
     /// The commercial-registration root's CRL, same times, empty.
     pub commercial_registration_crl: Crl,
+    /// The time-stamping root's CRL, same times, empty.
+    pub tsa_crl: Crl,
     /// The password of every PKCS#12 file the kit writes (ASCII, derived from the seed).
     pub password: String,
 }
@@ -196,6 +198,7 @@ impl TestPki {
         )?;
         let commercial_registration_crl =
             issue_crl(&commercial_registration_root, &crl_times(Vec::new()))?;
+        let tsa_crl = issue_crl(&tsa_root, &crl_times(Vec::new()))?;
 
         Ok(Self {
             seed: seed.to_owned(),
@@ -215,6 +218,7 @@ impl TestPki {
             tsa,
             jpki_signing_crl,
             commercial_registration_crl,
+            tsa_crl,
             password: password(seed),
         })
     }

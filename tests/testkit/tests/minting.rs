@@ -28,6 +28,7 @@ fn ders(pki: &TestPki) -> Vec<Vec<u8>> {
     .chain([
         pki.jpki_signing_crl.der().to_vec(),
         pki.commercial_registration_crl.der().to_vec(),
+        pki.tsa_crl.der().to_vec(),
     ])
     .collect()
 }

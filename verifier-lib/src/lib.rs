@@ -10,10 +10,12 @@
 //!   default);
 //! - [`certificate`], [`crl`], [`trust_anchor`], [`verify_cert`]: certificate paths to anchors
 //!   grouped by role, with revocation from caller-supplied CRLs;
+//! - [`cms`], [`verify_cms`]: CMS SignedData, its signed attributes as received, its signature;
 //! - [`commercial_registration`]: the Ministry of Justice's certificate extensions.
 #![forbid(unsafe_code)]
 
 pub mod certificate;
+pub mod cms;
 pub mod commercial_registration;
 pub mod crl;
 pub mod crypto;
@@ -26,5 +28,6 @@ mod time;
 pub mod trust_anchor;
 pub mod tsa_usage;
 pub mod verify_cert;
+pub mod verify_cms;
 
 pub use error::{Error, InputKind};

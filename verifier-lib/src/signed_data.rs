@@ -2,7 +2,7 @@
 //! it, and whether the signature verifies.
 
 use der::asn1::{AnyRef, ObjectIdentifier, UintRef};
-use der::{Decode, Sequence};
+use der::{Decode, Sequence, Tagged};
 use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 
 use crate::Error;
@@ -125,13 +125,27 @@ fn scheme(
             if key != ED25519 {
                 return Err(mismatch());
             }
+            if spki.algorithm.parameters.is_some() {
+                // RFC 8410 3: the parameters MUST be absent.
+                return Err(Error::UnsupportedAlgorithmParameters { oid: ED25519 });
+            }
             return Ok(SignatureScheme::Ed25519);
         }
         oid => return Err(Error::UnsupportedSignatureAlgorithm { oid }),
     };
-    // The RSA schemes: the key must be a plain rsaEncryption key.
+    // The RSA schemes: the key must be a plain rsaEncryption key, parameters NULL (RFC 3279
+    // 2.3.1; absent is tolerated as some encoders write it).
     if key != RSA_ENCRYPTION {
         return Err(mismatch());
+    }
+    if spki
+        .algorithm
+        .parameters
+        .is_some_and(|p| p.tag() != der::Tag::Null || !p.value().is_empty())
+    {
+        return Err(Error::UnsupportedAlgorithmParameters {
+            oid: RSA_ENCRYPTION,
+        });
     }
     if let Some(declared) = digest
         && algorithm.oid != RSA_ENCRYPTION

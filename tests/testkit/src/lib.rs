@@ -10,6 +10,7 @@
 //!   ([`commercial_registration`]) with the Ministry of Justice's three critical extensions;
 //! - CRLs revoking chosen certificates at chosen times ([`crl`]);
 //! - an RFC 3161 time-stamping authority ([`tsa`]);
+//! - CMS SignedData, correct or deliberately wrong ([`cms`]);
 //! - PEM and PKCS#12 output ([`Credential`], [`pkcs12`], [`export`]).
 //!
 //! Everything derives from a seed: keys from ChaCha20 streams seeded by (seed, label), serial
@@ -21,6 +22,7 @@
 #![forbid(unsafe_code)]
 
 pub mod certificate;
+pub mod cms;
 pub mod commercial_registration;
 pub mod crl;
 mod error;

@@ -15,6 +15,8 @@ pub enum InputKind {
     Certificate,
     /// An X.509 CRL.
     Crl,
+    /// An RFC 3161 TimeStampToken.
+    TimestampToken,
 }
 
 impl std::fmt::Display for InputKind {
@@ -23,6 +25,7 @@ impl std::fmt::Display for InputKind {
             InputKind::Cms => "CMS SignedData",
             InputKind::Certificate => "certificate",
             InputKind::Crl => "CRL",
+            InputKind::TimestampToken => "timestamp token",
         })
     }
 }
@@ -240,6 +243,21 @@ pub enum Error {
     /// Path building gave up at the maximum path length.
     #[error("certificate path too long")]
     PathTooLong,
+
+    /// The timestamp token's content is not a TSTInfo.
+    #[error("the timestamp token carries {content_type}, not TSTInfo")]
+    TimestampNotTstInfo {
+        /// The eContentType found.
+        content_type: ObjectIdentifier,
+    },
+    /// The timestamp's messageImprint is not the digest of the signature it should cover: it
+    /// timestamps other data.
+    #[error("the timestamp covers other data than this signature")]
+    TimestampImprintMismatch,
+    /// The timestamp's signed attributes lack an ESS signingCertificateV2 naming the TSA's
+    /// certificate by its hash (RFC 3161 2.4.1, RFC 5816), or name another certificate.
+    #[error("the timestamp does not bind the TSA's certificate (signingCertificateV2)")]
+    TimestampSigningCertificate,
 
     /// A certificate in the path was revoked at or before the validation time.
     #[error("certificate revoked at {revoked_at} (reason: {reason}), validation time {at}")]

@@ -11,6 +11,7 @@
 //! - [`certificate`], [`crl`], [`trust_anchor`], [`verify_cert`]: certificate paths to anchors
 //!   grouped by role, with revocation from caller-supplied CRLs;
 //! - [`cms`], [`verify_cms`]: CMS SignedData, its signed attributes as received, its signature;
+//! - [`timestamp`]: RFC 3161 signature timestamps, the trusted time of a signature;
 //! - [`commercial_registration`]: the Ministry of Justice's certificate extensions.
 #![forbid(unsafe_code)]
 
@@ -25,6 +26,7 @@ mod error;
 pub mod limits;
 pub mod signed_data;
 mod time;
+pub mod timestamp;
 pub mod trust_anchor;
 pub mod tsa_usage;
 pub mod verify_cert;

@@ -39,6 +39,8 @@ pub struct VerifiedCms<'a> {
     pub signature: &'a [u8],
     /// The signatureTimeStampToken unsigned attribute's value (a ContentInfo), if present.
     pub timestamp_token: Option<&'a [u8]>,
+    /// The signed attributes (empty if there were none), each type at most once.
+    pub signed_attributes: Vec<Attribute<'a>>,
 }
 
 /// Verifies the CMS signature in `cms` over its content, or over `detached` when the CMS carries
@@ -144,6 +146,7 @@ pub fn verify_cms<'a>(
         claimed_signing_time,
         signature: signer_info.signature,
         timestamp_token,
+        signed_attributes: signer_info.signed_attributes.clone(),
     })
 }
 

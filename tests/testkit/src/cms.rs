@@ -45,7 +45,8 @@ pub enum DigestChoice {
 }
 
 impl DigestChoice {
-    fn oid(self) -> ObjectIdentifier {
+    /// The digest algorithm's OID.
+    pub fn oid(self) -> ObjectIdentifier {
         ObjectIdentifier::new_unwrap(match self {
             Self::Sha1 => "1.3.14.3.2.26",
             Self::Sha256 => "2.16.840.1.101.3.4.2.1",
@@ -148,6 +149,8 @@ pub struct CmsSigner<'a> {
     pub sign_instead: Option<Vec<u8>>,
     /// Sign with this credential's key while naming `credential` as the signer.
     pub key_of: Option<&'a Credential>,
+    /// Attribute TLVs added to [`SignedAttributes::Standard`] (e.g. ESS signingCertificateV2).
+    pub extra_signed_attributes: Vec<Vec<u8>>,
 }
 
 impl<'a> CmsSigner<'a> {
@@ -168,12 +171,13 @@ impl<'a> CmsSigner<'a> {
             unsigned_attributes: Vec::new(),
             sign_instead: None,
             key_of: None,
+            extra_signed_attributes: Vec::new(),
         }
     }
 
-    /// The ContentInfo DER.
-    pub fn sign(&self) -> Result<Vec<u8>, Error> {
-        let (signed_attributes, signed_bytes) = match &self.signed_attributes {
+    /// The signed attributes (none if absent) and the bytes the signature covers.
+    fn signed_part(&self) -> Result<(Option<Vec<Vec<u8>>>, Vec<u8>), Error> {
+        Ok(match &self.signed_attributes {
             SignedAttributes::Absent => (None, self.content.clone()),
             SignedAttributes::Standard { signing_time } => {
                 let mut attributes = vec![
@@ -190,6 +194,7 @@ impl<'a> CmsSigner<'a> {
                         UtcTime::from_unix_duration(std::time::Duration::from_secs(seconds))?;
                     attributes.push(attribute(SIGNING_TIME, &[time.to_der()?])?);
                 }
+                attributes.extend(self.extra_signed_attributes.iter().cloned());
                 attributes.sort();
                 let set = tlv(0x31, &attributes.concat())?;
                 (Some(attributes), set)
@@ -197,11 +202,22 @@ impl<'a> CmsSigner<'a> {
             SignedAttributes::Raw(attributes) => {
                 (Some(attributes.clone()), tlv(0x31, &attributes.concat())?)
             }
-        };
+        })
+    }
+
+    /// The signature value [`CmsSigner::sign`] will produce (RSASSA-PKCS1-v1_5 is
+    /// deterministic): what a signature timestamp must cover, known before the CMS is assembled.
+    pub fn signature_value(&self) -> Result<Vec<u8>, Error> {
+        let (_, signed_bytes) = self.signed_part()?;
         let to_sign = self.sign_instead.as_deref().unwrap_or(&signed_bytes);
-        let signature = self
-            .digest
-            .sign(self.key_of.unwrap_or(self.credential), to_sign)?;
+        self.digest
+            .sign(self.key_of.unwrap_or(self.credential), to_sign)
+    }
+
+    /// The ContentInfo DER.
+    pub fn sign(&self) -> Result<Vec<u8>, Error> {
+        let (signed_attributes, _) = self.signed_part()?;
+        let signature = self.signature_value()?;
 
         let certificate = self.credential.certificate().tbs_certificate();
         let (version, signer_id) = match self.signer_id {

@@ -1,13 +1,17 @@
-//! An RFC 3161 time-stamping authority: its own root and its certificate.
+//! An RFC 3161 time-stamping authority: its own root, its certificate, and the tokens it signs.
 
-use der::asn1::ObjectIdentifier;
-use eproxy_policy::Validity;
+use std::time::Duration;
+
+use der::Encode;
+use der::asn1::{GeneralizedTime, ObjectIdentifier, OctetStringRef};
+use eproxy_policy::{UnixTime, Validity};
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 
 use crate::Error;
 use crate::certificate::{CertificateTemplate, Credential, Issuer, issue};
+use crate::cms::{CmsSigner, DigestChoice, attribute, tlv};
 use crate::extensions::{ca_constraints, extended_key_usage, key_usage};
 use crate::keys::KeyName;
 use crate::names::{COMMON_NAME, NameBuilder, ORGANIZATION};
@@ -66,4 +70,79 @@ pub fn certificate(
         ],
     };
     issue(template, Issuer::Ca(root))
+}
+
+/// id-ct-TSTInfo.
+pub const ID_CT_TST_INFO: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
+/// id-aa-signingCertificateV2.
+pub const SIGNING_CERTIFICATE_V2: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+/// The TSA policy the kit's tokens state.
+pub const TEST_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.55555.3161");
+
+/// What a timestamp token says.
+#[derive(Clone, Debug)]
+pub struct TimestampRequest<'a> {
+    /// The bytes stamped: for a signature timestamp, the SignerInfo's signature value.
+    pub stamped: &'a [u8],
+    /// genTime.
+    pub gen_time: UnixTime,
+    /// The token's serial number.
+    pub serial: u64,
+    /// The messageImprint's digest.
+    pub imprint_digest: DigestChoice,
+    /// Whether to bind the TSA certificate with ESS signingCertificateV2 (RFC 3161 requires it).
+    pub bind_certificate: bool,
+}
+
+impl<'a> TimestampRequest<'a> {
+    /// A conventional request: SHA-256 imprint, certificate bound, serial 1.
+    pub fn new(stamped: &'a [u8], gen_time: UnixTime) -> Self {
+        Self {
+            stamped,
+            gen_time,
+            serial: 1,
+            imprint_digest: DigestChoice::Sha256,
+            bind_certificate: true,
+        }
+    }
+}
+
+/// A TimeStampToken (a CMS ContentInfo) by `tsa` for `request`.
+pub fn timestamp_token(tsa: &Credential, request: &TimestampRequest<'_>) -> Result<Vec<u8>, Error> {
+    let seconds = u64::try_from(request.gen_time.seconds())
+        .map_err(|_| Error::TimeBeforeEpoch(request.gen_time))?;
+    let gen_time = GeneralizedTime::from_unix_duration(Duration::from_secs(seconds))?;
+    let imprint = tlv(
+        0x30,
+        &[
+            tlv(0x30, &request.imprint_digest.oid().to_der()?)?,
+            OctetStringRef::new(&request.imprint_digest.digest(request.stamped))?.to_der()?,
+        ]
+        .concat(),
+    )?;
+    let tst_info = tlv(
+        0x30,
+        &[
+            1u8.to_der()?,
+            TEST_POLICY.to_der()?,
+            imprint,
+            request.serial.to_der()?,
+            gen_time.to_der()?,
+        ]
+        .concat(),
+    )?;
+    let mut signer = CmsSigner::new(tsa, &tst_info);
+    signer.content_type = ID_CT_TST_INFO;
+    if request.bind_certificate {
+        // SigningCertificateV2 { certs { ESSCertIDv2 { certHash } } }, hash defaulting to SHA-256.
+        let cert_id = tlv(
+            0x30,
+            &OctetStringRef::new(&DigestChoice::Sha256.digest(tsa.der()))?.to_der()?,
+        )?;
+        let value = tlv(0x30, &tlv(0x30, &cert_id)?)?;
+        signer.extra_signed_attributes = vec![attribute(SIGNING_CERTIFICATE_V2, &[value])?];
+    }
+    signer.sign()
 }

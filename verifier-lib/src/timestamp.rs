@@ -1,0 +1,201 @@
+//! RFC 3161 signature timestamps (CAdES-T): the trusted time T of a signature.
+//!
+//! A token is a CMS SignedData over a TSTInfo. It fixes T when its signature verifies, its
+//! signer is a time-stamping authority (critical extendedKeyUsage timeStamping alone) with a path
+//! to a time-stamping anchor valid at genTime, it binds that certificate by hash (ESS
+//! signingCertificateV2), and its messageImprint is the digest of the signature value it stamps.
+
+use der::asn1::{AnyRef, ObjectIdentifier, OctetStringRef};
+use der::{Decode, Sequence, Tag, Tagged};
+use eproxy_policy::UnixTime;
+use spki::AlgorithmIdentifierRef;
+
+use crate::certificate::Certificate;
+use crate::digest::DigestAlgorithm;
+use crate::trust_anchor::SignerRole;
+use crate::verify_cert::{PathContext, VerifiedPath, verify_path};
+use crate::verify_cms::verify_cms;
+use crate::{Error, InputKind};
+
+/// id-ct-TSTInfo.
+pub const ID_CT_TST_INFO: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
+/// id-aa-signingCertificateV2 (RFC 5035).
+pub const SIGNING_CERTIFICATE_V2: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+
+/// A timestamp that verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedTimestamp {
+    /// genTime, to the second (a fraction is truncated).
+    pub gen_time: UnixTime,
+    /// The TSA's policy.
+    pub policy: ObjectIdentifier,
+    /// The TSA's certificate path, validated at genTime.
+    pub path: VerifiedPath,
+}
+
+/// TSTInfo (RFC 3161 2.4.2). Fields with a leading underscore are parsed for their shape only.
+#[derive(Sequence)]
+struct TstInfo<'a> {
+    version: u8,
+    policy: ObjectIdentifier,
+    message_imprint: MessageImprint<'a>,
+    _serial_number: AnyRef<'a>,
+    gen_time: AnyRef<'a>,
+    _accuracy: Option<Accuracy>,
+    #[asn1(default = "Default::default")]
+    _ordering: bool,
+    _nonce: Option<der::asn1::IntRef<'a>>,
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    _tsa: Option<x509_cert::ext::pkix::name::GeneralName>,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    _extensions: Option<x509_cert::ext::Extensions>,
+}
+
+/// MessageImprint ::= SEQUENCE { hashAlgorithm, hashedMessage OCTET STRING }
+#[derive(Sequence)]
+struct MessageImprint<'a> {
+    hash_algorithm: AlgorithmIdentifierRef<'a>,
+    hashed_message: &'a OctetStringRef,
+}
+
+/// Accuracy ::= SEQUENCE { seconds INTEGER OPTIONAL, millis [0] OPTIONAL, micros [1] OPTIONAL }
+#[derive(Sequence)]
+struct Accuracy {
+    _seconds: Option<u32>,
+    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
+    _millis: Option<u16>,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    _micros: Option<u16>,
+}
+
+/// SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2, policies … OPTIONAL }
+#[derive(Sequence)]
+struct SigningCertificateV2<'a> {
+    certs: Vec<EssCertIdV2<'a>>,
+    _policies: Option<AnyRef<'a>>,
+}
+
+/// ESSCertIDv2 ::= SEQUENCE { hashAlgorithm DEFAULT sha256, certHash OCTET STRING,
+/// issuerSerial OPTIONAL }
+#[derive(Sequence)]
+struct EssCertIdV2<'a> {
+    hash_algorithm: Option<AlgorithmIdentifierRef<'a>>,
+    cert_hash: &'a OctetStringRef,
+    _issuer_serial: Option<AnyRef<'a>>,
+}
+
+fn malformed(detail: &str) -> Error {
+    Error::Malformed {
+        kind: InputKind::TimestampToken,
+        detail: detail.to_owned(),
+    }
+}
+
+/// Verifies `token` as a timestamp over `signature_value`. The TSA's path is validated at the
+/// token's genTime under `context` (its `at` is replaced), building through the token's
+/// certificates and `pool`.
+pub fn verify_timestamp(
+    context: &PathContext<'_>,
+    token: &[u8],
+    signature_value: &[u8],
+    pool: &[Certificate<'_>],
+) -> Result<VerifiedTimestamp, Error> {
+    let signed = verify_cms(context.provider, token, None, pool)?;
+    if signed.content_type != ID_CT_TST_INFO {
+        return Err(Error::TimestampNotTstInfo {
+            content_type: signed.content_type,
+        });
+    }
+    let info = TstInfo::from_der(signed.content).map_err(|_| malformed("TSTInfo"))?;
+    if info.version != 1 {
+        return Err(malformed("TSTInfo version"));
+    }
+    let imprint_digest = DigestAlgorithm::from_oid(info.message_imprint.hash_algorithm.oid)?;
+    if info.message_imprint.hashed_message.as_bytes() != imprint_digest.digest(signature_value) {
+        return Err(Error::TimestampImprintMismatch);
+    }
+    check_signing_certificate(&signed.signed_attributes, signed.signer.der())?;
+    let gen_time = generalized_time(info.gen_time)?;
+
+    let at_gen_time = PathContext {
+        at: gen_time,
+        ..*context
+    };
+    let mut intermediates = signed.certificates.clone();
+    intermediates.extend(pool.iter().cloned());
+    let path = verify_path(
+        &at_gen_time,
+        &signed.signer,
+        &intermediates,
+        SignerRole::TimeStampingAuthority,
+    )?;
+    Ok(VerifiedTimestamp {
+        gen_time,
+        policy: info.policy,
+        path,
+    })
+}
+
+/// The ESS signingCertificateV2 attribute must name the TSA's certificate by its hash.
+fn check_signing_certificate(
+    attributes: &[crate::cms::Attribute<'_>],
+    signer_der: &[u8],
+) -> Result<(), Error> {
+    let value = attributes
+        .iter()
+        .find(|a| a.oid == SIGNING_CERTIFICATE_V2)
+        .and_then(|a| match a.values.as_slice() {
+            [value] => Some(*value),
+            _ => None,
+        })
+        .ok_or(Error::TimestampSigningCertificate)?;
+    let signing_certificate =
+        SigningCertificateV2::from_der(value).map_err(|_| malformed("signingCertificateV2"))?;
+    let first = signing_certificate
+        .certs
+        .first()
+        .ok_or(Error::TimestampSigningCertificate)?;
+    let digest = match first.hash_algorithm {
+        Some(algorithm) => DigestAlgorithm::from_oid(algorithm.oid)?,
+        None => DigestAlgorithm::Sha256,
+    };
+    if first.cert_hash.as_bytes() == digest.digest(signer_der) {
+        Ok(())
+    } else {
+        Err(Error::TimestampSigningCertificate)
+    }
+}
+
+/// A GeneralizedTime `YYYYMMDDHHMMSS[.f…]Z` in Unix seconds. Parsed here because TSAs may add
+/// fractional seconds, which the DER library's type refuses; the fraction is truncated.
+fn generalized_time(value: AnyRef<'_>) -> Result<UnixTime, Error> {
+    let bad = || malformed("genTime");
+    if value.tag() != Tag::GeneralizedTime {
+        return Err(bad());
+    }
+    let text = std::str::from_utf8(value.value()).map_err(|_| bad())?;
+    let body = text.strip_suffix('Z').ok_or_else(bad)?;
+    let (whole, fraction) = body.split_once('.').unwrap_or((body, ""));
+    if whole.len() != 14
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+        || (body.contains('.') && (fraction.is_empty() || fraction.ends_with('0')))
+    {
+        return Err(bad());
+    }
+    let field = |range: std::ops::Range<usize>| whole[range].parse::<u32>().map_err(|_| bad());
+    let date_time = der::DateTime::new(
+        u16::try_from(field(0..4)?).map_err(|_| bad())?,
+        u8::try_from(field(4..6)?).map_err(|_| bad())?,
+        u8::try_from(field(6..8)?).map_err(|_| bad())?,
+        u8::try_from(field(8..10)?).map_err(|_| bad())?,
+        u8::try_from(field(10..12)?).map_err(|_| bad())?,
+        u8::try_from(field(12..14)?).map_err(|_| bad())?,
+    )
+    .map_err(|_| bad())?;
+    Ok(UnixTime::from_seconds(
+        i64::try_from(date_time.unix_duration().as_secs()).map_err(|_| bad())?,
+    ))
+}

@@ -6,6 +6,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "eproxy/v1/delegation.proto",
         "eproxy/v1/contract_terms.proto",
         "eproxy/v1/signed_content.proto",
+        "eproxy/v1/evidence.proto",
     ];
     for file in files {
         println!("cargo:rerun-if-changed={file}");

@@ -12,7 +12,9 @@
 //!   grouped by role, with revocation from caller-supplied CRLs;
 //! - [`cms`], [`verify_cms`]: CMS SignedData, its signed attributes as received, its signature;
 //! - [`timestamp`]: RFC 3161 signature timestamps, the trusted time of a signature;
-//! - [`commercial_registration`]: the Ministry of Justice's certificate extensions.
+//! - [`merkle`]: RFC 6962 trees and proofs, shared with the registry and log monitors;
+//! - [`jpki`], [`commercial_registration`]: the two certificate profiles (identity data, the
+//!   Ministry of Justice's extensions).
 #![forbid(unsafe_code)]
 
 pub mod certificate;
@@ -23,7 +25,9 @@ pub mod crypto;
 mod der_input;
 pub mod digest;
 mod error;
+pub mod jpki;
 pub mod limits;
+pub mod merkle;
 pub mod signed_data;
 mod time;
 pub mod timestamp;

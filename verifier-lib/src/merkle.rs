@@ -1,0 +1,191 @@
+//! RFC 6962 Merkle trees: leaf and node hashing, inclusion and consistency proofs (verification
+//! as RFC 9162 §2.1.3.2 and §2.1.4.2 state it), and reference proof generation over an in-memory
+//! list of leaf hashes.
+
+use sha2::{Digest, Sha256};
+
+/// A SHA-256 node hash.
+pub type Hash = [u8; 32];
+
+/// The hash of a leaf: SHA-256(0x00 ‖ leaf).
+pub fn leaf_hash(leaf: &[u8]) -> Hash {
+    Sha256::new()
+        .chain_update([0x00])
+        .chain_update(leaf)
+        .finalize()
+        .into()
+}
+
+/// The hash of an interior node: SHA-256(0x01 ‖ left ‖ right).
+pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
+    Sha256::new()
+        .chain_update([0x01])
+        .chain_update(left)
+        .chain_update(right)
+        .finalize()
+        .into()
+}
+
+/// The root of the tree whose leaf hashes are `leaves` (the hash of the empty string for none).
+pub fn root(leaves: &[Hash]) -> Hash {
+    match leaves.len() {
+        0 => Sha256::digest([]).into(),
+        1 => leaves[0],
+        n => {
+            let k = split(n);
+            node_hash(&root(&leaves[..k]), &root(&leaves[k..]))
+        }
+    }
+}
+
+/// The largest power of two smaller than `n` (n ≥ 2).
+fn split(n: usize) -> usize {
+    let mut k = 1;
+    while k << 1 < n {
+        k <<= 1;
+    }
+    k
+}
+
+/// The audit path of leaf `index` in the tree of `leaves` (RFC 6962 §2.1.1), or `None` if the
+/// index is outside the tree.
+pub fn inclusion_proof(leaves: &[Hash], index: usize) -> Option<Vec<Hash>> {
+    if index >= leaves.len() {
+        return None;
+    }
+    let mut proof = Vec::new();
+    audit_path(leaves, index, &mut proof);
+    Some(proof)
+}
+
+fn audit_path(leaves: &[Hash], index: usize, proof: &mut Vec<Hash>) {
+    if leaves.len() <= 1 {
+        return;
+    }
+    let k = split(leaves.len());
+    if index < k {
+        audit_path(&leaves[..k], index, proof);
+        proof.push(root(&leaves[k..]));
+    } else {
+        audit_path(&leaves[k..], index - k, proof);
+        proof.push(root(&leaves[..k]));
+    }
+}
+
+/// The consistency proof between the first `old_size` leaves and all of `leaves` (RFC 6962
+/// §2.1.2), or `None` unless `0 < old_size <= leaves.len()`.
+pub fn consistency_proof(leaves: &[Hash], old_size: usize) -> Option<Vec<Hash>> {
+    if old_size == 0 || old_size > leaves.len() {
+        return None;
+    }
+    let mut proof = Vec::new();
+    subproof(old_size, leaves, true, &mut proof);
+    Some(proof)
+}
+
+fn subproof(m: usize, leaves: &[Hash], complete: bool, proof: &mut Vec<Hash>) {
+    let n = leaves.len();
+    if m == n {
+        if !complete {
+            proof.push(root(leaves));
+        }
+        return;
+    }
+    let k = split(n);
+    if m <= k {
+        subproof(m, &leaves[..k], complete, proof);
+        proof.push(root(&leaves[k..]));
+    } else {
+        subproof(m - k, &leaves[k..], false, proof);
+        proof.push(root(&leaves[..k]));
+    }
+}
+
+/// Whether `proof` shows the leaf with hash `leaf` at `index` in the tree of `size` leaves whose
+/// root is `expected_root` (RFC 9162 §2.1.3.2).
+pub fn verify_inclusion(
+    leaf: &Hash,
+    index: u64,
+    size: u64,
+    proof: &[Hash],
+    expected_root: &Hash,
+) -> bool {
+    if index >= size {
+        return false;
+    }
+    let (mut f_n, mut s_n) = (index, size - 1);
+    let mut r = *leaf;
+    for p in proof {
+        if s_n == 0 {
+            return false;
+        }
+        if f_n & 1 == 1 || f_n == s_n {
+            r = node_hash(p, &r);
+            if f_n & 1 == 0 {
+                while f_n & 1 == 0 && f_n != 0 {
+                    f_n >>= 1;
+                    s_n >>= 1;
+                }
+            }
+        } else {
+            r = node_hash(&r, p);
+        }
+        f_n >>= 1;
+        s_n >>= 1;
+    }
+    s_n == 0 && r == *expected_root
+}
+
+/// Whether `proof` shows that the tree of `old_size` leaves with root `old_root` is a prefix of
+/// the tree of `new_size` leaves with root `new_root` (RFC 9162 §2.1.4.2).
+pub fn verify_consistency(
+    old_size: u64,
+    new_size: u64,
+    old_root: &Hash,
+    new_root: &Hash,
+    proof: &[Hash],
+) -> bool {
+    if old_size > new_size {
+        return false;
+    }
+    if old_size == new_size {
+        return proof.is_empty() && old_root == new_root;
+    }
+    if old_size == 0 {
+        // Every tree extends the empty one; there is nothing to prove.
+        return proof.is_empty();
+    }
+    let mut path: Vec<Hash> = proof.to_vec();
+    if old_size.is_power_of_two() {
+        path.insert(0, *old_root);
+    }
+    let Some((first, rest)) = path.split_first() else {
+        return false;
+    };
+    let (mut f_n, mut s_n) = (old_size - 1, new_size - 1);
+    while f_n & 1 == 1 {
+        f_n >>= 1;
+        s_n >>= 1;
+    }
+    let (mut f_r, mut s_r) = (*first, *first);
+    for c in rest {
+        if s_n == 0 {
+            return false;
+        }
+        if f_n & 1 == 1 || f_n == s_n {
+            f_r = node_hash(c, &f_r);
+            s_r = node_hash(c, &s_r);
+            if f_n & 1 == 0 {
+                while f_n & 1 == 0 && f_n != 0 {
+                    f_n >>= 1;
+                    s_n >>= 1;
+                }
+            }
+        } else {
+            s_r = node_hash(&s_r, c);
+        }
+        f_n >>= 1;
+        s_n >>= 1;
+    }
+    f_r == *old_root && s_r == *new_root && s_n == 0
+}

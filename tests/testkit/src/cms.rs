@@ -122,6 +122,9 @@ pub enum SignedAttributes {
     Raw(Vec<Vec<u8>>),
 }
 
+/// Attribute TLVs (if any) and the bytes the signature covers.
+type SignedPart = (Option<Vec<Vec<u8>>>, Vec<u8>);
+
 /// What to sign and how. [`CmsSigner::new`] gives the conventional choice for each field.
 #[derive(Clone, Debug)]
 pub struct CmsSigner<'a> {
@@ -176,7 +179,7 @@ impl<'a> CmsSigner<'a> {
     }
 
     /// The signed attributes (none if absent) and the bytes the signature covers.
-    fn signed_part(&self) -> Result<(Option<Vec<Vec<u8>>>, Vec<u8>), Error> {
+    fn signed_part(&self) -> Result<SignedPart, Error> {
         Ok(match &self.signed_attributes {
             SignedAttributes::Absent => (None, self.content.clone()),
             SignedAttributes::Standard { signing_time } => {

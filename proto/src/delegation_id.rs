@@ -27,6 +27,11 @@ impl DelegationId {
         Self(Sha256::digest(cms_der).into())
     }
 
+    /// The id whose digest bytes are `bytes`, as binary formats (registry evidence) carry it.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
     /// Parses the 64-character lowercase hex form.
     pub fn parse(text: &str) -> Result<Self, DelegationIdError> {
         if text.len() != 64 {

@@ -259,6 +259,60 @@ pub enum Error {
     #[error("the timestamp does not bind the TSA's certificate (signingCertificateV2)")]
     TimestampSigningCertificate,
 
+    /// A signed checkpoint (C2SP signed note) or a verifier key is not in the expected format.
+    #[error("malformed checkpoint or note key: {detail}")]
+    CheckpointMalformed {
+        /// What is wrong.
+        detail: String,
+    },
+    /// The checkpoint carries no signature line by the pinned operator key.
+    #[error("the checkpoint is not signed by the pinned operator key")]
+    CheckpointSignatureMissing,
+    /// The checkpoint's signature by the pinned key does not verify.
+    #[error("the checkpoint's signature by the operator key does not verify")]
+    CheckpointSignatureInvalid,
+    /// Registry evidence does not decode, or breaks a format rule.
+    #[error("malformed registry evidence: {detail}")]
+    EvidenceMalformed {
+        /// What is wrong.
+        detail: String,
+    },
+    /// A status statement's signature does not verify under the pinned operator key.
+    #[error("the status statement's signature does not verify under the operator key")]
+    StatusStatementSignatureInvalid,
+    /// A status statement speaks of another PoA or another log than the one it accompanies.
+    #[error("the status statement's {field} does not match the evidence it accompanies")]
+    StatusStatementMismatch {
+        /// The field that differs.
+        field: &'static str,
+    },
+    /// A status statement was produced before the signing time: it cannot say that nothing
+    /// happened before then.
+    #[error("the status statement was produced at {produced_at}, before the signing time {at}")]
+    StatusStatementStale {
+        /// When it was produced.
+        produced_at: UnixTime,
+        /// The signing time.
+        at: UnixTime,
+    },
+    /// The registry does not know the PoA.
+    #[error("the registry does not know this power of attorney")]
+    NotRegistered,
+    /// The registration event is not this PoA's registration at the stated time.
+    #[error("the registration log event does not match the status statement")]
+    RegistrationEventMismatch,
+    /// The PoA was registered after the signing time: it cannot have authorised the signature.
+    #[error("the power of attorney was registered at {registered_at}, after the signing time {at}")]
+    RegisteredAfter {
+        /// When it was registered.
+        registered_at: UnixTime,
+        /// The signing time.
+        at: UnixTime,
+    },
+    /// The inclusion proof does not lead from the registration event to the checkpoint's root.
+    #[error("the registration is not proven to be in the operator's log")]
+    InclusionProofInvalid,
+
     /// A certificate in the path was revoked at or before the validation time.
     #[error("certificate revoked at {revoked_at} (reason: {reason}), validation time {at}")]
     CertificateRevoked {

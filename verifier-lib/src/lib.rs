@@ -12,7 +12,8 @@
 //!   grouped by role, with revocation from caller-supplied CRLs;
 //! - [`cms`], [`verify_cms`]: CMS SignedData, its signed attributes as received, its signature;
 //! - [`timestamp`]: RFC 3161 signature timestamps, the trusted time of a signature;
-//! - [`merkle`]: RFC 6962 trees and proofs, shared with the registry and log monitors;
+//! - [`merkle`], [`note`], [`evidence`]: RFC 6962 proofs, signed checkpoints and the registry's
+//!   evidence bundles;
 //! - [`jpki`], [`commercial_registration`]: the two certificate profiles (identity data, the
 //!   Ministry of Justice's extensions).
 #![forbid(unsafe_code)]
@@ -25,9 +26,11 @@ pub mod crypto;
 mod der_input;
 pub mod digest;
 mod error;
+pub mod evidence;
 pub mod jpki;
 pub mod limits;
 pub mod merkle;
+pub mod note;
 pub mod signed_data;
 mod time;
 pub mod timestamp;

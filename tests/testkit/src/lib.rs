@@ -11,6 +11,7 @@
 //! - CRLs revoking chosen certificates at chosen times ([`crl`]);
 //! - an RFC 3161 time-stamping authority ([`tsa`]);
 //! - CMS SignedData, correct or deliberately wrong ([`cms`]);
+//! - a registry operator in miniature: log, signed statements, checkpoints, bundles ([`operator`]);
 //! - PEM and PKCS#12 output ([`Credential`], [`pkcs12`], [`export`]).
 //!
 //! Everything derives from a seed: keys from ChaCha20 streams seeded by (seed, label), serial
@@ -31,6 +32,7 @@ pub mod extensions;
 pub mod jpki;
 pub mod keys;
 pub mod names;
+pub mod operator;
 pub mod pkcs12;
 mod pki;
 mod time;

@@ -1,0 +1,188 @@
+//! A registry operator in miniature: an Ed25519 key, an in-memory transparency log, and the
+//! evidence a real registry hands counterparties (signed status statements, inclusion proofs,
+//! signed checkpoints, bundles). For tests of verifiers; it checks nothing it is asked to sign.
+
+use ed25519_dalek::{Signer, SigningKey};
+use eproxy_policy::UnixTime;
+use eproxy_proto::DelegationId;
+use eproxy_proto::v1::{
+    DelegationStatus, EvidenceBundle, InclusionProof, LinkEvidence, LogEvent, LogEventKind,
+    SignedStatusStatement, StatusStatement,
+};
+use eproxy_verifier::evidence::STATUS_STATEMENT_CONTEXT;
+use eproxy_verifier::merkle::{Hash, inclusion_proof, leaf_hash, root};
+use eproxy_verifier::note::{Checkpoint, VerifierKey};
+use prost::Message;
+use sha2::{Digest, Sha256};
+
+use crate::Error;
+
+/// A test operator: key, log and origin.
+#[derive(Debug)]
+pub struct TestOperator {
+    origin: String,
+    key: SigningKey,
+    verifier: VerifierKey,
+    leaves: Vec<Vec<u8>>,
+    leaf_hashes: Vec<Hash>,
+}
+
+/// Where a registration landed in the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Registration {
+    /// The PoA.
+    pub delegation_id: DelegationId,
+    /// The registry's time of registration.
+    pub at: UnixTime,
+    /// The leaf index.
+    pub index: u64,
+    /// The leaf: the canonical LogEvent.
+    pub event: Vec<u8>,
+}
+
+impl TestOperator {
+    /// An operator whose key derives from `seed`, running the log named `origin` (also the key
+    /// name).
+    pub fn new(seed: &str, origin: &str) -> Result<Self, Error> {
+        let secret: [u8; 32] =
+            Sha256::digest(format!("eproxy-testkit operator key v1\0{seed}\0{origin}")).into();
+        let key = SigningKey::from_bytes(&secret);
+        let verifier = VerifierKey::new(origin, key.verifying_key().to_bytes())
+            .map_err(|e| Error::KeyEncoding(e.to_string()))?;
+        Ok(Self {
+            origin: origin.to_owned(),
+            key,
+            verifier,
+            leaves: Vec::new(),
+            leaf_hashes: Vec::new(),
+        })
+    }
+
+    /// The verifier key counterparties pin.
+    pub fn verifier_key(&self) -> &VerifierKey {
+        &self.verifier
+    }
+
+    /// The log's origin.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Appends a leaf (any bytes) and returns its index.
+    pub fn append(&mut self, leaf: Vec<u8>) -> u64 {
+        self.leaf_hashes.push(leaf_hash(&leaf));
+        self.leaves.push(leaf);
+        self.leaves.len() as u64 - 1
+    }
+
+    /// Logs the registration of the PoA `delegation_cms` at `at`.
+    pub fn register(
+        &mut self,
+        delegation_cms: &[u8],
+        at: UnixTime,
+        parent: Option<DelegationId>,
+    ) -> Registration {
+        let delegation_id = DelegationId::of_cms(delegation_cms);
+        let event = LogEvent {
+            format_version: 1,
+            kind: LogEventKind::Registration as i32,
+            delegation_id: delegation_id.as_bytes().to_vec(),
+            at_unix_seconds: at.seconds(),
+            related_delegation_id: parent.map(|p| p.as_bytes().to_vec()).unwrap_or_default(),
+        }
+        .encode_to_vec();
+        let index = self.append(event.clone());
+        Registration {
+            delegation_id,
+            at,
+            index,
+            event,
+        }
+    }
+
+    /// The signed checkpoint of the log as it stands.
+    pub fn checkpoint(&self) -> String {
+        let body = Checkpoint {
+            origin: self.origin.clone(),
+            size: self.leaves.len() as u64,
+            root: root(&self.leaf_hashes),
+        }
+        .body();
+        self.sign_note(&body)
+    }
+
+    /// `body` signed as a C2SP note by this operator.
+    pub fn sign_note(&self, body: &str) -> String {
+        let signature = self.key.sign(body.as_bytes()).to_bytes();
+        format!("{body}\n{}", self.verifier.signature_line(&signature))
+    }
+
+    /// A statement that `registration`'s PoA has `status` (changed at `changed_at`, 0 if it
+    /// never changed), produced at `produced_at`.
+    pub fn statement(
+        &self,
+        registration: &Registration,
+        status: DelegationStatus,
+        changed_at: UnixTime,
+        produced_at: UnixTime,
+    ) -> StatusStatement {
+        StatusStatement {
+            format_version: 1,
+            log_origin: self.origin.clone(),
+            delegation_id: registration.delegation_id.as_bytes().to_vec(),
+            status: status as i32,
+            registered_at_unix_seconds: registration.at.seconds(),
+            changed_at_unix_seconds: changed_at.seconds(),
+            revocation_reason: String::new(),
+            superseded_by: Vec::new(),
+            produced_at_unix_seconds: produced_at.seconds(),
+            registration_log_index: registration.index,
+        }
+    }
+
+    /// `statement`, signed.
+    pub fn sign_statement(&self, statement: &StatusStatement) -> SignedStatusStatement {
+        let bytes = statement.encode_to_vec();
+        let mut message = STATUS_STATEMENT_CONTEXT.to_vec();
+        message.extend_from_slice(&bytes);
+        SignedStatusStatement {
+            statement: bytes,
+            signature: self.key.sign(&message).to_bytes().to_vec(),
+        }
+    }
+
+    /// The evidence for one PoA: its CMS, `statement` signed, its registration and the
+    /// registration's inclusion proof in the current log.
+    pub fn link(
+        &self,
+        delegation_cms: &[u8],
+        registration: &Registration,
+        statement: &StatusStatement,
+    ) -> LinkEvidence {
+        let index = usize::try_from(registration.index).unwrap_or(usize::MAX);
+        LinkEvidence {
+            delegation_cms: delegation_cms.to_vec(),
+            status: Some(self.sign_statement(statement)),
+            registration_event: registration.event.clone(),
+            inclusion: Some(InclusionProof {
+                leaf_index: registration.index,
+                tree_size: self.leaves.len() as u64,
+                hashes: inclusion_proof(&self.leaf_hashes, index)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|h| h.to_vec())
+                    .collect(),
+            }),
+        }
+    }
+
+    /// A bundle of `links` (the contract's PoA first) with the current signed checkpoint.
+    pub fn bundle(&self, links: Vec<LinkEvidence>) -> Vec<u8> {
+        EvidenceBundle {
+            format_version: 1,
+            links,
+            checkpoint: self.checkpoint(),
+        }
+        .encode_to_vec()
+    }
+}

@@ -1,0 +1,265 @@
+//! Registry evidence: a bundle that proves, offline, what the operator's registry recorded about
+//! each PoA of a chain (see `proto/eproxy/v1/evidence.proto` and the README there).
+//!
+//! This module authenticates: statement signatures, freshness, registration before T, inclusion
+//! of each registration in the signed checkpoint. What a status means for a contract is the
+//! verdict's business ([`crate::verify`]).
+
+use eproxy_policy::UnixTime;
+use eproxy_proto::v1::{
+    DelegationStatus, EvidenceBundle, LogEvent, LogEventKind, SignedStatusStatement,
+    StatusStatement,
+};
+use eproxy_proto::{DelegationId, decode_canonical};
+
+use crate::Error;
+use crate::crypto::{SignatureScheme, SignatureVerifier};
+use crate::merkle::{Hash, leaf_hash, verify_inclusion};
+use crate::note::{Checkpoint, VerifierKey, verify_checkpoint};
+
+/// The bytes an operator's status-statement signature covers before the statement itself: the
+/// key signs checkpoints too, and this prefix keeps one kind from passing for the other.
+pub const STATUS_STATEMENT_CONTEXT: &[u8] = b"eproxy status statement v1\n";
+/// The largest evidence bundle accepted (a chain of nine PoAs with their proofs fits easily).
+pub const MAX_EVIDENCE_BYTES: usize = 2 * 1024 * 1024;
+/// The largest status statement or log event.
+const MAX_RECORD_BYTES: usize = 4 * 1024;
+/// The most links a bundle may carry: a root PoA and the deepest chain the formats allow.
+const MAX_LINKS: usize = 9;
+/// The longest audit path: a tree of 2^64 leaves.
+const MAX_PROOF_HASHES: usize = 64;
+
+/// A PoA's status as the registry stated it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegistryStatus {
+    /// Registered, neither revoked nor superseded.
+    Active,
+    /// Past its validity period (the verifier checks validity itself).
+    Expired,
+    /// Revoked, effective `at`.
+    Revoked {
+        /// When the revocation took effect.
+        at: UnixTime,
+        /// The reason given (display text).
+        reason: String,
+    },
+    /// Replaced by `by`, effective `at`.
+    Superseded {
+        /// When.
+        at: UnixTime,
+        /// The replacing PoA.
+        by: DelegationId,
+    },
+    /// A parent in the chain became inactive at `at`.
+    ParentInactive {
+        /// When.
+        at: UnixTime,
+    },
+    /// The registry does not know the PoA.
+    Unknown,
+}
+
+/// An authenticated status statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedStatus {
+    /// The PoA it speaks of.
+    pub delegation_id: DelegationId,
+    /// What it says.
+    pub status: RegistryStatus,
+    /// When the registry registered the PoA.
+    pub registered_at: UnixTime,
+    /// When the statement was made.
+    pub produced_at: UnixTime,
+}
+
+/// One authenticated link of a chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedLink {
+    /// The PoA's CMS DER (its signature is not checked here).
+    pub delegation_cms: Vec<u8>,
+    /// The registry's statement about it.
+    pub status: VerifiedStatus,
+}
+
+/// An authenticated bundle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedEvidence {
+    /// The checkpoint every proof led to.
+    pub checkpoint: Checkpoint,
+    /// The links, in the bundle's order (the PoA a contract names first).
+    pub links: Vec<VerifiedLink>,
+}
+
+fn malformed(detail: impl Into<String>) -> Error {
+    Error::EvidenceMalformed {
+        detail: detail.into(),
+    }
+}
+
+/// Authenticates `bundle` under the operator's pinned `key` for a contract signed at `at`.
+pub fn verify_evidence(
+    provider: &dyn SignatureVerifier,
+    bundle: &[u8],
+    key: &VerifierKey,
+    at: UnixTime,
+) -> Result<VerifiedEvidence, Error> {
+    let bundle: EvidenceBundle = decode_canonical(bundle, MAX_EVIDENCE_BYTES)
+        .map_err(|e| malformed(format!("bundle: {e}")))?;
+    if bundle.format_version != 1 {
+        return Err(malformed("bundle format_version"));
+    }
+    if bundle.links.is_empty() || bundle.links.len() > MAX_LINKS {
+        return Err(malformed("a bundle carries 1 to 9 links"));
+    }
+    let checkpoint = verify_checkpoint(provider, &bundle.checkpoint, key)?;
+    let links = bundle
+        .links
+        .iter()
+        .map(|link| {
+            let delegation_id = DelegationId::of_cms(&link.delegation_cms);
+            let signed = link
+                .status
+                .as_ref()
+                .ok_or_else(|| malformed("link without status statement"))?;
+            let (statement, status) =
+                verify_status_statement(provider, signed, key, &checkpoint.origin)?;
+            if status.delegation_id != delegation_id {
+                return Err(Error::StatusStatementMismatch {
+                    field: "delegation_id",
+                });
+            }
+            if status.produced_at < at {
+                return Err(Error::StatusStatementStale {
+                    produced_at: status.produced_at,
+                    at,
+                });
+            }
+            if status.status == RegistryStatus::Unknown {
+                return Err(Error::NotRegistered);
+            }
+            check_registration(link, &statement, &status, &checkpoint, at)?;
+            Ok(VerifiedLink {
+                delegation_cms: link.delegation_cms.clone(),
+                status,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok(VerifiedEvidence { checkpoint, links })
+}
+
+/// Verifies a signed status statement under `key` and decodes it; its origin must be `origin`.
+pub fn verify_status_statement(
+    provider: &dyn SignatureVerifier,
+    signed: &SignedStatusStatement,
+    key: &VerifierKey,
+    origin: &str,
+) -> Result<(StatusStatement, VerifiedStatus), Error> {
+    let mut message = STATUS_STATEMENT_CONTEXT.to_vec();
+    message.extend_from_slice(&signed.statement);
+    provider
+        .verify(
+            SignatureScheme::Ed25519,
+            key.public_key(),
+            &message,
+            &signed.signature,
+        )
+        .map_err(|_| Error::StatusStatementSignatureInvalid)?;
+    let statement: StatusStatement = decode_canonical(&signed.statement, MAX_RECORD_BYTES)
+        .map_err(|e| malformed(format!("status statement: {e}")))?;
+    if statement.format_version != 1 {
+        return Err(malformed("status statement format_version"));
+    }
+    if statement.log_origin != origin {
+        return Err(Error::StatusStatementMismatch {
+            field: "log_origin",
+        });
+    }
+    let id: [u8; 32] = statement
+        .delegation_id
+        .as_slice()
+        .try_into()
+        .map_err(|_| malformed("delegation_id is not 32 bytes"))?;
+    let changed_at = UnixTime::from_seconds(statement.changed_at_unix_seconds);
+    let status = match DelegationStatus::try_from(statement.status) {
+        Ok(DelegationStatus::Active) => RegistryStatus::Active,
+        Ok(DelegationStatus::Expired) => RegistryStatus::Expired,
+        Ok(DelegationStatus::Revoked) => RegistryStatus::Revoked {
+            at: changed_at,
+            reason: statement.revocation_reason.clone(),
+        },
+        Ok(DelegationStatus::Superseded) => RegistryStatus::Superseded {
+            at: changed_at,
+            by: DelegationId::from_bytes(
+                statement
+                    .superseded_by
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| malformed("superseded_by is not 32 bytes"))?,
+            ),
+        },
+        Ok(DelegationStatus::ParentInactive) => RegistryStatus::ParentInactive { at: changed_at },
+        Ok(DelegationStatus::Unknown) => RegistryStatus::Unknown,
+        Ok(DelegationStatus::Unspecified) | Err(_) => {
+            return Err(malformed("status unspecified or unknown value"));
+        }
+    };
+    let verified = VerifiedStatus {
+        delegation_id: DelegationId::from_bytes(id),
+        status,
+        registered_at: UnixTime::from_seconds(statement.registered_at_unix_seconds),
+        produced_at: UnixTime::from_seconds(statement.produced_at_unix_seconds),
+    };
+    Ok((statement, verified))
+}
+
+/// The registration event must be this PoA's, at the stated time, no later than `at`, and
+/// included in the checkpoint's tree at the stated index.
+fn check_registration(
+    link: &eproxy_proto::v1::LinkEvidence,
+    statement: &StatusStatement,
+    status: &VerifiedStatus,
+    checkpoint: &Checkpoint,
+    at: UnixTime,
+) -> Result<(), Error> {
+    let event: LogEvent = decode_canonical(&link.registration_event, MAX_RECORD_BYTES)
+        .map_err(|e| malformed(format!("registration event: {e}")))?;
+    let is_this_registration = event.format_version == 1
+        && event.kind == LogEventKind::Registration as i32
+        && event.delegation_id.as_slice() == status.delegation_id.as_bytes()
+        && event.at_unix_seconds == statement.registered_at_unix_seconds;
+    if !is_this_registration {
+        return Err(Error::RegistrationEventMismatch);
+    }
+    if status.registered_at > at {
+        return Err(Error::RegisteredAfter {
+            registered_at: status.registered_at,
+            at,
+        });
+    }
+    let proof = link
+        .inclusion
+        .as_ref()
+        .ok_or_else(|| malformed("link without inclusion proof"))?;
+    if proof.hashes.len() > MAX_PROOF_HASHES {
+        return Err(Error::InclusionProofInvalid);
+    }
+    let hashes = proof
+        .hashes
+        .iter()
+        .map(|h| Hash::try_from(h.as_slice()).map_err(|_| Error::InclusionProofInvalid))
+        .collect::<Result<Vec<_>, _>>()?;
+    let included = proof.leaf_index == statement.registration_log_index
+        && proof.tree_size == checkpoint.size
+        && verify_inclusion(
+            &leaf_hash(&link.registration_event),
+            proof.leaf_index,
+            proof.tree_size,
+            &hashes,
+            &checkpoint.root,
+        );
+    if included {
+        Ok(())
+    } else {
+        Err(Error::InclusionProofInvalid)
+    }
+}

@@ -1,0 +1,231 @@
+//! C2SP signed notes and tlog-checkpoints: the operator's signed statement of its log's size and
+//! root, in the text format transparency-log tooling shares.
+//!
+//! ```text
+//! <origin>\n<tree size>\n<base64 root hash>\n     the checkpoint (the note's text)
+//! \n                                             a blank line
+//! — <key name> <base64(key id ‖ signature)>\n    one line per signature
+//! ```
+//!
+//! The key id is the first four bytes of SHA-256(key name ‖ 0x0A ‖ 0x01 ‖ Ed25519 public key); a
+//! verifier key is written `<name>+<key id, 8 hex digits>+<base64(0x01 ‖ public key)>`.
+
+use std::fmt;
+
+use base64ct::{Base64, Encoding};
+use sha2::{Digest, Sha256};
+
+use crate::Error;
+use crate::crypto::{SignatureScheme, SignatureVerifier};
+use crate::merkle::Hash;
+
+/// The largest note accepted, in bytes.
+pub const MAX_NOTE_BYTES: usize = 16 * 1024;
+/// The most signature lines read from one note.
+const MAX_SIGNATURES: usize = 64;
+/// The signature-type byte of Ed25519 in note keys and key ids.
+const ED25519_TYPE: u8 = 0x01;
+
+/// An Ed25519 note verifier key: whose key, and the key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifierKey {
+    name: String,
+    key_id: [u8; 4],
+    public_key: [u8; 32],
+}
+
+impl VerifierKey {
+    /// The verifier key for `public_key` under `name` (a name without spaces, `+` or newlines).
+    pub fn new(name: &str, public_key: [u8; 32]) -> Result<Self, Error> {
+        if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c == '+') {
+            return Err(note_error(
+                "key name must be non-empty without spaces or '+'",
+            ));
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            key_id: key_id(name, &public_key),
+            public_key,
+        })
+    }
+
+    /// Parses `<name>+<key id hex>+<base64(0x01 ‖ public key)>`, checking the key id.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        let mut parts = text.trim_end_matches('\n').splitn(3, '+');
+        let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(note_error("verifier key is not name+id+key"));
+        };
+        let encoded = Base64::decode_vec(key_b64).map_err(|_| note_error("verifier key base64"))?;
+        let public_key: [u8; 32] = match encoded.as_slice() {
+            [ED25519_TYPE, rest @ ..] => rest
+                .try_into()
+                .map_err(|_| note_error("verifier key length"))?,
+            _ => return Err(note_error("verifier key is not Ed25519")),
+        };
+        let key = Self::new(name, public_key)?;
+        if id_hex.len() != 8 || !id_hex.eq_ignore_ascii_case(&hex_lower(&key.key_id)) {
+            return Err(note_error("verifier key id does not match its key"));
+        }
+        Ok(key)
+    }
+
+    /// The key's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The Ed25519 public key.
+    pub fn public_key(&self) -> &[u8; 32] {
+        &self.public_key
+    }
+
+    /// The signature line for `signature` by this key over a note's text.
+    pub fn signature_line(&self, signature: &[u8; 64]) -> String {
+        let mut blob = self.key_id.to_vec();
+        blob.extend_from_slice(signature);
+        format!("\u{2014} {} {}\n", self.name, Base64::encode_string(&blob))
+    }
+}
+
+impl fmt::Display for VerifierKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut blob = vec![ED25519_TYPE];
+        blob.extend_from_slice(&self.public_key);
+        write!(
+            f,
+            "{}+{}+{}",
+            self.name,
+            hex_lower(&self.key_id),
+            Base64::encode_string(&blob)
+        )
+    }
+}
+
+fn key_id(name: &str, public_key: &[u8; 32]) -> [u8; 4] {
+    let hash = Sha256::new()
+        .chain_update(name.as_bytes())
+        .chain_update([b'\n', ED25519_TYPE])
+        .chain_update(public_key)
+        .finalize();
+    [hash[0], hash[1], hash[2], hash[3]]
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn note_error(detail: &str) -> Error {
+    Error::CheckpointMalformed {
+        detail: detail.to_owned(),
+    }
+}
+
+/// A log checkpoint: the log's name, its size, its root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// The origin line, naming the log.
+    pub origin: String,
+    /// The number of leaves.
+    pub size: u64,
+    /// The Merkle root of those leaves.
+    pub root: Hash,
+}
+
+impl Checkpoint {
+    /// The checkpoint's text: the note body to sign.
+    pub fn body(&self) -> String {
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            Base64::encode_string(&self.root)
+        )
+    }
+
+    /// Parses a checkpoint body (extension lines after the root are allowed and ignored).
+    fn parse(body: &str) -> Result<Self, Error> {
+        let mut lines = body.split('\n');
+        let (Some(origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next())
+        else {
+            return Err(note_error("checkpoint needs origin, size and root lines"));
+        };
+        if origin.is_empty() {
+            return Err(note_error("empty origin"));
+        }
+        let canonical_decimal = !size.is_empty()
+            && size.bytes().all(|b| b.is_ascii_digit())
+            && (size == "0" || !size.starts_with('0'));
+        if !canonical_decimal {
+            return Err(note_error("tree size is not a canonical decimal"));
+        }
+        let size = size
+            .parse()
+            .map_err(|_| note_error("tree size too large"))?;
+        let root = Base64::decode_vec(root)
+            .ok()
+            .and_then(|r| Hash::try_from(r).ok())
+            .ok_or_else(|| note_error("root is not 32 bytes of base64"))?;
+        Ok(Self {
+            origin: origin.to_owned(),
+            size,
+            root,
+        })
+    }
+}
+
+/// Verifies `note` (a signed checkpoint) with `key` and returns the checkpoint.
+pub fn verify_checkpoint(
+    provider: &dyn SignatureVerifier,
+    note: &str,
+    key: &VerifierKey,
+) -> Result<Checkpoint, Error> {
+    Checkpoint::parse(verify_note(provider, note, key)?)
+}
+
+/// Verifies a signed note with `key` and returns its text (ending in a newline). Signatures by
+/// other keys are ignored; one valid signature by `key` is required.
+pub fn verify_note<'n>(
+    provider: &dyn SignatureVerifier,
+    note: &'n str,
+    key: &VerifierKey,
+) -> Result<&'n str, Error> {
+    if note.len() > MAX_NOTE_BYTES {
+        return Err(note_error("note too large"));
+    }
+    let split = note
+        .find("\n\n")
+        .ok_or_else(|| note_error("no blank line before the signatures"))?;
+    let (body, signatures) = (&note[..=split], &note[split + 2..]);
+    if !signatures.ends_with('\n') {
+        return Err(note_error("signature lines must end in a newline"));
+    }
+    let prefix = format!("\u{2014} {} ", key.name);
+    let mut found = false;
+    for line in signatures.lines().take(MAX_SIGNATURES) {
+        let Some(encoded) = line.strip_prefix(&prefix) else {
+            continue;
+        };
+        let blob = Base64::decode_vec(encoded).map_err(|_| note_error("signature base64"))?;
+        if blob.len() != 4 + 64 || blob[..4] != key.key_id {
+            continue;
+        }
+        found = true;
+        if provider
+            .verify(
+                SignatureScheme::Ed25519,
+                &key.public_key,
+                body.as_bytes(),
+                &blob[4..],
+            )
+            .is_ok()
+        {
+            return Ok(body);
+        }
+    }
+    Err(if found {
+        Error::CheckpointSignatureInvalid
+    } else {
+        Error::CheckpointSignatureMissing
+    })
+}

@@ -4,7 +4,8 @@
 //! Modelled on rustls-webpki: pure functions over borrowed DER, the validation time passed in
 //! (never read from a clock), one flat [`Error`] whose variants each name one exact failure.
 //!
-//! Built so far:
+//! [`verify::Verifier::verify_contract`] is the one call: its [`verdict::Verdict`] gives every
+//! reason a contract is not covered, every caveat, and the facts established. Its parts:
 //! - [`signed_data`]: one signature check, with the algorithm policy (RSA ≥ 2048 bits, no SHA-1
 //!   or MD5) and the primitives behind [`crypto::SignatureVerifier`] ([`crypto::RING`] by
 //!   default);
@@ -36,6 +37,8 @@ mod time;
 pub mod timestamp;
 pub mod trust_anchor;
 pub mod tsa_usage;
+pub mod verdict;
+pub mod verify;
 pub mod verify_cert;
 pub mod verify_cms;
 

@@ -1,0 +1,587 @@
+//! The one call: is this signed contract covered by a valid, unrevoked power of attorney?
+//!
+//! In order: the contract's CMS signature and terms; the trusted time T (a verified signature
+//! timestamp, else the verification time); the signer's certificate at T; the PoA chain (from
+//! registry evidence, or given directly), each link's signature, content and signer; the
+//! binding of the contract's signer to the PoA; the scope; each link's registry status at T.
+//! Every independent failure is reported, not only the first.
+
+use eproxy_policy::{CorporateNumber, UnixTime, covers, within};
+use eproxy_proto::{
+    ContractTerms, Delegation, DelegationId, decode_contract_terms, decode_delegation,
+};
+use sha2::{Digest, Sha256};
+
+use crate::Error;
+use crate::certificate::Certificate;
+use crate::commercial_registration::{REGISTERED_CORPORATION_INFO, RegisteredCorporationInfo};
+use crate::crl::Crl;
+use crate::crypto::{RING, SignatureVerifier};
+use crate::evidence::{RegistryStatus, VerifiedStatus, verify_evidence};
+use crate::jpki::JpkiIdentity;
+use crate::note::VerifierKey;
+use crate::timestamp::verify_timestamp;
+use crate::trust_anchor::{AnchorRole, SignerRole, TrustAnchors};
+use crate::verdict::{Reason, TimeSource, Verdict, Warning};
+use crate::verify_cert::{PathContext, RevocationPolicy, VerifiedPath, verify_path};
+use crate::verify_cms::{VerifiedCms, verify_cms};
+
+/// The longest chain accepted: a root PoA and eight sub-delegations (the formats' depth limit).
+pub const MAX_CHAIN_LINKS: usize = 9;
+
+/// A configured verifier: trust anchors, revocation policy, signature provider.
+#[derive(Clone, Debug)]
+pub struct Verifier {
+    provider: &'static dyn SignatureVerifier,
+    anchors: TrustAnchors,
+    revocation: RevocationPolicy,
+}
+
+/// Where the PoA chain comes from.
+#[derive(Clone, Copy, Debug)]
+pub enum PoaSource<'a> {
+    /// A registry evidence bundle, authenticated under the operator's pinned key.
+    Evidence {
+        /// The bundle's bytes (`eproxy.v1.EvidenceBundle`).
+        bundle: &'a [u8],
+        /// The operator's key.
+        operator_key: &'a VerifierKey,
+    },
+    /// PoA CMS given directly, the contract's PoA first, then its ancestors. Their registry
+    /// status is then unknown: a reason under the strict policy, a warning under the lenient.
+    Unchecked(&'a [&'a [u8]]),
+}
+
+/// One contract to verify.
+#[derive(Clone, Copy, Debug)]
+pub struct ContractInput<'a> {
+    /// The contract's CMS SignedData (DER), its eContent a ContractTerms envelope.
+    pub contract: &'a [u8],
+    /// The contract document, if at hand, to compare with the terms' digest.
+    pub document: Option<&'a [u8]>,
+    /// The PoA chain.
+    pub poa: PoaSource<'a>,
+    /// CRLs for every certificate path.
+    pub crls: &'a [&'a [u8]],
+    /// Extra certificates for path building.
+    pub certificates: &'a [&'a [u8]],
+    /// The verification time: T when the contract carries no valid timestamp.
+    pub verification_time: UnixTime,
+    /// The verifying counterparty, if it wants the terms checked to name it.
+    pub expected_counterparty: Option<CorporateNumber>,
+}
+
+impl Verifier {
+    /// A verifier with `anchors`, the strict revocation policy and the ring provider.
+    pub fn new(anchors: TrustAnchors) -> Self {
+        Self {
+            provider: &RING,
+            anchors,
+            revocation: RevocationPolicy::Strict,
+        }
+    }
+
+    /// The same verifier with another revocation policy.
+    pub fn with_revocation(mut self, revocation: RevocationPolicy) -> Self {
+        self.revocation = revocation;
+        self
+    }
+
+    /// The same verifier with another signature provider.
+    pub fn with_provider(mut self, provider: &'static dyn SignatureVerifier) -> Self {
+        self.provider = provider;
+        self
+    }
+
+    /// The verdict on `input`.
+    pub fn verify_contract(&self, input: &ContractInput<'_>) -> Verdict {
+        let mut verdict = Verdict::default();
+        let crls: Vec<Crl<'_>> = match input.crls.iter().map(|c| Crl::from_der(c)).collect() {
+            Ok(crls) => crls,
+            Err(error) => {
+                verdict.reasons.push(Reason::SignerCertificate(error));
+                return verdict;
+            }
+        };
+        let pool: Vec<Certificate<'_>> = match input
+            .certificates
+            .iter()
+            .map(|c| Certificate::from_der(c))
+            .collect()
+        {
+            Ok(pool) => pool,
+            Err(error) => {
+                verdict.reasons.push(Reason::SignerCertificate(error));
+                return verdict;
+            }
+        };
+        let run = Run {
+            verifier: self,
+            crls: &crls,
+            pool: &pool,
+        };
+        let Some(contract) = run.contract(input, &mut verdict) else {
+            return verdict;
+        };
+        let Some(supplied) = run.supplied(input, contract.at, &mut verdict) else {
+            return verdict;
+        };
+        run.chain(&supplied, &contract, &mut verdict);
+        verdict
+    }
+}
+
+/// One verification's borrowed state.
+struct Run<'v, 'a> {
+    verifier: &'v Verifier,
+    crls: &'v [Crl<'a>],
+    pool: &'v [Certificate<'a>],
+}
+
+/// A PoA of the chain, as far as it could be checked.
+struct Link<'a> {
+    id: DelegationId,
+    cms: Option<VerifiedCms<'a>>,
+    delegation: Option<Delegation>,
+}
+
+/// What the contract established, for the chain checks.
+struct ContractState {
+    terms: ContractTerms,
+    at: UnixTime,
+    signer_sha256: [u8; 32],
+}
+
+impl<'a> Run<'_, 'a> {
+    fn context(&self, at: UnixTime) -> PathContext<'_> {
+        PathContext {
+            provider: self.verifier.provider,
+            anchors: &self.verifier.anchors,
+            crls: self.crls,
+            revocation: self.verifier.revocation,
+            at,
+        }
+    }
+
+    fn path(
+        &self,
+        certificate: &Certificate<'_>,
+        carried: &[Certificate<'_>],
+        role: SignerRole,
+        at: UnixTime,
+        whose: &str,
+        verdict: &mut Verdict,
+    ) -> Result<VerifiedPath, Error> {
+        let mut intermediates = carried.to_vec();
+        intermediates.extend(self.pool.iter().cloned());
+        let path = verify_path(&self.context(at), certificate, &intermediates, role)?;
+        if path.revocation_unknown > 0 {
+            verdict.warnings.push(Warning::RevocationUnchecked {
+                whose: whose.to_owned(),
+                certificates: path.revocation_unknown,
+            });
+        }
+        Ok(path)
+    }
+
+    /// The contract's signature, terms, time and signer; `None` if nothing more can be checked.
+    fn contract(&self, input: &ContractInput<'a>, verdict: &mut Verdict) -> Option<ContractState> {
+        let provider = self.verifier.provider;
+        let contract = match verify_cms(provider, input.contract, None, self.pool) {
+            Ok(contract) => contract,
+            Err(error) => {
+                verdict.reasons.push(Reason::ContractSignature(error));
+                return None;
+            }
+        };
+        verdict.facts.claimed_signing_time = contract.claimed_signing_time;
+        let terms = match decode_contract_terms(contract.content) {
+            Ok(terms) => terms,
+            Err(error) => {
+                verdict.reasons.push(Reason::ContractTerms(error));
+                return None;
+            }
+        };
+        verdict.facts.terms = Some(terms.clone());
+        match input.document {
+            Some(document) if Sha256::digest(document).as_slice() != terms.document.sha256 => {
+                verdict.reasons.push(Reason::DocumentMismatch);
+            }
+            Some(_) => {}
+            None => verdict.warnings.push(Warning::DocumentNotChecked),
+        }
+        if let Some(expected) = &input.expected_counterparty
+            && *expected != terms.counterparty
+        {
+            verdict.reasons.push(Reason::CounterpartyMismatch {
+                named: terms.counterparty,
+                expected: *expected,
+            });
+        }
+
+        let at = self.trusted_time(&contract, input.verification_time, verdict);
+        let signer_sha256: [u8; 32] = Sha256::digest(contract.signer.der()).into();
+        verdict.facts.signer_certificate_sha256 = Some(signer_sha256);
+        verdict.facts.signer = JpkiIdentity::of(&contract.signer);
+        if let Err(error) = self.path(
+            &contract.signer,
+            &contract.certificates,
+            SignerRole::Employee,
+            at,
+            "signer",
+            verdict,
+        ) {
+            verdict.reasons.push(Reason::SignerCertificate(error));
+        }
+        Some(ContractState {
+            terms,
+            at,
+            signer_sha256,
+        })
+    }
+
+    /// The PoAs supplied, with their authenticated registry status when evidence was given.
+    fn supplied(
+        &self,
+        input: &ContractInput<'a>,
+        at: UnixTime,
+        verdict: &mut Verdict,
+    ) -> Option<Vec<(Vec<u8>, Option<VerifiedStatus>)>> {
+        let supplied: Vec<(Vec<u8>, Option<VerifiedStatus>)> = match input.poa {
+            PoaSource::Evidence {
+                bundle,
+                operator_key,
+            } => match verify_evidence(self.verifier.provider, bundle, operator_key, at) {
+                Ok(evidence) => {
+                    verdict.facts.checkpoint = Some(evidence.checkpoint);
+                    evidence
+                        .links
+                        .into_iter()
+                        .map(|link| (link.delegation_cms, Some(link.status)))
+                        .collect()
+                }
+                Err(error) => {
+                    verdict.reasons.push(Reason::Evidence(error));
+                    return None;
+                }
+            },
+            PoaSource::Unchecked(poas) => poas.iter().map(|p| (p.to_vec(), None)).collect(),
+        };
+        if supplied.len() > MAX_CHAIN_LINKS {
+            verdict.reasons.push(Reason::ChainMalformed {
+                detail: format!("{} links, at most {MAX_CHAIN_LINKS}", supplied.len()),
+            });
+            return None;
+        }
+        Some(supplied)
+    }
+
+    /// T: a verified timestamp's genTime, else the verification time.
+    fn trusted_time(
+        &self,
+        contract: &VerifiedCms<'_>,
+        verification_time: UnixTime,
+        verdict: &mut Verdict,
+    ) -> UnixTime {
+        let Some(token) = contract.timestamp_token else {
+            verdict.warnings.push(Warning::NoTimestamp);
+            verdict.facts.time = Some((verification_time, TimeSource::VerificationTime));
+            return verification_time;
+        };
+        match verify_timestamp(
+            &self.context(verification_time),
+            token,
+            contract.signature,
+            self.pool,
+        ) {
+            Ok(timestamp) => {
+                if timestamp.path.revocation_unknown > 0 {
+                    verdict.warnings.push(Warning::RevocationUnchecked {
+                        whose: "timestamp authority".into(),
+                        certificates: timestamp.path.revocation_unknown,
+                    });
+                }
+                verdict.facts.time = Some((timestamp.gen_time, TimeSource::Timestamp));
+                timestamp.gen_time
+            }
+            Err(error) => {
+                verdict.reasons.push(Reason::Timestamp(error));
+                verdict.facts.time = Some((verification_time, TimeSource::VerificationTime));
+                verification_time
+            }
+        }
+    }
+
+    /// The chain from the PoA the terms name up to its root, each link checked, then the
+    /// contract against the leaf.
+    fn chain<'b>(
+        &self,
+        supplied: &'b [(Vec<u8>, Option<VerifiedStatus>)],
+        contract: &ContractState,
+        verdict: &mut Verdict,
+    ) where
+        'a: 'b,
+    {
+        let at = contract.at;
+        let mut links: Vec<Link<'b>> = Vec::new();
+        let mut remaining: Vec<&'b (Vec<u8>, Option<VerifiedStatus>)> = supplied.iter().collect();
+        let mut expected = Some(contract.terms.delegation_id);
+        while let Some(id) = expected {
+            if links.iter().any(|l| l.id == id) {
+                verdict.reasons.push(Reason::ChainMalformed {
+                    detail: format!("{id} appears twice: the chain loops"),
+                });
+                return;
+            }
+            let Some(position) = remaining
+                .iter()
+                .position(|(cms, _)| DelegationId::of_cms(cms) == id)
+            else {
+                verdict.reasons.push(Reason::PoaNotProvided { id });
+                return;
+            };
+            let (cms, status) = remaining.remove(position);
+            let link = self.link(id, cms, status.clone(), at, verdict);
+            expected = link.delegation.as_ref().and_then(|d| d.parent);
+            let unreadable = link.delegation.is_none();
+            links.push(link);
+            if unreadable {
+                // Without the content the parent is unknown: the chain stops here.
+                break;
+            }
+        }
+        if !remaining.is_empty() {
+            verdict.reasons.push(Reason::ChainMalformed {
+                detail: format!("{} supplied PoA(s) are not in the chain", remaining.len()),
+            });
+        }
+        verdict.facts.chain = links.iter().map(|l| l.id).collect();
+        for index in 0..links.len() {
+            self.check_signer(&links[index], links.get(index + 1), at, verdict);
+        }
+        if let Some(leaf) = links.first().and_then(|l| l.delegation.as_ref()) {
+            if leaf.delegatee.certificate_sha256 != contract.signer_sha256 {
+                verdict
+                    .reasons
+                    .push(Reason::SignerNotDelegatee { id: links[0].id });
+            }
+            if let Err(violations) = covers(&leaf.grant, &contract.terms.policy_terms(), at) {
+                verdict
+                    .reasons
+                    .extend(violations.into_iter().map(|violation| Reason::Scope {
+                        id: links[0].id,
+                        violation,
+                    }));
+            }
+        }
+        if let Some(root) = links.last().and_then(|l| l.delegation.as_ref()) {
+            verdict.facts.company = Some(root.delegator.clone());
+            verdict.facts.representative = Some(root.representative.clone());
+        }
+    }
+
+    /// One link: its signature, its content, its registry status.
+    fn link<'b>(
+        &self,
+        id: DelegationId,
+        cms: &'b [u8],
+        status: Option<VerifiedStatus>,
+        at: UnixTime,
+        verdict: &mut Verdict,
+    ) -> Link<'b>
+    where
+        'a: 'b,
+    {
+        let mut link = Link {
+            id,
+            cms: None,
+            delegation: None,
+        };
+        match status {
+            Some(status) => check_status(id, &status.status, at, verdict),
+            None => match self.verifier.revocation {
+                RevocationPolicy::Strict => verdict.reasons.push(Reason::PoaStatusUnknown { id }),
+                RevocationPolicy::Lenient => {
+                    verdict.warnings.push(Warning::PoaStatusUnchecked { id });
+                }
+            },
+        }
+        match verify_cms(self.verifier.provider, cms, None, self.pool) {
+            Ok(verified) => {
+                match decode_delegation(verified.content) {
+                    Ok(delegation) => link.delegation = Some(delegation),
+                    Err(error) => verdict.reasons.push(Reason::PoaContent { id, error }),
+                }
+                link.cms = Some(verified);
+            }
+            Err(error) => verdict.reasons.push(Reason::PoaSignature { id, error }),
+        }
+        link
+    }
+
+    /// Who signed `link`: its parent's delegatee (a sub-delegation) or the company's
+    /// representative (a root PoA), with a valid certificate at T.
+    fn check_signer(
+        &self,
+        link: &Link<'_>,
+        parent: Option<&Link<'_>>,
+        at: UnixTime,
+        verdict: &mut Verdict,
+    ) {
+        let (Some(cms), Some(delegation)) = (&link.cms, &link.delegation) else {
+            return;
+        };
+        let id = link.id;
+        let whose = format!("power of attorney {id}");
+        match parent.and_then(|p| p.delegation.as_ref()) {
+            Some(parent_delegation) => {
+                let signer_sha256: [u8; 32] = Sha256::digest(cms.signer.der()).into();
+                if signer_sha256 != parent_delegation.delegatee.certificate_sha256 {
+                    verdict
+                        .reasons
+                        .push(Reason::SubDelegatorNotParentDelegatee { id });
+                }
+                if delegation.delegator != parent_delegation.delegator
+                    || delegation.representative != parent_delegation.representative
+                {
+                    verdict.reasons.push(Reason::ChainCompanyMismatch { id });
+                }
+                if let Err(widenings) = within(&delegation.grant, &parent_delegation.grant) {
+                    verdict.reasons.extend(
+                        widenings
+                            .into_iter()
+                            .map(|widening| Reason::Widening { id, widening }),
+                    );
+                }
+                if let Err(error) = self.path(
+                    &cms.signer,
+                    &cms.certificates,
+                    SignerRole::Employee,
+                    at,
+                    &whose,
+                    verdict,
+                ) {
+                    verdict
+                        .reasons
+                        .push(Reason::DelegatorCertificate { id, error });
+                }
+            }
+            None if parent.is_some() => {
+                // The parent's content failed; its own reason is already recorded.
+            }
+            None => match self.path(
+                &cms.signer,
+                &cms.certificates,
+                SignerRole::Representative,
+                at,
+                &whose,
+                verdict,
+            ) {
+                Ok(path) => check_representative(id, delegation, &cms.signer, &path, verdict),
+                Err(error) => verdict
+                    .reasons
+                    .push(Reason::DelegatorCertificate { id, error }),
+            },
+        }
+    }
+}
+
+/// A root PoA's signer must be the company's representative: a commercial-registration
+/// certificate must name the PoA's company and representative; a JPKI certificate can only be
+/// compared by name, and says nothing of authority.
+fn check_representative(
+    id: DelegationId,
+    delegation: &Delegation,
+    signer: &Certificate<'_>,
+    path: &VerifiedPath,
+    verdict: &mut Verdict,
+) {
+    let named = &delegation.representative.name;
+    if path.anchor_role == AnchorRole::CommercialRegistration {
+        let info = signer
+            .tbs()
+            .extensions()
+            .into_iter()
+            .flatten()
+            .find(|e| e.extn_id == REGISTERED_CORPORATION_INFO)
+            .and_then(|e| {
+                der::Decode::from_der(e.extn_value.as_bytes()).ok().map(
+                    |i: RegisteredCorporationInfo<'_>| {
+                        (
+                            i.registered_number.as_str().to_owned(),
+                            i.director_name.as_str().to_owned(),
+                        )
+                    },
+                )
+            });
+        let Some((registered_number, director_name)) = info else {
+            verdict.reasons.push(Reason::DelegatorCertificate {
+                id,
+                error: Error::Malformed {
+                    kind: crate::InputKind::Certificate,
+                    detail: "commercial-registration certificate without \
+                             registeredCorporationInfo"
+                        .into(),
+                },
+            });
+            return;
+        };
+        if registered_number != delegation.delegator.corporate_number.registered_number() {
+            verdict.reasons.push(Reason::CorporateNumberMismatch {
+                id,
+                poa: delegation.delegator.corporate_number,
+                certificate: registered_number,
+            });
+        }
+        if director_name != *named {
+            verdict.reasons.push(Reason::DirectorNameMismatch {
+                id,
+                poa: named.clone(),
+                certificate: director_name,
+            });
+        }
+    } else {
+        verdict
+            .warnings
+            .push(Warning::RepresentativeAuthorityNotCertified { id });
+        let holder = JpkiIdentity::of(signer).and_then(|i| i.name);
+        if holder.as_ref() != Some(named) {
+            verdict.reasons.push(Reason::DirectorNameMismatch {
+                id,
+                poa: named.clone(),
+                certificate: holder.unwrap_or_default(),
+            });
+        }
+    }
+}
+
+/// What a registry status means for a contract signed at `at`.
+fn check_status(id: DelegationId, status: &RegistryStatus, at: UnixTime, verdict: &mut Verdict) {
+    match status {
+        RegistryStatus::Active | RegistryStatus::Expired => {}
+        RegistryStatus::Revoked {
+            at: revoked_at,
+            reason,
+        } if *revoked_at <= at => verdict.reasons.push(Reason::PoaRevoked {
+            id,
+            at: *revoked_at,
+            reason: reason.clone(),
+        }),
+        RegistryStatus::Superseded { at: since, by } if *since <= at => {
+            verdict.reasons.push(Reason::PoaSuperseded {
+                id,
+                at: *since,
+                by: *by,
+            });
+        }
+        RegistryStatus::ParentInactive { at: since } if *since <= at => {
+            verdict
+                .reasons
+                .push(Reason::PoaParentInactive { id, at: *since });
+        }
+        RegistryStatus::Revoked { .. }
+        | RegistryStatus::Superseded { .. }
+        | RegistryStatus::ParentInactive { .. } => {}
+        RegistryStatus::Unknown => verdict.reasons.push(Reason::PoaStatusUnknown { id }),
+    }
+}

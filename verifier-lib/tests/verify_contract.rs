@@ -1,0 +1,874 @@
+//! The one call, end to end over the test PKI and the test operator: a covered contract is
+//! accepted with its facts, and each adversarial case is rejected with its own reason.
+
+use std::collections::BTreeSet;
+
+use eproxy_policy::{
+    AmountCap, CorporateNumber, Counterparties, CoverageViolation, Grant, Matter, Scope,
+    StandardMatter, UnixTime, Validity, Widening,
+};
+use eproxy_proto::v1::DelegationStatus;
+use eproxy_proto::{
+    Company, ContractTerms, Delegatee, Delegation, DelegationId, Document, FormatError,
+    Representative,
+};
+use eproxy_testkit::cms::{CmsSigner, DigestChoice, SIGNATURE_TIME_STAMP_TOKEN, attribute};
+use eproxy_testkit::jpki::{Resident, signing_certificate};
+use eproxy_testkit::operator::TestOperator;
+use eproxy_testkit::tsa::{TimestampRequest, timestamp_token};
+use eproxy_testkit::{Credential, STANDARD_NOW, TestPki};
+use eproxy_verifier::Error;
+use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors};
+use eproxy_verifier::verdict::{Reason, TimeSource, Verdict, Warning};
+use eproxy_verifier::verify::{ContractInput, PoaSource, Verifier};
+use eproxy_verifier::verify_cert::RevocationPolicy;
+use sha2::{Digest, Sha256};
+
+const HOUR: i64 = 3600;
+const DAY: i64 = 24 * HOUR;
+const DOCUMENT: &[u8] = b"%PDF-1.7 the contract document";
+const NTA: &str = "7000012050002";
+
+fn at(offset: i64) -> UnixTime {
+    UnixTime::from_seconds(STANDARD_NOW.seconds() + offset)
+}
+
+/// The trusted signing time in these tests: two hours before the reference time, inside every
+/// CRL's coverage.
+fn signed_at() -> UnixTime {
+    at(-2 * HOUR)
+}
+
+fn pki() -> &'static TestPki {
+    TestPki::standard()
+}
+
+fn number(text: &str) -> CorporateNumber {
+    CorporateNumber::parse(text).unwrap()
+}
+
+fn matters(list: &[StandardMatter]) -> BTreeSet<Matter> {
+    list.iter().map(|m| Matter::Standard(*m)).collect()
+}
+
+fn scope(list: &[StandardMatter], cap: u64, depth: u32) -> Scope {
+    Scope::new(
+        matters(list),
+        AmountCap::AtMostYen(cap),
+        Counterparties::Listed([number(NTA)].into_iter().collect()),
+        depth,
+    )
+    .unwrap()
+}
+
+fn contracts_only() -> Scope {
+    scope(&[StandardMatter::ConcludeContracts], 5_000_000, 0)
+}
+
+/// A PoA from サンプル株式会社 (as its representative's certificate states it) to `delegatee`.
+fn delegation(delegatee: &Credential, scope: Scope, parent: Option<DelegationId>) -> Delegation {
+    Delegation {
+        delegator: Company {
+            corporate_number: pki().company.corporate_number().unwrap(),
+            name: pki().company.corporate_name.clone(),
+            head_office_address: pki().company.corporate_address.clone(),
+        },
+        representative: Representative {
+            name: pki().company.director_name.clone(),
+            title: pki().company.director_title.clone(),
+        },
+        delegatee: Delegatee {
+            certificate_sha256: delegatee.sha256(),
+            display_name: "山田　太郎".into(),
+        },
+        grant: Grant {
+            scope,
+            validity: Validity::new(at(-30 * DAY), at(180 * DAY)).unwrap(),
+        },
+        issued_at_claimed: at(-31 * DAY),
+        parent,
+        supersedes: None,
+        remarks: String::new(),
+    }
+}
+
+fn sign(signer: &Credential, content: &[u8]) -> Vec<u8> {
+    CmsSigner::new(signer, content).sign().unwrap()
+}
+
+fn terms(poa: &[u8]) -> ContractTerms {
+    ContractTerms {
+        matter: Matter::Standard(StandardMatter::ConcludeContracts),
+        counterparty: number(NTA),
+        amount_yen: 1_200_000,
+        document: Document {
+            sha256: Sha256::digest(DOCUMENT).into(),
+            media_type: "application/pdf".into(),
+            title: "業務委託契約書".into(),
+        },
+        delegation_id: DelegationId::of_cms(poa),
+        signing_time_claimed: signed_at(),
+    }
+}
+
+/// `signer` signs `terms` and has the signature timestamped at `stamp` (if any).
+fn contract(signer: &Credential, terms: &ContractTerms, stamp: Option<UnixTime>) -> Vec<u8> {
+    let mut cms = CmsSigner::new(signer, &terms.encode());
+    if let Some(stamp) = stamp {
+        let signature = cms.signature_value().unwrap();
+        let token = timestamp_token(&pki().tsa, &TimestampRequest::new(&signature, stamp)).unwrap();
+        cms.unsigned_attributes = vec![attribute(SIGNATURE_TIME_STAMP_TOKEN, &[token]).unwrap()];
+    }
+    cms.sign().unwrap()
+}
+
+fn anchors() -> TrustAnchors {
+    let mut anchors = TrustAnchors::new();
+    for (role, root) in [
+        (AnchorRole::JpkiSigning, &pki().jpki_signing_root),
+        (
+            AnchorRole::JpkiAuthentication,
+            &pki().jpki_authentication_root,
+        ),
+        (
+            AnchorRole::CommercialRegistration,
+            &pki().commercial_registration_root,
+        ),
+        (AnchorRole::TimeStamping, &pki().tsa_root),
+    ] {
+        anchors.add(TrustAnchor::new(role, root.der().to_vec()).unwrap());
+    }
+    anchors
+}
+
+fn crls() -> Vec<&'static [u8]> {
+    vec![
+        pki().jpki_signing_crl.der(),
+        pki().commercial_registration_crl.der(),
+        pki().tsa_crl.der(),
+    ]
+}
+
+/// A registry that registered `poas` (root first) ten days before the reference time and
+/// states each with `status` (changed at `changed_at`) half an hour before it.
+struct Registry {
+    operator: TestOperator,
+    links: Vec<eproxy_proto::v1::LinkEvidence>,
+}
+
+impl Registry {
+    fn new(poas: &[&[u8]], status: DelegationStatus, changed_at: UnixTime) -> Self {
+        let mut operator =
+            TestOperator::new("verify contract", "registry.eproxy.test/log").unwrap();
+        operator.append(b"an earlier event".to_vec());
+        let registrations: Vec<_> = poas
+            .iter()
+            .map(|poa| operator.register(poa, at(-10 * DAY), None))
+            .collect();
+        operator.append(b"a later event".to_vec());
+        let links = poas
+            .iter()
+            .zip(&registrations)
+            .map(|(poa, registration)| {
+                let statement = operator.statement(registration, status, changed_at, at(-HOUR / 2));
+                operator.link(poa, registration, &statement)
+            })
+            .collect();
+        Self { operator, links }
+    }
+
+    /// The bundle with the links in contract order (leaf first).
+    fn bundle(&self) -> Vec<u8> {
+        let mut links = self.links.clone();
+        links.reverse();
+        self.operator.bundle(links)
+    }
+}
+
+fn verify_with(
+    verifier: &Verifier,
+    contract: &[u8],
+    document: Option<&[u8]>,
+    poa: PoaSource<'_>,
+) -> Verdict {
+    let crls = crls();
+    verifier.verify_contract(&ContractInput {
+        contract,
+        document,
+        poa,
+        crls: &crls,
+        certificates: &[],
+        verification_time: STANDARD_NOW,
+        expected_counterparty: Some(number(NTA)),
+    })
+}
+
+/// Verifies `contract` with the registry's evidence for `poas` (all ACTIVE).
+fn verify(contract: &[u8], poas: &[&[u8]]) -> Verdict {
+    let registry = Registry::new(poas, DelegationStatus::Active, UnixTime::from_seconds(0));
+    let bundle = registry.bundle();
+    verify_with(
+        &Verifier::new(anchors()),
+        contract,
+        Some(DOCUMENT),
+        PoaSource::Evidence {
+            bundle: &bundle,
+            operator_key: registry.operator.verifier_key(),
+        },
+    )
+}
+
+/// The standard case: Sato grants Yamada contract conclusion up to ¥5,000,000 with NTA.
+fn standard_poa() -> Vec<u8> {
+    sign(
+        &pki().representative,
+        &delegation(&pki().employee, contracts_only(), None).encode(),
+    )
+}
+
+fn assert_rejected_with(verdict: &Verdict, expected: &Reason) {
+    assert!(!verdict.accepted(), "accepted: {verdict:#?}");
+    assert!(
+        verdict.reasons.contains(expected),
+        "expected {expected:?} among {:#?}",
+        verdict.reasons
+    );
+}
+
+#[test]
+fn a_covered_contract_is_accepted_with_its_facts() {
+    let poa = standard_poa();
+    let contract = contract(&pki().employee, &terms(&poa), Some(signed_at()));
+    let verdict = verify(&contract, &[&poa]);
+    assert!(verdict.accepted(), "{verdict:#?}");
+    assert_eq!(verdict.warnings, vec![]);
+    let facts = &verdict.facts;
+    assert_eq!(facts.time, Some((signed_at(), TimeSource::Timestamp)));
+    assert_eq!(
+        facts.signer.as_ref().unwrap().name.as_deref(),
+        Some("山田　太郎")
+    );
+    assert_eq!(
+        facts.signer_certificate_sha256,
+        Some(pki().employee.sha256())
+    );
+    assert_eq!(facts.chain, vec![DelegationId::of_cms(&poa)]);
+    assert_eq!(facts.company.as_ref().unwrap().name, "サンプル株式会社");
+    assert_eq!(facts.representative.as_ref().unwrap().name, "佐藤サンプル");
+    assert_eq!(facts.terms.as_ref().unwrap().amount_yen, 1_200_000);
+    assert_eq!(facts.checkpoint.as_ref().unwrap().size, 3);
+}
+
+#[test]
+fn tampered_or_forged_contract_signatures_are_rejected() {
+    let poa = standard_poa();
+    let good = contract(&pki().employee, &terms(&poa), Some(signed_at()));
+
+    // Flip a bit of the document title, plain UTF-8 inside the signed terms.
+    let mut tampered = good.clone();
+    let title = "業務委託".as_bytes();
+    let position = tampered
+        .windows(title.len())
+        .position(|w| w == title)
+        .unwrap();
+    tampered[position + 2] ^= 0x01;
+    assert_rejected_with(
+        &verify(&tampered, &[&poa]),
+        &Reason::ContractSignature(Error::MessageDigestMismatch),
+    );
+
+    let mut forged = CmsSigner::new(&pki().employee, &terms(&poa).encode());
+    forged.key_of = Some(&pki().moved_employee);
+    assert_rejected_with(
+        &verify(&forged.sign().unwrap(), &[&poa]),
+        &Reason::ContractSignature(Error::InvalidSignature),
+    );
+
+    let mut sha1 = CmsSigner::new(&pki().employee, &terms(&poa).encode());
+    sha1.digest = DigestChoice::Sha1;
+    assert_rejected_with(
+        &verify(&sha1.sign().unwrap(), &[&poa]),
+        &Reason::ContractSignature(Error::WeakDigestAlgorithm { name: "SHA-1" }),
+    );
+}
+
+/// Another employee: a fresh JPKI signing certificate under the cast's signing root.
+fn other_employee(label: &str) -> Credential {
+    signing_certificate(
+        &pki().jpki_signing_root,
+        &Resident {
+            name: "田中　花子".into(),
+            gender: "2".into(),
+            birth_date: "419900707".into(),
+            address: "東京都港区芝公園四丁目２番８号".into(),
+            prefecture: "東京都".into(),
+            municipality: "港区".into(),
+            opaque_id: format!("OTHER{label}"),
+        },
+        pki().key(label),
+        pki().serial(label).unwrap(),
+        Validity::new(at(-60 * DAY), at(365 * DAY)).unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_signer_other_than_the_delegatee_is_rejected() {
+    let poa = standard_poa();
+    let tanaka = other_employee("tanaka");
+    let contract = contract(&tanaka, &terms(&poa), Some(signed_at()));
+    let verdict = verify(&contract, &[&poa]);
+    assert_eq!(
+        verdict.reasons,
+        vec![Reason::SignerNotDelegatee {
+            id: DelegationId::of_cms(&poa)
+        }]
+    );
+}
+
+#[test]
+fn a_substituted_certificate_with_the_same_subject_is_rejected() {
+    // An impostor root with the JPKI signing root's name, issuing a certificate with the
+    // employee's subject over the impostor's own key.
+    let fake_root = eproxy_testkit::jpki::root(
+        eproxy_testkit::jpki::Purpose::Signing,
+        pki().key("impostor root"),
+        pki().serial("impostor root").unwrap(),
+        Validity::new(at(-DAY * 365), at(DAY * 365)).unwrap(),
+    )
+    .unwrap();
+    let impostor = signing_certificate(
+        &fake_root,
+        &pki().employee_resident,
+        pki().key("impostor"),
+        pki().serial("impostor").unwrap(),
+        Validity::new(at(-DAY * 30), at(DAY * 365)).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(impostor.subject(), pki().employee.subject());
+    let poa = standard_poa();
+    let verdict = verify(
+        &contract(&impostor, &terms(&poa), Some(signed_at())),
+        &[&poa],
+    );
+    assert_rejected_with(
+        &verdict,
+        &Reason::SignerCertificate(Error::InvalidCertificateSignature),
+    );
+    assert_rejected_with(
+        &verdict,
+        &Reason::SignerNotDelegatee {
+            id: DelegationId::of_cms(&poa),
+        },
+    );
+}
+
+#[test]
+fn the_signer_certificate_is_judged_at_t() {
+    // The moved employee's certificate was revoked a day before the reference time.
+    let revoked_at = pki().moved_employee_revoked_at;
+    let poa = sign(
+        &pki().representative,
+        &delegation(&pki().moved_employee, contracts_only(), None).encode(),
+    );
+    let after = contract(&pki().moved_employee, &terms(&poa), Some(signed_at()));
+    assert_rejected_with(
+        &verify(&after, &[&poa]),
+        &Reason::SignerCertificate(Error::CertificateRevoked {
+            revoked_at,
+            reason: "AffiliationChanged".into(),
+            at: signed_at(),
+        }),
+    );
+    // Timestamped before the revocation: the signature stands.
+    let before_revocation = UnixTime::from_seconds(revoked_at.seconds() - HOUR);
+    let before = contract(&pki().moved_employee, &terms(&poa), Some(before_revocation));
+    let verdict = verify(&before, &[&poa]);
+    assert!(verdict.accepted(), "{verdict:#?}");
+
+    // The user-authentication certificate never signs.
+    let auth_poa = sign(
+        &pki().representative,
+        &delegation(&pki().employee_authentication, contracts_only(), None).encode(),
+    );
+    let by_auth = contract(
+        &pki().employee_authentication,
+        &terms(&auth_poa),
+        Some(signed_at()),
+    );
+    assert_rejected_with(
+        &verify(&by_auth, &[&auth_poa]),
+        &Reason::SignerCertificate(Error::AuthenticationRootCannotAnchorSignature),
+    );
+}
+
+#[test]
+fn a_timestamp_over_other_data_is_rejected() {
+    let poa = standard_poa();
+    let mut cms = CmsSigner::new(&pki().employee, &terms(&poa).encode());
+    let token = timestamp_token(&pki().tsa, &TimestampRequest::new(b"other", signed_at())).unwrap();
+    cms.unsigned_attributes = vec![attribute(SIGNATURE_TIME_STAMP_TOKEN, &[token]).unwrap()];
+    let verdict = verify(&cms.sign().unwrap(), &[&poa]);
+    assert_rejected_with(
+        &verdict,
+        &Reason::Timestamp(Error::TimestampImprintMismatch),
+    );
+    assert_eq!(
+        verdict.facts.time,
+        Some((STANDARD_NOW, TimeSource::VerificationTime))
+    );
+}
+
+#[test]
+fn every_scope_violation_is_reported_at_once() {
+    let poa = standard_poa();
+    let mut wide = terms(&poa);
+    wide.matter = Matter::Standard(StandardMatter::BidsAndQuotes);
+    wide.amount_yen = 5_000_001;
+    wide.counterparty = number("9111111111111");
+    let verdict = verify(
+        &contract(&pki().employee, &wide, Some(signed_at())),
+        &[&poa],
+    );
+    let id = DelegationId::of_cms(&poa);
+    for violation in [
+        CoverageViolation::MatterNotGranted {
+            matter: Matter::Standard(StandardMatter::BidsAndQuotes),
+        },
+        CoverageViolation::AmountOverCap {
+            amount_yen: 5_000_001,
+            cap_yen: 5_000_000,
+        },
+        CoverageViolation::CounterpartyNotListed {
+            counterparty: number("9111111111111"),
+        },
+    ] {
+        assert_rejected_with(&verdict, &Reason::Scope { id, violation });
+    }
+    assert_rejected_with(
+        &verdict,
+        &Reason::CounterpartyMismatch {
+            named: number("9111111111111"),
+            expected: number(NTA),
+        },
+    );
+}
+
+#[test]
+fn a_contract_outside_the_poa_period_is_rejected() {
+    let poa = standard_poa();
+    // No timestamp, verified a year later: the PoA has ended. Evidence produced now could not
+    // speak for that time and the CRLs no longer cover it, so run lenient on directly given
+    // PoAs to isolate the scope reason.
+    let later = at(365 * DAY);
+    let poas: [&[u8]; 1] = [&poa];
+    let crls = crls();
+    let verdict = Verifier::new(anchors())
+        .with_revocation(RevocationPolicy::Lenient)
+        .verify_contract(&ContractInput {
+            contract: &contract(&pki().employee, &terms(&poa), None),
+            document: Some(DOCUMENT),
+            poa: PoaSource::Unchecked(&poas),
+            crls: &crls,
+            certificates: &[],
+            verification_time: later,
+            expected_counterparty: None,
+        });
+    let id = DelegationId::of_cms(&poa);
+    assert_eq!(
+        verdict.reasons,
+        vec![Reason::Scope {
+            id,
+            violation: CoverageViolation::Expired {
+                at: later,
+                not_after: at(180 * DAY)
+            }
+        }],
+        "{verdict:#?}"
+    );
+    assert!(verdict.warnings.contains(&Warning::NoTimestamp));
+    assert!(
+        verdict
+            .warnings
+            .contains(&Warning::PoaStatusUnchecked { id })
+    );
+}
+
+#[test]
+fn a_poa_for_another_company_or_representative_is_rejected() {
+    let mut other_company = delegation(&pki().employee, contracts_only(), None);
+    other_company.delegator.corporate_number = number(NTA);
+    let poa = sign(&pki().representative, &other_company.encode());
+    let verdict = verify(
+        &contract(&pki().employee, &terms(&poa), Some(signed_at())),
+        &[&poa],
+    );
+    assert_rejected_with(
+        &verdict,
+        &Reason::CorporateNumberMismatch {
+            id: DelegationId::of_cms(&poa),
+            poa: number(NTA),
+            certificate: "012345678901".into(),
+        },
+    );
+
+    let mut other_person = delegation(&pki().employee, contracts_only(), None);
+    other_person.representative.name = "別人　太郎".into();
+    let poa = sign(&pki().representative, &other_person.encode());
+    let verdict = verify(
+        &contract(&pki().employee, &terms(&poa), Some(signed_at())),
+        &[&poa],
+    );
+    assert_rejected_with(
+        &verdict,
+        &Reason::DirectorNameMismatch {
+            id: DelegationId::of_cms(&poa),
+            poa: "別人　太郎".into(),
+            certificate: "佐藤サンプル".into(),
+        },
+    );
+
+    // Signed by the employee (a JPKI certificate) instead of the representative.
+    let poa = sign(
+        &pki().employee,
+        &delegation(&pki().employee, contracts_only(), None).encode(),
+    );
+    let verdict = verify(
+        &contract(&pki().employee, &terms(&poa), Some(signed_at())),
+        &[&poa],
+    );
+    let id = DelegationId::of_cms(&poa);
+    assert_rejected_with(
+        &verdict,
+        &Reason::DirectorNameMismatch {
+            id,
+            poa: "佐藤サンプル".into(),
+            certificate: "山田　太郎".into(),
+        },
+    );
+    assert!(
+        verdict
+            .warnings
+            .contains(&Warning::RepresentativeAuthorityNotCertified { id })
+    );
+}
+
+#[test]
+fn non_canonical_poa_content_is_rejected() {
+    let mut content = delegation(&pki().employee, contracts_only(), None).encode();
+    content.extend([0xf8, 0x06, 0x01]); // an unknown field after the envelope's
+    let poa = sign(&pki().representative, &content);
+    let verdict = verify(
+        &contract(&pki().employee, &terms(&poa), Some(signed_at())),
+        &[&poa],
+    );
+    assert_rejected_with(
+        &verdict,
+        &Reason::PoaContent {
+            id: DelegationId::of_cms(&poa),
+            error: FormatError::NotCanonical,
+        },
+    );
+}
+
+#[test]
+fn registry_status_at_t_decides() {
+    let poa = standard_poa();
+    let id = DelegationId::of_cms(&poa);
+    let contract = contract(&pki().employee, &terms(&poa), Some(signed_at()));
+    let with_status = |status, changed_at| {
+        let registry = Registry::new(&[&poa], status, changed_at);
+        let bundle = registry.bundle();
+        verify_with(
+            &Verifier::new(anchors()),
+            &contract,
+            Some(DOCUMENT),
+            PoaSource::Evidence {
+                bundle: &bundle,
+                operator_key: registry.operator.verifier_key(),
+            },
+        )
+    };
+    let revoked_before = with_status(DelegationStatus::Revoked, at(-3 * HOUR));
+    assert_eq!(
+        revoked_before.reasons,
+        vec![Reason::PoaRevoked {
+            id,
+            at: at(-3 * HOUR),
+            reason: String::new()
+        }]
+    );
+    // Revoked after the signature's trusted time: the contract stands.
+    let revoked_after = with_status(DelegationStatus::Revoked, at(-HOUR));
+    assert!(revoked_after.accepted(), "{revoked_after:#?}");
+    let parent_inactive = with_status(DelegationStatus::ParentInactive, at(-3 * HOUR));
+    assert_eq!(
+        parent_inactive.reasons,
+        vec![Reason::PoaParentInactive {
+            id,
+            at: at(-3 * HOUR)
+        }]
+    );
+}
+
+#[test]
+fn unauthenticated_evidence_is_rejected() {
+    let poa = standard_poa();
+    let contract = contract(&pki().employee, &terms(&poa), Some(signed_at()));
+    let registry = Registry::new(&[&poa], DelegationStatus::Active, UnixTime::from_seconds(0));
+    let other = TestOperator::new("another operator", "registry.eproxy.test/log").unwrap();
+    let bundle = registry.bundle();
+    let verdict = verify_with(
+        &Verifier::new(anchors()),
+        &contract,
+        Some(DOCUMENT),
+        PoaSource::Evidence {
+            bundle: &bundle,
+            operator_key: other.verifier_key(),
+        },
+    );
+    assert_eq!(
+        verdict.reasons,
+        vec![Reason::Evidence(Error::CheckpointSignatureMissing)]
+    );
+
+    // A statement produced before T cannot vouch for T.
+    let mut stale_registry =
+        Registry::new(&[&poa], DelegationStatus::Active, UnixTime::from_seconds(0));
+    let registration_event = stale_registry.links[0].registration_event.clone();
+    let registration = eproxy_testkit::operator::Registration {
+        delegation_id: DelegationId::of_cms(&poa),
+        at: at(-10 * DAY),
+        index: 1,
+        event: registration_event,
+    };
+    let stale = stale_registry.operator.statement(
+        &registration,
+        DelegationStatus::Active,
+        UnixTime::from_seconds(0),
+        at(-3 * HOUR),
+    );
+    stale_registry.links[0] = stale_registry.operator.link(&poa, &registration, &stale);
+    let bundle = stale_registry.bundle();
+    let verdict = verify_with(
+        &Verifier::new(anchors()),
+        &contract,
+        Some(DOCUMENT),
+        PoaSource::Evidence {
+            bundle: &bundle,
+            operator_key: stale_registry.operator.verifier_key(),
+        },
+    );
+    assert_eq!(
+        verdict.reasons,
+        vec![Reason::Evidence(Error::StatusStatementStale {
+            produced_at: at(-3 * HOUR),
+            at: signed_at()
+        })]
+    );
+}
+
+#[test]
+fn without_evidence_the_status_is_unknown_strictly_and_a_warning_leniently() {
+    let poa = standard_poa();
+    let contract = contract(&pki().employee, &terms(&poa), Some(signed_at()));
+    let poas: [&[u8]; 1] = [&poa];
+    let strict = verify_with(
+        &Verifier::new(anchors()),
+        &contract,
+        Some(DOCUMENT),
+        PoaSource::Unchecked(&poas),
+    );
+    let id = DelegationId::of_cms(&poa);
+    assert_eq!(strict.reasons, vec![Reason::PoaStatusUnknown { id }]);
+    let lenient = verify_with(
+        &Verifier::new(anchors()).with_revocation(RevocationPolicy::Lenient),
+        &contract,
+        Some(DOCUMENT),
+        PoaSource::Unchecked(&poas),
+    );
+    assert!(lenient.accepted());
+    assert_eq!(lenient.warnings, vec![Warning::PoaStatusUnchecked { id }]);
+    // The PoA the terms name must be among those supplied.
+    let other = sign(
+        &pki().representative,
+        &delegation(&pki().moved_employee, contracts_only(), None).encode(),
+    );
+    let others: [&[u8]; 1] = [&other];
+    let missing = verify_with(
+        &Verifier::new(anchors()),
+        &contract,
+        Some(DOCUMENT),
+        PoaSource::Unchecked(&others),
+    );
+    assert_eq!(missing.reasons, vec![Reason::PoaNotProvided { id }]);
+}
+
+#[test]
+fn the_document_must_be_the_one_the_terms_name() {
+    let poa = standard_poa();
+    let contract = contract(&pki().employee, &terms(&poa), Some(signed_at()));
+    let registry = Registry::new(&[&poa], DelegationStatus::Active, UnixTime::from_seconds(0));
+    let bundle = registry.bundle();
+    let source = PoaSource::Evidence {
+        bundle: &bundle,
+        operator_key: registry.operator.verifier_key(),
+    };
+    let verifier = Verifier::new(anchors());
+    assert_eq!(
+        verify_with(&verifier, &contract, Some(b"another document"), source).reasons,
+        vec![Reason::DocumentMismatch]
+    );
+    let unchecked = verify_with(&verifier, &contract, None, source);
+    assert!(unchecked.accepted());
+    assert_eq!(unchecked.warnings, vec![Warning::DocumentNotChecked]);
+}
+
+/// Yamada may appoint sub-agents (depth `depth`); he sub-delegates `child_scope` to Tanaka.
+fn sub_delegation(
+    parent_scope: Scope,
+    child_scope: Scope,
+    signer: &Credential,
+) -> (Vec<u8>, Vec<u8>, Credential) {
+    let root = sign(
+        &pki().representative,
+        &delegation(&pki().employee, parent_scope, None).encode(),
+    );
+    let tanaka = other_employee("tanaka sub-agent");
+    let child = sign(
+        signer,
+        &delegation(&tanaka, child_scope, Some(DelegationId::of_cms(&root))).encode(),
+    );
+    (root, child, tanaka)
+}
+
+fn with_sub_agents(cap: u64, depth: u32) -> Scope {
+    scope(
+        &[
+            StandardMatter::ConcludeContracts,
+            StandardMatter::AppointSubAgents,
+        ],
+        cap,
+        depth,
+    )
+}
+
+#[test]
+fn a_sub_delegation_chain_is_accepted_link_by_link() {
+    let (root, child, tanaka) = sub_delegation(
+        with_sub_agents(5_000_000, 1),
+        contracts_only(),
+        &pki().employee,
+    );
+    let contract = contract(&tanaka, &terms(&child), Some(signed_at()));
+    let verdict = verify(&contract, &[&root, &child]);
+    assert!(verdict.accepted(), "{verdict:#?}");
+    assert_eq!(
+        verdict.facts.chain,
+        vec![DelegationId::of_cms(&child), DelegationId::of_cms(&root)]
+    );
+    assert_eq!(
+        verdict.facts.signer.unwrap().name.as_deref(),
+        Some("田中　花子")
+    );
+
+    // Without the parent in the bundle, the chain cannot be checked.
+    let verdict = verify(&contract, &[&child]);
+    assert_eq!(
+        verdict.reasons,
+        vec![Reason::PoaNotProvided {
+            id: DelegationId::of_cms(&root)
+        }]
+    );
+}
+
+#[test]
+fn sub_delegations_must_attenuate_and_be_signed_by_the_parent_delegatee() {
+    // The parent does not allow sub-delegation.
+    let (root, child, tanaka) = sub_delegation(contracts_only(), contracts_only(), &pki().employee);
+    let verdict = verify(
+        &contract(&tanaka, &terms(&child), Some(signed_at())),
+        &[&root, &child],
+    );
+    let id = DelegationId::of_cms(&child);
+    assert_rejected_with(
+        &verdict,
+        &Reason::Widening {
+            id,
+            widening: Widening::SubDelegationNotAllowed,
+        },
+    );
+
+    // A wider cap, and a depth not reduced.
+    let (root, child, tanaka) = sub_delegation(
+        with_sub_agents(1_000_000, 1),
+        with_sub_agents(2_000_000, 1),
+        &pki().employee,
+    );
+    let mut small = terms(&child);
+    small.amount_yen = 900_000;
+    let verdict = verify(
+        &contract(&tanaka, &small, Some(signed_at())),
+        &[&root, &child],
+    );
+    let id = DelegationId::of_cms(&child);
+    assert_rejected_with(
+        &verdict,
+        &Reason::Widening {
+            id,
+            widening: Widening::AmountCapRaised {
+                child_cap_yen: 2_000_000,
+                parent_cap_yen: 1_000_000,
+            },
+        },
+    );
+    assert_rejected_with(
+        &verdict,
+        &Reason::Widening {
+            id,
+            widening: Widening::DepthNotReduced {
+                child_depth: 1,
+                parent_depth: 1,
+            },
+        },
+    );
+
+    // Signed by the representative instead of the parent's delegatee.
+    let (root, child, tanaka) = sub_delegation(
+        with_sub_agents(5_000_000, 1),
+        contracts_only(),
+        &pki().representative,
+    );
+    let verdict = verify(
+        &contract(&tanaka, &terms(&child), Some(signed_at())),
+        &[&root, &child],
+    );
+    assert_rejected_with(
+        &verdict,
+        &Reason::SubDelegatorNotParentDelegatee {
+            id: DelegationId::of_cms(&child),
+        },
+    );
+}
+
+#[test]
+fn garbage_contracts_are_rejected_without_panic() {
+    let poa = standard_poa();
+    let good = contract(&pki().employee, &terms(&poa), Some(signed_at()));
+    for len in [0, 1, 2, 10, good.len() / 2, good.len() - 1] {
+        let verdict = verify(&good[..len], &[&poa]);
+        assert!(
+            matches!(verdict.reasons.as_slice(), [Reason::ContractSignature(_)]),
+            "{len}: {verdict:#?}"
+        );
+    }
+    // A valid CMS whose content is not ContractTerms (a PoA signed by the employee).
+    let not_terms = sign(
+        &pki().employee,
+        &delegation(&pki().employee, contracts_only(), None).encode(),
+    );
+    assert!(matches!(
+        verify(&not_terms, &[&poa]).reasons.as_slice(),
+        [Reason::ContractTerms(FormatError::WrongContentKind { .. })]
+    ));
+}

@@ -125,6 +125,14 @@ impl<'a> Certificate<'a> {
         self.tbs.subject_public_key_info().owned_to_ref()
     }
 
+    /// The subject public key's DER, as memo keys use it.
+    pub(crate) fn spki_der(&self) -> Result<Vec<u8>, Error> {
+        self.tbs
+            .subject_public_key_info()
+            .to_der()
+            .map_err(|e| classify(e, InputKind::Certificate, "subjectPublicKeyInfo"))
+    }
+
     /// The subjectKeyIdentifier, if present.
     pub fn subject_key_id(&self) -> Option<&[u8]> {
         self.extensions.subject_key_id.as_deref()

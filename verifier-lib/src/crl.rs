@@ -18,11 +18,11 @@ use x509_cert::ext::pkix::name::DistributionPointName;
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber};
 
 use crate::certificate::Certificate;
-use crate::crypto::SignatureVerifier;
 use crate::der_input::{check_size, classify};
 use crate::limits::MAX_CRL_BYTES;
 use crate::signed_data::{SignedStructure, verify_signature};
 use crate::time::unix_time;
+use crate::verify_cert::PathContext;
 use crate::{Error, InputKind};
 
 /// issuingDistributionPoint (2.5.29.28). (x509-cert 0.3 attaches the wrong OID to its type.)
@@ -39,6 +39,7 @@ struct Entry {
 /// A parsed CRL borrowing its DER.
 #[derive(Clone, Debug)]
 pub struct Crl<'a> {
+    der: &'a [u8],
     signed: SignedStructure<'a>,
     issuer: Vec<u8>,
     this_update: UnixTime,
@@ -96,6 +97,7 @@ impl<'a> Crl<'a> {
             });
         }
         Ok(Self {
+            der,
             issuer: tbs
                 .issuer
                 .to_der()
@@ -163,28 +165,34 @@ pub(crate) enum RevocationStatus {
     Unknown,
 }
 
-/// The revocation status of `certificate`, issued by `issuer`, at `at`.
+/// The revocation status of `certificate`, issued by `issuer`, at the context's time, from the
+/// context's CRLs.
 pub(crate) fn revocation_status(
-    provider: &dyn SignatureVerifier,
+    context: &PathContext<'_>,
     certificate: &Certificate<'_>,
     issuer: &Certificate<'_>,
-    crls: &[Crl<'_>],
-    at: UnixTime,
 ) -> Result<RevocationStatus, Error> {
+    let at = context.at;
     let mut status = RevocationStatus::Unknown;
-    for crl in crls {
+    for crl in context.crls {
         if !crl.speaks_for(certificate, at) {
             continue;
         }
         let signed = &crl.signed;
-        let genuine = verify_signature(
-            provider,
-            &issuer.spki(),
-            &signed.algorithm,
-            None,
-            signed.tbs,
-            signed.signature,
-        )
+        let verify = || {
+            verify_signature(
+                context.provider,
+                &issuer.spki(),
+                &signed.algorithm,
+                None,
+                signed.tbs,
+                signed.signature,
+            )
+        };
+        let genuine = match context.cache {
+            Some(cache) => cache.check(crl.der, &issuer.spki_der()?, verify),
+            None => verify(),
+        }
         .is_ok();
         if !genuine {
             // A CRL of that name that the issuer did not sign says nothing.

@@ -32,6 +32,7 @@ pub mod jpki;
 pub mod limits;
 pub mod merkle;
 pub mod note;
+pub mod signature_cache;
 pub mod signed_data;
 mod time;
 pub mod timestamp;

@@ -14,7 +14,7 @@ use crate::certificate::Certificate;
 use crate::digest::DigestAlgorithm;
 use crate::trust_anchor::SignerRole;
 use crate::verify_cert::{PathContext, VerifiedPath, verify_path};
-use crate::verify_cms::verify_cms;
+use crate::verify_cms::verify_cms_with;
 use crate::{Error, InputKind};
 
 /// id-ct-TSTInfo.
@@ -102,7 +102,7 @@ pub fn verify_timestamp(
     signature_value: &[u8],
     pool: &[Certificate<'_>],
 ) -> Result<VerifiedTimestamp, Error> {
-    let signed = verify_cms(context.provider, token, None, pool)?;
+    let signed = verify_cms_with(context.provider, context.cache, token, None, pool)?;
     if signed.content_type != ID_CT_TST_INFO {
         return Err(Error::TimestampNotTstInfo {
             content_type: signed.content_type,

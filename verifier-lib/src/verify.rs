@@ -6,6 +6,8 @@
 //! binding of the contract's signer to the PoA; the scope; each link's registry status at T.
 //! Every independent failure is reported, not only the first.
 
+use std::sync::Arc;
+
 use eproxy_policy::{CorporateNumber, UnixTime, covers, within};
 use eproxy_proto::{
     ContractTerms, Delegation, DelegationId, decode_contract_terms, decode_delegation,
@@ -20,11 +22,12 @@ use crate::crypto::{RING, SignatureVerifier};
 use crate::evidence::{RegistryStatus, VerifiedStatus, verify_evidence};
 use crate::jpki::JpkiIdentity;
 use crate::note::VerifierKey;
+use crate::signature_cache::SignatureCache;
 use crate::timestamp::verify_timestamp;
 use crate::trust_anchor::{AnchorRole, SignerRole, TrustAnchors};
 use crate::verdict::{Reason, TimeSource, Verdict, Warning};
 use crate::verify_cert::{PathContext, RevocationPolicy, VerifiedPath, verify_path};
-use crate::verify_cms::{VerifiedCms, verify_cms};
+use crate::verify_cms::{VerifiedCms, verify_cms_with};
 
 /// The longest chain accepted: a root PoA and eight sub-delegations (the formats' depth limit).
 pub const MAX_CHAIN_LINKS: usize = 9;
@@ -35,6 +38,7 @@ pub struct Verifier {
     provider: &'static dyn SignatureVerifier,
     anchors: TrustAnchors,
     revocation: RevocationPolicy,
+    cache: Arc<SignatureCache>,
 }
 
 /// Where the PoA chain comes from.
@@ -78,7 +82,13 @@ impl Verifier {
             provider: &RING,
             anchors,
             revocation: RevocationPolicy::Strict,
+            cache: Arc::new(SignatureCache::new()),
         }
+    }
+
+    /// The memo of verified signatures this verifier (and its clones) share.
+    pub fn signature_cache(&self) -> &SignatureCache {
+        &self.cache
     }
 
     /// The same verifier with another revocation policy.
@@ -160,6 +170,7 @@ impl<'a> Run<'_, 'a> {
             crls: self.crls,
             revocation: self.verifier.revocation,
             at,
+            cache: Some(&self.verifier.cache),
         }
     }
 
@@ -187,7 +198,8 @@ impl<'a> Run<'_, 'a> {
     /// The contract's signature, terms, time and signer; `None` if nothing more can be checked.
     fn contract(&self, input: &ContractInput<'a>, verdict: &mut Verdict) -> Option<ContractState> {
         let provider = self.verifier.provider;
-        let contract = match verify_cms(provider, input.contract, None, self.pool) {
+        let cache = Some(self.verifier.cache.as_ref());
+        let contract = match verify_cms_with(provider, cache, input.contract, None, self.pool) {
             Ok(contract) => contract,
             Err(error) => {
                 verdict.reasons.push(Reason::ContractSignature(error));
@@ -406,7 +418,8 @@ impl<'a> Run<'_, 'a> {
                 }
             },
         }
-        match verify_cms(self.verifier.provider, cms, None, self.pool) {
+        let cache = Some(self.verifier.cache.as_ref());
+        match verify_cms_with(self.verifier.provider, cache, cms, None, self.pool) {
             Ok(verified) => {
                 match decode_delegation(verified.content) {
                     Ok(delegation) => link.delegation = Some(delegation),

@@ -13,8 +13,9 @@ use crate::certificate::Certificate;
 use crate::crl::{Crl, RevocationStatus, revocation_status};
 use crate::crypto::SignatureVerifier;
 use crate::limits::{MAX_PATH_LENGTH, SIGNATURE_BUDGET};
+use crate::signature_cache::SignatureCache;
 use crate::signed_data::verify_signature;
-use crate::trust_anchor::{AnchorRole, SignerRole, TrustAnchors};
+use crate::trust_anchor::{AnchorRole, SignerRole, TrustAnchor, TrustAnchors};
 use crate::{Error, tsa_usage};
 
 /// What missing revocation data means.
@@ -41,6 +42,8 @@ pub struct PathContext<'a> {
     pub revocation: RevocationPolicy,
     /// The validation time T.
     pub at: UnixTime,
+    /// Signatures already verified, if the caller keeps a memo across calls.
+    pub cache: Option<&'a SignatureCache>,
 }
 
 /// A validated path.
@@ -80,8 +83,14 @@ pub fn verify_path(
         }
     }
     leaf.check_validity(context.at)?;
+    let anchors = context
+        .anchors
+        .iter()
+        .map(|anchor| Ok((anchor, anchor.certificate()?)))
+        .collect::<Result<Vec<_>, Error>>()?;
     let mut search = Search {
         context,
+        anchors: &anchors,
         intermediates,
         signer,
         budget: SIGNATURE_BUDGET,
@@ -92,6 +101,8 @@ pub fn verify_path(
 
 struct Search<'c, 'a> {
     context: &'c PathContext<'c>,
+    /// The anchors, parsed once per search.
+    anchors: &'c [(&'c TrustAnchor, Certificate<'c>)],
     intermediates: &'c [Certificate<'a>],
     signer: SignerRole,
     budget: usize,
@@ -110,12 +121,11 @@ impl<'a> Search<'_, 'a> {
         };
         let child = self.path.last().cloned().ok_or(Error::UnknownIssuer)?;
 
-        for anchor in self.context.anchors.iter() {
-            let root = anchor.certificate()?;
+        for (anchor, root) in self.anchors {
             if root.subject_der() != child.issuer_der() {
                 continue;
             }
-            match self.try_anchor(&child, &root, anchor.role()) {
+            match self.try_anchor(&child, root, anchor.role()) {
                 Ok(mut verified) => {
                     verified.anchor_der = anchor.der().to_vec();
                     return Ok(verified);
@@ -175,13 +185,7 @@ impl<'a> Search<'_, 'a> {
         let mut revocation_unknown = 0;
         for (index, certificate) in self.path.iter().enumerate() {
             let issuer = self.path.get(index + 1).unwrap_or(root);
-            let status = revocation_status(
-                self.context.provider,
-                certificate,
-                issuer,
-                self.context.crls,
-                self.context.at,
-            )?;
+            let status = revocation_status(self.context, certificate, issuer)?;
             if status == RevocationStatus::Unknown {
                 match self.context.revocation {
                     RevocationPolicy::Strict => return Err(Error::RevocationStatusUnknown),
@@ -208,15 +212,21 @@ impl<'a> Search<'_, 'a> {
         }
         self.budget -= 1;
         let signed = child.signed();
-        verify_signature(
-            self.context.provider,
-            &issuer.spki(),
-            &signed.algorithm,
-            None,
-            signed.tbs,
-            signed.signature,
-        )
-        .map_err(|error| match error {
+        let verify = || {
+            verify_signature(
+                self.context.provider,
+                &issuer.spki(),
+                &signed.algorithm,
+                None,
+                signed.tbs,
+                signed.signature,
+            )
+        };
+        let verified = match self.context.cache {
+            Some(cache) => cache.check(child.der(), &issuer.spki_der()?, verify),
+            None => verify(),
+        };
+        verified.map_err(|error| match error {
             Error::InvalidSignature => Error::InvalidCertificateSignature,
             other => other,
         })

@@ -9,6 +9,7 @@ use crate::certificate::Certificate;
 use crate::cms::{Attribute, ID_DATA, SignedData, SignerIdentifier};
 use crate::crypto::SignatureVerifier;
 use crate::digest::DigestAlgorithm;
+use crate::signature_cache::SignatureCache;
 use crate::signed_data::verify_signature;
 use crate::{Error, InputKind};
 
@@ -47,6 +48,18 @@ pub struct VerifiedCms<'a> {
 /// none. The signer's certificate is looked up among the CMS's certificates, then in `pool`.
 pub fn verify_cms<'a>(
     provider: &dyn SignatureVerifier,
+    cms: &'a [u8],
+    detached: Option<&'a [u8]>,
+    pool: &[Certificate<'a>],
+) -> Result<VerifiedCms<'a>, Error> {
+    verify_cms_with(provider, None, cms, detached, pool)
+}
+
+/// [`verify_cms`], remembering a verified signature in `cache` (keyed by the whole CMS and the
+/// signer's key, so only byte-identical input under the same key is ever skipped).
+pub(crate) fn verify_cms_with<'a>(
+    provider: &dyn SignatureVerifier,
+    cache: Option<&SignatureCache>,
     cms: &'a [u8],
     detached: Option<&'a [u8]>,
     pool: &[Certificate<'a>],
@@ -108,15 +121,22 @@ pub fn verify_cms<'a>(
         .filter(|certificate| identifies(&signer_info.sid, certificate));
     let mut outcome = Err(Error::SignerCertificateNotFound);
     for candidate in candidates {
-        outcome = verify_signature(
-            provider,
-            &candidate.spki(),
-            &signer_info.signature_algorithm,
-            Some(digest),
-            &message,
-            signer_info.signature,
-        )
-        .map(|()| candidate.clone());
+        let verify = || {
+            verify_signature(
+                provider,
+                &candidate.spki(),
+                &signer_info.signature_algorithm,
+                Some(digest),
+                &message,
+                signer_info.signature,
+            )
+        };
+        let verified = match (cache, detached) {
+            // Detached content is not part of the CMS bytes: never remember those.
+            (Some(cache), None) => cache.check(cms, &candidate.spki_der()?, verify),
+            _ => verify(),
+        };
+        outcome = verified.map(|()| candidate.clone());
         if outcome.is_ok() {
             break;
         }

@@ -76,6 +76,7 @@ fn check(
         crls: &crls,
         revocation: policy,
         at: time,
+        cache: None,
     };
     verify_path(
         &context,
@@ -618,4 +619,51 @@ fn many_same_name_impostors_exhaust_the_signature_budget_not_the_machine() {
         ),
         Err(Error::SignatureBudgetExceeded)
     );
+}
+
+#[test]
+fn the_signature_cache_skips_only_signatures_never_time_or_revocation_checks() {
+    use eproxy_verifier::signature_cache::SignatureCache;
+    let cache = SignatureCache::new();
+    let anchors = all_anchors();
+    let crl_ders = standard_crls();
+    let crls: Vec<Crl<'_>> = crl_ders.iter().map(|c| Crl::from_der(c).unwrap()).collect();
+    let run = |credential: &Credential, time| {
+        let context = PathContext {
+            provider: &RING,
+            anchors: &anchors,
+            crls: &crls,
+            revocation: RevocationPolicy::Strict,
+            at: time,
+            cache: Some(&cache),
+        };
+        verify_path(
+            &context,
+            &Certificate::from_der(credential.der()).unwrap(),
+            &[],
+            SignerRole::Employee,
+        )
+    };
+    assert!(run(&pki().employee, STANDARD_NOW).is_ok());
+    // The certificate's signature and the CRL's: remembered (the failed previous-generation
+    // attempt is not).
+    assert_eq!(cache.len(), 2);
+    assert!(run(&pki().employee, STANDARD_NOW).is_ok());
+    assert_eq!(cache.len(), 2, "the second path reused both");
+
+    // Cached signatures do not carry validity or revocation to other times.
+    let expired_at = Certificate::from_der(pki().employee.der())
+        .unwrap()
+        .not_after();
+    let after = UnixTime::from_seconds(expired_at.seconds() + 1);
+    assert!(matches!(
+        run(&pki().employee, after),
+        Err(Error::CertificateExpired { .. })
+    ));
+    let before_revocation = UnixTime::from_seconds(pki().moved_employee_revoked_at.seconds() - 1);
+    assert!(run(&pki().moved_employee, before_revocation).is_ok());
+    assert!(matches!(
+        run(&pki().moved_employee, STANDARD_NOW),
+        Err(Error::CertificateRevoked { .. })
+    ));
 }

@@ -15,7 +15,8 @@ use eproxy_proto::{DelegationId, decode_canonical};
 use crate::Error;
 use crate::crypto::{SignatureScheme, SignatureVerifier};
 use crate::merkle::{Hash, leaf_hash, verify_inclusion};
-use crate::note::{Checkpoint, VerifierKey, verify_checkpoint};
+use crate::note::{Checkpoint, VerifierKey, verify_checkpoint_with};
+use crate::signature_cache::SignatureCache;
 
 /// The bytes an operator's status-statement signature covers before the statement itself: the
 /// key signs checkpoints too, and this prefix keeps one kind from passing for the other.
@@ -103,6 +104,17 @@ pub fn verify_evidence(
     key: &VerifierKey,
     at: UnixTime,
 ) -> Result<VerifiedEvidence, Error> {
+    verify_evidence_with(provider, None, bundle, key, at)
+}
+
+/// [`verify_evidence`], remembering verified signatures in `cache`.
+pub(crate) fn verify_evidence_with(
+    provider: &dyn SignatureVerifier,
+    cache: Option<&SignatureCache>,
+    bundle: &[u8],
+    key: &VerifierKey,
+    at: UnixTime,
+) -> Result<VerifiedEvidence, Error> {
     let bundle: EvidenceBundle = decode_canonical(bundle, MAX_EVIDENCE_BYTES)
         .map_err(|e| malformed(format!("bundle: {e}")))?;
     if bundle.format_version != 1 {
@@ -111,7 +123,7 @@ pub fn verify_evidence(
     if bundle.links.is_empty() || bundle.links.len() > MAX_LINKS {
         return Err(malformed("a bundle carries 1 to 9 links"));
     }
-    let checkpoint = verify_checkpoint(provider, &bundle.checkpoint, key)?;
+    let checkpoint = verify_checkpoint_with(provider, cache, &bundle.checkpoint, key)?;
     let links = bundle
         .links
         .iter()
@@ -121,8 +133,16 @@ pub fn verify_evidence(
                 .status
                 .as_ref()
                 .ok_or_else(|| malformed("link without status statement"))?;
-            let (statement, status) =
-                verify_status_statement(provider, signed, key, &checkpoint.origin)?;
+            let check_signature = || verify_statement_signature(provider, signed, key);
+            match cache {
+                Some(cache) => {
+                    let mut memo_key = signed.statement.clone();
+                    memo_key.extend_from_slice(&signed.signature);
+                    cache.check(&memo_key, key.public_key(), check_signature)?;
+                }
+                None => check_signature()?,
+            }
+            let (statement, status) = decode_status_statement(signed, &checkpoint.origin)?;
             if status.delegation_id != delegation_id {
                 return Err(Error::StatusStatementMismatch {
                     field: "delegation_id",
@@ -154,6 +174,16 @@ pub fn verify_status_statement(
     key: &VerifierKey,
     origin: &str,
 ) -> Result<(StatusStatement, VerifiedStatus), Error> {
+    verify_statement_signature(provider, signed, key)?;
+    decode_status_statement(signed, origin)
+}
+
+/// The operator's signature over a statement, under its domain-separation prefix.
+fn verify_statement_signature(
+    provider: &dyn SignatureVerifier,
+    signed: &SignedStatusStatement,
+    key: &VerifierKey,
+) -> Result<(), Error> {
     let mut message = STATUS_STATEMENT_CONTEXT.to_vec();
     message.extend_from_slice(&signed.statement);
     provider
@@ -163,7 +193,14 @@ pub fn verify_status_statement(
             &message,
             &signed.signature,
         )
-        .map_err(|_| Error::StatusStatementSignatureInvalid)?;
+        .map_err(|_| Error::StatusStatementSignatureInvalid)
+}
+
+/// Decodes a statement whose signature has been verified; its origin must be `origin`.
+fn decode_status_statement(
+    signed: &SignedStatusStatement,
+    origin: &str,
+) -> Result<(StatusStatement, VerifiedStatus), Error> {
     let statement: StatusStatement = decode_canonical(&signed.statement, MAX_RECORD_BYTES)
         .map_err(|e| malformed(format!("status statement: {e}")))?;
     if statement.format_version != 1 {

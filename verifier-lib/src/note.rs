@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::Error;
 use crate::crypto::{SignatureScheme, SignatureVerifier};
 use crate::merkle::Hash;
+use crate::signature_cache::SignatureCache;
 
 /// The largest note accepted, in bytes.
 pub const MAX_NOTE_BYTES: usize = 16 * 1024;
@@ -115,6 +116,21 @@ fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A note's text (ending in its newline) and its signature lines.
+fn split_note(note: &str) -> Result<(&str, &str), Error> {
+    if note.len() > MAX_NOTE_BYTES {
+        return Err(note_error("note too large"));
+    }
+    let split = note
+        .find("\n\n")
+        .ok_or_else(|| note_error("no blank line before the signatures"))?;
+    let (body, signatures) = (&note[..=split], &note[split + 2..]);
+    if !signatures.ends_with('\n') {
+        return Err(note_error("signature lines must end in a newline"));
+    }
+    Ok((body, signatures))
+}
+
 fn note_error(detail: &str) -> Error {
     Error::CheckpointMalformed {
         detail: detail.to_owned(),
@@ -180,7 +196,32 @@ pub fn verify_checkpoint(
     note: &str,
     key: &VerifierKey,
 ) -> Result<Checkpoint, Error> {
-    Checkpoint::parse(verify_note(provider, note, key)?)
+    verify_checkpoint_with(provider, None, note, key)
+}
+
+/// [`verify_checkpoint`], remembering a verified note in `cache`.
+pub(crate) fn verify_checkpoint_with(
+    provider: &dyn SignatureVerifier,
+    cache: Option<&SignatureCache>,
+    note: &str,
+    key: &VerifierKey,
+) -> Result<Checkpoint, Error> {
+    let body = match cache {
+        Some(cache) => {
+            let mut body = None;
+            cache.check(note.as_bytes(), key.public_key(), || {
+                body = Some(verify_note(provider, note, key)?);
+                Ok(())
+            })?;
+            // A remembered note was verified before: its body is the text before the blank line.
+            match body {
+                Some(body) => body,
+                None => split_note(note)?.0,
+            }
+        }
+        None => verify_note(provider, note, key)?,
+    };
+    Checkpoint::parse(body)
 }
 
 /// Verifies a signed note with `key` and returns its text (ending in a newline). Signatures by
@@ -190,16 +231,7 @@ pub fn verify_note<'n>(
     note: &'n str,
     key: &VerifierKey,
 ) -> Result<&'n str, Error> {
-    if note.len() > MAX_NOTE_BYTES {
-        return Err(note_error("note too large"));
-    }
-    let split = note
-        .find("\n\n")
-        .ok_or_else(|| note_error("no blank line before the signatures"))?;
-    let (body, signatures) = (&note[..=split], &note[split + 2..]);
-    if !signatures.ends_with('\n') {
-        return Err(note_error("signature lines must end in a newline"));
-    }
+    let (body, signatures) = split_note(note)?;
     let prefix = format!("\u{2014} {} ", key.name);
     let mut found = false;
     for line in signatures.lines().take(MAX_SIGNATURES) {

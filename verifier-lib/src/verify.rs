@@ -19,7 +19,7 @@ use crate::certificate::Certificate;
 use crate::commercial_registration::{REGISTERED_CORPORATION_INFO, RegisteredCorporationInfo};
 use crate::crl::Crl;
 use crate::crypto::{RING, SignatureVerifier};
-use crate::evidence::{RegistryStatus, VerifiedStatus, verify_evidence};
+use crate::evidence::{RegistryStatus, VerifiedStatus, verify_evidence_with};
 use crate::jpki::JpkiIdentity;
 use crate::note::VerifierKey;
 use crate::signature_cache::SignatureCache;
@@ -263,7 +263,13 @@ impl<'a> Run<'_, 'a> {
             PoaSource::Evidence {
                 bundle,
                 operator_key,
-            } => match verify_evidence(self.verifier.provider, bundle, operator_key, at) {
+            } => match verify_evidence_with(
+                self.verifier.provider,
+                Some(&self.verifier.cache),
+                bundle,
+                operator_key,
+                at,
+            ) {
                 Ok(evidence) => {
                     verdict.facts.checkpoint = Some(evidence.checkpoint);
                     evidence

@@ -872,3 +872,75 @@ fn garbage_contracts_are_rejected_without_panic() {
         [Reason::ContractTerms(FormatError::WrongContentKind { .. })]
     ));
 }
+
+#[test]
+fn a_warm_verifier_gives_the_same_verdicts() {
+    let poa = standard_poa();
+    let registry = Registry::new(&[&poa], DelegationStatus::Active, UnixTime::from_seconds(0));
+    let bundle = registry.bundle();
+    let source = PoaSource::Evidence {
+        bundle: &bundle,
+        operator_key: registry.operator.verifier_key(),
+    };
+    let verifier = Verifier::new(anchors());
+    let first = contract(&pki().employee, &terms(&poa), Some(signed_at()));
+    assert!(verify_with(&verifier, &first, Some(DOCUMENT), source).accepted());
+    let remembered = verifier.signature_cache().len();
+    assert!(
+        remembered >= 9,
+        "every signature of the first verification: {remembered}"
+    );
+
+    // A second contract by the same employee under the same PoA and evidence.
+    let mut second_terms = terms(&poa);
+    second_terms.amount_yen = 2_000_000;
+    let second = contract(&pki().employee, &second_terms, Some(signed_at()));
+    assert!(verify_with(&verifier, &second, Some(DOCUMENT), source).accepted());
+    // Only its own CMS signature and its timestamp's are new.
+    assert_eq!(verifier.signature_cache().len(), remembered + 2);
+
+    // A warm cache changes no rejection: tampering, revocation and a forged operator key.
+    let title = "業務委託".as_bytes();
+    let mut tampered = second.clone();
+    let position = tampered
+        .windows(title.len())
+        .position(|w| w == title)
+        .unwrap();
+    tampered[position + 2] ^= 0x01;
+    assert_eq!(
+        verify_with(&verifier, &tampered, Some(DOCUMENT), source).reasons,
+        vec![Reason::ContractSignature(Error::MessageDigestMismatch)]
+    );
+    let other = TestOperator::new("another operator", "registry.eproxy.test/log").unwrap();
+    let forged_key = PoaSource::Evidence {
+        bundle: &bundle,
+        operator_key: other.verifier_key(),
+    };
+    assert_eq!(
+        verify_with(&verifier, &second, Some(DOCUMENT), forged_key).reasons,
+        vec![Reason::Evidence(Error::CheckpointSignatureMissing)]
+    );
+    let moved_poa = sign(
+        &pki().representative,
+        &delegation(&pki().moved_employee, contracts_only(), None).encode(),
+    );
+    let by_moved = contract(&pki().moved_employee, &terms(&moved_poa), Some(signed_at()));
+    let moved_registry = Registry::new(
+        &[&moved_poa],
+        DelegationStatus::Active,
+        UnixTime::from_seconds(0),
+    );
+    let moved_bundle = moved_registry.bundle();
+    let moved_source = PoaSource::Evidence {
+        bundle: &moved_bundle,
+        operator_key: moved_registry.operator.verifier_key(),
+    };
+    for _ in 0..2 {
+        assert!(matches!(
+            verify_with(&verifier, &by_moved, Some(DOCUMENT), moved_source)
+                .reasons
+                .as_slice(),
+            [Reason::SignerCertificate(Error::CertificateRevoked { .. })]
+        ));
+    }
+}

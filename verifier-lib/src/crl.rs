@@ -11,6 +11,7 @@ use der::asn1::ObjectIdentifier;
 use der::oid::AssociatedOid;
 use der::{Decode, Encode};
 use eproxy_policy::UnixTime;
+use sha2::{Digest, Sha256};
 use x509_cert::crl::TbsCertList;
 use x509_cert::ext::pkix::crl::CrlReason;
 use x509_cert::ext::pkix::crl::dp::IssuingDistributionPoint;
@@ -39,7 +40,7 @@ struct Entry {
 /// A parsed CRL borrowing its DER.
 #[derive(Clone, Debug)]
 pub struct Crl<'a> {
-    der: &'a [u8],
+    sha256: [u8; 32],
     signed: SignedStructure<'a>,
     issuer: Vec<u8>,
     this_update: UnixTime,
@@ -97,7 +98,7 @@ impl<'a> Crl<'a> {
             });
         }
         Ok(Self {
-            der,
+            sha256: Sha256::digest(der).into(),
             issuer: tbs
                 .issuer
                 .to_der()
@@ -117,7 +118,7 @@ impl<'a> Crl<'a> {
     }
 
     /// Whether this CRL, if its issuer signed it, tells the status of `certificate` at `at`.
-    fn speaks_for(&self, certificate: &Certificate<'_>, at: UnixTime) -> bool {
+    fn speaks_for(&self, certificate: &Certificate, at: UnixTime) -> bool {
         let covers_time = self.this_update >= at
             || (self.this_update <= at && self.next_update.is_some_and(|next| at <= next));
         covers_time
@@ -127,7 +128,7 @@ impl<'a> Crl<'a> {
     }
 
     /// Whether the issuingDistributionPoint, if any, includes `certificate`.
-    fn scope_includes(&self, certificate: &Certificate<'_>) -> bool {
+    fn scope_includes(&self, certificate: &Certificate) -> bool {
         let Some(scope) = &self.scope else {
             return true;
         };
@@ -169,8 +170,8 @@ pub(crate) enum RevocationStatus {
 /// context's CRLs.
 pub(crate) fn revocation_status(
     context: &PathContext<'_>,
-    certificate: &Certificate<'_>,
-    issuer: &Certificate<'_>,
+    certificate: &Certificate,
+    issuer: &Certificate,
 ) -> Result<RevocationStatus, Error> {
     let at = context.at;
     let mut status = RevocationStatus::Unknown;
@@ -190,7 +191,7 @@ pub(crate) fn revocation_status(
             )
         };
         let genuine = match context.cache {
-            Some(cache) => cache.check(crl.der, &issuer.spki_der()?, verify),
+            Some(cache) => cache.check_signature(&crl.sha256, issuer.spki_der(), verify),
             None => verify(),
         }
         .is_ok();

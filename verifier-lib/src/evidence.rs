@@ -11,12 +11,13 @@ use eproxy_proto::v1::{
     StatusStatement,
 };
 use eproxy_proto::{DelegationId, decode_canonical};
+use sha2::{Digest, Sha256};
 
 use crate::Error;
 use crate::crypto::{SignatureScheme, SignatureVerifier};
 use crate::merkle::{Hash, leaf_hash, verify_inclusion};
 use crate::note::{Checkpoint, VerifierKey, verify_checkpoint_with};
-use crate::signature_cache::SignatureCache;
+use crate::verification_cache::VerificationCache;
 
 /// The bytes an operator's status-statement signature covers before the statement itself: the
 /// key signs checkpoints too, and this prefix keeps one kind from passing for the other.
@@ -110,7 +111,7 @@ pub fn verify_evidence(
 /// [`verify_evidence`], remembering verified signatures in `cache`.
 pub(crate) fn verify_evidence_with(
     provider: &dyn SignatureVerifier,
-    cache: Option<&SignatureCache>,
+    cache: Option<&VerificationCache>,
     bundle: &[u8],
     key: &VerifierKey,
     at: UnixTime,
@@ -136,9 +137,12 @@ pub(crate) fn verify_evidence_with(
             let check_signature = || verify_statement_signature(provider, signed, key);
             match cache {
                 Some(cache) => {
-                    let mut memo_key = signed.statement.clone();
-                    memo_key.extend_from_slice(&signed.signature);
-                    cache.check(&memo_key, key.public_key(), check_signature)?;
+                    let digest: [u8; 32] = Sha256::new()
+                        .chain_update(&signed.statement)
+                        .chain_update(&signed.signature)
+                        .finalize()
+                        .into();
+                    cache.check_signature(&digest, key.public_key(), check_signature)?;
                 }
                 None => check_signature()?,
             }

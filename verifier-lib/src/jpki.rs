@@ -35,7 +35,7 @@ pub struct JpkiIdentity {
 impl JpkiIdentity {
     /// The identity in `certificate`'s subjectAltName, or `None` if it carries no JPKI name
     /// (it is not a JPKI signing certificate).
-    pub fn of(certificate: &Certificate<'_>) -> Option<Self> {
+    pub fn of(certificate: &Certificate) -> Option<Self> {
         let (_, san) = certificate
             .tbs()
             .get_extension::<SubjectAltName>()

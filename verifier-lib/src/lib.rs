@@ -7,8 +7,8 @@
 //! [`verify::Verifier::verify_contract`] is the one call: its [`verdict::Verdict`] gives every
 //! reason a contract is not covered, every caveat, and the facts established. Its parts:
 //! - [`signed_data`]: one signature check, with the algorithm policy (RSA ≥ 2048 bits, no SHA-1
-//!   or MD5) and the primitives behind [`crypto::SignatureVerifier`] ([`crypto::RING`] by
-//!   default);
+//!   or MD5) and the primitives behind [`crypto::SignatureVerifier`] ([`crypto::AWS_LC`] by
+//!   default, [`crypto::RING`] as an alternative);
 //! - [`certificate`], [`crl`], [`trust_anchor`], [`verify_cert`]: certificate paths to anchors
 //!   grouped by role, with revocation from caller-supplied CRLs;
 //! - [`cms`], [`verify_cms`]: CMS SignedData, its signed attributes as received, its signature;
@@ -32,13 +32,13 @@ pub mod jpki;
 pub mod limits;
 pub mod merkle;
 pub mod note;
-pub mod signature_cache;
 pub mod signed_data;
 mod time;
 pub mod timestamp;
 pub mod trust_anchor;
 pub mod tsa_usage;
 pub mod verdict;
+pub mod verification_cache;
 pub mod verify;
 pub mod verify_cert;
 pub mod verify_cms;

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::Error;
 use crate::crypto::{SignatureScheme, SignatureVerifier};
 use crate::merkle::Hash;
-use crate::signature_cache::SignatureCache;
+use crate::verification_cache::VerificationCache;
 
 /// The largest note accepted, in bytes.
 pub const MAX_NOTE_BYTES: usize = 16 * 1024;
@@ -202,14 +202,15 @@ pub fn verify_checkpoint(
 /// [`verify_checkpoint`], remembering a verified note in `cache`.
 pub(crate) fn verify_checkpoint_with(
     provider: &dyn SignatureVerifier,
-    cache: Option<&SignatureCache>,
+    cache: Option<&VerificationCache>,
     note: &str,
     key: &VerifierKey,
 ) -> Result<Checkpoint, Error> {
     let body = match cache {
         Some(cache) => {
             let mut body = None;
-            cache.check(note.as_bytes(), key.public_key(), || {
+            let digest: [u8; 32] = Sha256::digest(note.as_bytes()).into();
+            cache.check_signature(&digest, key.public_key(), || {
                 body = Some(verify_note(provider, note, key)?);
                 Ok(())
             })?;

@@ -100,7 +100,7 @@ pub fn verify_timestamp(
     context: &PathContext<'_>,
     token: &[u8],
     signature_value: &[u8],
-    pool: &[Certificate<'_>],
+    pool: &[Certificate],
 ) -> Result<VerifiedTimestamp, Error> {
     let signed = verify_cms_with(context.provider, context.cache, token, None, pool)?;
     if signed.content_type != ID_CT_TST_INFO {

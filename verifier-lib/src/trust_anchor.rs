@@ -73,19 +73,21 @@ impl fmt::Display for SignerRole {
     }
 }
 
-/// One trust anchor: a self-signed root certificate and its role.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One trust anchor: a root certificate and its role.
+#[derive(Clone, Debug)]
 pub struct TrustAnchor {
     role: AnchorRole,
-    der: Vec<u8>,
+    certificate: Certificate,
 }
 
 impl TrustAnchor {
-    /// The anchor `der` (a certificate) for `role`. The certificate is parsed now so that a bad
-    /// anchor is refused at configuration time, not at the first verification.
+    /// The anchor `der` (a certificate) for `role`. The certificate is parsed now, once: a bad
+    /// anchor is refused at configuration time, and no verification parses it again.
     pub fn new(role: AnchorRole, der: Vec<u8>) -> Result<Self, Error> {
-        Certificate::from_der(&der)?;
-        Ok(Self { role, der })
+        Ok(Self {
+            role,
+            certificate: Certificate::from_der(&der)?,
+        })
     }
 
     /// The anchor's role.
@@ -95,18 +97,17 @@ impl TrustAnchor {
 
     /// The anchor certificate's DER.
     pub fn der(&self) -> &[u8] {
-        &self.der
+        self.certificate.der()
     }
 
-    /// The parsed certificate (it parsed when the anchor was made, so this cannot fail unless
-    /// the parser changed underneath).
-    pub(crate) fn certificate(&self) -> Result<Certificate<'_>, Error> {
-        Certificate::from_der(&self.der)
+    /// The parsed certificate.
+    pub fn certificate(&self) -> &Certificate {
+        &self.certificate
     }
 }
 
 /// The configured trust anchors.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct TrustAnchors {
     anchors: Vec<TrustAnchor>,
 }

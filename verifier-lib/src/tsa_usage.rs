@@ -10,7 +10,7 @@ use crate::certificate::Certificate;
 pub const TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
 
 /// Ok if `certificate` may sign timestamps.
-pub(crate) fn check(certificate: &Certificate<'_>) -> Result<(), Error> {
+pub(crate) fn check(certificate: &Certificate) -> Result<(), Error> {
     match certificate.extended_key_usage() {
         Some((true, usage)) if usage.0 == [TIME_STAMPING] => Ok(()),
         _ => Err(Error::TimeStampingUsage),

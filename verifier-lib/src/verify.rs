@@ -18,14 +18,14 @@ use crate::Error;
 use crate::certificate::Certificate;
 use crate::commercial_registration::{REGISTERED_CORPORATION_INFO, RegisteredCorporationInfo};
 use crate::crl::Crl;
-use crate::crypto::{RING, SignatureVerifier};
+use crate::crypto::{AWS_LC, SignatureVerifier};
 use crate::evidence::{RegistryStatus, VerifiedStatus, verify_evidence_with};
 use crate::jpki::JpkiIdentity;
 use crate::note::VerifierKey;
-use crate::signature_cache::SignatureCache;
 use crate::timestamp::verify_timestamp;
 use crate::trust_anchor::{AnchorRole, SignerRole, TrustAnchors};
 use crate::verdict::{Reason, TimeSource, Verdict, Warning};
+use crate::verification_cache::VerificationCache;
 use crate::verify_cert::{PathContext, RevocationPolicy, VerifiedPath, verify_path};
 use crate::verify_cms::{VerifiedCms, verify_cms_with};
 
@@ -38,7 +38,7 @@ pub struct Verifier {
     provider: &'static dyn SignatureVerifier,
     anchors: TrustAnchors,
     revocation: RevocationPolicy,
-    cache: Arc<SignatureCache>,
+    cache: Arc<VerificationCache>,
 }
 
 /// Where the PoA chain comes from.
@@ -76,18 +76,18 @@ pub struct ContractInput<'a> {
 }
 
 impl Verifier {
-    /// A verifier with `anchors`, the strict revocation policy and the ring provider.
+    /// A verifier with `anchors`, the strict revocation policy and the aws-lc-rs provider.
     pub fn new(anchors: TrustAnchors) -> Self {
         Self {
-            provider: &RING,
+            provider: &AWS_LC,
             anchors,
             revocation: RevocationPolicy::Strict,
-            cache: Arc::new(SignatureCache::new()),
+            cache: Arc::new(VerificationCache::new()),
         }
     }
 
-    /// The memo of verified signatures this verifier (and its clones) share.
-    pub fn signature_cache(&self) -> &SignatureCache {
+    /// What this verifier (and its clones) remember between calls.
+    pub fn verification_cache(&self) -> &VerificationCache {
         &self.cache
     }
 
@@ -113,7 +113,7 @@ impl Verifier {
                 return verdict;
             }
         };
-        let pool: Vec<Certificate<'_>> = match input
+        let pool: Vec<Certificate> = match input
             .certificates
             .iter()
             .map(|c| Certificate::from_der(c))
@@ -145,7 +145,7 @@ impl Verifier {
 struct Run<'v, 'a> {
     verifier: &'v Verifier,
     crls: &'v [Crl<'a>],
-    pool: &'v [Certificate<'a>],
+    pool: &'v [Certificate],
 }
 
 /// A PoA of the chain, as far as it could be checked.
@@ -176,8 +176,8 @@ impl<'a> Run<'_, 'a> {
 
     fn path(
         &self,
-        certificate: &Certificate<'_>,
-        carried: &[Certificate<'_>],
+        certificate: &Certificate,
+        carried: &[Certificate],
         role: SignerRole,
         at: UnixTime,
         whose: &str,
@@ -232,7 +232,7 @@ impl<'a> Run<'_, 'a> {
         }
 
         let at = self.trusted_time(&contract, input.verification_time, verdict);
-        let signer_sha256: [u8; 32] = Sha256::digest(contract.signer.der()).into();
+        let signer_sha256: [u8; 32] = *contract.signer.sha256();
         verdict.facts.signer_certificate_sha256 = Some(signer_sha256);
         verdict.facts.signer = JpkiIdentity::of(&contract.signer);
         if let Err(error) = self.path(
@@ -342,7 +342,10 @@ impl<'a> Run<'_, 'a> {
     {
         let at = contract.at;
         let mut links: Vec<Link<'b>> = Vec::new();
-        let mut remaining: Vec<&'b (Vec<u8>, Option<VerifiedStatus>)> = supplied.iter().collect();
+        let mut remaining: Vec<(DelegationId, &'b (Vec<u8>, Option<VerifiedStatus>))> = supplied
+            .iter()
+            .map(|link| (DelegationId::of_cms(&link.0), link))
+            .collect();
         let mut expected = Some(contract.terms.delegation_id);
         while let Some(id) = expected {
             if links.iter().any(|l| l.id == id) {
@@ -351,14 +354,11 @@ impl<'a> Run<'_, 'a> {
                 });
                 return;
             }
-            let Some(position) = remaining
-                .iter()
-                .position(|(cms, _)| DelegationId::of_cms(cms) == id)
-            else {
+            let Some(position) = remaining.iter().position(|(link_id, _)| *link_id == id) else {
                 verdict.reasons.push(Reason::PoaNotProvided { id });
                 return;
             };
-            let (cms, status) = remaining.remove(position);
+            let (_, (cms, status)) = remaining.remove(position);
             let link = self.link(id, cms, status.clone(), at, verdict);
             expected = link.delegation.as_ref().and_then(|d| d.parent);
             let unreadable = link.delegation.is_none();
@@ -454,7 +454,7 @@ impl<'a> Run<'_, 'a> {
         let whose = format!("power of attorney {id}");
         match parent.and_then(|p| p.delegation.as_ref()) {
             Some(parent_delegation) => {
-                let signer_sha256: [u8; 32] = Sha256::digest(cms.signer.der()).into();
+                let signer_sha256: [u8; 32] = *cms.signer.sha256();
                 if signer_sha256 != parent_delegation.delegatee.certificate_sha256 {
                     verdict
                         .reasons
@@ -511,7 +511,7 @@ impl<'a> Run<'_, 'a> {
 fn check_representative(
     id: DelegationId,
     delegation: &Delegation,
-    signer: &Certificate<'_>,
+    signer: &Certificate,
     path: &VerifiedPath,
     verdict: &mut Verdict,
 ) {

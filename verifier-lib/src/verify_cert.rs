@@ -13,9 +13,9 @@ use crate::certificate::Certificate;
 use crate::crl::{Crl, RevocationStatus, revocation_status};
 use crate::crypto::SignatureVerifier;
 use crate::limits::{MAX_PATH_LENGTH, SIGNATURE_BUDGET};
-use crate::signature_cache::SignatureCache;
 use crate::signed_data::verify_signature;
-use crate::trust_anchor::{AnchorRole, SignerRole, TrustAnchor, TrustAnchors};
+use crate::trust_anchor::{AnchorRole, SignerRole, TrustAnchors};
+use crate::verification_cache::VerificationCache;
 use crate::{Error, tsa_usage};
 
 /// What missing revocation data means.
@@ -43,7 +43,7 @@ pub struct PathContext<'a> {
     /// The validation time T.
     pub at: UnixTime,
     /// Signatures already verified, if the caller keeps a memo across calls.
-    pub cache: Option<&'a SignatureCache>,
+    pub cache: Option<&'a VerificationCache>,
 }
 
 /// A validated path.
@@ -64,8 +64,8 @@ pub struct VerifiedPath {
 /// CMS and the caller's pool) to an anchor in `context`.
 pub fn verify_path(
     context: &PathContext<'_>,
-    leaf: &Certificate<'_>,
-    intermediates: &[Certificate<'_>],
+    leaf: &Certificate,
+    intermediates: &[Certificate],
     signer: SignerRole,
 ) -> Result<VerifiedPath, Error> {
     leaf.check_critical_extensions()?;
@@ -83,14 +83,8 @@ pub fn verify_path(
         }
     }
     leaf.check_validity(context.at)?;
-    let anchors = context
-        .anchors
-        .iter()
-        .map(|anchor| Ok((anchor, anchor.certificate()?)))
-        .collect::<Result<Vec<_>, Error>>()?;
     let mut search = Search {
         context,
-        anchors: &anchors,
         intermediates,
         signer,
         budget: SIGNATURE_BUDGET,
@@ -99,18 +93,16 @@ pub fn verify_path(
     search.extend()
 }
 
-struct Search<'c, 'a> {
+struct Search<'c> {
     context: &'c PathContext<'c>,
-    /// The anchors, parsed once per search.
-    anchors: &'c [(&'c TrustAnchor, Certificate<'c>)],
-    intermediates: &'c [Certificate<'a>],
+    intermediates: &'c [Certificate],
     signer: SignerRole,
     budget: usize,
     /// The path so far, signer's certificate first.
-    path: Vec<Certificate<'a>>,
+    path: Vec<Certificate>,
 }
 
-impl<'a> Search<'_, 'a> {
+impl Search<'_> {
     /// Extends the path above its last certificate, trying anchors first, then intermediates.
     fn extend(&mut self) -> Result<VerifiedPath, Error> {
         let mut best = Error::UnknownIssuer;
@@ -121,7 +113,8 @@ impl<'a> Search<'_, 'a> {
         };
         let child = self.path.last().cloned().ok_or(Error::UnknownIssuer)?;
 
-        for (anchor, root) in self.anchors {
+        for anchor in self.context.anchors.iter() {
+            let root = anchor.certificate();
             if root.subject_der() != child.issuer_der() {
                 continue;
             }
@@ -167,8 +160,8 @@ impl<'a> Search<'_, 'a> {
     /// revocation of every certificate below it.
     fn try_anchor(
         &mut self,
-        child: &Certificate<'a>,
-        root: &Certificate<'_>,
+        child: &Certificate,
+        root: &Certificate,
         role: AnchorRole,
     ) -> Result<VerifiedPath, Error> {
         self.check_issuer(child, root)?;
@@ -202,11 +195,7 @@ impl<'a> Search<'_, 'a> {
     }
 
     /// Whether `issuer` signed `child`, spending one unit of the budget.
-    fn check_issuer(
-        &mut self,
-        child: &Certificate<'_>,
-        issuer: &Certificate<'_>,
-    ) -> Result<(), Error> {
+    fn check_issuer(&mut self, child: &Certificate, issuer: &Certificate) -> Result<(), Error> {
         if self.budget == 0 {
             return Err(Error::SignatureBudgetExceeded);
         }
@@ -223,7 +212,7 @@ impl<'a> Search<'_, 'a> {
             )
         };
         let verified = match self.context.cache {
-            Some(cache) => cache.check(child.der(), &issuer.spki_der()?, verify),
+            Some(cache) => cache.check_signature(child.sha256(), issuer.spki_der(), verify),
             None => verify(),
         };
         verified.map_err(|error| match error {
@@ -233,7 +222,7 @@ impl<'a> Search<'_, 'a> {
     }
 
     /// The checks an intermediate CA must pass to issue the path below it.
-    fn check_intermediate(&self, ca: &Certificate<'_>) -> Result<(), Error> {
+    fn check_intermediate(&self, ca: &Certificate) -> Result<(), Error> {
         ca.check_critical_extensions()?;
         if !ca.is_ca() {
             return Err(Error::IssuerNotCa);

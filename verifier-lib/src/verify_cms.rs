@@ -4,13 +4,14 @@
 use der::Decode;
 use der::asn1::{GeneralizedTime, ObjectIdentifier, OctetStringRef, UtcTime};
 use eproxy_policy::UnixTime;
+use sha2::{Digest, Sha256};
 
 use crate::certificate::Certificate;
 use crate::cms::{Attribute, ID_DATA, SignedData, SignerIdentifier};
 use crate::crypto::SignatureVerifier;
 use crate::digest::DigestAlgorithm;
-use crate::signature_cache::SignatureCache;
 use crate::signed_data::verify_signature;
+use crate::verification_cache::VerificationCache;
 use crate::{Error, InputKind};
 
 /// id-contentType.
@@ -31,9 +32,9 @@ pub struct VerifiedCms<'a> {
     /// The signed content (attached, or the detached content given).
     pub content: &'a [u8],
     /// The signer's certificate.
-    pub signer: Certificate<'a>,
+    pub signer: Certificate,
     /// Every other certificate the CMS carries, for path building.
-    pub certificates: Vec<Certificate<'a>>,
+    pub certificates: Vec<Certificate>,
     /// The signingTime attribute: a claim by the signer, never a trusted time.
     pub claimed_signing_time: Option<UnixTime>,
     /// The signature value, which a signature timestamp must cover.
@@ -50,7 +51,7 @@ pub fn verify_cms<'a>(
     provider: &dyn SignatureVerifier,
     cms: &'a [u8],
     detached: Option<&'a [u8]>,
-    pool: &[Certificate<'a>],
+    pool: &[Certificate],
 ) -> Result<VerifiedCms<'a>, Error> {
     verify_cms_with(provider, None, cms, detached, pool)
 }
@@ -59,10 +60,10 @@ pub fn verify_cms<'a>(
 /// signer's key, so only byte-identical input under the same key is ever skipped).
 pub(crate) fn verify_cms_with<'a>(
     provider: &dyn SignatureVerifier,
-    cache: Option<&SignatureCache>,
+    cache: Option<&VerificationCache>,
     cms: &'a [u8],
     detached: Option<&'a [u8]>,
-    pool: &[Certificate<'a>],
+    pool: &[Certificate],
 ) -> Result<VerifiedCms<'a>, Error> {
     let signed_data = SignedData::from_der(cms)?;
     let content = match (signed_data.econtent, detached) {
@@ -113,8 +114,12 @@ pub(crate) fn verify_cms_with<'a>(
     let certificates = signed_data
         .certificates
         .iter()
-        .map(|der| Certificate::from_der(der))
+        .map(|der| match cache {
+            Some(cache) => cache.certificate(der),
+            None => Certificate::from_der(der),
+        })
         .collect::<Result<Vec<_>, _>>()?;
+    let cms_digest: Option<[u8; 32]> = cache.map(|_| Sha256::digest(cms).into());
     let candidates = certificates
         .iter()
         .chain(pool)
@@ -131,9 +136,11 @@ pub(crate) fn verify_cms_with<'a>(
                 signer_info.signature,
             )
         };
-        let verified = match (cache, detached) {
+        let verified = match (cache, cms_digest, detached) {
             // Detached content is not part of the CMS bytes: never remember those.
-            (Some(cache), None) => cache.check(cms, &candidate.spki_der()?, verify),
+            (Some(cache), Some(digest), None) => {
+                cache.check_signature(&digest, candidate.spki_der(), verify)
+            }
             _ => verify(),
         };
         outcome = verified.map(|()| candidate.clone());
@@ -232,7 +239,7 @@ fn signing_time(attributes: &[Attribute<'_>]) -> Result<Option<UnixTime>, Error>
 }
 
 /// Whether `certificate` is the one `sid` names.
-fn identifies(sid: &SignerIdentifier<'_>, certificate: &Certificate<'_>) -> bool {
+fn identifies(sid: &SignerIdentifier<'_>, certificate: &Certificate) -> bool {
     match sid {
         SignerIdentifier::IssuerAndSerial { issuer, serial } => {
             *issuer == certificate.issuer_der() && same_integer(serial, certificate.serial())

@@ -9,11 +9,16 @@ use std::process::Command;
 
 use eproxy_testkit::cms::{CmsSigner, SignerId};
 use eproxy_testkit::{Credential, STANDARD_NOW, TestPki};
-use eproxy_verifier::crypto::RING;
+use eproxy_verifier::crypto::{AWS_LC, RING, SignatureVerifier};
 use eproxy_verifier::verify_cms::verify_cms;
 use eproxy_verifier::{Error, InputKind};
 
 const CONTENT: &[u8] = b"eproxy interop content\n";
+
+/// Both signature providers: every interop case must pass with each.
+fn providers() -> [&'static dyn SignatureVerifier; 2] {
+    [&AWS_LC, &RING]
+}
 
 fn openssl(args: &[&str]) -> (bool, String) {
     let output = Command::new("openssl")
@@ -230,13 +235,15 @@ fn eproxy_verifies_what_openssl_signs_with_ecdsa() {
             .unwrap();
         let mut broken = cms.clone();
         broken[signature_at + verified.signature.len() / 2] ^= 0x01;
-        assert!(
-            matches!(
-                verify_cms(&RING, &broken, None, &[]),
-                Err(Error::InvalidSignature | Error::Malformed { .. })
-            ),
-            "{name}"
-        );
+        for provider in providers() {
+            assert!(
+                matches!(
+                    verify_cms(provider, &broken, None, &[]),
+                    Err(Error::InvalidSignature | Error::Malformed { .. })
+                ),
+                "{provider:?} {name}"
+            );
+        }
     }
 }
 
@@ -270,14 +277,16 @@ fn eproxy_verifies_ed25519_signatures_made_by_openssl() {
         oid: der::asn1::ObjectIdentifier::new_unwrap("1.3.101.112"),
         parameters: None,
     };
-    assert_eq!(
-        verify_signature(&RING, &spki, &ed25519, None, CONTENT, &signature),
-        Ok(())
-    );
-    assert_eq!(
-        verify_signature(&RING, &spki, &ed25519, None, b"other", &signature),
-        Err(Error::InvalidSignature)
-    );
+    for provider in providers() {
+        assert_eq!(
+            verify_signature(provider, &spki, &ed25519, None, CONTENT, &signature),
+            Ok(())
+        );
+        assert_eq!(
+            verify_signature(provider, &spki, &ed25519, None, b"other", &signature),
+            Err(Error::InvalidSignature)
+        );
+    }
     // The same key under an RSA algorithm is a mismatch, not a verification attempt.
     let rsa = AlgorithmIdentifierRef {
         oid: der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11"),

@@ -1,20 +1,17 @@
 //! The one call, end to end over the test PKI and the test operator: a covered contract is
 //! accepted with its facts, and each adversarial case is rejected with its own reason.
 
-use std::collections::BTreeSet;
-
 use eproxy_policy::{
-    AmountCap, CorporateNumber, Counterparties, CoverageViolation, Grant, Matter, Scope,
-    StandardMatter, UnixTime, Validity, Widening,
+    CorporateNumber, CoverageViolation, Matter, Scope, StandardMatter, UnixTime, Validity, Widening,
 };
 use eproxy_proto::v1::DelegationStatus;
-use eproxy_proto::{
-    Company, ContractTerms, Delegatee, Delegation, DelegationId, Document, FormatError,
-    Representative,
-};
+use eproxy_proto::{ContractTerms, DelegationId, FormatError};
 use eproxy_testkit::cms::{CmsSigner, DigestChoice, SIGNATURE_TIME_STAMP_TOKEN, attribute};
 use eproxy_testkit::jpki::{Resident, signing_certificate};
 use eproxy_testkit::operator::TestOperator;
+use eproxy_testkit::scenario::{
+    self, DOCUMENT, at, contracts_only, delegation, scope, signed_at, terms,
+};
 use eproxy_testkit::tsa::{TimestampRequest, timestamp_token};
 use eproxy_testkit::{Credential, STANDARD_NOW, TestPki};
 use eproxy_verifier::Error;
@@ -22,22 +19,9 @@ use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors};
 use eproxy_verifier::verdict::{Reason, TimeSource, Verdict, Warning};
 use eproxy_verifier::verify::{ContractInput, PoaSource, Verifier};
 use eproxy_verifier::verify_cert::RevocationPolicy;
-use sha2::{Digest, Sha256};
 
 const HOUR: i64 = 3600;
 const DAY: i64 = 24 * HOUR;
-const DOCUMENT: &[u8] = b"%PDF-1.7 the contract document";
-const NTA: &str = "7000012050002";
-
-fn at(offset: i64) -> UnixTime {
-    UnixTime::from_seconds(STANDARD_NOW.seconds() + offset)
-}
-
-/// The trusted signing time in these tests: two hours before the reference time, inside every
-/// CRL's coverage.
-fn signed_at() -> UnixTime {
-    at(-2 * HOUR)
-}
 
 fn pki() -> &'static TestPki {
     TestPki::standard()
@@ -47,79 +31,20 @@ fn number(text: &str) -> CorporateNumber {
     CorporateNumber::parse(text).unwrap()
 }
 
-fn matters(list: &[StandardMatter]) -> BTreeSet<Matter> {
-    list.iter().map(|m| Matter::Standard(*m)).collect()
-}
-
-fn scope(list: &[StandardMatter], cap: u64, depth: u32) -> Scope {
-    Scope::new(
-        matters(list),
-        AmountCap::AtMostYen(cap),
-        Counterparties::Listed([number(NTA)].into_iter().collect()),
-        depth,
-    )
-    .unwrap()
-}
-
-fn contracts_only() -> Scope {
-    scope(&[StandardMatter::ConcludeContracts], 5_000_000, 0)
-}
-
-/// A PoA from サンプル株式会社 (as its representative's certificate states it) to `delegatee`.
-fn delegation(delegatee: &Credential, scope: Scope, parent: Option<DelegationId>) -> Delegation {
-    Delegation {
-        delegator: Company {
-            corporate_number: pki().company.corporate_number().unwrap(),
-            name: pki().company.corporate_name.clone(),
-            head_office_address: pki().company.corporate_address.clone(),
-        },
-        representative: Representative {
-            name: pki().company.director_name.clone(),
-            title: pki().company.director_title.clone(),
-        },
-        delegatee: Delegatee {
-            certificate_sha256: delegatee.sha256(),
-            display_name: "山田　太郎".into(),
-        },
-        grant: Grant {
-            scope,
-            validity: Validity::new(at(-30 * DAY), at(180 * DAY)).unwrap(),
-        },
-        issued_at_claimed: at(-31 * DAY),
-        parent,
-        supersedes: None,
-        remarks: String::new(),
-    }
-}
-
 fn sign(signer: &Credential, content: &[u8]) -> Vec<u8> {
-    CmsSigner::new(signer, content).sign().unwrap()
+    scenario::sign(signer, content).unwrap()
 }
 
-fn terms(poa: &[u8]) -> ContractTerms {
-    ContractTerms {
-        matter: Matter::Standard(StandardMatter::ConcludeContracts),
-        counterparty: number(NTA),
-        amount_yen: 1_200_000,
-        document: Document {
-            sha256: Sha256::digest(DOCUMENT).into(),
-            media_type: "application/pdf".into(),
-            title: "業務委託契約書".into(),
-        },
-        delegation_id: DelegationId::of_cms(poa),
-        signing_time_claimed: signed_at(),
-    }
-}
-
-/// `signer` signs `terms` and has the signature timestamped at `stamp` (if any).
 fn contract(signer: &Credential, terms: &ContractTerms, stamp: Option<UnixTime>) -> Vec<u8> {
-    let mut cms = CmsSigner::new(signer, &terms.encode());
-    if let Some(stamp) = stamp {
-        let signature = cms.signature_value().unwrap();
-        let token = timestamp_token(&pki().tsa, &TimestampRequest::new(&signature, stamp)).unwrap();
-        cms.unsigned_attributes = vec![attribute(SIGNATURE_TIME_STAMP_TOKEN, &[token]).unwrap()];
-    }
-    cms.sign().unwrap()
+    scenario::contract(signer, terms, stamp).unwrap()
+}
+
+fn registered(
+    poas: &[&[u8]],
+    status: DelegationStatus,
+    changed_at: UnixTime,
+) -> scenario::Registry {
+    scenario::Registry::new(poas, status, changed_at).unwrap()
 }
 
 fn anchors() -> TrustAnchors {
@@ -149,42 +74,6 @@ fn crls() -> Vec<&'static [u8]> {
     ]
 }
 
-/// A registry that registered `poas` (root first) ten days before the reference time and
-/// states each with `status` (changed at `changed_at`) half an hour before it.
-struct Registry {
-    operator: TestOperator,
-    links: Vec<eproxy_proto::v1::LinkEvidence>,
-}
-
-impl Registry {
-    fn new(poas: &[&[u8]], status: DelegationStatus, changed_at: UnixTime) -> Self {
-        let mut operator =
-            TestOperator::new("verify contract", "registry.eproxy.test/log").unwrap();
-        operator.append(b"an earlier event".to_vec());
-        let registrations: Vec<_> = poas
-            .iter()
-            .map(|poa| operator.register(poa, at(-10 * DAY), None))
-            .collect();
-        operator.append(b"a later event".to_vec());
-        let links = poas
-            .iter()
-            .zip(&registrations)
-            .map(|(poa, registration)| {
-                let statement = operator.statement(registration, status, changed_at, at(-HOUR / 2));
-                operator.link(poa, registration, &statement)
-            })
-            .collect();
-        Self { operator, links }
-    }
-
-    /// The bundle with the links in contract order (leaf first).
-    fn bundle(&self) -> Vec<u8> {
-        let mut links = self.links.clone();
-        links.reverse();
-        self.operator.bundle(links)
-    }
-}
-
 fn verify_with(
     verifier: &Verifier,
     contract: &[u8],
@@ -199,13 +88,13 @@ fn verify_with(
         crls: &crls,
         certificates: &[],
         verification_time: STANDARD_NOW,
-        expected_counterparty: Some(number(NTA)),
+        expected_counterparty: Some(scenario::counterparty()),
     })
 }
 
 /// Verifies `contract` with the registry's evidence for `poas` (all ACTIVE).
 fn verify(contract: &[u8], poas: &[&[u8]]) -> Verdict {
-    let registry = Registry::new(poas, DelegationStatus::Active, UnixTime::from_seconds(0));
+    let registry = registered(poas, DelegationStatus::Active, UnixTime::from_seconds(0));
     let bundle = registry.bundle();
     verify_with(
         &Verifier::new(anchors()),
@@ -449,7 +338,7 @@ fn every_scope_violation_is_reported_at_once() {
         &verdict,
         &Reason::CounterpartyMismatch {
             named: number("9111111111111"),
-            expected: number(NTA),
+            expected: scenario::counterparty(),
         },
     );
 }
@@ -497,7 +386,7 @@ fn a_contract_outside_the_poa_period_is_rejected() {
 #[test]
 fn a_poa_for_another_company_or_representative_is_rejected() {
     let mut other_company = delegation(&pki().employee, contracts_only(), None);
-    other_company.delegator.corporate_number = number(NTA);
+    other_company.delegator.corporate_number = scenario::counterparty();
     let poa = sign(&pki().representative, &other_company.encode());
     let verdict = verify(
         &contract(&pki().employee, &terms(&poa), Some(signed_at())),
@@ -507,7 +396,7 @@ fn a_poa_for_another_company_or_representative_is_rejected() {
         &verdict,
         &Reason::CorporateNumberMismatch {
             id: DelegationId::of_cms(&poa),
-            poa: number(NTA),
+            poa: scenario::counterparty(),
             certificate: "012345678901".into(),
         },
     );
@@ -577,7 +466,7 @@ fn registry_status_at_t_decides() {
     let id = DelegationId::of_cms(&poa);
     let contract = contract(&pki().employee, &terms(&poa), Some(signed_at()));
     let with_status = |status, changed_at| {
-        let registry = Registry::new(&[&poa], status, changed_at);
+        let registry = registered(&[&poa], status, changed_at);
         let bundle = registry.bundle();
         verify_with(
             &Verifier::new(anchors()),
@@ -615,7 +504,7 @@ fn registry_status_at_t_decides() {
 fn unauthenticated_evidence_is_rejected() {
     let poa = standard_poa();
     let contract = contract(&pki().employee, &terms(&poa), Some(signed_at()));
-    let registry = Registry::new(&[&poa], DelegationStatus::Active, UnixTime::from_seconds(0));
+    let registry = registered(&[&poa], DelegationStatus::Active, UnixTime::from_seconds(0));
     let other = TestOperator::new("another operator", "registry.eproxy.test/log").unwrap();
     let bundle = registry.bundle();
     let verdict = verify_with(
@@ -634,7 +523,7 @@ fn unauthenticated_evidence_is_rejected() {
 
     // A statement produced before T cannot vouch for T.
     let mut stale_registry =
-        Registry::new(&[&poa], DelegationStatus::Active, UnixTime::from_seconds(0));
+        registered(&[&poa], DelegationStatus::Active, UnixTime::from_seconds(0));
     let registration_event = stale_registry.links[0].registration_event.clone();
     let registration = eproxy_testkit::operator::Registration {
         delegation_id: DelegationId::of_cms(&poa),
@@ -708,7 +597,7 @@ fn without_evidence_the_status_is_unknown_strictly_and_a_warning_leniently() {
 fn the_document_must_be_the_one_the_terms_name() {
     let poa = standard_poa();
     let contract = contract(&pki().employee, &terms(&poa), Some(signed_at()));
-    let registry = Registry::new(&[&poa], DelegationStatus::Active, UnixTime::from_seconds(0));
+    let registry = registered(&[&poa], DelegationStatus::Active, UnixTime::from_seconds(0));
     let bundle = registry.bundle();
     let source = PoaSource::Evidence {
         bundle: &bundle,
@@ -876,7 +765,7 @@ fn garbage_contracts_are_rejected_without_panic() {
 #[test]
 fn a_warm_verifier_gives_the_same_verdicts() {
     let poa = standard_poa();
-    let registry = Registry::new(&[&poa], DelegationStatus::Active, UnixTime::from_seconds(0));
+    let registry = registered(&[&poa], DelegationStatus::Active, UnixTime::from_seconds(0));
     let bundle = registry.bundle();
     let source = PoaSource::Evidence {
         bundle: &bundle,
@@ -885,7 +774,7 @@ fn a_warm_verifier_gives_the_same_verdicts() {
     let verifier = Verifier::new(anchors());
     let first = contract(&pki().employee, &terms(&poa), Some(signed_at()));
     assert!(verify_with(&verifier, &first, Some(DOCUMENT), source).accepted());
-    let remembered = verifier.signature_cache().len();
+    let remembered = verifier.verification_cache().signatures();
     assert!(
         remembered >= 9,
         "every signature of the first verification: {remembered}"
@@ -897,7 +786,7 @@ fn a_warm_verifier_gives_the_same_verdicts() {
     let second = contract(&pki().employee, &second_terms, Some(signed_at()));
     assert!(verify_with(&verifier, &second, Some(DOCUMENT), source).accepted());
     // Only its own CMS signature and its timestamp's are new.
-    assert_eq!(verifier.signature_cache().len(), remembered + 2);
+    assert_eq!(verifier.verification_cache().signatures(), remembered + 2);
 
     // A warm cache changes no rejection: tampering, revocation and a forged operator key.
     let title = "業務委託".as_bytes();
@@ -925,7 +814,7 @@ fn a_warm_verifier_gives_the_same_verdicts() {
         &delegation(&pki().moved_employee, contracts_only(), None).encode(),
     );
     let by_moved = contract(&pki().moved_employee, &terms(&moved_poa), Some(signed_at()));
-    let moved_registry = Registry::new(
+    let moved_registry = registered(
         &[&moved_poa],
         DelegationStatus::Active,
         UnixTime::from_seconds(0),

@@ -12,6 +12,7 @@
 //! - an RFC 3161 time-stamping authority ([`tsa`]);
 //! - CMS SignedData, correct or deliberately wrong ([`cms`]);
 //! - a registry operator in miniature: log, signed statements, checkpoints, bundles ([`operator`]);
+//! - the standard story of a PoA and a contract, signed and registered ([`scenario`]);
 //! - PEM and PKCS#12 output ([`Credential`], [`pkcs12`], [`export`]).
 //!
 //! Everything derives from a seed: keys from ChaCha20 streams seeded by (seed, label), serial
@@ -35,6 +36,7 @@ pub mod names;
 pub mod operator;
 pub mod pkcs12;
 mod pki;
+pub mod scenario;
 mod time;
 pub mod tsa;
 

@@ -1,10 +1,13 @@
 //! Signature verification primitives behind one small trait, so that the provider can change
-//! without touching the formats. [`RING`] is the default: verification is the hot path of both
-//! the registry and every counterparty, and ring verifies RSA-2048 several times faster than
-//! RustCrypto's `rsa`.
+//! without touching the formats. Verification is the hot path of both the registry and every
+//! counterparty: [`AWS_LC`] (aws-lc-rs, the default) verifies RSA-2048 within a few percent of
+//! OpenSSL, [`RING`] about 30% slower, RustCrypto's `rsa` about three times slower (see
+//! BENCHMARKS.md). RustCrypto stays for the formats.
 
+mod aws_lc;
 mod ring;
 
+pub use self::aws_lc::{AWS_LC, AwsLc};
 pub use self::ring::{RING, Ring};
 
 use crate::digest::DigestAlgorithm;

@@ -31,7 +31,8 @@ impl SignatureVerifier for Ring {
             SignatureScheme::EcdsaP256(Sha384) => &signature::ECDSA_P256_SHA384_ASN1,
             SignatureScheme::EcdsaP384(Sha256) => &signature::ECDSA_P384_SHA256_ASN1,
             SignatureScheme::EcdsaP384(Sha384) => &signature::ECDSA_P384_SHA384_ASN1,
-            // ring has no ECDSA with SHA-512; refusing is the safe reading.
+            // ring has no ECDSA with SHA-512 (and the algorithm policy never asks for it);
+            // refusing is the safe reading.
             SignatureScheme::EcdsaP256(Sha512) | SignatureScheme::EcdsaP384(Sha512) => {
                 return Err(BadSignature);
             }

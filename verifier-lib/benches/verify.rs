@@ -1,0 +1,228 @@
+//! Verification speed: the signature primitive next to RustCrypto's, and the full `verify` of a
+//! contract cold (nothing remembered) and warm (a second contract by the same employee under the
+//! same PoA and evidence). Results and the machine are recorded in BENCHMARKS.md.
+//!
+//! Run: `cargo bench -p eproxy-verifier --bench verify`.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use eproxy_testkit::scenario::{self, DOCUMENT, Story, signed_at};
+use eproxy_testkit::{STANDARD_NOW, TestPki};
+use eproxy_verifier::crypto::{AWS_LC, BadSignature, RING, SignatureScheme, SignatureVerifier};
+use eproxy_verifier::digest::DigestAlgorithm;
+use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors};
+use eproxy_verifier::verify::{ContractInput, PoaSource, Verifier};
+use rsa::signature::{Signer, Verifier as _};
+
+/// The default provider (aws-lc-rs), counting the checks by scheme, to report how many signatures one verification needs.
+#[derive(Debug)]
+struct Counting {
+    rsa: AtomicUsize,
+    ed25519: AtomicUsize,
+}
+
+static COUNTING: Counting = Counting {
+    rsa: AtomicUsize::new(0),
+    ed25519: AtomicUsize::new(0),
+};
+
+impl SignatureVerifier for Counting {
+    fn verify(
+        &self,
+        scheme: SignatureScheme,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), BadSignature> {
+        match scheme {
+            SignatureScheme::Ed25519 => self.ed25519.fetch_add(1, Ordering::Relaxed),
+            _ => self.rsa.fetch_add(1, Ordering::Relaxed),
+        };
+        AWS_LC.verify(scheme, public_key, message, signature)
+    }
+}
+
+fn anchors() -> TrustAnchors {
+    let pki = TestPki::standard();
+    let mut anchors = TrustAnchors::new();
+    for (role, root) in [
+        (AnchorRole::JpkiSigning, &pki.jpki_signing_root),
+        (
+            AnchorRole::CommercialRegistration,
+            &pki.commercial_registration_root,
+        ),
+        (AnchorRole::TimeStamping, &pki.tsa_root),
+    ] {
+        anchors.add(TrustAnchor::new(role, root.der().to_vec()).expect("anchor"));
+    }
+    anchors
+}
+
+fn primitives(c: &mut Criterion) {
+    let pki = TestPki::standard();
+    let message = b"32 bytes or so of signed attributes to verify".as_slice();
+    let signature = pki.employee.signing_key().sign(message);
+    let signature_bytes = rsa::signature::SignatureEncoding::to_vec(&signature);
+    let certificate =
+        eproxy_verifier::certificate::Certificate::from_der(pki.employee.der()).expect("cert");
+    let public_key = certificate
+        .spki()
+        .subject_public_key
+        .as_bytes()
+        .expect("key bits")
+        .to_vec();
+    let scheme = SignatureScheme::RsaPkcs1(DigestAlgorithm::Sha256);
+    assert!(
+        RING.verify(scheme, &public_key, message, &signature_bytes)
+            .is_ok()
+    );
+
+    assert!(
+        AWS_LC
+            .verify(scheme, &public_key, message, &signature_bytes)
+            .is_ok()
+    );
+    c.bench_function("rsa2048_pkcs1_sha256_verify/aws_lc_rs", |b| {
+        b.iter(|| {
+            AWS_LC.verify(
+                scheme,
+                black_box(&public_key),
+                black_box(message),
+                &signature_bytes,
+            )
+        })
+    });
+    c.bench_function("rsa2048_pkcs1_sha256_verify/ring", |b| {
+        b.iter(|| {
+            RING.verify(
+                scheme,
+                black_box(&public_key),
+                black_box(message),
+                &signature_bytes,
+            )
+        })
+    });
+    let verifying_key = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(
+        pki.employee.private_key().to_public_key(),
+    );
+    c.bench_function("rsa2048_pkcs1_sha256_verify/rustcrypto_rsa", |b| {
+        b.iter(|| verifying_key.verify(black_box(message), &signature))
+    });
+}
+
+fn verify_contract(c: &mut Criterion) {
+    let story = Story::standard().expect("the standard story");
+    let pki = TestPki::standard();
+    let mut second_terms = scenario::terms(&story.poa);
+    second_terms.amount_yen = 2_000_000;
+    let second = scenario::contract(&pki.employee, &second_terms, Some(signed_at()))
+        .expect("second contract");
+    let crls = [
+        pki.jpki_signing_crl.der(),
+        pki.commercial_registration_crl.der(),
+        pki.tsa_crl.der(),
+    ];
+    let key = story.registry.operator.verifier_key().clone();
+    let with_crls = |contract| ContractInput {
+        contract,
+        document: Some(DOCUMENT),
+        poa: PoaSource::Evidence {
+            bundle: &story.bundle,
+            operator_key: &key,
+        },
+        crls: &crls,
+        certificates: &[],
+        verification_time: STANDARD_NOW,
+        expected_counterparty: Some(scenario::counterparty()),
+    };
+
+    // How many signature checks one cold verification makes.
+    let counting = Verifier::new(anchors()).with_provider(&COUNTING);
+    assert!(
+        counting
+            .verify_contract(&with_crls(&story.contract))
+            .accepted()
+    );
+    let cold_rsa = COUNTING.rsa.swap(0, Ordering::Relaxed);
+    let cold_ed25519 = COUNTING.ed25519.swap(0, Ordering::Relaxed);
+    assert!(counting.verify_contract(&with_crls(&second)).accepted());
+    eprintln!(
+        "signature checks per contract: cold {cold_rsa} RSA + {cold_ed25519} Ed25519; warm \
+         (second contract) {} RSA + {} Ed25519",
+        COUNTING.rsa.load(Ordering::Relaxed),
+        COUNTING.ed25519.load(Ordering::Relaxed)
+    );
+
+    c.bench_function("verify_contract/cold", |b| {
+        b.iter_batched(
+            || Verifier::new(anchors()),
+            |verifier| {
+                let verdict = verifier.verify_contract(&with_crls(&story.contract));
+                assert!(verdict.accepted());
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    c.bench_function("verify_contract/warm_second_contract", |b| {
+        b.iter_batched(
+            || {
+                let verifier = Verifier::new(anchors());
+                assert!(
+                    verifier
+                        .verify_contract(&with_crls(&story.contract))
+                        .accepted()
+                );
+                verifier
+            },
+            |verifier| {
+                let verdict = verifier.verify_contract(&with_crls(&second));
+                assert!(verdict.accepted());
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+fn ed25519(c: &mut Criterion) {
+    // The operator's checkpoint signature, verified alone.
+    let story = Story::standard().expect("the standard story");
+    let key = story.registry.operator.verifier_key().clone();
+    let note = story.registry.operator.checkpoint();
+    c.bench_function("ed25519_verify/aws_lc_rs_checkpoint_note", |b| {
+        b.iter(|| eproxy_verifier::note::verify_note(&AWS_LC, black_box(&note), &key).is_ok())
+    });
+}
+
+/// The costs around the signatures: parsing what every verification parses.
+fn parsing(c: &mut Criterion) {
+    let pki = TestPki::standard();
+    let story = Story::standard().expect("the standard story");
+    c.bench_function("parse/certificate", |b| {
+        b.iter(|| {
+            eproxy_verifier::certificate::Certificate::from_der(black_box(pki.employee.der()))
+        })
+    });
+    let crls = [
+        pki.jpki_signing_crl.der(),
+        pki.commercial_registration_crl.der(),
+        pki.tsa_crl.der(),
+    ];
+    c.bench_function("parse/three_crls", |b| {
+        b.iter(|| {
+            crls.iter()
+                .map(|c| eproxy_verifier::crl::Crl::from_der(black_box(c)).is_ok())
+                .count()
+        })
+    });
+    c.bench_function("parse/contract_cms_signature_included", |b| {
+        b.iter(|| {
+            eproxy_verifier::verify_cms::verify_cms(&AWS_LC, black_box(&story.contract), None, &[])
+                .is_ok()
+        })
+    });
+}
+
+criterion_group!(benches, primitives, ed25519, parsing, verify_contract);
+criterion_main!(benches);

@@ -155,6 +155,9 @@ struct Link<'a> {
     delegation: Option<Delegation>,
 }
 
+/// A PoA's CMS as supplied, with its registry status when evidence authenticated it.
+type SuppliedPoa = (Vec<u8>, Option<VerifiedStatus>);
+
 /// What the contract established, for the chain checks.
 struct ContractState {
     terms: ContractTerms,
@@ -258,8 +261,8 @@ impl<'a> Run<'_, 'a> {
         input: &ContractInput<'a>,
         at: UnixTime,
         verdict: &mut Verdict,
-    ) -> Option<Vec<(Vec<u8>, Option<VerifiedStatus>)>> {
-        let supplied: Vec<(Vec<u8>, Option<VerifiedStatus>)> = match input.poa {
+    ) -> Option<Vec<SuppliedPoa>> {
+        let supplied: Vec<SuppliedPoa> = match input.poa {
             PoaSource::Evidence {
                 bundle,
                 operator_key,
@@ -334,7 +337,7 @@ impl<'a> Run<'_, 'a> {
     /// contract against the leaf.
     fn chain<'b>(
         &self,
-        supplied: &'b [(Vec<u8>, Option<VerifiedStatus>)],
+        supplied: &'b [SuppliedPoa],
         contract: &ContractState,
         verdict: &mut Verdict,
     ) where
@@ -342,7 +345,7 @@ impl<'a> Run<'_, 'a> {
     {
         let at = contract.at;
         let mut links: Vec<Link<'b>> = Vec::new();
-        let mut remaining: Vec<(DelegationId, &'b (Vec<u8>, Option<VerifiedStatus>))> = supplied
+        let mut remaining: Vec<(DelegationId, &'b SuppliedPoa)> = supplied
             .iter()
             .map(|link| (DelegationId::of_cms(&link.0), link))
             .collect();

@@ -212,7 +212,7 @@ fn parsing(c: &mut Criterion) {
     c.bench_function("parse/three_crls", |b| {
         b.iter(|| {
             crls.iter()
-                .map(|c| eproxy_verifier::crl::Crl::from_der(black_box(c)).is_ok())
+                .filter(|c| eproxy_verifier::crl::Crl::from_der(black_box(c)).is_ok())
                 .count()
         })
     });

@@ -60,3 +60,46 @@ pub struct RegisteredCorporationInfo<'a> {
     #[asn1(context_specific = "6", tag_mode = "EXPLICIT")]
     pub registry_office: Utf8StringRef<'a>,
 }
+
+/// A representative's company and registration, as their commercial-registration certificate
+/// states them (owned, for display and for binding checks).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegisteredCorporation {
+    /// 商号.
+    pub corporate_name: String,
+    /// The 12-digit 会社法人等番号.
+    pub registered_number: String,
+    /// The head office's registered address.
+    pub corporate_address: String,
+    /// The representative's registered name.
+    pub director_name: String,
+    /// The representative's title.
+    pub director_title: String,
+    /// The registry office.
+    pub registry_office: String,
+}
+
+impl RegisteredCorporation {
+    /// The registeredCorporationInfo in `certificate`, or `None` if it carries none (it is not a
+    /// commercial-registration certificate). The extension's shape was checked when the
+    /// certificate was parsed.
+    pub fn of(certificate: &crate::certificate::Certificate) -> Option<Self> {
+        let extension = certificate
+            .tbs()
+            .extensions()?
+            .iter()
+            .find(|e| e.extn_id == REGISTERED_CORPORATION_INFO)?;
+        let info = <RegisteredCorporationInfo<'_> as der::Decode>::from_der(
+            extension.extn_value.as_bytes(),
+        )
+        .ok()?;
+        Some(Self {
+            corporate_name: info.corporate_name.as_str().to_owned(),
+            registered_number: info.registered_number.as_str().to_owned(),
+            corporate_address: info.corporate_address.as_str().to_owned(),
+            director_name: info.director_name.as_str().to_owned(),
+            director_title: info.director_title.as_str().to_owned(),
+            registry_office: info.registry_office.as_str().to_owned(),
+        })
+    }
+}

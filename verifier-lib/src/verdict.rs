@@ -3,10 +3,11 @@
 
 use std::fmt;
 
-use eproxy_policy::{CorporateNumber, CoverageViolation, UnixTime, Widening};
+use eproxy_policy::{CorporateNumber, CoverageViolation, Grant, UnixTime, Widening};
 use eproxy_proto::{Company, ContractTerms, DelegationId, FormatError, Representative};
 
 use crate::Error;
+use crate::commercial_registration::RegisteredCorporation;
 use crate::jpki::JpkiIdentity;
 use crate::note::Checkpoint;
 
@@ -324,6 +325,11 @@ pub struct Facts {
     pub company: Option<Company>,
     /// The representative, as the PoA names them.
     pub representative: Option<Representative>,
+    /// The representative's company and registration, as their commercial-registration
+    /// certificate states them (absent when they signed with a JPKI certificate).
+    pub representative_registration: Option<RegisteredCorporation>,
+    /// The grant the contract was checked against: the scope and validity of its PoA.
+    pub grant: Option<Grant>,
     /// The PoA chain, the contract's PoA first.
     pub chain: Vec<DelegationId>,
     /// The registry checkpoint the evidence was proven against.

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::Error;
 use crate::certificate::Certificate;
-use crate::commercial_registration::{REGISTERED_CORPORATION_INFO, RegisteredCorporationInfo};
+use crate::commercial_registration::RegisteredCorporation;
 use crate::crl::Crl;
 use crate::crypto::{AWS_LC, SignatureVerifier};
 use crate::evidence::{RegistryStatus, VerifiedStatus, verify_evidence_with};
@@ -381,6 +381,7 @@ impl<'a> Run<'_, 'a> {
             self.check_signer(&links[index], links.get(index + 1), at, verdict);
         }
         if let Some(leaf) = links.first().and_then(|l| l.delegation.as_ref()) {
+            verdict.facts.grant = Some(leaf.grant.clone());
             if leaf.delegatee.certificate_sha256 != contract.signer_sha256 {
                 verdict
                     .reasons
@@ -520,23 +521,7 @@ fn check_representative(
 ) {
     let named = &delegation.representative.name;
     if path.anchor_role == AnchorRole::CommercialRegistration {
-        let info = signer
-            .tbs()
-            .extensions()
-            .into_iter()
-            .flatten()
-            .find(|e| e.extn_id == REGISTERED_CORPORATION_INFO)
-            .and_then(|e| {
-                der::Decode::from_der(e.extn_value.as_bytes()).ok().map(
-                    |i: RegisteredCorporationInfo<'_>| {
-                        (
-                            i.registered_number.as_str().to_owned(),
-                            i.director_name.as_str().to_owned(),
-                        )
-                    },
-                )
-            });
-        let Some((registered_number, director_name)) = info else {
+        let Some(registration) = RegisteredCorporation::of(signer) else {
             verdict.reasons.push(Reason::DelegatorCertificate {
                 id,
                 error: Error::Malformed {
@@ -548,6 +533,9 @@ fn check_representative(
             });
             return;
         };
+        let registered_number = registration.registered_number.clone();
+        let director_name = registration.director_name.clone();
+        verdict.facts.representative_registration = Some(registration);
         if registered_number != delegation.delegator.corporate_number.registered_number() {
             verdict.reasons.push(Reason::CorporateNumberMismatch {
                 id,

@@ -146,6 +146,11 @@ fn a_covered_contract_is_accepted_with_its_facts() {
     assert_eq!(facts.representative.as_ref().unwrap().name, "佐藤サンプル");
     assert_eq!(facts.terms.as_ref().unwrap().amount_yen, 1_200_000);
     assert_eq!(facts.checkpoint.as_ref().unwrap().size, 3);
+    let registration = facts.representative_registration.as_ref().unwrap();
+    assert_eq!(registration.registered_number, "012345678901");
+    assert_eq!(registration.director_name, "佐藤サンプル");
+    assert_eq!(registration.registry_office, "東京法務局渋谷出張所");
+    assert_eq!(facts.grant, Some(delegation(&pki().employee, contracts_only(), None).grant));
 }
 
 #[test]

@@ -34,6 +34,9 @@ impl Verdict {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Reason {
+    /// A CRL or certificate the caller supplied does not parse (nothing else is checked: the
+    /// caller's inputs must be sound before a verdict can rest on them).
+    SuppliedInput(Error),
     /// The contract's CMS signature does not verify (nothing else can be said).
     ContractSignature(Error),
     /// The contract's signed content is not valid ContractTerms.
@@ -168,6 +171,7 @@ pub enum Reason {
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Reason::SuppliedInput(e) => write!(f, "supplied CRL or certificate: {e}"),
             Reason::ContractSignature(e) => write!(f, "contract signature: {e}"),
             Reason::ContractTerms(e) => write!(f, "contract terms: {e}"),
             Reason::DocumentMismatch => {

@@ -109,7 +109,7 @@ impl Verifier {
         let crls: Vec<Crl<'_>> = match input.crls.iter().map(|c| Crl::from_der(c)).collect() {
             Ok(crls) => crls,
             Err(error) => {
-                verdict.reasons.push(Reason::SignerCertificate(error));
+                verdict.reasons.push(Reason::SuppliedInput(error));
                 return verdict;
             }
         };
@@ -121,7 +121,7 @@ impl Verifier {
         {
             Ok(pool) => pool,
             Err(error) => {
-                verdict.reasons.push(Reason::SignerCertificate(error));
+                verdict.reasons.push(Reason::SuppliedInput(error));
                 return verdict;
             }
         };

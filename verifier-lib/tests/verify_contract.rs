@@ -150,7 +150,10 @@ fn a_covered_contract_is_accepted_with_its_facts() {
     assert_eq!(registration.registered_number, "012345678901");
     assert_eq!(registration.director_name, "佐藤サンプル");
     assert_eq!(registration.registry_office, "東京法務局渋谷出張所");
-    assert_eq!(facts.grant, Some(delegation(&pki().employee, contracts_only(), None).grant));
+    assert_eq!(
+        facts.grant,
+        Some(delegation(&pki().employee, contracts_only(), None).grant)
+    );
 }
 
 #[test]
@@ -837,4 +840,29 @@ fn a_warm_verifier_gives_the_same_verdicts() {
             [Reason::SignerCertificate(Error::CertificateRevoked { .. })]
         ));
     }
+}
+
+#[test]
+fn malformed_supplied_crls_or_certificates_stop_the_verification() {
+    let poa = standard_poa();
+    let contract = contract(&pki().employee, &terms(&poa), Some(signed_at()));
+    let poas: [&[u8]; 1] = [&poa];
+    let garbage: [&[u8]; 1] = [b"not a crl"];
+    let verdict = Verifier::new(anchors()).verify_contract(&ContractInput {
+        contract: &contract,
+        document: Some(DOCUMENT),
+        poa: PoaSource::Unchecked(&poas),
+        crls: &garbage,
+        certificates: &[],
+        verification_time: STANDARD_NOW,
+        expected_counterparty: None,
+    });
+    assert!(
+        matches!(
+            verdict.reasons.as_slice(),
+            [Reason::SuppliedInput(Error::Malformed { .. })]
+        ),
+        "{verdict:#?}"
+    );
+    assert!(verdict.facts.terms.is_none(), "nothing else was examined");
 }

@@ -12,12 +12,18 @@ use crate::certificate::Certificate;
 
 /// The holder's name, family and given separated by a full-width space.
 pub const NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.1");
+/// Substitute-character flags of the name.
+pub const NAME_SUBSTITUTE_FLAGS: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.2");
 /// Gender, `1`, `2` or `3`.
 pub const GENDER: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.3");
 /// Birth date, `EYYYYMMDD`.
 pub const BIRTH_DATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.4");
 /// Registered address.
 pub const ADDRESS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.5");
+/// Substitute-character flags of the address.
+pub const ADDRESS_SUBSTITUTE_FLAGS: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.6");
 
 /// A JPKI signing certificate's holder, as the certificate states it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

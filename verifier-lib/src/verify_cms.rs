@@ -7,22 +7,15 @@ use eproxy_policy::UnixTime;
 use sha2::{Digest, Sha256};
 
 use crate::certificate::Certificate;
-use crate::cms::{Attribute, ID_DATA, SignedData, SignerIdentifier};
+use crate::cms::{
+    Attribute, CONTENT_TYPE, ID_DATA, MESSAGE_DIGEST, SIGNATURE_TIME_STAMP_TOKEN, SIGNING_TIME,
+    SignedData, SignerIdentifier,
+};
 use crate::crypto::SignatureVerifier;
 use crate::digest::DigestAlgorithm;
 use crate::signed_data::verify_signature;
 use crate::verification_cache::VerificationCache;
 use crate::{Error, InputKind};
-
-/// id-contentType.
-const CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
-/// id-messageDigest.
-const MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
-/// id-signingTime.
-const SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
-/// id-aa-signatureTimeStampToken (RFC 3161 appendix A).
-pub const SIGNATURE_TIME_STAMP_TOKEN: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
 
 /// A CMS signature that verified, with what it established.
 #[derive(Clone, Debug)]

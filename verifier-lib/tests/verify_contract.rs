@@ -92,9 +92,8 @@ fn verify_with(
     })
 }
 
-/// Verifies `contract` with the registry's evidence for `poas` (all ACTIVE).
-fn verify(contract: &[u8], poas: &[&[u8]]) -> Verdict {
-    let registry = registered(poas, DelegationStatus::Active, UnixTime::from_seconds(0));
+/// Verifies `contract` and the document with a fresh verifier and `registry`'s evidence.
+fn verify_registered(contract: &[u8], registry: &scenario::Registry) -> Verdict {
     let bundle = registry.bundle();
     verify_with(
         &Verifier::new(anchors()),
@@ -104,6 +103,14 @@ fn verify(contract: &[u8], poas: &[&[u8]]) -> Verdict {
             bundle: &bundle,
             operator_key: registry.operator.verifier_key(),
         },
+    )
+}
+
+/// Verifies `contract` with the registry's evidence for `poas` (all ACTIVE).
+fn verify(contract: &[u8], poas: &[&[u8]]) -> Verdict {
+    verify_registered(
+        contract,
+        &registered(poas, DelegationStatus::Active, UnixTime::from_seconds(0)),
     )
 }
 
@@ -473,19 +480,8 @@ fn registry_status_at_t_decides() {
     let poa = standard_poa();
     let id = DelegationId::of_cms(&poa);
     let contract = contract(&pki().employee, &terms(&poa), Some(signed_at()));
-    let with_status = |status, changed_at| {
-        let registry = registered(&[&poa], status, changed_at);
-        let bundle = registry.bundle();
-        verify_with(
-            &Verifier::new(anchors()),
-            &contract,
-            Some(DOCUMENT),
-            PoaSource::Evidence {
-                bundle: &bundle,
-                operator_key: registry.operator.verifier_key(),
-            },
-        )
-    };
+    let with_status =
+        |status, changed_at| verify_registered(&contract, &registered(&[&poa], status, changed_at));
     let revoked_before = with_status(DelegationStatus::Revoked, at(-3 * HOUR));
     assert_eq!(
         revoked_before.reasons,
@@ -546,16 +542,7 @@ fn unauthenticated_evidence_is_rejected() {
         at(-3 * HOUR),
     );
     stale_registry.links[0] = stale_registry.operator.link(&poa, &registration, &stale);
-    let bundle = stale_registry.bundle();
-    let verdict = verify_with(
-        &Verifier::new(anchors()),
-        &contract,
-        Some(DOCUMENT),
-        PoaSource::Evidence {
-            bundle: &bundle,
-            operator_key: stale_registry.operator.verifier_key(),
-        },
-    );
+    let verdict = verify_registered(&contract, &stale_registry);
     assert_eq!(
         verdict.reasons,
         vec![Reason::Evidence(Error::StatusStatementStale {

@@ -14,11 +14,14 @@ use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::builder::{Builder, CertificateBuilder, profile::BuilderProfile};
 use x509_cert::certificate::{Certificate, TbsCertificate};
 use x509_cert::ext::Extension;
+use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 
 use crate::Error;
-use crate::extensions::{authority_key_identifier, key_identifier, subject_key_identifier};
+use crate::extensions::{
+    authority_key_identifier, ca_constraints, key_identifier, key_usage, subject_key_identifier,
+};
 use crate::keys::{KeyName, rsa_key};
 use crate::time::x509_time;
 
@@ -127,6 +130,27 @@ pub fn serial_number(label: &str) -> Result<SerialNumber, Error> {
     // Positive (top bit clear) and minimal (first byte non-zero), as DER INTEGERs must be.
     bytes[0] = (bytes[0] & 0x7f) | 0x01;
     Ok(SerialNumber::new(&bytes)?)
+}
+
+/// A self-signed root CA named `subject`: basicConstraints cA (critical) and keyUsage
+/// keyCertSign and cRLSign (critical), the shape every root of the kit has.
+pub fn self_signed_root(
+    key: KeyName,
+    serial_number: SerialNumber,
+    subject: Name,
+    validity: Validity,
+) -> Result<Credential, Error> {
+    let template = CertificateTemplate {
+        key,
+        serial_number,
+        subject,
+        validity,
+        extensions: vec![
+            ca_constraints(None)?,
+            key_usage(KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign))?,
+        ],
+    };
+    issue(template, Issuer::SelfSigned)
 }
 
 /// Signs `template` as `issuer`.

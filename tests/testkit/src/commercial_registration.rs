@@ -15,8 +15,8 @@ use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 
 use crate::Error;
-use crate::certificate::{CertificateTemplate, Credential, Issuer, issue};
-use crate::extensions::{ca_constraints, crl_directory, extension, key_usage};
+use crate::certificate::{CertificateTemplate, Credential, Issuer, issue, self_signed_root};
+use crate::extensions::{crl_directory, extension, key_usage};
 use crate::keys::KeyName;
 use crate::names::{COMMON_NAME, NameBuilder, ORGANIZATION};
 
@@ -63,17 +63,7 @@ pub fn root(
     serial_number: SerialNumber,
     validity: Validity,
 ) -> Result<Credential, Error> {
-    let template = CertificateTemplate {
-        key,
-        serial_number,
-        subject: root_name()?,
-        validity,
-        extensions: vec![
-            ca_constraints(None)?,
-            key_usage(KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign))?,
-        ],
-    };
-    issue(template, Issuer::SelfSigned)
+    self_signed_root(key, serial_number, root_name()?, validity)
 }
 
 /// The root's name, shared by every generation.

@@ -8,30 +8,17 @@ use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 
 use crate::Error;
-use crate::certificate::{CertificateTemplate, Credential, Issuer, issue};
-use crate::extensions::{
-    ca_constraints, certificate_policy, crl_directory, key_usage, other_names,
-};
+use crate::certificate::{CertificateTemplate, Credential, Issuer, issue, self_signed_root};
+use crate::extensions::{certificate_policy, crl_directory, key_usage, other_names};
 use crate::keys::KeyName;
 use crate::names::{COMMON_NAME, LOCALITY, NameBuilder, ORGANIZATION, ORGANIZATIONAL_UNIT};
 
 /// The certificate policy of JPKI signing certificates (署名用電子証明書).
 pub const SIGNING_POLICY: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.1.1.20");
-/// subjectAltName otherName: the holder's name, family and given separated by a full-width space.
-pub const NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.1");
-/// subjectAltName otherName: substitute-character flags of the name.
-pub const NAME_SUBSTITUTE_FLAGS: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.2");
-/// subjectAltName otherName: gender, `1`, `2` or `3`.
-pub const GENDER: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.3");
-/// subjectAltName otherName: birth date, `EYYYYMMDD` (E is an era code).
-pub const BIRTH_DATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.4");
-/// subjectAltName otherName: the registered address.
-pub const ADDRESS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.5");
-/// subjectAltName otherName: substitute-character flags of the address.
-pub const ADDRESS_SUBSTITUTE_FLAGS: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.6");
+pub use eproxy_verifier::jpki::{
+    ADDRESS, ADDRESS_SUBSTITUTE_FLAGS, BIRTH_DATE, GENDER, NAME, NAME_SUBSTITUTE_FLAGS,
+};
 
 /// The organizationName every JPKI test root and CRL directory carries. The real roots say `JPKI`;
 /// the kit's say plainly that they are not.
@@ -76,17 +63,7 @@ pub fn root(
     serial_number: SerialNumber,
     validity: Validity,
 ) -> Result<Credential, Error> {
-    let template = CertificateTemplate {
-        key,
-        serial_number,
-        subject: root_name(purpose)?,
-        validity,
-        extensions: vec![
-            ca_constraints(None)?,
-            key_usage(KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign))?,
-        ],
-    };
-    issue(template, Issuer::SelfSigned)
+    self_signed_root(key, serial_number, root_name(purpose)?, validity)
 }
 
 /// The identity data a JPKI signing certificate carries about its holder (personal data: the

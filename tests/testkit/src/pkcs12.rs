@@ -18,8 +18,8 @@ use x509_cert::attr::Attribute;
 
 use crate::Error;
 use crate::certificate::Credential;
+use crate::cms::ID_DATA;
 
-const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
 const PKCS8_SHROUDED_KEY_BAG: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.2");
 const CERT_BAG: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.3");

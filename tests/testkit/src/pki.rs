@@ -223,6 +223,28 @@ impl TestPki {
         })
     }
 
+    /// Every certificate of the cast with a short name for its role, roots first.
+    pub fn credentials(&self) -> [(&'static str, &Credential); 10] {
+        [
+            ("jpki signing root", &self.jpki_signing_root),
+            (
+                "jpki signing root previous",
+                &self.jpki_signing_root_previous,
+            ),
+            ("jpki authentication root", &self.jpki_authentication_root),
+            (
+                "commercial registration root",
+                &self.commercial_registration_root,
+            ),
+            ("tsa root", &self.tsa_root),
+            ("employee", &self.employee),
+            ("employee authentication", &self.employee_authentication),
+            ("moved employee", &self.moved_employee),
+            ("representative", &self.representative),
+            ("tsa", &self.tsa),
+        ]
+    }
+
     /// A 2048-bit key name under this PKI's seed, for minting more certificates in a test.
     pub fn key(&self, label: &str) -> KeyName {
         KeyName::new(&self.seed, label, DEFAULT_RSA_BITS)

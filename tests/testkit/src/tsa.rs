@@ -10,14 +10,14 @@ use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 
 use crate::Error;
-use crate::certificate::{CertificateTemplate, Credential, Issuer, issue};
+use crate::certificate::{CertificateTemplate, Credential, Issuer, issue, self_signed_root};
 use crate::cms::{CmsSigner, DigestChoice, attribute, tlv};
-use crate::extensions::{ca_constraints, extended_key_usage, key_usage};
+use crate::extensions::{extended_key_usage, key_usage};
 use crate::keys::KeyName;
 use crate::names::{COMMON_NAME, NameBuilder, ORGANIZATION};
 
-/// id-kp-timeStamping (RFC 3161 2.3): the only purpose a TSA certificate may state.
-pub const TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
+pub use eproxy_verifier::timestamp::{ID_CT_TST_INFO, SIGNING_CERTIFICATE_V2};
+pub use eproxy_verifier::tsa_usage::TIME_STAMPING;
 
 const TEST_ORGANIZATION: &str = "eproxy testkit TEST time-stamping";
 
@@ -35,17 +35,7 @@ pub fn root(
     serial_number: SerialNumber,
     validity: Validity,
 ) -> Result<Credential, Error> {
-    let template = CertificateTemplate {
-        key,
-        serial_number,
-        subject: name("TSA Root")?,
-        validity,
-        extensions: vec![
-            ca_constraints(None)?,
-            key_usage(KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign))?,
-        ],
-    };
-    issue(template, Issuer::SelfSigned)
+    self_signed_root(key, serial_number, name("TSA Root")?, validity)
 }
 
 /// A TSA certificate issued by `root`: extendedKeyUsage id-kp-timeStamping alone and critical, as
@@ -72,12 +62,6 @@ pub fn certificate(
     issue(template, Issuer::Ca(root))
 }
 
-/// id-ct-TSTInfo.
-pub const ID_CT_TST_INFO: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
-/// id-aa-signingCertificateV2.
-pub const SIGNING_CERTIFICATE_V2: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
 /// The TSA policy the kit's tokens state.
 pub const TEST_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.55555.3161");
 

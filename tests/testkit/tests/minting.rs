@@ -11,26 +11,15 @@ use eproxy_verifier::commercial_registration::{
 use x509_cert::time::Time;
 
 fn ders(pki: &TestPki) -> Vec<Vec<u8>> {
-    [
-        &pki.jpki_signing_root,
-        &pki.jpki_signing_root_previous,
-        &pki.jpki_authentication_root,
-        &pki.employee,
-        &pki.employee_authentication,
-        &pki.moved_employee,
-        &pki.commercial_registration_root,
-        &pki.representative,
-        &pki.tsa_root,
-        &pki.tsa,
-    ]
-    .iter()
-    .map(|credential| credential.der().to_vec())
-    .chain([
-        pki.jpki_signing_crl.der().to_vec(),
-        pki.commercial_registration_crl.der().to_vec(),
-        pki.tsa_crl.der().to_vec(),
-    ])
-    .collect()
+    pki.credentials()
+        .iter()
+        .map(|(_, credential)| credential.der().to_vec())
+        .chain([
+            pki.jpki_signing_crl.der().to_vec(),
+            pki.commercial_registration_crl.der().to_vec(),
+            pki.tsa_crl.der().to_vec(),
+        ])
+        .collect()
 }
 
 #[test]
@@ -58,18 +47,7 @@ fn another_time_reissues_the_certificates_over_the_same_keys() {
 #[test]
 fn every_certificate_has_its_own_key_and_serial() {
     let pki = TestPki::standard();
-    let all = [
-        &pki.jpki_signing_root,
-        &pki.jpki_signing_root_previous,
-        &pki.jpki_authentication_root,
-        &pki.employee,
-        &pki.employee_authentication,
-        &pki.moved_employee,
-        &pki.commercial_registration_root,
-        &pki.representative,
-        &pki.tsa_root,
-        &pki.tsa,
-    ];
+    let all: Vec<_> = pki.credentials().iter().map(|(_, c)| *c).collect();
     for (i, a) in all.iter().enumerate() {
         for b in &all[i + 1..] {
             assert_ne!(a.private_key(), b.private_key());

@@ -56,31 +56,9 @@ fn extension_lines(text: &str, header: &str) -> (String, String) {
     (found.to_owned(), lines.next().unwrap_or("").to_owned())
 }
 
-fn cast() -> Vec<(&'static str, &'static Credential)> {
-    let pki = TestPki::standard();
-    vec![
-        ("jpki signing root", &pki.jpki_signing_root),
-        (
-            "jpki signing root previous",
-            &pki.jpki_signing_root_previous,
-        ),
-        ("jpki authentication root", &pki.jpki_authentication_root),
-        ("employee", &pki.employee),
-        ("employee authentication", &pki.employee_authentication),
-        ("moved employee", &pki.moved_employee),
-        (
-            "commercial registration root",
-            &pki.commercial_registration_root,
-        ),
-        ("representative", &pki.representative),
-        ("tsa root", &pki.tsa_root),
-        ("tsa", &pki.tsa),
-    ]
-}
-
 #[test]
 fn openssl_parses_every_certificate_as_rsa_2048_sha256() {
-    for (role, credential) in cast() {
+    for (role, credential) in TestPki::standard().credentials() {
         let text = x509_text(credential);
         assert!(text.contains("Public-Key: (2048 bit)"), "{role}: {text}");
         assert!(text.contains("Exponent: 65537"), "{role}: {text}");

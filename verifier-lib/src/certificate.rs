@@ -4,31 +4,32 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use der::asn1::ObjectIdentifier;
+use der::asn1::{IntRef, ObjectIdentifier};
 use der::oid::AssociatedOid;
 use der::referenced::OwnedToRef;
-use der::{Decode, Encode, Reader, SliceReader, Tag};
+use der::{Decode, Tag};
 use eproxy_policy::UnixTime;
 use sha2::{Digest, Sha256};
-use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoRef};
-use x509_cert::certificate::TbsCertificate;
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
 use x509_cert::ext::pkix::{
     AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies, CrlDistributionPoints,
     ExtendedKeyUsage, IssuerAltName, KeyUsage, KeyUsages, SubjectAltName, SubjectKeyIdentifier,
 };
 
 use crate::commercial_registration::{POLICIES, REGISTERED_CORPORATION_INFO, REGISTRAR};
-use crate::der_input::{check_size, classify};
+use crate::der_input::{Input, check_size, classify, tag};
+use crate::extension::{Extension, parse_extensions};
 use crate::limits::MAX_CERTIFICATE_BYTES;
+use crate::name::read_name;
 use crate::signed_data::SignedStructure;
-use crate::time::unix_time;
+use crate::time::read_time;
 use crate::{Error, InputKind};
 
 /// authorityInfoAccess (RFC 5280 4.2.2.1): informational, understood by ignoring it.
 const AUTHORITY_INFO_ACCESS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
 
 /// The extensions whose meaning eproxy knows, so that they may be critical.
-const UNDERSTOOD: [ObjectIdentifier; 12] = [
+const UNDERSTOOD: [ObjectIdentifier; 13] = [
     BasicConstraints::OID,
     KeyUsage::OID,
     ExtendedKeyUsage::OID,
@@ -41,10 +42,20 @@ const UNDERSTOOD: [ObjectIdentifier; 12] = [
     AUTHORITY_INFO_ACCESS,
     POLICIES,
     REGISTRAR,
+    REGISTERED_CORPORATION_INFO,
 ];
+
+/// The longest serialNumber content accepted: RFC 5280 allows 20 octets, and a positive 20-octet
+/// value with its top bit set needs a leading zero.
+const MAX_SERIAL_BYTES: usize = 21;
 
 /// A parsed certificate. It owns its DER and its parsed parts behind one reference count, so
 /// clones are cheap and trust anchors and caches can keep certificates parsed once.
+///
+/// Parsing walks the DER once and decodes only what path validation reads on every call (names
+/// and keys stay as received; extensions other than basicConstraints, keyUsage,
+/// extendedKeyUsage and subjectKeyIdentifier are decoded when a check asks for them), because
+/// a counterparty verifies many contracts and parsing is the cost around the signatures.
 #[derive(Clone, Debug)]
 pub struct Certificate(Arc<Parsed>);
 
@@ -56,55 +67,108 @@ struct Parsed {
     tbs: Range<usize>,
     signature: Range<usize>,
     algorithm: AlgorithmIdentifierOwned,
-    tbs_parsed: TbsCertificate,
-    /// Where the issuer Name, subject Name and SubjectPublicKeyInfo TLVs lie in `der`, as
+    algorithm_der: Range<usize>,
+    /// Where the serial number's content, and the issuer and subject Name TLVs lie in `der`, as
     /// received: names are compared byte for byte, never re-encoded.
+    serial: Range<usize>,
     issuer: Range<usize>,
     subject: Range<usize>,
-    spki: Range<usize>,
+    public_key: SubjectPublicKeyInfoOwned,
     not_before: UnixTime,
     not_after: UnixTime,
-    extensions: Extensions,
+    /// Every extension, its value where it lies in `der`.
+    extensions: Vec<ExtensionAt>,
+    decoded: Decoded,
 }
 
-/// The decoded extensions.
+/// An extension of the certificate, its value located in the DER.
+#[derive(Debug)]
+struct ExtensionAt {
+    oid: ObjectIdentifier,
+    critical: bool,
+    value: Range<usize>,
+}
+
+/// The extensions path validation reads on every call, decoded once.
 #[derive(Clone, Debug, Default)]
-struct Extensions {
+struct Decoded {
     basic_constraints: Option<BasicConstraints>,
     key_usage: Option<KeyUsage>,
     extended_key_usage: Option<(bool, ExtendedKeyUsage)>,
-    subject_key_id: Option<Vec<u8>>,
-    crl_distribution_points: Option<CrlDistributionPoints>,
+    subject_key_id: Option<Range<usize>>,
     /// The first critical extension not understood, reported during path validation (a
     /// certificate carrying one may still be parsed and displayed).
     unknown_critical: Option<ObjectIdentifier>,
 }
 
-/// The issuer, subject and subjectPublicKeyInfo TLVs of a TBSCertificate, as received.
-fn raw_fields(tbs: &[u8]) -> der::Result<(&[u8], &[u8], &[u8])> {
-    let mut reader = SliceReader::new(tbs)?;
-    let fields = reader.sequence(|r| {
-        if Tag::peek(r)?
-            == (Tag::ContextSpecific {
-                constructed: true,
-                number: der::TagNumber(0),
-            })
-        {
-            r.tlv_bytes()?; // version
+/// The parts of a TBSCertificate (RFC 5280 4.1), borrowed from the DER.
+///
+/// ```text
+/// TBSCertificate ::= SEQUENCE {
+///     version [0] EXPLICIT Version DEFAULT v1, serialNumber INTEGER,
+///     signature AlgorithmIdentifier, issuer Name, validity Validity, subject Name,
+///     subjectPublicKeyInfo SubjectPublicKeyInfo,
+///     issuerUniqueID [1] IMPLICIT BIT STRING OPTIONAL, -- v2 or v3
+///     subjectUniqueID [2] IMPLICIT BIT STRING OPTIONAL, -- v2 or v3
+///     extensions [3] EXPLICIT Extensions OPTIONAL } -- v3
+/// ```
+struct Tbs<'a> {
+    serial: &'a [u8],
+    signature: &'a [u8],
+    issuer: &'a [u8],
+    not_before: UnixTime,
+    not_after: UnixTime,
+    subject: &'a [u8],
+    spki: &'a [u8],
+    extensions: Option<&'a [u8]>,
+}
+
+impl<'a> Tbs<'a> {
+    fn parse(tbs: &'a [u8]) -> der::Result<Self> {
+        let mut r = Input::only(tbs, tag::SEQUENCE)?;
+        // v1 is the default and so never encoded; v2 and v3 are.
+        let version = match r.optional(tag::context_constructed(0))? {
+            Some(explicit) => match u8::from_der(explicit.value)? {
+                version @ (1 | 2) => version,
+                _ => return Err(Tag::Integer.value_error().into()),
+            },
+            None => 0,
+        };
+        let serial = IntRef::from_der(r.expect(tag::INTEGER)?.whole)?.as_bytes();
+        if serial.len() > MAX_SERIAL_BYTES {
+            return Err(Tag::Integer.value_error().into());
         }
-        r.tlv_bytes()?; // serialNumber
-        r.tlv_bytes()?; // signature
-        let issuer = r.tlv_bytes()?;
-        r.tlv_bytes()?; // validity
-        let subject = r.tlv_bytes()?;
-        let spki = r.tlv_bytes()?;
-        while !r.is_finished() {
-            r.tlv_bytes()?; // unique identifiers, extensions: parsed by x509-cert
+        let signature = r.expect(tag::SEQUENCE)?.whole;
+        let issuer = read_name(&mut r)?;
+        let mut validity = Input::new(r.expect(tag::SEQUENCE)?.value);
+        let not_before = read_time(&mut validity)?;
+        let not_after = read_time(&mut validity)?;
+        validity.finish()?;
+        let subject = read_name(&mut r)?;
+        let spki = r.expect(tag::SEQUENCE)?.whole;
+        for number in [1, 2] {
+            // Unique identifiers (v2 and v3 only): obsolete, skipped.
+            if r.optional(tag::context_primitive(number))?.is_some() && version < 1 {
+                return Err(Tag::Integer.value_error().into());
+            }
         }
-        Ok::<_, der::Error>((issuer, subject, spki))
-    })?;
-    reader.finish()?;
-    Ok(fields)
+        let extensions = match r.optional(tag::context_constructed(3))? {
+            Some(_) if version != 2 => return Err(Tag::Integer.value_error().into()),
+            Some(explicit) => Some(explicit.value),
+            None => None,
+        };
+        r.finish()?;
+        Ok(Self {
+            serial,
+            signature,
+            issuer,
+            not_before,
+            not_after,
+            subject,
+            spki,
+            extensions,
+        })
+    }
 }
 
 /// The range `part` occupies inside `whole` (a sub-slice of it).
@@ -117,34 +181,50 @@ impl Certificate {
     /// Parses `der`: exactly one DER certificate, at most
     /// [`MAX_CERTIFICATE_BYTES`](crate::limits::MAX_CERTIFICATE_BYTES).
     pub fn from_der(der: &[u8]) -> Result<Self, Error> {
+        Self::parse(der, Sha256::digest(der).into())
+    }
+
+    /// Parses `der`, whose SHA-256 the caller has computed already.
+    pub(crate) fn parse(der: &[u8], sha256: [u8; 32]) -> Result<Self, Error> {
         let kind = InputKind::Certificate;
         check_size(der, kind, MAX_CERTIFICATE_BYTES)?;
         let signed = SignedStructure::parse(der, kind)?;
-        let tbs = TbsCertificate::from_der(signed.tbs)
-            .map_err(|e| classify(e, kind, "tbsCertificate"))?;
-        let same_algorithm = tbs.signature().to_der().ok() == signed.algorithm.to_der().ok();
-        if !same_algorithm {
+        let tbs = Tbs::parse(signed.tbs).map_err(|e| classify(e, kind, "tbsCertificate"))?;
+        if tbs.signature != signed.algorithm_der {
             return Err(Error::Malformed {
                 kind,
                 detail: "inner and outer signature algorithms differ".into(),
             });
         }
-        let (issuer, subject, spki) =
-            raw_fields(signed.tbs).map_err(|e| classify(e, kind, "tbsCertificate"))?;
-        let extensions = decode_extensions(&tbs)?;
+        let public_key = SubjectPublicKeyInfoOwned::from_der(tbs.spki)
+            .map_err(|e| classify(e, kind, "subjectPublicKeyInfo"))?;
+        let extensions = match tbs.extensions {
+            Some(list) => parse_extensions(list, kind)?,
+            None => Vec::new(),
+        };
+        let decoded = decode_extensions(der, &extensions)?;
         Ok(Self(Arc::new(Parsed {
             der: der.into(),
-            sha256: Sha256::digest(der).into(),
+            sha256,
             tbs: range_in(der, signed.tbs),
             signature: range_in(der, signed.signature),
             algorithm: AlgorithmIdentifierOwned::from(signed.algorithm),
-            issuer: range_in(der, issuer),
-            subject: range_in(der, subject),
-            spki: range_in(der, spki),
-            not_before: unix_time(tbs.validity().not_before),
-            not_after: unix_time(tbs.validity().not_after),
-            tbs_parsed: tbs,
-            extensions,
+            algorithm_der: range_in(der, signed.algorithm_der),
+            serial: range_in(der, tbs.serial),
+            issuer: range_in(der, tbs.issuer),
+            subject: range_in(der, tbs.subject),
+            public_key,
+            not_before: tbs.not_before,
+            not_after: tbs.not_after,
+            extensions: extensions
+                .iter()
+                .map(|e| ExtensionAt {
+                    oid: e.oid,
+                    critical: e.critical,
+                    value: range_in(der, e.value),
+                })
+                .collect(),
+            decoded,
         })))
     }
 
@@ -158,9 +238,17 @@ impl Certificate {
         &self.0.sha256
     }
 
-    /// The parsed to-be-signed part.
-    pub fn tbs(&self) -> &TbsCertificate {
-        &self.0.tbs_parsed
+    /// The extension `oid`, if the certificate carries it.
+    pub fn extension(&self, oid: ObjectIdentifier) -> Option<Extension<'_>> {
+        self.0
+            .extensions
+            .iter()
+            .find(|e| e.oid == oid)
+            .map(|e| Extension {
+                oid,
+                critical: e.critical,
+                value: &self.0.der[e.value.clone()],
+            })
     }
 
     /// The subject name's DER, compared byte for byte when chaining.
@@ -175,22 +263,18 @@ impl Certificate {
 
     /// The serial number's content bytes.
     pub fn serial(&self) -> &[u8] {
-        self.0.tbs_parsed.serial_number().as_bytes()
+        &self.0.der[self.0.serial.clone()]
     }
 
     /// The subject public key.
     pub fn spki(&self) -> SubjectPublicKeyInfoRef<'_> {
-        self.0.tbs_parsed.subject_public_key_info().owned_to_ref()
-    }
-
-    /// The subject public key's DER, as memo keys use it.
-    pub(crate) fn spki_der(&self) -> &[u8] {
-        &self.0.der[self.0.spki.clone()]
+        self.0.public_key.owned_to_ref()
     }
 
     /// The subjectKeyIdentifier, if present.
     pub fn subject_key_id(&self) -> Option<&[u8]> {
-        self.0.extensions.subject_key_id.as_deref()
+        let range = self.0.decoded.subject_key_id.clone()?;
+        Some(&self.0.der[range])
     }
 
     /// notBefore.
@@ -208,6 +292,7 @@ impl Certificate {
         SignedStructure {
             tbs: &self.0.der[self.0.tbs.clone()],
             algorithm: self.0.algorithm.owned_to_ref(),
+            algorithm_der: &self.0.der[self.0.algorithm_der.clone()],
             signature: &self.0.der[self.0.signature.clone()],
         }
     }
@@ -231,7 +316,7 @@ impl Certificate {
 
     /// Ok unless a critical extension is not understood.
     pub(crate) fn check_critical_extensions(&self) -> Result<(), Error> {
-        match self.0.extensions.unknown_critical {
+        match self.0.decoded.unknown_critical {
             Some(oid) => Err(Error::UnknownCriticalExtension { oid }),
             None => Ok(()),
         }
@@ -240,7 +325,7 @@ impl Certificate {
     /// basicConstraints cA.
     pub(crate) fn is_ca(&self) -> bool {
         self.0
-            .extensions
+            .decoded
             .basic_constraints
             .as_ref()
             .is_some_and(|bc| bc.ca)
@@ -249,7 +334,7 @@ impl Certificate {
     /// basicConstraints pathLenConstraint.
     pub(crate) fn path_len_constraint(&self) -> Option<u8> {
         self.0
-            .extensions
+            .decoded
             .basic_constraints
             .as_ref()
             .and_then(|bc| bc.path_len_constraint)
@@ -259,7 +344,7 @@ impl Certificate {
     /// (RFC 5280 4.2.1.3).
     pub(crate) fn permits(&self, usage: KeyUsages) -> bool {
         self.0
-            .extensions
+            .decoded
             .key_usage
             .is_none_or(|ku| ku.0.contains(usage))
     }
@@ -267,32 +352,35 @@ impl Certificate {
     /// Whether keyUsage is present and permits `usage`.
     pub(crate) fn explicitly_permits(&self, usage: KeyUsages) -> bool {
         self.0
-            .extensions
+            .decoded
             .key_usage
             .is_some_and(|ku| ku.0.contains(usage))
     }
 
     /// extendedKeyUsage, with its criticality.
     pub(crate) fn extended_key_usage(&self) -> Option<&(bool, ExtendedKeyUsage)> {
-        self.0.extensions.extended_key_usage.as_ref()
+        self.0.decoded.extended_key_usage.as_ref()
     }
 
-    /// cRLDistributionPoints, if present.
-    pub(crate) fn crl_distribution_points(&self) -> Option<&CrlDistributionPoints> {
-        self.0.extensions.crl_distribution_points.as_ref()
+    /// cRLDistributionPoints, if present, decoded now: only a partitioned CRL asks for it.
+    pub(crate) fn crl_distribution_points(&self) -> Result<Option<CrlDistributionPoints>, Error> {
+        self.extension(CrlDistributionPoints::OID)
+            .map(|e| {
+                CrlDistributionPoints::from_der(e.value)
+                    .map_err(|e| classify(e, InputKind::Certificate, "cRLDistributionPoints"))
+            })
+            .transpose()
     }
 }
 
-fn decode_extensions(tbs: &TbsCertificate) -> Result<Extensions, Error> {
-    let mut decoded = Extensions::default();
-    let mut seen: Vec<ObjectIdentifier> = Vec::new();
-    for extension in tbs.extensions().map(Vec::as_slice).unwrap_or_default() {
-        let oid = extension.extn_id;
-        if seen.contains(&oid) {
-            return Err(Error::DuplicateExtension { oid });
-        }
-        seen.push(oid);
-        let value = extension.extn_value.as_bytes();
+/// Decodes the extensions read on every path validation from `extensions` (whose values lie in
+/// `der`), checks the shape of the Ministry's registeredCorporationInfo (which decides what a
+/// representative's certificate says), and notes the first critical extension not understood.
+fn decode_extensions(der: &[u8], extensions: &[Extension<'_>]) -> Result<Decoded, Error> {
+    let mut decoded = Decoded::default();
+    for extension in extensions {
+        let oid = extension.oid;
+        let value = extension.value;
         let bad = |e: der::Error| classify(e, InputKind::Certificate, &format!("extension {oid}"));
         match oid {
             BasicConstraints::OID => {
@@ -306,15 +394,10 @@ fn decode_extensions(tbs: &TbsCertificate) -> Result<Extensions, Error> {
                 ));
             }
             SubjectKeyIdentifier::OID => {
-                let ski = SubjectKeyIdentifier::from_der(value).map_err(bad)?;
-                decoded.subject_key_id = Some(ski.0.as_bytes().to_vec());
-            }
-            CrlDistributionPoints::OID => {
-                decoded.crl_distribution_points =
-                    Some(CrlDistributionPoints::from_der(value).map_err(bad)?);
+                let ski = <&der::asn1::OctetStringRef>::from_der(value).map_err(bad)?;
+                decoded.subject_key_id = Some(range_in(der, ski.as_bytes()));
             }
             REGISTERED_CORPORATION_INFO => {
-                // Understood: checked for shape here, read by the representative checks.
                 crate::commercial_registration::RegisteredCorporationInfo::from_der(value)
                     .map_err(bad)?;
             }

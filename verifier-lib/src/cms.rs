@@ -16,11 +16,11 @@
 //!     unsignedAttrs [1] IMPLICIT SET OF Attribute OPTIONAL }
 //! ```
 
-use der::asn1::{AnyRef, ObjectIdentifier, OctetStringRef};
-use der::{Decode, Reader, SliceReader, Tag, TagNumber, Tagged};
+use der::Decode;
+use der::asn1::ObjectIdentifier;
 use spki::AlgorithmIdentifierRef;
 
-use crate::der_input::{check_size, classify};
+use crate::der_input::{Input, WalkError, check_size, classify, tag};
 use crate::limits::{MAX_CMS_BYTES, MAX_CMS_CERTIFICATES};
 use crate::{Error, InputKind};
 
@@ -107,99 +107,88 @@ fn structure(detail: &str) -> Error {
     }
 }
 
-fn context(number: u8, constructed: bool) -> Tag {
-    Tag::ContextSpecific {
-        constructed,
-        number: TagNumber(number.into()),
-    }
-}
-
 impl<'a> SignedData<'a> {
     /// Parses a DER ContentInfo holding SignedData with one signer, at most
     /// [`MAX_CMS_BYTES`](crate::limits::MAX_CMS_BYTES).
     pub fn from_der(der: &'a [u8]) -> Result<Self, Error> {
         check_size(der, KIND, MAX_CMS_BYTES)?;
-        let mut reader = SliceReader::new(der).map_err(malformed("ContentInfo"))?;
-        let (content_type, content) = reader
-            .sequence(|r| {
-                let content_type = ObjectIdentifier::decode(r)?;
-                let content = AnyRef::decode(r)?;
-                Ok((content_type, content))
-            })
-            .map_err(malformed("ContentInfo"))?;
-        reader.finish().map_err(malformed("ContentInfo"))?;
+        let (content_type, content) = (|| {
+            let mut info = Input::only(der, tag::SEQUENCE)?;
+            let content_type = info.expect(tag::OID)?.whole;
+            let content = info.read()?;
+            info.finish()?;
+            Ok::<_, WalkError>((content_type, content))
+        })()
+        .map_err(walk("ContentInfo"))?;
+        let content_type =
+            ObjectIdentifier::from_der(content_type).map_err(malformed("ContentInfo"))?;
         if content_type != ID_SIGNED_DATA {
             return Err(Error::NotSignedData { content_type });
         }
-        if content.tag() != context(0, true) {
+        if content.tag != tag::context_constructed(0) {
             return Err(structure("ContentInfo content is not [0] EXPLICIT"));
         }
-        let mut reader = SliceReader::new(content.value()).map_err(malformed("SignedData"))?;
-        let signed_data = reader
-            .sequence(|r| Ok(parse_signed_data(r)))
-            .map_err(malformed("SignedData"))??;
-        reader.finish().map_err(malformed("SignedData"))?;
-        Ok(signed_data)
+        let signed_data = Input::only(content.value, tag::SEQUENCE).map_err(walk("SignedData"))?;
+        parse_signed_data(signed_data)
     }
 }
 
-/// The fields of SignedData; the outer Result is for DER errors, the inner for structure.
-fn parse_signed_data<'a>(r: &mut SliceReader<'a>) -> Result<SignedData<'a>, Error> {
-    let version = u8::decode(r).map_err(malformed("SignedData version"))?;
-    if !(1..=5).contains(&version) {
+fn walk(what: &'static str) -> impl Fn(WalkError) -> Error {
+    move |e| classify(e.into(), KIND, what)
+}
+
+/// The fields of SignedData.
+fn parse_signed_data(mut r: Input<'_>) -> Result<SignedData<'_>, Error> {
+    let version = r.expect(tag::INTEGER).map_err(walk("SignedData version"))?;
+    if !matches!(version.value, [1..=5]) {
         return Err(structure("SignedData version"));
     }
-    // digestAlgorithms: informational (each SignerInfo names its own); parsed to check its shape.
-    let digests = AnyRef::decode(r).map_err(malformed("digestAlgorithms"))?;
-    if digests.tag() != Tag::Set {
-        return Err(structure("digestAlgorithms is not a SET"));
-    }
-    let (econtent_type, econtent) = r
-        .sequence(|e| {
-            let econtent_type = ObjectIdentifier::decode(e)?;
-            let econtent = if e.is_finished() {
-                None
-            } else {
-                let explicit = AnyRef::decode(e)?;
-                if explicit.tag() != context(0, true) {
-                    return Err(e.error(der::ErrorKind::TagUnexpected {
-                        expected: Some(context(0, true)),
-                        actual: explicit.tag(),
-                    }));
-                }
-                Some(<&OctetStringRef>::from_der(explicit.value())?.as_bytes())
-            };
-            Ok((econtent_type, econtent))
-        })
-        .map_err(malformed("encapContentInfo"))?;
+    // digestAlgorithms: informational (each SignerInfo names its own); its shape is checked.
+    r.expect(tag::SET).map_err(walk("digestAlgorithms"))?;
+    let (econtent_type, econtent) = (|| {
+        let mut encapsulated = Input::new(r.expect(tag::SEQUENCE)?.value);
+        let econtent_type = encapsulated.expect(tag::OID)?.whole;
+        let econtent = match encapsulated.optional(tag::context_constructed(0))? {
+            Some(explicit) => Some(Input::only(explicit.value, tag::OCTET_STRING)?),
+            None => None,
+        };
+        encapsulated.finish()?;
+        Ok::<_, WalkError>((econtent_type, econtent))
+    })()
+    .map_err(walk("encapContentInfo"))?;
+    let econtent_type =
+        ObjectIdentifier::from_der(econtent_type).map_err(malformed("encapContentInfo"))?;
+    let econtent = econtent.map(|content| content.rest());
 
     let mut certificates = Vec::new();
-    let mut signer_infos = None;
-    while !r.is_finished() {
-        let field = AnyRef::decode(r).map_err(malformed("SignedData field"))?;
-        match field.tag() {
-            tag if tag == context(0, true) && certificates.is_empty() && signer_infos.is_none() => {
-                certificates = parse_certificates(field.value())?;
-            }
-            // crls: revocation data comes from the caller, who chooses which to trust.
-            tag if tag == context(1, true) && signer_infos.is_none() => {}
-            Tag::Set if signer_infos.is_none() => signer_infos = Some(field.value()),
-            _ => return Err(structure("unexpected field in SignedData")),
-        }
+    if let Some(field) = r
+        .optional(tag::context_constructed(0))
+        .map_err(walk("certificates"))?
+    {
+        certificates = parse_certificates(field.value)?;
     }
-    let signer_infos = signer_infos.ok_or_else(|| structure("signerInfos missing"))?;
+    // crls: revocation data comes from the caller, who chooses which to trust.
+    r.optional(tag::context_constructed(1))
+        .map_err(walk("crls"))?;
+    let signer_infos = match r.read() {
+        Ok(set) if set.tag == tag::SET => set.value,
+        Ok(_) => return Err(structure("unexpected field in SignedData")),
+        Err(WalkError::Truncated) if r.is_empty() => {
+            return Err(structure("signerInfos missing"));
+        }
+        Err(e) => return Err(walk("signerInfos")(e)),
+    };
+    r.finish()
+        .map_err(|_| structure("unexpected field in SignedData"))?;
     let mut signers = Vec::new();
-    let mut reader = SliceReader::new(signer_infos).map_err(malformed("signerInfos"))?;
-    while !reader.is_finished() {
+    let mut reader = Input::new(signer_infos);
+    while !reader.is_empty() {
         if signers.len() == 2 {
             // Counting further would only cost time: one signer is the rule.
             break;
         }
-        signers.push(
-            reader
-                .sequence(|s| Ok(parse_signer_info(s)))
-                .map_err(malformed("SignerInfo"))??,
-        );
+        let signer = reader.expect(tag::SEQUENCE).map_err(walk("SignerInfo"))?;
+        signers.push(parse_signer_info(Input::new(signer.value))?);
     }
     if signers.len() != 1 {
         return Err(Error::SignerCount {
@@ -215,64 +204,65 @@ fn parse_signed_data<'a>(r: &mut SliceReader<'a>) -> Result<SignedData<'a>, Erro
 }
 
 fn parse_certificates(content: &[u8]) -> Result<Vec<&[u8]>, Error> {
-    let mut reader = SliceReader::new(content).map_err(malformed("certificates"))?;
+    let mut reader = Input::new(content);
     let mut certificates = Vec::new();
-    while !reader.is_finished() {
+    while !reader.is_empty() {
         if certificates.len() == MAX_CMS_CERTIFICATES {
             return Err(structure("too many certificates"));
         }
-        let tag = Tag::peek(&reader).map_err(malformed("certificates"))?;
-        if tag != Tag::Sequence {
+        let certificate = reader.read().map_err(walk("certificates"))?;
+        if certificate.tag != tag::SEQUENCE {
             return Err(structure(
                 "only X.509 certificates are accepted in certificates",
             ));
         }
-        certificates.push(reader.tlv_bytes().map_err(malformed("certificates"))?);
+        certificates.push(certificate.whole);
     }
     Ok(certificates)
 }
 
-fn parse_signer_info<'a>(r: &mut SliceReader<'a>) -> Result<SignerInfo<'a>, Error> {
-    let version = u8::decode(r).map_err(malformed("SignerInfo version"))?;
-    let sid_field = AnyRef::decode(r).map_err(malformed("sid"))?;
-    let sid = match (version, sid_field.tag()) {
-        (1, Tag::Sequence) => {
-            let mut sid = SliceReader::new(sid_field.value()).map_err(malformed("sid"))?;
-            let issuer = sid.tlv_bytes().map_err(malformed("sid issuer"))?;
-            let serial = AnyRef::decode(&mut sid).map_err(malformed("sid serial"))?;
-            sid.finish().map_err(malformed("sid"))?;
-            if serial.tag() != Tag::Integer {
-                return Err(structure("sid serial is not an INTEGER"));
-            }
-            SignerIdentifier::IssuerAndSerial {
-                issuer,
-                serial: serial.value(),
-            }
+fn parse_signer_info(mut r: Input<'_>) -> Result<SignerInfo<'_>, Error> {
+    let version = r.expect(tag::INTEGER).map_err(walk("SignerInfo version"))?;
+    let sid_field = r.read().map_err(walk("sid"))?;
+    let sid = match (version.value, sid_field.tag) {
+        ([1], tag::SEQUENCE) => {
+            let (issuer, serial) = (|| {
+                let mut sid = Input::new(sid_field.value);
+                let issuer = sid.read()?.whole;
+                let serial = sid.expect(tag::INTEGER)?.value;
+                sid.finish()?;
+                Ok::<_, WalkError>((issuer, serial))
+            })()
+            .map_err(walk("sid"))?;
+            SignerIdentifier::IssuerAndSerial { issuer, serial }
         }
-        (3, tag) if tag == context(0, false) => SignerIdentifier::SubjectKeyId(sid_field.value()),
+        ([3], tag) if tag == tag::context_primitive(0) => {
+            SignerIdentifier::SubjectKeyId(sid_field.value)
+        }
         _ => return Err(structure("SignerInfo version does not match its sid")),
     };
-    let digest_algorithm =
-        AlgorithmIdentifierRef::decode(r).map_err(malformed("digestAlgorithm"))?;
+    let digest_algorithm = algorithm(&mut r, "digestAlgorithm")?;
     let mut signed_attributes_raw = None;
     let mut signed_attributes = Vec::new();
-    if Tag::peek(r).map_err(malformed("SignerInfo"))? == context(0, true) {
-        let field = AnyRef::decode(r).map_err(malformed("signedAttrs"))?;
-        signed_attributes_raw = Some(field.value());
-        signed_attributes = parse_attributes(field.value())?;
+    if let Some(field) = r
+        .optional(tag::context_constructed(0))
+        .map_err(walk("signedAttrs"))?
+    {
+        signed_attributes_raw = Some(field.value);
+        signed_attributes = parse_attributes(field.value)?;
     }
-    let signature_algorithm =
-        AlgorithmIdentifierRef::decode(r).map_err(malformed("signatureAlgorithm"))?;
-    let signature = <&OctetStringRef>::decode(r)
-        .map_err(malformed("signature"))?
-        .as_bytes();
+    let signature_algorithm = algorithm(&mut r, "signatureAlgorithm")?;
+    let signature = r
+        .expect(tag::OCTET_STRING)
+        .map_err(walk("signature"))?
+        .value;
     let mut unsigned_attributes = Vec::new();
-    if !r.is_finished() {
-        let field = AnyRef::decode(r).map_err(malformed("unsignedAttrs"))?;
-        if field.tag() != context(1, true) {
+    if !r.is_empty() {
+        let field = r.read().map_err(walk("unsignedAttrs"))?;
+        if field.tag != tag::context_constructed(1) || !r.is_empty() {
             return Err(structure("unexpected field in SignerInfo"));
         }
-        unsigned_attributes = parse_attributes(field.value())?;
+        unsigned_attributes = parse_attributes(field.value)?;
     }
     Ok(SignerInfo {
         sid,
@@ -285,29 +275,35 @@ fn parse_signer_info<'a>(r: &mut SliceReader<'a>) -> Result<SignerInfo<'a>, Erro
     })
 }
 
+/// The AlgorithmIdentifier `what` read from `r`.
+fn algorithm<'a>(
+    r: &mut Input<'a>,
+    what: &'static str,
+) -> Result<AlgorithmIdentifierRef<'a>, Error> {
+    let tlv = r.expect(tag::SEQUENCE).map_err(walk(what))?;
+    AlgorithmIdentifierRef::from_der(tlv.whole).map_err(malformed(what))
+}
+
 fn parse_attributes(content: &[u8]) -> Result<Vec<Attribute<'_>>, Error> {
-    let mut reader = SliceReader::new(content).map_err(malformed("attributes"))?;
+    let mut reader = Input::new(content);
     let mut attributes = Vec::new();
-    while !reader.is_finished() {
-        let attribute = reader
-            .sequence(|a| {
-                let oid = ObjectIdentifier::decode(a)?;
-                let set = AnyRef::decode(a)?;
-                Ok((oid, set))
-            })
-            .map_err(malformed("attribute"))?;
-        let (oid, set) = attribute;
-        if set.tag() != Tag::Set {
+    while !reader.is_empty() {
+        let (oid, set) = (|| {
+            let mut attribute = Input::new(reader.expect(tag::SEQUENCE)?.value);
+            let oid = attribute.expect(tag::OID)?.whole;
+            let set = attribute.read()?;
+            attribute.finish()?;
+            Ok::<_, WalkError>((oid, set))
+        })()
+        .map_err(walk("attribute"))?;
+        let oid = ObjectIdentifier::from_der(oid).map_err(malformed("attribute"))?;
+        if set.tag != tag::SET {
             return Err(structure("attribute values are not a SET"));
         }
-        let mut values_reader = SliceReader::new(set.value()).map_err(malformed("attribute"))?;
+        let mut values_reader = Input::new(set.value);
         let mut values = Vec::new();
-        while !values_reader.is_finished() {
-            values.push(
-                values_reader
-                    .tlv_bytes()
-                    .map_err(malformed("attribute value"))?,
-            );
+        while !values_reader.is_empty() {
+            values.push(values_reader.read().map_err(walk("attribute value"))?.whole);
         }
         attributes.push(Attribute { oid, values });
     }

@@ -84,15 +84,9 @@ impl RegisteredCorporation {
     /// commercial-registration certificate). The extension's shape was checked when the
     /// certificate was parsed.
     pub fn of(certificate: &crate::certificate::Certificate) -> Option<Self> {
-        let extension = certificate
-            .tbs()
-            .extensions()?
-            .iter()
-            .find(|e| e.extn_id == REGISTERED_CORPORATION_INFO)?;
-        let info = <RegisteredCorporationInfo<'_> as der::Decode>::from_der(
-            extension.extn_value.as_bytes(),
-        )
-        .ok()?;
+        let extension = certificate.extension(REGISTERED_CORPORATION_INFO)?;
+        let info =
+            <RegisteredCorporationInfo<'_> as der::Decode>::from_der(extension.value).ok()?;
         Some(Self {
             corporate_name: info.corporate_name.as_str().to_owned(),
             registered_number: info.registered_number.as_str().to_owned(),

@@ -7,32 +7,37 @@
 //! (thisUpdate ≤ T ≤ nextUpdate). A certificate on it with a revocationDate after T was still good
 //! at T.
 
-use der::asn1::ObjectIdentifier;
+use der::asn1::{IntRef, ObjectIdentifier};
 use der::oid::AssociatedOid;
-use der::{Decode, Encode};
+use der::{Decode, Tag};
 use eproxy_policy::UnixTime;
 use sha2::{Digest, Sha256};
-use x509_cert::crl::TbsCertList;
 use x509_cert::ext::pkix::crl::CrlReason;
 use x509_cert::ext::pkix::crl::dp::IssuingDistributionPoint;
 use x509_cert::ext::pkix::name::DistributionPointName;
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber};
 
 use crate::certificate::Certificate;
-use crate::der_input::{check_size, classify};
+use crate::der_input::{Input, check_size, classify, tag};
+use crate::extension::{Extension, parse_extensions};
 use crate::limits::MAX_CRL_BYTES;
+use crate::name::read_name;
 use crate::signed_data::{SignedStructure, verify_signature};
-use crate::time::unix_time;
+use crate::time::read_time;
+use crate::verification_cache::Signer;
 use crate::verify_cert::PathContext;
 use crate::{Error, InputKind};
 
 /// issuingDistributionPoint (2.5.29.28). (x509-cert 0.3 attaches the wrong OID to its type.)
 const ISSUING_DISTRIBUTION_POINT: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.28");
 
+const KIND: InputKind = InputKind::Crl;
+
 /// One revoked certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Entry {
-    serial: Vec<u8>,
+struct Entry<'a> {
+    /// userCertificate's INTEGER content.
+    serial: &'a [u8],
     revoked_at: UnixTime,
     reason: Option<CrlReason>,
 }
@@ -42,33 +47,124 @@ struct Entry {
 pub struct Crl<'a> {
     sha256: [u8; 32],
     signed: SignedStructure<'a>,
-    issuer: Vec<u8>,
+    /// The issuer Name as received.
+    issuer: &'a [u8],
     this_update: UnixTime,
     next_update: Option<UnixTime>,
-    entries: Vec<Entry>,
+    entries: Vec<Entry<'a>>,
     scope: Option<IssuingDistributionPoint>,
     /// Why this CRL cannot speak for any certificate, if it cannot: a critical extension eproxy
     /// does not process (a delta CRL, an indirect CRL's entries, …).
     unusable: Option<ObjectIdentifier>,
 }
 
+/// The parts of a TBSCertList (RFC 5280 5.1), borrowed from the DER; each extension list is
+/// kept as its DER for [`parse_extensions`].
+///
+/// ```text
+/// TBSCertList ::= SEQUENCE {
+///     version Version OPTIONAL, -- if present, MUST be v2
+///     signature AlgorithmIdentifier, issuer Name, thisUpdate Time, nextUpdate Time OPTIONAL,
+///     revokedCertificates SEQUENCE OF SEQUENCE {
+///         userCertificate INTEGER, revocationDate Time,
+///         crlEntryExtensions Extensions OPTIONAL } OPTIONAL,
+///     crlExtensions [0] EXPLICIT Extensions OPTIONAL }
+/// ```
+struct TbsCertList<'a> {
+    signature: &'a [u8],
+    issuer: &'a [u8],
+    this_update: UnixTime,
+    next_update: Option<UnixTime>,
+    revoked: Vec<RevokedCertificate<'a>>,
+    extensions: Option<&'a [u8]>,
+}
+
+/// One entry of revokedCertificates, its extensions still DER.
+struct RevokedCertificate<'a> {
+    serial: &'a [u8],
+    date: UnixTime,
+    extensions: Option<&'a [u8]>,
+}
+
+impl<'a> TbsCertList<'a> {
+    fn parse(tbs: &'a [u8]) -> der::Result<Self> {
+        let mut r = Input::only(tbs, tag::SEQUENCE)?;
+        let version = r
+            .optional(tag::INTEGER)?
+            .map(|v| u8::from_der(v.whole))
+            .transpose()?;
+        if version.is_some_and(|v| v != 1) {
+            return Err(Tag::Integer.value_error().into());
+        }
+        let signature = r.expect(tag::SEQUENCE)?.whole;
+        let issuer = read_name(&mut r)?;
+        let this_update = read_time(&mut r)?;
+        let next_update = match r.peek() {
+            Some(tag::UTC_TIME | tag::GENERALIZED_TIME) => Some(read_time(&mut r)?),
+            _ => None,
+        };
+        let mut revoked = Vec::new();
+        if let Some(list) = r.optional(tag::SEQUENCE)? {
+            let mut list = Input::new(list.value);
+            while !list.is_empty() {
+                let mut entry = Input::new(list.expect(tag::SEQUENCE)?.value);
+                let serial = IntRef::from_der(entry.expect(tag::INTEGER)?.whole)?.as_bytes();
+                let date = read_time(&mut entry)?;
+                let extensions = entry.optional(tag::SEQUENCE)?.map(|e| e.whole);
+                entry.finish()?;
+                revoked.push(RevokedCertificate {
+                    serial,
+                    date,
+                    extensions,
+                });
+            }
+        }
+        let extensions = r
+            .optional(tag::context_constructed(0))?
+            .map(|explicit| explicit.value);
+        r.finish()?;
+        // Extensions exist only in v2 CRLs.
+        let has_extensions = extensions.is_some() || revoked.iter().any(|e| e.extensions.is_some());
+        if has_extensions && version.is_none() {
+            return Err(Tag::Integer.value_error().into());
+        }
+        Ok(Self {
+            signature,
+            issuer,
+            this_update,
+            next_update,
+            revoked,
+            extensions,
+        })
+    }
+}
+
+/// The extensions in `list` (an Extensions DER, if present).
+fn extensions_of(list: Option<&[u8]>) -> Result<Vec<Extension<'_>>, Error> {
+    list.map_or_else(|| Ok(Vec::new()), |list| parse_extensions(list, KIND))
+}
+
 impl<'a> Crl<'a> {
     /// Parses `der`: exactly one DER CRL, at most
     /// [`MAX_CRL_BYTES`](crate::limits::MAX_CRL_BYTES).
     pub fn from_der(der: &'a [u8]) -> Result<Self, Error> {
-        let kind = InputKind::Crl;
-        check_size(der, kind, MAX_CRL_BYTES)?;
-        let signed = SignedStructure::parse(der, kind)?;
-        let tbs = TbsCertList::<x509_cert::certificate::Rfc5280>::from_der(signed.tbs)
-            .map_err(|e| classify(e, kind, "tbsCertList"))?;
+        check_size(der, KIND, MAX_CRL_BYTES)?;
+        let signed = SignedStructure::parse(der, KIND)?;
+        let tbs = TbsCertList::parse(signed.tbs).map_err(|e| classify(e, KIND, "tbsCertList"))?;
+        if tbs.signature != signed.algorithm_der {
+            return Err(Error::Malformed {
+                kind: KIND,
+                detail: "inner and outer signature algorithms differ".into(),
+            });
+        }
         let mut unusable = None;
         let mut scope = None;
-        for extension in tbs.crl_extensions.as_deref().unwrap_or_default() {
-            match extension.extn_id {
+        for extension in extensions_of(tbs.extensions)? {
+            match extension.oid {
                 ISSUING_DISTRIBUTION_POINT => {
                     scope = Some(
-                        IssuingDistributionPoint::from_der(extension.extn_value.as_bytes())
-                            .map_err(|e| classify(e, kind, "issuingDistributionPoint"))?,
+                        IssuingDistributionPoint::from_der(extension.value)
+                            .map_err(|e| classify(e, KIND, "issuingDistributionPoint"))?,
                     );
                 }
                 CrlNumber::OID | AuthorityKeyIdentifier::OID => {}
@@ -76,15 +172,20 @@ impl<'a> Crl<'a> {
                 _ => {}
             }
         }
-        let mut entries = Vec::new();
-        for revoked in tbs.revoked_certificates.as_deref().unwrap_or_default() {
+        let mut entries = Vec::with_capacity(tbs.revoked.len());
+        for RevokedCertificate {
+            serial,
+            date,
+            extensions,
+        } in tbs.revoked
+        {
             let mut reason = None;
-            for extension in revoked.crl_entry_extensions.as_deref().unwrap_or_default() {
-                match extension.extn_id {
+            for extension in extensions_of(extensions)? {
+                match extension.oid {
                     CrlReason::OID => {
                         reason = Some(
-                            CrlReason::from_der(extension.extn_value.as_bytes())
-                                .map_err(|e| classify(e, kind, "reasonCode"))?,
+                            CrlReason::from_der(extension.value)
+                                .map_err(|e| classify(e, KIND, "reasonCode"))?,
                         );
                     }
                     oid if extension.critical => unusable = unusable.or(Some(oid)),
@@ -92,19 +193,16 @@ impl<'a> Crl<'a> {
                 }
             }
             entries.push(Entry {
-                serial: revoked.serial_number.as_bytes().to_vec(),
-                revoked_at: unix_time(revoked.revocation_date),
+                serial,
+                revoked_at: date,
                 reason,
             });
         }
         Ok(Self {
             sha256: Sha256::digest(der).into(),
-            issuer: tbs
-                .issuer
-                .to_der()
-                .map_err(|e| classify(e, kind, "issuer"))?,
-            this_update: unix_time(tbs.this_update),
-            next_update: tbs.next_update.map(unix_time),
+            issuer: tbs.issuer,
+            this_update: tbs.this_update,
+            next_update: tbs.next_update,
             signed,
             entries,
             scope,
@@ -118,19 +216,20 @@ impl<'a> Crl<'a> {
     }
 
     /// Whether this CRL, if its issuer signed it, tells the status of `certificate` at `at`.
-    fn speaks_for(&self, certificate: &Certificate, at: UnixTime) -> bool {
+    fn speaks_for(&self, certificate: &Certificate, at: UnixTime) -> Result<bool, Error> {
         let covers_time = self.this_update >= at
             || (self.this_update <= at && self.next_update.is_some_and(|next| at <= next));
-        covers_time
-            && self.unusable.is_none()
-            && self.issuer == certificate.issuer_der()
-            && self.scope_includes(certificate)
+        if !covers_time || self.unusable.is_some() || self.issuer != certificate.issuer_der() {
+            return Ok(false);
+        }
+        self.scope_includes(certificate)
     }
 
-    /// Whether the issuingDistributionPoint, if any, includes `certificate`.
-    fn scope_includes(&self, certificate: &Certificate) -> bool {
+    /// Whether the issuingDistributionPoint, if any, includes `certificate`; an error if the
+    /// certificate's cRLDistributionPoints, which decides it, is malformed.
+    fn scope_includes(&self, certificate: &Certificate) -> Result<bool, Error> {
         let Some(scope) = &self.scope else {
-            return true;
+            return Ok(true);
         };
         if scope.only_some_reasons.is_some()
             || scope.indirect_crl
@@ -138,22 +237,22 @@ impl<'a> Crl<'a> {
             || (scope.only_contains_user_certs && certificate.is_ca())
             || (scope.only_contains_ca_certs && !certificate.is_ca())
         {
-            return false;
+            return Ok(false);
         }
-        match &scope.distribution_point {
+        Ok(match &scope.distribution_point {
             None => true,
             // A partitioned CRL speaks only for certificates that name its partition.
-            Some(DistributionPointName::FullName(names)) => {
-                certificate.crl_distribution_points().is_some_and(|points| {
+            Some(DistributionPointName::FullName(names)) => certificate
+                .crl_distribution_points()?
+                .is_some_and(|points| {
                     points.0.iter().any(|point| {
                         matches!(&point.distribution_point,
                             Some(DistributionPointName::FullName(cert_names))
                                 if cert_names.iter().any(|n| names.contains(n)))
                     })
-                })
-            }
+                }),
             Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => false,
-        }
+        })
     }
 }
 
@@ -176,7 +275,7 @@ pub(crate) fn revocation_status(
     let at = context.at;
     let mut status = RevocationStatus::Unknown;
     for crl in context.crls {
-        if !crl.speaks_for(certificate, at) {
+        if !crl.speaks_for(certificate, at)? {
             continue;
         }
         let signed = &crl.signed;
@@ -191,7 +290,9 @@ pub(crate) fn revocation_status(
             )
         };
         let genuine = match context.cache {
-            Some(cache) => cache.check_signature(&crl.sha256, issuer.spki_der(), verify),
+            Some(cache) => {
+                cache.check_signature(&crl.sha256, Signer::Certificate(issuer.sha256()), verify)
+            }
             None => verify(),
         }
         .is_ok();

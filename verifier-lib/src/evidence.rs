@@ -17,7 +17,7 @@ use crate::Error;
 use crate::crypto::{SignatureScheme, SignatureVerifier};
 use crate::merkle::{Hash, leaf_hash, verify_inclusion};
 use crate::note::{Checkpoint, VerifierKey, verify_checkpoint_with};
-use crate::verification_cache::VerificationCache;
+use crate::verification_cache::{Signer, VerificationCache};
 
 /// The bytes an operator's status-statement signature covers before the statement itself: the
 /// key signs checkpoints too, and this prefix keeps one kind from passing for the other.
@@ -142,7 +142,11 @@ pub(crate) fn verify_evidence_with(
                         .chain_update(&signed.signature)
                         .finalize()
                         .into();
-                    cache.check_signature(&digest, key.public_key(), check_signature)?;
+                    cache.check_signature(
+                        &digest,
+                        Signer::PublicKey(key.public_key()),
+                        check_signature,
+                    )?;
                 }
                 None => check_signature()?,
             }

@@ -4,11 +4,13 @@
 //! This is personal data (name, address, birth date, gender): show it only to whom the law
 //! allows, and never log it.
 
+use der::Decode;
 use der::asn1::{ObjectIdentifier, Utf8StringRef};
+use der::oid::AssociatedOid;
 use x509_cert::ext::pkix::SubjectAltName;
-use x509_cert::ext::pkix::name::GeneralName;
 
 use crate::certificate::Certificate;
+use crate::der_input::{Input, WalkError, tag};
 
 /// The holder's name, family and given separated by a full-width space.
 pub const NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.1");
@@ -40,30 +42,51 @@ pub struct JpkiIdentity {
 
 impl JpkiIdentity {
     /// The identity in `certificate`'s subjectAltName, or `None` if it carries no JPKI name
-    /// (it is not a JPKI signing certificate).
+    /// (it is not a JPKI signing certificate, or its subjectAltName is malformed).
     pub fn of(certificate: &Certificate) -> Option<Self> {
-        let (_, san) = certificate
-            .tbs()
-            .get_extension::<SubjectAltName>()
-            .ok()
-            .flatten()?;
+        let extension = certificate.extension(SubjectAltName::OID)?;
         let mut identity = Self::default();
-        for name in &san.0 {
-            let GeneralName::OtherName(other) = name else {
-                continue;
-            };
-            let Ok(value) = other.value.decode_as::<Utf8StringRef<'_>>() else {
+        for (type_id, value) in other_names(extension.value).ok()? {
+            let Ok(value) = Utf8StringRef::from_der(value) else {
                 continue;
             };
             let value = Some(value.as_str().to_owned());
-            match other.type_id {
-                NAME => identity.name = value,
-                ADDRESS => identity.address = value,
-                BIRTH_DATE => identity.birth_date = value,
-                GENDER => identity.gender = value,
+            match ObjectIdentifier::from_bytes(type_id) {
+                Ok(NAME) => identity.name = value,
+                Ok(ADDRESS) => identity.address = value,
+                Ok(BIRTH_DATE) => identity.birth_date = value,
+                Ok(GENDER) => identity.gender = value,
                 _ => {}
             }
         }
         identity.name.is_some().then_some(identity)
     }
+}
+
+/// An otherName: its type-id's content and its value's TLV.
+type OtherName<'a> = (&'a [u8], &'a [u8]);
+
+/// The otherName entries of a GeneralNames value; other kinds of name are skipped.
+///
+/// ```text
+/// GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName
+/// GeneralName ::= CHOICE { otherName [0] IMPLICIT SEQUENCE {
+///     type-id OBJECT IDENTIFIER, value [0] EXPLICIT ANY }, ... }
+/// ```
+fn other_names(general_names: &[u8]) -> Result<Vec<OtherName<'_>>, WalkError> {
+    let mut names = Input::only(general_names, tag::SEQUENCE)?;
+    let mut found = Vec::new();
+    while !names.is_empty() {
+        let name = names.read()?;
+        if name.tag != tag::context_constructed(0) {
+            continue;
+        }
+        let mut other = Input::new(name.value);
+        let type_id = other.expect(tag::OID)?.value;
+        let mut value = Input::only(other.read()?.whole, tag::context_constructed(0))?;
+        other.finish()?;
+        found.push((type_id, value.read()?.whole));
+        value.finish()?;
+    }
+    Ok(found)
 }

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::Error;
 use crate::crypto::{SignatureScheme, SignatureVerifier};
 use crate::merkle::Hash;
-use crate::verification_cache::VerificationCache;
+use crate::verification_cache::{Signer, VerificationCache};
 
 /// The largest note accepted, in bytes.
 pub const MAX_NOTE_BYTES: usize = 16 * 1024;
@@ -210,7 +210,7 @@ pub(crate) fn verify_checkpoint_with(
         Some(cache) => {
             let mut body = None;
             let digest: [u8; 32] = Sha256::digest(note.as_bytes()).into();
-            cache.check_signature(&digest, key.public_key(), || {
+            cache.check_signature(&digest, Signer::PublicKey(key.public_key()), || {
                 body = Some(verify_note(provider, note, key)?);
                 Ok(())
             })?;

@@ -7,6 +7,7 @@ use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 
 use crate::Error;
 use crate::crypto::{SignatureScheme, SignatureVerifier};
+use crate::der_input::{Input, tag};
 use crate::digest::DigestAlgorithm;
 
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
@@ -229,6 +230,8 @@ pub(crate) struct SignedStructure<'a> {
     pub tbs: &'a [u8],
     /// The outer signature algorithm.
     pub algorithm: AlgorithmIdentifierRef<'a>,
+    /// Its TLV as received, which the algorithm inside the signed part must equal.
+    pub algorithm_der: &'a [u8],
     /// The signature value.
     pub signature: &'a [u8],
 }
@@ -236,19 +239,17 @@ pub(crate) struct SignedStructure<'a> {
 impl<'a> SignedStructure<'a> {
     /// Splits `der` (exactly one DER TLV, nothing after it) into its parts.
     pub(crate) fn parse(der: &'a [u8], kind: crate::InputKind) -> Result<Self, Error> {
-        use der::{Reader, SliceReader};
         let malformed = |e: der::Error| crate::der_input::classify(e, kind, "outer structure");
-        let mut reader = SliceReader::new(der).map_err(malformed)?;
-        let parsed = reader
-            .sequence(|inner| {
-                let tbs = inner.tlv_bytes()?;
-                let algorithm = AlgorithmIdentifierRef::decode(inner)?;
-                let signature = der::asn1::BitStringRef::decode(inner)?;
-                Ok((tbs, algorithm, signature))
-            })
-            .map_err(malformed)?;
-        reader.finish().map_err(malformed)?;
-        let (tbs, algorithm, signature) = parsed;
+        let parts = |der| {
+            let mut outer = Input::only(der, tag::SEQUENCE)?;
+            let tbs = outer.expect(tag::SEQUENCE)?.whole;
+            let algorithm_der = outer.expect(tag::SEQUENCE)?.whole;
+            let signature = der::asn1::BitStringRef::from_der(outer.read()?.whole)?;
+            outer.finish()?;
+            Ok((tbs, algorithm_der, signature))
+        };
+        let (tbs, algorithm_der, signature) = parts(der).map_err(malformed)?;
+        let algorithm = AlgorithmIdentifierRef::from_der(algorithm_der).map_err(malformed)?;
         let signature = signature.as_bytes().ok_or_else(|| Error::Malformed {
             kind,
             detail: "signature has unused bits".into(),
@@ -256,6 +257,7 @@ impl<'a> SignedStructure<'a> {
         Ok(Self {
             tbs,
             algorithm,
+            algorithm_der,
             signature,
         })
     }

@@ -12,6 +12,7 @@ use spki::AlgorithmIdentifierRef;
 
 use crate::certificate::Certificate;
 use crate::digest::DigestAlgorithm;
+use crate::time::{Fraction, generalized_time};
 use crate::trust_anchor::SignerRole;
 use crate::verify_cert::{PathContext, VerifiedPath, verify_path};
 use crate::verify_cms::verify_cms_with;
@@ -116,8 +117,8 @@ pub fn verify_timestamp(
     if info.message_imprint.hashed_message.as_bytes() != imprint_digest.digest(signature_value) {
         return Err(Error::TimestampImprintMismatch);
     }
-    check_signing_certificate(&signed.signed_attributes, signed.signer.der())?;
-    let gen_time = generalized_time(info.gen_time)?;
+    check_signing_certificate(&signed.signed_attributes, &signed.signer)?;
+    let gen_time = gen_time(info.gen_time)?;
 
     let at_gen_time = PathContext {
         at: gen_time,
@@ -141,7 +142,7 @@ pub fn verify_timestamp(
 /// The ESS signingCertificateV2 attribute must name the TSA's certificate by its hash.
 fn check_signing_certificate(
     attributes: &[crate::cms::Attribute<'_>],
-    signer_der: &[u8],
+    signer: &Certificate,
 ) -> Result<(), Error> {
     let value = attributes
         .iter()
@@ -161,41 +162,21 @@ fn check_signing_certificate(
         Some(algorithm) => DigestAlgorithm::from_oid(algorithm.oid)?,
         None => DigestAlgorithm::Sha256,
     };
-    if first.cert_hash.as_bytes() == digest.digest(signer_der) {
+    let matches = match digest {
+        DigestAlgorithm::Sha256 => first.cert_hash.as_bytes() == signer.sha256(),
+        other => first.cert_hash.as_bytes() == other.digest(signer.der()),
+    };
+    if matches {
         Ok(())
     } else {
         Err(Error::TimestampSigningCertificate)
     }
 }
 
-/// A GeneralizedTime `YYYYMMDDHHMMSS[.f…]Z` in Unix seconds. Parsed here because TSAs may add
-/// fractional seconds, which the DER library's type refuses; the fraction is truncated.
-fn generalized_time(value: AnyRef<'_>) -> Result<UnixTime, Error> {
-    let bad = || malformed("genTime");
+/// genTime in Unix seconds; RFC 3161 allows a fraction of a second, which is truncated.
+fn gen_time(value: AnyRef<'_>) -> Result<UnixTime, Error> {
     if value.tag() != Tag::GeneralizedTime {
-        return Err(bad());
+        return Err(malformed("genTime"));
     }
-    let text = std::str::from_utf8(value.value()).map_err(|_| bad())?;
-    let body = text.strip_suffix('Z').ok_or_else(bad)?;
-    let (whole, fraction) = body.split_once('.').unwrap_or((body, ""));
-    if whole.len() != 14
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !fraction.bytes().all(|b| b.is_ascii_digit())
-        || (body.contains('.') && (fraction.is_empty() || fraction.ends_with('0')))
-    {
-        return Err(bad());
-    }
-    let field = |range: std::ops::Range<usize>| whole[range].parse::<u32>().map_err(|_| bad());
-    let date_time = der::DateTime::new(
-        u16::try_from(field(0..4)?).map_err(|_| bad())?,
-        u8::try_from(field(4..6)?).map_err(|_| bad())?,
-        u8::try_from(field(6..8)?).map_err(|_| bad())?,
-        u8::try_from(field(8..10)?).map_err(|_| bad())?,
-        u8::try_from(field(10..12)?).map_err(|_| bad())?,
-        u8::try_from(field(12..14)?).map_err(|_| bad())?,
-    )
-    .map_err(|_| bad())?;
-    Ok(UnixTime::from_seconds(
-        i64::try_from(date_time.unix_duration().as_secs()).map_err(|_| bad())?,
-    ))
+    generalized_time(value.value(), Fraction::Truncated).map_err(|_| malformed("genTime"))
 }

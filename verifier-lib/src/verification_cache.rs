@@ -19,6 +19,15 @@ use crate::certificate::Certificate;
 /// recompute, and a bound keeps an adversary from growing it without limit).
 const CAPACITY: usize = 16_384;
 
+/// Whose key verified a signature.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Signer<'a> {
+    /// The key of the certificate with this SHA-256 (which fixes its key).
+    Certificate(&'a [u8; 32]),
+    /// This raw public key (the registry operator's Ed25519 key).
+    PublicKey(&'a [u8]),
+}
+
 /// Verified signatures and parsed certificates, shared by every verification of one verifier.
 #[derive(Debug, Default)]
 pub struct VerificationCache {
@@ -36,18 +45,23 @@ impl VerificationCache {
         Self::default()
     }
 
-    /// The result of `verify` for the signed object whose complete encoding (signature included)
-    /// has SHA-256 `signed_digest`, under `issuer_key` (its public key encoding); remembered when
-    /// it succeeds.
+    /// The result of `verify` for a signed object, remembered when it succeeds.
+    /// `signed_digest` is a SHA-256 that fixes the signed bytes, the signature and the algorithms
+    /// (for a certificate or a CRL, that of its whole DER); `signer` fixes the key.
     pub(crate) fn check_signature(
         &self,
         signed_digest: &[u8; 32],
-        issuer_key: &[u8],
+        signer: Signer<'_>,
         verify: impl FnOnce() -> Result<(), Error>,
     ) -> Result<(), Error> {
+        let (kind, identity): (u8, &[u8]) = match signer {
+            Signer::Certificate(sha256) => (0, sha256),
+            Signer::PublicKey(key) => (1, key),
+        };
         let key: [u8; 32] = Sha256::new()
             .chain_update(signed_digest)
-            .chain_update(issuer_key)
+            .chain_update([kind])
+            .chain_update(identity)
             .finalize()
             .into();
         if lock(&self.signatures).contains(&key) {
@@ -68,7 +82,7 @@ impl VerificationCache {
         if let Some(certificate) = lock(&self.certificates).get(&digest) {
             return Ok(certificate.clone());
         }
-        let certificate = Certificate::from_der(der)?;
+        let certificate = Certificate::parse(der, digest)?;
         let mut certificates = lock(&self.certificates);
         if certificates.len() >= CAPACITY {
             certificates.clear();

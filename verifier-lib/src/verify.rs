@@ -155,8 +155,12 @@ struct Link<'a> {
     delegation: Option<Delegation>,
 }
 
-/// A PoA's CMS as supplied, with its registry status when evidence authenticated it.
-type SuppliedPoa = (Vec<u8>, Option<VerifiedStatus>);
+/// A PoA as supplied: its id, its CMS, and its registry status when evidence authenticated it.
+struct SuppliedPoa {
+    id: DelegationId,
+    cms: Vec<u8>,
+    status: Option<VerifiedStatus>,
+}
 
 /// What the contract established, for the chain checks.
 struct ContractState {
@@ -278,7 +282,12 @@ impl<'a> Run<'_, 'a> {
                     evidence
                         .links
                         .into_iter()
-                        .map(|link| (link.delegation_cms, Some(link.status)))
+                        .map(|link| SuppliedPoa {
+                            // The evidence checked that the statement names this CMS's id.
+                            id: link.status.delegation_id,
+                            cms: link.delegation_cms,
+                            status: Some(link.status),
+                        })
                         .collect()
                 }
                 Err(error) => {
@@ -286,7 +295,14 @@ impl<'a> Run<'_, 'a> {
                     return None;
                 }
             },
-            PoaSource::Unchecked(poas) => poas.iter().map(|p| (p.to_vec(), None)).collect(),
+            PoaSource::Unchecked(poas) => poas
+                .iter()
+                .map(|cms| SuppliedPoa {
+                    id: DelegationId::of_cms(cms),
+                    cms: cms.to_vec(),
+                    status: None,
+                })
+                .collect(),
         };
         if supplied.len() > MAX_CHAIN_LINKS {
             verdict.reasons.push(Reason::ChainMalformed {
@@ -345,10 +361,7 @@ impl<'a> Run<'_, 'a> {
     {
         let at = contract.at;
         let mut links: Vec<Link<'b>> = Vec::new();
-        let mut remaining: Vec<(DelegationId, &'b SuppliedPoa)> = supplied
-            .iter()
-            .map(|link| (DelegationId::of_cms(&link.0), link))
-            .collect();
+        let mut remaining: Vec<&'b SuppliedPoa> = supplied.iter().collect();
         let mut expected = Some(contract.terms.delegation_id);
         while let Some(id) = expected {
             if links.iter().any(|l| l.id == id) {
@@ -357,12 +370,12 @@ impl<'a> Run<'_, 'a> {
                 });
                 return;
             }
-            let Some(position) = remaining.iter().position(|(link_id, _)| *link_id == id) else {
+            let Some(position) = remaining.iter().position(|supplied| supplied.id == id) else {
                 verdict.reasons.push(Reason::PoaNotProvided { id });
                 return;
             };
-            let (_, (cms, status)) = remaining.remove(position);
-            let link = self.link(id, cms, status.clone(), at, verdict);
+            let supplied = remaining.remove(position);
+            let link = self.link(id, &supplied.cms, supplied.status.clone(), at, verdict);
             expected = link.delegation.as_ref().and_then(|d| d.parent);
             let unreadable = link.delegation.is_none();
             links.push(link);

@@ -15,7 +15,7 @@ use crate::crypto::SignatureVerifier;
 use crate::limits::{MAX_PATH_LENGTH, SIGNATURE_BUDGET};
 use crate::signed_data::verify_signature;
 use crate::trust_anchor::{AnchorRole, SignerRole, TrustAnchors};
-use crate::verification_cache::VerificationCache;
+use crate::verification_cache::{Signer, VerificationCache};
 use crate::{Error, tsa_usage};
 
 /// What missing revocation data means.
@@ -212,7 +212,9 @@ impl Search<'_> {
             )
         };
         let verified = match self.context.cache {
-            Some(cache) => cache.check_signature(child.sha256(), issuer.spki_der(), verify),
+            Some(cache) => {
+                cache.check_signature(child.sha256(), Signer::Certificate(issuer.sha256()), verify)
+            }
             None => verify(),
         };
         verified.map_err(|error| match error {

@@ -2,7 +2,7 @@
 //! the signer's certificate. The certificate's path is [`crate::verify_cert`]'s job.
 
 use der::Decode;
-use der::asn1::{GeneralizedTime, ObjectIdentifier, OctetStringRef, UtcTime};
+use der::asn1::{ObjectIdentifier, OctetStringRef};
 use eproxy_policy::UnixTime;
 use sha2::{Digest, Sha256};
 
@@ -12,9 +12,11 @@ use crate::cms::{
     SignedData, SignerIdentifier,
 };
 use crate::crypto::SignatureVerifier;
+use crate::der_input::{Input, WalkError};
 use crate::digest::DigestAlgorithm;
 use crate::signed_data::verify_signature;
-use crate::verification_cache::VerificationCache;
+use crate::time::read_time;
+use crate::verification_cache::{Signer, VerificationCache};
 use crate::{Error, InputKind};
 
 /// A CMS signature that verified, with what it established.
@@ -49,9 +51,11 @@ pub fn verify_cms<'a>(
     verify_cms_with(provider, None, cms, detached, pool)
 }
 
-/// [`verify_cms`], remembering a verified signature in `cache` (keyed by the whole CMS and the
-/// signer's key, so only byte-identical input under the same key is ever skipped).
-pub(crate) fn verify_cms_with<'a>(
+/// [`verify_cms`], remembering a verified signature in `cache`. The memo is keyed by what the
+/// signature covers (the signed attributes, or the content without them), both algorithm
+/// identifiers, the signature value and the signer's certificate, so a signature is skipped only
+/// where the very same check already succeeded; everything else is checked on every call.
+pub fn verify_cms_with<'a>(
     provider: &dyn SignatureVerifier,
     cache: Option<&VerificationCache>,
     cms: &'a [u8],
@@ -112,7 +116,23 @@ pub(crate) fn verify_cms_with<'a>(
             None => Certificate::from_der(der),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let cms_digest: Option<[u8; 32]> = cache.map(|_| Sha256::digest(cms).into());
+    // What the signature covers, and every choice that decides how it is checked: the memo key.
+    // Not the whole CMS, whose certificates and timestamp token the signature does not cover.
+    let signed_digest: Option<[u8; 32]> = cache.and_then(|_| {
+        let digest_algorithm = der::Encode::to_der(&signer_info.digest_algorithm).ok()?;
+        let signature_algorithm = der::Encode::to_der(&signer_info.signature_algorithm).ok()?;
+        let mut hash = Sha256::new();
+        for part in [
+            &message[..],
+            &digest_algorithm,
+            &signature_algorithm,
+            signer_info.signature,
+        ] {
+            hash.update((part.len() as u64).to_be_bytes());
+            hash.update(part);
+        }
+        Some(hash.finalize().into())
+    });
     let candidates = certificates
         .iter()
         .chain(pool)
@@ -129,10 +149,9 @@ pub(crate) fn verify_cms_with<'a>(
                 signer_info.signature,
             )
         };
-        let verified = match (cache, cms_digest, detached) {
-            // Detached content is not part of the CMS bytes: never remember those.
-            (Some(cache), Some(digest), None) => {
-                cache.check_signature(&digest, candidate.spki_der(), verify)
+        let verified = match (cache, signed_digest) {
+            (Some(cache), Some(digest)) => {
+                cache.check_signature(&digest, Signer::Certificate(candidate.sha256()), verify)
             }
             _ => verify(),
         };
@@ -220,15 +239,13 @@ fn signing_time(attributes: &[Attribute<'_>]) -> Result<Option<UnixTime>, Error>
         Err(0) => return Ok(None),
         Err(_) => return Err(malformed("signingTime has more than one value")),
     };
-    let since_epoch = match UtcTime::from_der(value) {
-        Ok(utc) => utc.to_unix_duration(),
-        Err(_) => GeneralizedTime::from_der(value)
-            .map_err(|_| malformed("signingTime"))?
-            .to_unix_duration(),
-    };
-    Ok(Some(UnixTime::from_seconds(
-        i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX),
-    )))
+    let time = (|| {
+        let mut input = Input::new(value);
+        let time = read_time(&mut input)?;
+        input.finish()?;
+        Ok::<_, WalkError>(time)
+    })();
+    time.map(Some).map_err(|_| malformed("signingTime"))
 }
 
 /// Whether `certificate` is the one `sid` names.

@@ -379,3 +379,58 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_remembered_signature_never_carries_over_to_another_algorithm() {
+    use eproxy_verifier::verification_cache::VerificationCache;
+    use eproxy_verifier::verify_cms::verify_cms_with;
+    let cms = signer().sign().unwrap();
+    // The same CMS with its signatureAlgorithm relabelled sha1WithRSAEncryption: the signed
+    // attributes and the signature value are untouched. The last occurrence of the OID is the
+    // SignerInfo's (the embedded certificate's come first).
+    let sha256_with_rsa = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b,
+    ];
+    let at = cms
+        .windows(sha256_with_rsa.len())
+        .rposition(|w| w == sha256_with_rsa)
+        .unwrap();
+    let mut relabelled = cms.clone();
+    relabelled[at + sha256_with_rsa.len() - 1] = 0x05;
+
+    let cache = VerificationCache::new();
+    assert!(verify_cms_with(&RING, Some(&cache), &cms, None, &[]).is_ok());
+    assert_eq!(cache.signatures(), 1);
+    assert!(matches!(
+        verify_cms_with(&RING, Some(&cache), &relabelled, None, &[]),
+        Err(Error::WeakSignatureAlgorithm { .. })
+    ));
+    // The original is still remembered and still verifies.
+    assert!(verify_cms_with(&RING, Some(&cache), &cms, None, &[]).is_ok());
+    assert_eq!(cache.signatures(), 1);
+}
+
+#[test]
+fn a_remembered_detached_signature_does_not_vouch_for_other_content() {
+    use eproxy_verifier::verification_cache::VerificationCache;
+    use eproxy_verifier::verify_cms::verify_cms_with;
+    let mut detached = signer();
+    detached.detached = true;
+    let cms = detached.sign().unwrap();
+    let cache = VerificationCache::new();
+    assert!(verify_cms_with(&RING, Some(&cache), &cms, Some(CONTENT), &[]).is_ok());
+    assert_eq!(
+        verify_cms_with(&RING, Some(&cache), &cms, Some(b"other terms"), &[]).map(|_| ()),
+        Err(Error::MessageDigestMismatch)
+    );
+    // Without signed attributes the signature covers the content itself, and the memo with it.
+    let mut bare = signer();
+    bare.detached = true;
+    bare.signed_attributes = SignedAttributes::Absent;
+    let cms = bare.sign().unwrap();
+    assert!(verify_cms_with(&RING, Some(&cache), &cms, Some(CONTENT), &[]).is_ok());
+    assert_eq!(
+        verify_cms_with(&RING, Some(&cache), &cms, Some(b"other terms"), &[]).map(|_| ()),
+        Err(Error::InvalidSignature)
+    );
+}

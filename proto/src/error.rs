@@ -150,4 +150,10 @@ pub enum FormatError {
     /// own parent would end the authority it derives from.
     #[error("the parent and the superseded delegation must be different PoAs")]
     ParentIsSuperseded,
+    /// A registry request's nonce is not 16 to 64 bytes.
+    #[error("the nonce is {actual} bytes; it must be 16 to 64 random bytes")]
+    NonceLength {
+        /// Its length.
+        actual: usize,
+    },
 }

@@ -9,5 +9,8 @@ pub const MAX_DELEGATION_BYTES: usize = 32 * 1024;
 /// The largest encoded `ContractTerms`, in bytes.
 pub const MAX_CONTRACT_TERMS_BYTES: usize = 4 * 1024;
 
+/// The largest encoded `RegistryRequest`, in bytes.
+pub const MAX_REGISTRY_REQUEST_BYTES: usize = 4 * 1024;
+
 /// The only format version this implementation reads and writes.
 pub const FORMAT_VERSION: u32 = 1;

@@ -16,6 +16,8 @@ pub enum ContentKind {
     Delegation,
     /// `eproxy.v1.ContractTerms`, the terms of one contract.
     ContractTerms,
+    /// `eproxy.v1.RegistryRequest`, a signed request to a registry.
+    RegistryRequest,
 }
 
 impl ContentKind {
@@ -24,6 +26,7 @@ impl ContentKind {
         match content {
             Content::Delegation(_) => Self::Delegation,
             Content::ContractTerms(_) => Self::ContractTerms,
+            Content::RegistryRequest(_) => Self::RegistryRequest,
         }
     }
 }
@@ -33,6 +36,7 @@ impl fmt::Display for ContentKind {
         f.write_str(match self {
             Self::Delegation => "a power of attorney (Delegation)",
             Self::ContractTerms => "contract terms (ContractTerms)",
+            Self::RegistryRequest => "a registry request (RegistryRequest)",
         })
     }
 }

@@ -137,6 +137,7 @@ impl TestOperator {
             superseded_by: Vec::new(),
             produced_at_unix_seconds: produced_at.seconds(),
             registration_log_index: registration.index,
+            log_size: self.leaves.len() as u64,
         }
     }
 

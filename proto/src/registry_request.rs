@@ -1,0 +1,132 @@
+//! A signed request to a registry (`eproxy.v1.RegistryRequest`), validated: revocation,
+//! evidence release and listing, each bound to one registry, one company, one moment and one
+//! nonce.
+
+use eproxy_policy::{CorporateNumber, UnixTime};
+
+use crate::fields::{corporate_number, delegation_id, positive_time};
+use crate::limits::{FORMAT_VERSION, MAX_REGISTRY_REQUEST_BYTES};
+use crate::signed_content;
+use crate::text::TextRule;
+use crate::v1::registry_request::Action as ProtoAction;
+use crate::v1::signed_content::Content;
+use crate::{ContentKind, DelegationId, FormatError, v1};
+
+/// The shortest and longest nonce, in bytes.
+pub const NONCE_BYTES: std::ops::RangeInclusive<usize> = 16..=64;
+
+const LOG_ORIGIN: TextRule = TextRule::required("log_origin", 256);
+const REASON: TextRule = TextRule::required("revocation.reason", 512);
+
+/// A registry request whose encoding and every field rule have been checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryRequest {
+    /// The registry's log origin the request is meant for.
+    pub log_origin: String,
+    /// The company the signer acts for.
+    pub company: CorporateNumber,
+    /// When the signer made it (a claim the registry compares with its clock).
+    pub requested_at: UnixTime,
+    /// The nonce, 16 to 64 bytes.
+    pub nonce: Vec<u8>,
+    /// What is asked.
+    pub action: Action,
+}
+
+/// What a registry request asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Revoke this PoA, for this reason (display text).
+    Revocation {
+        /// The PoA.
+        delegation_id: DelegationId,
+        /// Why, for people.
+        reason: String,
+    },
+    /// Release this PoA's evidence to its company.
+    EvidenceRelease {
+        /// The PoA.
+        delegation_id: DelegationId,
+    },
+    /// List the company's PoAs.
+    Listing,
+}
+
+/// Decodes and validates an encoded registry request (the eContent of its CMS).
+pub fn decode_registry_request(bytes: &[u8]) -> Result<RegistryRequest, FormatError> {
+    match signed_content::open(bytes, MAX_REGISTRY_REQUEST_BYTES)? {
+        Content::RegistryRequest(m) => RegistryRequest::from_proto(&m),
+        other => Err(signed_content::wrong_kind(
+            ContentKind::RegistryRequest,
+            &other,
+        )),
+    }
+}
+
+impl RegistryRequest {
+    /// Validates a decoded message. Prefer [`decode_registry_request`] for bytes: this does not
+    /// check the encoding.
+    pub fn from_proto(m: &v1::RegistryRequest) -> Result<Self, FormatError> {
+        if m.format_version != FORMAT_VERSION {
+            return Err(FormatError::UnsupportedVersion(m.format_version));
+        }
+        if !NONCE_BYTES.contains(&m.nonce.len()) {
+            return Err(FormatError::NonceLength {
+                actual: m.nonce.len(),
+            });
+        }
+        let action = match m
+            .action
+            .as_ref()
+            .ok_or(FormatError::MissingField("action"))?
+        {
+            ProtoAction::Revocation(r) => Action::Revocation {
+                delegation_id: delegation_id("revocation.delegation_id", &r.delegation_id)?,
+                reason: REASON.check(&r.reason)?,
+            },
+            ProtoAction::EvidenceRelease(r) => Action::EvidenceRelease {
+                delegation_id: delegation_id("evidence_release.delegation_id", &r.delegation_id)?,
+            },
+            ProtoAction::Listing(_) => Action::Listing,
+        };
+        Ok(Self {
+            log_origin: LOG_ORIGIN.check(&m.log_origin)?,
+            company: corporate_number("corporate_number", &m.corporate_number)?,
+            requested_at: positive_time("requested_at_unix_seconds", m.requested_at_unix_seconds)?,
+            nonce: m.nonce.clone(),
+            action,
+        })
+    }
+
+    /// The message for this request, in the canonical form.
+    pub fn to_proto(&self) -> v1::RegistryRequest {
+        let action = match &self.action {
+            Action::Revocation {
+                delegation_id,
+                reason,
+            } => ProtoAction::Revocation(v1::Revocation {
+                delegation_id: delegation_id.to_string(),
+                reason: reason.clone(),
+            }),
+            Action::EvidenceRelease { delegation_id } => {
+                ProtoAction::EvidenceRelease(v1::EvidenceRelease {
+                    delegation_id: delegation_id.to_string(),
+                })
+            }
+            Action::Listing => ProtoAction::Listing(v1::Listing {}),
+        };
+        v1::RegistryRequest {
+            format_version: FORMAT_VERSION,
+            log_origin: self.log_origin.clone(),
+            corporate_number: self.company.to_string(),
+            requested_at_unix_seconds: self.requested_at.seconds(),
+            nonce: self.nonce.clone(),
+            action: Some(action),
+        }
+    }
+
+    /// The canonical encoding of the envelope holding this request: the eContent to sign.
+    pub fn encode(&self) -> Vec<u8> {
+        signed_content::seal(Content::RegistryRequest(self.to_proto()))
+    }
+}

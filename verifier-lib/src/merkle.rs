@@ -26,78 +26,126 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
         .into()
 }
 
+/// Where proof generation gets the hash of a subtree: the RFC 6962 Merkle tree hash MTH of the
+/// leaves `start..end`. Proofs only ask for subtrees that RFC 6962's recursion visits, whose
+/// `start` is a multiple of the largest power of two not above `end - start`, so a store of
+/// complete subtree hashes answers each in O(log n).
+pub trait SubtreeHashes {
+    /// MTH of leaves `start..end` (`start < end`, within the tree).
+    fn subtree_hash(&self, start: u64, end: u64) -> Hash;
+}
+
+/// The in-memory reference: a list of leaf hashes, each subtree hashed on demand in O(n).
+impl SubtreeHashes for [Hash] {
+    fn subtree_hash(&self, start: u64, end: u64) -> Hash {
+        let range = usize::try_from(start).unwrap_or(usize::MAX)
+            ..usize::try_from(end).unwrap_or(usize::MAX);
+        root(self.get(range).unwrap_or_default())
+    }
+}
+
 /// The root of the tree whose leaf hashes are `leaves` (the hash of the empty string for none).
 pub fn root(leaves: &[Hash]) -> Hash {
     match leaves.len() {
         0 => Sha256::digest([]).into(),
         1 => leaves[0],
         n => {
-            let k = split(n);
+            let k = split(n as u64) as usize;
             node_hash(&root(&leaves[..k]), &root(&leaves[k..]))
         }
     }
 }
 
 /// The largest power of two smaller than `n` (n ≥ 2).
-fn split(n: usize) -> usize {
-    let mut k = 1;
-    while k << 1 < n {
-        k <<= 1;
-    }
-    k
+pub fn split(n: u64) -> u64 {
+    1 << (63 - (n - 1).leading_zeros())
 }
 
 /// The audit path of leaf `index` in the tree of `leaves` (RFC 6962 §2.1.1), or `None` if the
 /// index is outside the tree.
 pub fn inclusion_proof(leaves: &[Hash], index: usize) -> Option<Vec<Hash>> {
-    if index >= leaves.len() {
+    inclusion_proof_in(leaves, index as u64, leaves.len() as u64)
+}
+
+/// The audit path of leaf `index` in the tree of the first `size` leaves of `tree`, or `None`
+/// unless `index < size`. The caller guarantees the tree holds `size` leaves.
+pub fn inclusion_proof_in<T: SubtreeHashes + ?Sized>(
+    tree: &T,
+    index: u64,
+    size: u64,
+) -> Option<Vec<Hash>> {
+    if index >= size {
         return None;
     }
     let mut proof = Vec::new();
-    audit_path(leaves, index, &mut proof);
+    audit_path(tree, index, 0, size, &mut proof);
     Some(proof)
 }
 
-fn audit_path(leaves: &[Hash], index: usize, proof: &mut Vec<Hash>) {
-    if leaves.len() <= 1 {
+fn audit_path<T: SubtreeHashes + ?Sized>(
+    tree: &T,
+    index: u64,
+    start: u64,
+    end: u64,
+    proof: &mut Vec<Hash>,
+) {
+    if end - start <= 1 {
         return;
     }
-    let k = split(leaves.len());
-    if index < k {
-        audit_path(&leaves[..k], index, proof);
-        proof.push(root(&leaves[k..]));
+    let middle = start + split(end - start);
+    if index < middle {
+        audit_path(tree, index, start, middle, proof);
+        proof.push(tree.subtree_hash(middle, end));
     } else {
-        audit_path(&leaves[k..], index - k, proof);
-        proof.push(root(&leaves[..k]));
+        audit_path(tree, index, middle, end, proof);
+        proof.push(tree.subtree_hash(start, middle));
     }
 }
 
 /// The consistency proof between the first `old_size` leaves and all of `leaves` (RFC 6962
 /// §2.1.2), or `None` unless `0 < old_size <= leaves.len()`.
 pub fn consistency_proof(leaves: &[Hash], old_size: usize) -> Option<Vec<Hash>> {
-    if old_size == 0 || old_size > leaves.len() {
+    consistency_proof_in(leaves, old_size as u64, leaves.len() as u64)
+}
+
+/// The consistency proof between the trees of the first `old_size` and `new_size` leaves of
+/// `tree`, or `None` unless `0 < old_size <= new_size`. The caller guarantees the tree holds
+/// `new_size` leaves.
+pub fn consistency_proof_in<T: SubtreeHashes + ?Sized>(
+    tree: &T,
+    old_size: u64,
+    new_size: u64,
+) -> Option<Vec<Hash>> {
+    if old_size == 0 || old_size > new_size {
         return None;
     }
     let mut proof = Vec::new();
-    subproof(old_size, leaves, true, &mut proof);
+    subproof(tree, old_size, 0, new_size, true, &mut proof);
     Some(proof)
 }
 
-fn subproof(m: usize, leaves: &[Hash], complete: bool, proof: &mut Vec<Hash>) {
-    let n = leaves.len();
-    if m == n {
+/// SUBPROOF(m, D[start:end], complete) of RFC 6962 §2.1.2, `m` counted from `start`.
+fn subproof<T: SubtreeHashes + ?Sized>(
+    tree: &T,
+    m: u64,
+    start: u64,
+    end: u64,
+    complete: bool,
+    proof: &mut Vec<Hash>,
+) {
+    if m == end - start {
         if !complete {
-            proof.push(root(leaves));
+            proof.push(tree.subtree_hash(start, end));
         }
         return;
     }
-    let k = split(n);
+    let k = split(end - start);
     if m <= k {
-        subproof(m, &leaves[..k], complete, proof);
-        proof.push(root(&leaves[k..]));
+        subproof(tree, m, start, start + k, complete, proof);
+        proof.push(tree.subtree_hash(start + k, end));
     } else {
-        subproof(m - k, &leaves[k..], false, proof);
-        proof.push(root(&leaves[..k]));
+        subproof(tree, m - k, start + k, end, false, proof);
+        proof.push(tree.subtree_hash(start, start + k));
     }
 }
 

@@ -106,24 +106,8 @@ impl Verifier {
     /// The verdict on `input`.
     pub fn verify_contract(&self, input: &ContractInput<'_>) -> Verdict {
         let mut verdict = Verdict::default();
-        let crls: Vec<Crl<'_>> = match input.crls.iter().map(|c| Crl::from_der(c)).collect() {
-            Ok(crls) => crls,
-            Err(error) => {
-                verdict.reasons.push(Reason::SuppliedInput(error));
-                return verdict;
-            }
-        };
-        let pool: Vec<Certificate> = match input
-            .certificates
-            .iter()
-            .map(|c| Certificate::from_der(c))
-            .collect()
-        {
-            Ok(pool) => pool,
-            Err(error) => {
-                verdict.reasons.push(Reason::SuppliedInput(error));
-                return verdict;
-            }
+        let Some((crls, pool)) = supplied_pki(input.crls, input.certificates, &mut verdict) else {
+            return verdict;
         };
         let run = Run {
             verifier: self,
@@ -138,6 +122,92 @@ impl Verifier {
         };
         run.chain(&supplied, &contract, &mut verdict);
         verdict
+    }
+
+    /// The verdict on one PoA on its own, as a registry checks a submission: its signature and
+    /// content, its signer (the company's representative, or the parent's delegatee) with a
+    /// valid certificate at `input.at`, and for a sub-delegation the whole chain above it, each
+    /// scope within its parent's. The registry status of each PoA is the caller's to check.
+    pub fn verify_delegation(&self, input: &DelegationInput<'_>) -> DelegationVerdict {
+        let mut verdict = Verdict::default();
+        let Some((crls, pool)) = supplied_pki(input.crls, input.certificates, &mut verdict) else {
+            return DelegationVerdict {
+                verdict,
+                delegation: None,
+            };
+        };
+        let run = Run {
+            verifier: self,
+            crls: &crls,
+            pool: &pool,
+        };
+        let supplied: Vec<SuppliedPoa> = std::iter::once(input.delegation)
+            .chain(input.ancestors.iter().copied())
+            .map(|cms| SuppliedPoa {
+                id: DelegationId::of_cms(cms),
+                cms: cms.to_vec(),
+                status: StatusSource::Caller,
+            })
+            .collect();
+        let first = DelegationId::of_cms(input.delegation);
+        let links = run.verified_chain(&supplied, first, input.at, &mut verdict);
+        let delegation = links.first().and_then(|link| link.delegation.clone());
+        verdict.facts.grant = delegation.as_ref().map(|d| d.grant.clone());
+        DelegationVerdict {
+            verdict,
+            delegation,
+        }
+    }
+}
+
+/// One PoA to check on its own.
+#[derive(Clone, Copy, Debug)]
+pub struct DelegationInput<'a> {
+    /// The PoA's CMS SignedData (DER).
+    pub delegation: &'a [u8],
+    /// For a sub-delegation, its ancestors' CMS, parent first, up to the root PoA.
+    pub ancestors: &'a [&'a [u8]],
+    /// CRLs for every certificate path.
+    pub crls: &'a [&'a [u8]],
+    /// Extra certificates for path building.
+    pub certificates: &'a [&'a [u8]],
+    /// The time to check at.
+    pub at: UnixTime,
+}
+
+/// The verdict on one PoA, and its content when it could be read.
+#[derive(Clone, Debug)]
+pub struct DelegationVerdict {
+    /// Every reason the PoA is not sound; accepted when there are none.
+    pub verdict: Verdict,
+    /// The PoA's content, decoded and validated, if its signature and content could be read.
+    pub delegation: Option<Delegation>,
+}
+
+/// The caller's CRLs and extra certificates, parsed; `None` (and the reason in `verdict`) if
+/// one does not parse.
+fn supplied_pki<'c>(
+    crls: &[&'c [u8]],
+    certificates: &[&[u8]],
+    verdict: &mut Verdict,
+) -> Option<(Vec<Crl<'c>>, Vec<Certificate>)> {
+    let parsed = crls
+        .iter()
+        .map(|c| Crl::from_der(c))
+        .collect::<Result<Vec<_>, _>>()
+        .and_then(|crls| {
+            let pool = certificates
+                .iter()
+                .map(|c| Certificate::from_der(c))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((crls, pool))
+        });
+    match parsed {
+        Ok(parsed) => Some(parsed),
+        Err(error) => {
+            verdict.reasons.push(Reason::SuppliedInput(error));
+            None
+        }
     }
 }
 
@@ -155,11 +225,21 @@ struct Link<'a> {
     delegation: Option<Delegation>,
 }
 
-/// A PoA as supplied: its id, its CMS, and its registry status when evidence authenticated it.
+/// A PoA as supplied: its id, its CMS, and where its registry status comes from.
 struct SuppliedPoa {
     id: DelegationId,
     cms: Vec<u8>,
-    status: Option<VerifiedStatus>,
+    status: StatusSource,
+}
+
+/// Where a PoA's registry status comes from.
+enum StatusSource {
+    /// Evidence authenticated under the operator's key.
+    Evidence(VerifiedStatus),
+    /// Nowhere: unknown, a reason or a warning by the revocation policy.
+    Unchecked,
+    /// The caller, who keeps the status itself (a registry checking a submission).
+    Caller,
 }
 
 /// What the contract established, for the chain checks.
@@ -286,7 +366,7 @@ impl<'a> Run<'_, 'a> {
                             // The evidence checked that the statement names this CMS's id.
                             id: link.status.delegation_id,
                             cms: link.delegation_cms,
-                            status: Some(link.status),
+                            status: StatusSource::Evidence(link.status),
                         })
                         .collect()
                 }
@@ -300,7 +380,7 @@ impl<'a> Run<'_, 'a> {
                 .map(|cms| SuppliedPoa {
                     id: DelegationId::of_cms(cms),
                     cms: cms.to_vec(),
-                    status: None,
+                    status: StatusSource::Unchecked,
                 })
                 .collect(),
         };
@@ -351,31 +431,57 @@ impl<'a> Run<'_, 'a> {
 
     /// The chain from the PoA the terms name up to its root, each link checked, then the
     /// contract against the leaf.
-    fn chain<'b>(
+    fn chain(&self, supplied: &[SuppliedPoa], contract: &ContractState, verdict: &mut Verdict) {
+        let at = contract.at;
+        let links = self.verified_chain(supplied, contract.terms.delegation_id, at, verdict);
+        if let Some(leaf) = links.first().and_then(|l| l.delegation.as_ref()) {
+            verdict.facts.grant = Some(leaf.grant.clone());
+            if leaf.delegatee.certificate_sha256 != contract.signer_sha256 {
+                verdict
+                    .reasons
+                    .push(Reason::SignerNotDelegatee { id: links[0].id });
+            }
+            if let Err(violations) = covers(&leaf.grant, &contract.terms.policy_terms(), at) {
+                verdict
+                    .reasons
+                    .extend(violations.into_iter().map(|violation| Reason::Scope {
+                        id: links[0].id,
+                        violation,
+                    }));
+            }
+        }
+    }
+
+    /// The chain from the PoA `first` up to its root, from the `supplied` PoAs: each link's
+    /// signature, content and status, each signer (the parent's delegatee, or the company's
+    /// representative at the root) with a valid certificate at `at`, each scope within its
+    /// parent's.
+    fn verified_chain<'b>(
         &self,
         supplied: &'b [SuppliedPoa],
-        contract: &ContractState,
+        first: DelegationId,
+        at: UnixTime,
         verdict: &mut Verdict,
-    ) where
+    ) -> Vec<Link<'b>>
+    where
         'a: 'b,
     {
-        let at = contract.at;
         let mut links: Vec<Link<'b>> = Vec::new();
         let mut remaining: Vec<&'b SuppliedPoa> = supplied.iter().collect();
-        let mut expected = Some(contract.terms.delegation_id);
+        let mut expected = Some(first);
         while let Some(id) = expected {
             if links.iter().any(|l| l.id == id) {
                 verdict.reasons.push(Reason::ChainMalformed {
                     detail: format!("{id} appears twice: the chain loops"),
                 });
-                return;
+                return links;
             }
             let Some(position) = remaining.iter().position(|supplied| supplied.id == id) else {
                 verdict.reasons.push(Reason::PoaNotProvided { id });
-                return;
+                return links;
             };
             let supplied = remaining.remove(position);
-            let link = self.link(id, &supplied.cms, supplied.status.clone(), at, verdict);
+            let link = self.link(id, &supplied.cms, &supplied.status, at, verdict);
             expected = link.delegation.as_ref().and_then(|d| d.parent);
             let unreadable = link.delegation.is_none();
             links.push(link);
@@ -393,26 +499,11 @@ impl<'a> Run<'_, 'a> {
         for index in 0..links.len() {
             self.check_signer(&links[index], links.get(index + 1), at, verdict);
         }
-        if let Some(leaf) = links.first().and_then(|l| l.delegation.as_ref()) {
-            verdict.facts.grant = Some(leaf.grant.clone());
-            if leaf.delegatee.certificate_sha256 != contract.signer_sha256 {
-                verdict
-                    .reasons
-                    .push(Reason::SignerNotDelegatee { id: links[0].id });
-            }
-            if let Err(violations) = covers(&leaf.grant, &contract.terms.policy_terms(), at) {
-                verdict
-                    .reasons
-                    .extend(violations.into_iter().map(|violation| Reason::Scope {
-                        id: links[0].id,
-                        violation,
-                    }));
-            }
-        }
         if let Some(root) = links.last().and_then(|l| l.delegation.as_ref()) {
             verdict.facts.company = Some(root.delegator.clone());
             verdict.facts.representative = Some(root.representative.clone());
         }
+        links
     }
 
     /// One link: its signature, its content, its registry status.
@@ -420,7 +511,7 @@ impl<'a> Run<'_, 'a> {
         &self,
         id: DelegationId,
         cms: &'b [u8],
-        status: Option<VerifiedStatus>,
+        status: &StatusSource,
         at: UnixTime,
         verdict: &mut Verdict,
     ) -> Link<'b>
@@ -433,13 +524,14 @@ impl<'a> Run<'_, 'a> {
             delegation: None,
         };
         match status {
-            Some(status) => check_status(id, &status.status, at, verdict),
-            None => match self.verifier.revocation {
+            StatusSource::Evidence(status) => check_status(id, &status.status, at, verdict),
+            StatusSource::Unchecked => match self.verifier.revocation {
                 RevocationPolicy::Strict => verdict.reasons.push(Reason::PoaStatusUnknown { id }),
                 RevocationPolicy::Lenient => {
                     verdict.warnings.push(Warning::PoaStatusUnchecked { id });
                 }
             },
+            StatusSource::Caller => {}
         }
         let cache = Some(self.verifier.cache.as_ref());
         match verify_cms_with(self.verifier.provider, cache, cms, None, self.pool) {

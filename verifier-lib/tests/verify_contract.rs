@@ -7,7 +7,7 @@ use eproxy_policy::{
 use eproxy_proto::v1::DelegationStatus;
 use eproxy_proto::{ContractTerms, DelegationId, FormatError};
 use eproxy_testkit::cms::{CmsSigner, DigestChoice, SIGNATURE_TIME_STAMP_TOKEN, attribute};
-use eproxy_testkit::jpki::{Resident, signing_certificate};
+use eproxy_testkit::jpki::signing_certificate;
 use eproxy_testkit::operator::TestOperator;
 use eproxy_testkit::scenario::{
     self, DOCUMENT, at, contracts_only, delegation, scope, signed_at, terms,
@@ -196,24 +196,8 @@ fn tampered_or_forged_contract_signatures_are_rejected() {
     );
 }
 
-/// Another employee: a fresh JPKI signing certificate under the cast's signing root.
 fn other_employee(label: &str) -> Credential {
-    signing_certificate(
-        &pki().jpki_signing_root,
-        &Resident {
-            name: "田中　花子".into(),
-            gender: "2".into(),
-            birth_date: "419900707".into(),
-            address: "東京都港区芝公園四丁目２番８号".into(),
-            prefecture: "東京都".into(),
-            municipality: "港区".into(),
-            opaque_id: format!("OTHER{label}"),
-        },
-        pki().key(label),
-        pki().serial(label).unwrap(),
-        Validity::new(at(-60 * DAY), at(365 * DAY)).unwrap(),
-    )
-    .unwrap()
+    scenario::other_employee(label).unwrap()
 }
 
 #[test]

@@ -123,6 +123,27 @@ pub fn terms(poa: &[u8]) -> ContractTerms {
     }
 }
 
+/// Another employee, 田中 花子: a fresh JPKI signing certificate under the cast's signing root,
+/// its key and serial derived from `label`.
+pub fn other_employee(label: &str) -> Result<Credential, Error> {
+    let pki = TestPki::standard();
+    crate::jpki::signing_certificate(
+        &pki.jpki_signing_root,
+        &crate::jpki::Resident {
+            name: "田中　花子".into(),
+            gender: "2".into(),
+            birth_date: "419900707".into(),
+            address: "東京都港区芝公園四丁目２番８号".into(),
+            prefecture: "東京都".into(),
+            municipality: "港区".into(),
+            opaque_id: format!("OTHER{label}"),
+        },
+        pki.key(label),
+        pki.serial(label)?,
+        Validity::new(at(-60 * DAY), at(365 * DAY))?,
+    )
+}
+
 /// `signer` signs `terms`, the signature timestamped by the kit's TSA at `stamp` if given.
 pub fn contract(
     signer: &Credential,

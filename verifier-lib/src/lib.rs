@@ -34,6 +34,7 @@ pub mod limits;
 pub mod merkle;
 mod name;
 pub mod note;
+pub mod pem;
 pub mod signed_data;
 mod time;
 pub mod timestamp;

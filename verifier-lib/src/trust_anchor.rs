@@ -128,3 +128,69 @@ impl TrustAnchors {
         self.anchors.iter()
     }
 }
+
+/// The real JPKI roots compiled in (see `verifier-lib/trust-anchors/README.md`): the signing
+/// roots of generations 1 and 3, and the user-authentication roots of the same generations,
+/// held only so that a certificate under one is refused with its own reason.
+pub fn jpki_roots() -> Vec<TrustAnchor> {
+    const ROOTS: [(AnchorRole, &str); 4] = [
+        (
+            AnchorRole::JpkiSigning,
+            include_str!("../trust-anchors/jpki/jpki-sign-root-gen1.pem"),
+        ),
+        (
+            AnchorRole::JpkiSigning,
+            include_str!("../trust-anchors/jpki/jpki-sign-root-gen3.pem"),
+        ),
+        (
+            AnchorRole::JpkiAuthentication,
+            include_str!("../trust-anchors/jpki/jpki-auth-root-gen1.pem"),
+        ),
+        (
+            AnchorRole::JpkiAuthentication,
+            include_str!("../trust-anchors/jpki/jpki-auth-root-gen3.pem"),
+        ),
+    ];
+    ROOTS
+        .iter()
+        .filter_map(|(role, pem)| {
+            let der = crate::pem::decode_all(
+                pem.as_bytes(),
+                "CERTIFICATE",
+                crate::InputKind::Certificate,
+            )
+            .ok()?
+            .pop()?;
+            TrustAnchor::new(*role, der).ok()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_built_in_jpki_root_loads_with_its_role() {
+        let roots = jpki_roots();
+        let roles: Vec<AnchorRole> = roots.iter().map(|r| r.role()).collect();
+        assert_eq!(
+            roles,
+            [
+                AnchorRole::JpkiSigning,
+                AnchorRole::JpkiSigning,
+                AnchorRole::JpkiAuthentication,
+                AnchorRole::JpkiAuthentication
+            ]
+        );
+        // Both signing generations share one name; the verifier picks by signature.
+        assert_eq!(
+            roots[0].certificate().subject_der(),
+            roots[1].certificate().subject_der()
+        );
+        assert_ne!(
+            roots[0].certificate().sha256(),
+            roots[1].certificate().sha256()
+        );
+    }
+}

@@ -134,6 +134,7 @@ impl Verifier {
             return DelegationVerdict {
                 verdict,
                 delegation: None,
+                signer_sha256: None,
             };
         };
         let run = Run {
@@ -152,10 +153,15 @@ impl Verifier {
         let first = DelegationId::of_cms(input.delegation);
         let links = run.verified_chain(&supplied, first, input.at, &mut verdict);
         let delegation = links.first().and_then(|link| link.delegation.clone());
+        let signer_sha256 = links
+            .first()
+            .and_then(|link| link.cms.as_ref())
+            .map(|cms| *cms.signer.sha256());
         verdict.facts.grant = delegation.as_ref().map(|d| d.grant.clone());
         DelegationVerdict {
             verdict,
             delegation,
+            signer_sha256,
         }
     }
 }
@@ -182,6 +188,8 @@ pub struct DelegationVerdict {
     pub verdict: Verdict,
     /// The PoA's content, decoded and validated, if its signature and content could be read.
     pub delegation: Option<Delegation>,
+    /// SHA-256 of the certificate that signed it, if its signature verified.
+    pub signer_sha256: Option<[u8; 32]>,
 }
 
 /// The caller's CRLs and extra certificates, parsed; `None` (and the reason in `verdict`) if

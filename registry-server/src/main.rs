@@ -1,54 +1,155 @@
-//! `eproxy-registry`: the accredited operator's registry of powers of attorney.
-//!
-//! Today it creates (or opens) the registry's RocksDB store in its data directory, with one
-//! column family per concern, and reports what it found. The gRPC service, validation and the
-//! transparency log come next.
+//! `eproxy-registry`: the accredited operator's registry of powers of attorney. This file only
+//! wires the command line to the modules, which read as a story: `server` (the listener),
+//! `service` (each gRPC call), `submission` (the checks before a write), `sequencer` and
+//! `command` (the one writer and its state changes), `log` and `tree` (the transparency log),
+//! `status` (what a PoA's status is), `store` (storage behind a narrow trait), `operator` (the
+//! signing key), `audit` (the trail of writes and releases).
 #![forbid(unsafe_code)]
 
+mod audit;
+mod command;
+mod config;
+mod log;
+mod operator;
+mod records;
+mod refusal;
+mod sequencer;
+mod server;
+mod service;
+mod status;
 mod store;
+mod submission;
+mod tree;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: eproxy-registry [--data-dir DIR]   (default ./eproxy-data)";
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, FILE_NAME, KEY_FILE, VERIFIER_KEY_FILE, template};
+use crate::operator::Operator;
+use crate::store::RocksStore;
+
+/// The accredited operator's registry of electronic powers of attorney (電子委任状).
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Subcommand)]
+enum Commands {
+    /// Creates a data directory: the operator's Ed25519 key (mode 0600), its published
+    /// verifier key, and a commented configuration file.
+    ///
+    /// Example: eproxy-registry init --data-dir ./eproxy-data --origin registry.example.jp/eproxy
+    Init {
+        /// The data directory.
+        #[arg(long, env = "EPROXY_DATA_DIR", default_value = "eproxy-data")]
+        data_dir: PathBuf,
+        /// The log's origin: the first line of every checkpoint, and the key's name.
+        #[arg(long, env = "EPROXY_ORIGIN")]
+        origin: String,
+    },
+    /// Serves the gRPC API.
+    ///
+    /// Example: eproxy-registry serve --data-dir ./eproxy-data --listen 127.0.0.1:50051
+    Serve {
+        /// The data directory.
+        #[arg(long, env = "EPROXY_DATA_DIR", default_value = "eproxy-data")]
+        data_dir: PathBuf,
+        /// Where to listen, overriding the configuration and EPROXY_LISTEN.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Writes every audit record, one JSON object per line, to standard output (with the
+    /// registry stopped).
+    ///
+    /// Example: eproxy-registry audit export --data-dir ./eproxy-data > audit.jsonl
+    Export {
+        /// The data directory.
+        #[arg(long, env = "EPROXY_DATA_DIR", default_value = "eproxy-data")]
+        data_dir: PathBuf,
+    },
+}
 
 fn main() -> ExitCode {
-    let data_dir = match parse_args(std::env::args().skip(1)) {
-        Ok(dir) => dir,
-        Err(message) => {
-            eprintln!("eproxy-registry: {message}\n{USAGE}");
-            return ExitCode::from(2);
-        }
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("EPROXY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Commands::Init { data_dir, origin } => init(&data_dir, &origin),
+        Commands::Serve { data_dir, listen } => serve(&data_dir, listen),
+        Commands::Audit {
+            command: AuditCommand::Export { data_dir },
+        } => export_audit(&data_dir),
     };
-    match store::Store::open(&data_dir) {
-        Ok(store) => {
-            println!(
-                "eproxy-registry: store ready at {} (column families: {})",
-                data_dir.display(),
-                store.column_families().join(", ")
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!(
-                "eproxy-registry: cannot open the store at {}: {e}",
-                data_dir.display()
-            );
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("eproxy-registry: {message}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<PathBuf, String> {
-    let mut data_dir = PathBuf::from("eproxy-data");
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--data-dir" => {
-                data_dir = args.next().ok_or("--data-dir needs a directory")?.into();
-            }
-            "-h" | "--help" => return Err("help requested".into()),
-            other => return Err(format!("unknown argument {other:?}")),
-        }
+fn init(data_dir: &Path, origin: &str) -> Result<(), String> {
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    let config_path = data_dir.join(FILE_NAME);
+    if config_path.exists() {
+        return Err(format!(
+            "{} exists: this data directory is already initialised",
+            config_path.display()
+        ));
     }
-    Ok(data_dir)
+    let operator = Operator::create(origin, &data_dir.join(KEY_FILE)).map_err(|e| e.to_string())?;
+    let verifier_key = format!("{}\n", operator.verifier_key());
+    std::fs::write(data_dir.join(VERIFIER_KEY_FILE), &verifier_key)
+        .and_then(|()| std::fs::write(&config_path, template(origin)))
+        .map_err(|e| format!("cannot write to {}: {e}", data_dir.display()))?;
+    println!(
+        "eproxy-registry: initialised {}\n  operator key: {} (keep it secret; mode 0600)\n  \
+         verifier key (publish it; counterparties pin it): {}  configuration: {}",
+        data_dir.display(),
+        data_dir.join(KEY_FILE).display(),
+        verifier_key,
+        config_path.display()
+    );
+    Ok(())
+}
+
+fn serve(data_dir: &Path, listen: Option<String>) -> Result<(), String> {
+    let mut config = Config::load(data_dir).map_err(|e| e.to_string())?;
+    if let Some(listen) = listen {
+        config.listen = listen;
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?
+        .block_on(server::serve(data_dir, config))
+}
+
+fn export_audit(data_dir: &Path) -> Result<(), String> {
+    let store = RocksStore::open(&data_dir.join(server::DB_DIR)).map_err(|e| e.to_string())?;
+    let mut out = std::io::stdout().lock();
+    let count = audit::export(&store, &mut out).map_err(|e| e.to_string())?;
+    eprintln!("eproxy-registry: exported {count} audit records");
+    Ok(())
 }

@@ -73,7 +73,17 @@ pub fn delegation(
     scope: Scope,
     parent: Option<DelegationId>,
 ) -> Delegation {
-    let pki = TestPki::standard();
+    delegation_in(TestPki::standard(), delegatee, scope, parent)
+}
+
+/// [`delegation`] in `pki`, valid from 30 days before its time for 210 days.
+pub fn delegation_in(
+    pki: &TestPki,
+    delegatee: &Credential,
+    scope: Scope,
+    parent: Option<DelegationId>,
+) -> Delegation {
+    let at = |offset: i64| UnixTime::from_seconds(pki.now.seconds() + offset);
     Delegation {
         delegator: Company {
             corporate_number: pki

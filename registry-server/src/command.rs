@@ -1,0 +1,195 @@
+//! The state changes, each applied by the sequencer inside a batch: check against what is
+//! stored (and what the batch has written), then write. Every check comes before the first
+//! write, so a refused command leaves the batch as it was.
+
+use eproxy_proto::v1::{DelegationStatus, LogEvent, LogEventKind};
+use eproxy_proto::{Delegation, DelegationId};
+
+use crate::audit::AuditRecord;
+use prost::Message;
+
+use crate::records::{StatusRecord, company_key, delegatee_key, status_record};
+use crate::refusal::Refusal;
+use crate::sequencer::Batch;
+use crate::status::{Effective, effective};
+use crate::store::Family;
+
+/// A state change.
+#[derive(Debug)]
+pub enum Command {
+    /// Register a verified PoA.
+    Register(Registration),
+}
+
+/// A PoA whose signature, signer, chain and content have been verified.
+#[derive(Debug)]
+pub struct Registration {
+    /// Its id.
+    pub id: DelegationId,
+    /// Its CMS, as received.
+    pub cms: Vec<u8>,
+    /// Its content.
+    pub delegation: Delegation,
+    /// SHA-256 of the certificate that signed it (the audit's actor).
+    pub signer_sha256: [u8; 32],
+}
+
+/// What a command did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// The PoA is registered (now, or before if `already`).
+    Registered {
+        /// Its record.
+        record: StatusRecord,
+        /// Whether the same bytes were registered before.
+        already: bool,
+    },
+}
+
+impl Command {
+    /// Applies the command in `batch`.
+    pub fn apply(self, batch: &mut Batch<'_>) -> Result<Outcome, Refusal> {
+        match self {
+            Command::Register(registration) => registration.apply(batch),
+        }
+    }
+}
+
+/// The record of `id`, which must be registered and in force at the batch's time; `role`
+/// names it in the refusal.
+fn active_record(
+    batch: &Batch<'_>,
+    id: &DelegationId,
+    role: &str,
+) -> Result<StatusRecord, Refusal> {
+    let found = status_record(batch, id)?
+        .ok_or_else(|| Refusal::Precondition(format!("the {role} {id} is not registered here")))?;
+    let state = effective(&found, batch.now, |ancestor| status_record(batch, ancestor))?;
+    if !state.is_active() {
+        return Err(Refusal::Precondition(format!(
+            "the {role} {id} is not active: {}",
+            describe(&state)
+        )));
+    }
+    Ok(found)
+}
+
+/// A status for people.
+pub fn describe(state: &Effective) -> String {
+    match state {
+        Effective::Active => "active".into(),
+        Effective::Revoked { at, reason } => format!("revoked at {at} ({reason})"),
+        Effective::Superseded { at, .. } => format!("superseded at {at}"),
+        Effective::ParentInactive { at } => format!("its parent stopped being active at {at}"),
+        Effective::Expired => "expired".into(),
+    }
+}
+
+impl Registration {
+    fn apply(self, batch: &mut Batch<'_>) -> Result<Outcome, Refusal> {
+        if let Some(existing) = status_record(batch, &self.id)? {
+            return Ok(Outcome::Registered {
+                record: existing,
+                already: true,
+            });
+        }
+        let delegation = &self.delegation;
+        let company = delegation.delegator.corporate_number;
+        if let Some(parent) = &delegation.parent {
+            active_record(batch, parent, "parent PoA")?;
+        }
+        let superseded = match &delegation.supersedes {
+            Some(old) => {
+                let record = active_record(batch, old, "PoA to supersede")?;
+                if record.corporate_number != company.to_string() {
+                    return Err(Refusal::Precondition(format!(
+                        "the PoA to supersede {old} belongs to another company"
+                    )));
+                }
+                Some((*old, record))
+            }
+            None => None,
+        };
+
+        // Every check passed: write.
+        let now = batch.now;
+        let index = batch.append(&LogEvent {
+            format_version: 1,
+            kind: LogEventKind::Registration as i32,
+            delegation_id: self.id.as_bytes().to_vec(),
+            at_unix_seconds: now.seconds(),
+            related_delegation_id: delegation
+                .parent
+                .map(|p| p.as_bytes().to_vec())
+                .unwrap_or_default(),
+        });
+        let validity = &delegation.grant.validity;
+        let record = StatusRecord {
+            registered_at: now.seconds(),
+            log_index: index,
+            status: DelegationStatus::Active as i32,
+            parent: delegation
+                .parent
+                .map(|p| p.as_bytes().to_vec())
+                .unwrap_or_default(),
+            corporate_number: company.to_string(),
+            delegatee_sha256: delegation.delegatee.certificate_sha256.to_vec(),
+            not_before: validity.not_before().seconds(),
+            not_after: validity.not_after().seconds(),
+            allows_sub_delegation: delegation.grant.scope.max_sub_delegation_depth() > 0,
+            ..StatusRecord::default()
+        };
+        batch.put(Family::Poa, self.id.as_bytes().to_vec(), self.cms);
+        batch.put(
+            Family::Status,
+            self.id.as_bytes().to_vec(),
+            record.encode_to_vec(),
+        );
+        batch.put(
+            Family::ByCompany,
+            company_key(&company, index),
+            self.id.as_bytes().to_vec(),
+        );
+        batch.put(
+            Family::ByDelegatee,
+            delegatee_key(&delegation.delegatee.certificate_sha256, index),
+            self.id.as_bytes().to_vec(),
+        );
+        let actor = hex::encode(self.signer_sha256);
+        batch.audit(&AuditRecord {
+            at: now.seconds(),
+            actor: actor.clone(),
+            action: "register".into(),
+            subject: self.id.to_string(),
+            outcome: format!("registered at log index {index}"),
+        });
+        if let Some((old, mut old_record)) = superseded {
+            let supersession = batch.append(&LogEvent {
+                format_version: 1,
+                kind: LogEventKind::Supersession as i32,
+                delegation_id: old.as_bytes().to_vec(),
+                at_unix_seconds: now.seconds(),
+                related_delegation_id: self.id.as_bytes().to_vec(),
+            });
+            old_record.status = DelegationStatus::Superseded as i32;
+            old_record.changed_at = now.seconds();
+            old_record.superseded_by = self.id.as_bytes().to_vec();
+            batch.put(
+                Family::Status,
+                old.as_bytes().to_vec(),
+                old_record.encode_to_vec(),
+            );
+            batch.audit(&AuditRecord {
+                at: now.seconds(),
+                actor,
+                action: "supersede".into(),
+                subject: old.to_string(),
+                outcome: format!("superseded by {} at log index {supersession}", self.id),
+            });
+        }
+        Ok(Outcome::Registered {
+            record,
+            already: false,
+        })
+    }
+}

@@ -1,0 +1,231 @@
+//! The operator's configuration: a TOML file in the data directory (written, commented, by
+//! `init`), overridden by `EPROXY_` environment variables, overridden by flags.
+
+use std::path::{Path, PathBuf};
+
+use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors, jpki_roots};
+use eproxy_verifier::verify_cert::RevocationPolicy;
+use eproxy_verifier::{InputKind, pem};
+use serde::Deserialize;
+
+/// The configuration file's name in the data directory.
+pub const FILE_NAME: &str = "eproxy-registry.toml";
+/// The operator key's file name in the data directory.
+pub const KEY_FILE: &str = "operator-key.pem";
+/// The published verifier key's file name in the data directory.
+pub const VERIFIER_KEY_FILE: &str = "operator.vkey";
+
+/// The configuration `init` writes, every setting explained.
+pub fn template(origin: &str) -> String {
+    format!(
+        r#"# eproxy-registry configuration. Environment variables EPROXY_<NAME> override these
+# settings, and command-line flags override both.
+
+# The log's origin: the first line of every checkpoint and the name of the operator's key.
+# Counterparties pin "<origin>+<key id>+<key>" (operator.vkey). Never change it.
+origin = "{origin}"
+
+# Where the gRPC API listens.
+listen = "127.0.0.1:50051"
+
+# The longest validity period a PoA may have, in days (5 years).
+max_validity_days = 1826
+
+# What missing revocation data for a signer's certificate means: "strict" refuses the
+# submission, "lenient" accepts it.
+revocation = "strict"
+
+# The largest request accepted, in bytes.
+max_message_bytes = 1048576
+
+# Each request's deadline, in seconds, and how many are served at once.
+request_timeout_seconds = 10
+concurrency_limit = 256
+
+# Trust anchors by role, as certificate files (PEM or DER), relative to the data directory or
+# absolute. The real JPKI roots are built in; set use_builtin_jpki = false to use only the
+# files listed.
+use_builtin_jpki = true
+jpki_signing = []
+commercial_registration = []
+
+# CRLs (PEM or DER) used for every certificate path.
+crls = []
+"#
+    )
+}
+
+/// The settings, as the file states them.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The log's origin.
+    pub origin: String,
+    /// The gRPC listen address.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// The longest PoA validity, days.
+    #[serde(default = "default_max_validity_days")]
+    pub max_validity_days: u32,
+    /// "strict" or "lenient".
+    #[serde(default = "default_revocation")]
+    pub revocation: String,
+    /// The largest request, bytes.
+    #[serde(default = "default_max_message_bytes")]
+    pub max_message_bytes: usize,
+    /// Each request's deadline.
+    #[serde(default = "default_timeout")]
+    pub request_timeout_seconds: u64,
+    /// Requests served at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrency_limit: usize,
+    /// Whether the built-in JPKI roots are trusted.
+    #[serde(default = "default_true")]
+    pub use_builtin_jpki: bool,
+    /// Extra JPKI signing roots.
+    #[serde(default)]
+    pub jpki_signing: Vec<PathBuf>,
+    /// Commercial-registration roots.
+    #[serde(default)]
+    pub commercial_registration: Vec<PathBuf>,
+    /// CRL files.
+    #[serde(default)]
+    pub crls: Vec<PathBuf>,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:50051".into()
+}
+fn default_max_validity_days() -> u32 {
+    1826
+}
+fn default_revocation() -> String {
+    "strict".into()
+}
+fn default_max_message_bytes() -> usize {
+    1024 * 1024
+}
+fn default_timeout() -> u64 {
+    10
+}
+fn default_concurrency() -> usize {
+    256
+}
+fn default_true() -> bool {
+    true
+}
+
+/// Why the configuration is unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Reads `data_dir/eproxy-registry.toml`, then applies `EPROXY_` variables.
+    pub fn load(data_dir: &Path) -> Result<Self, ConfigError> {
+        let path = data_dir.join(FILE_NAME);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            ConfigError(format!(
+                "cannot read {}: {e} (run `eproxy-registry init --data-dir {}` first)",
+                path.display(),
+                data_dir.display()
+            ))
+        })?;
+        let mut config: Config =
+            toml::from_str(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+        if let Ok(listen) = std::env::var("EPROXY_LISTEN") {
+            config.listen = listen;
+        }
+        if let Ok(revocation) = std::env::var("EPROXY_REVOCATION") {
+            config.revocation = revocation;
+        }
+        Ok(config)
+    }
+
+    /// The revocation policy.
+    pub fn revocation_policy(&self) -> Result<RevocationPolicy, ConfigError> {
+        match self.revocation.as_str() {
+            "strict" => Ok(RevocationPolicy::Strict),
+            "lenient" => Ok(RevocationPolicy::Lenient),
+            other => Err(ConfigError(format!(
+                "revocation = {other:?}: expected \"strict\" or \"lenient\""
+            ))),
+        }
+    }
+
+    /// The trust anchors: built-in JPKI roots (unless disabled) and the files listed.
+    pub fn anchors(&self, data_dir: &Path) -> Result<TrustAnchors, ConfigError> {
+        let mut anchors = TrustAnchors::new();
+        if self.use_builtin_jpki {
+            for root in jpki_roots() {
+                anchors.add(root);
+            }
+        }
+        for (role, files) in [
+            (AnchorRole::JpkiSigning, &self.jpki_signing),
+            (
+                AnchorRole::CommercialRegistration,
+                &self.commercial_registration,
+            ),
+        ] {
+            for file in files {
+                for der in read_all(data_dir, file, "CERTIFICATE", InputKind::Certificate)? {
+                    let anchor = TrustAnchor::new(role, der).map_err(|e| {
+                        ConfigError(format!("{role} anchor {}: {e}", file.display()))
+                    })?;
+                    anchors.add(anchor);
+                }
+            }
+        }
+        Ok(anchors)
+    }
+
+    /// The CRLs listed, as DER.
+    pub fn crls(&self, data_dir: &Path) -> Result<Vec<Vec<u8>>, ConfigError> {
+        let mut crls = Vec::new();
+        for file in &self.crls {
+            crls.extend(read_all(data_dir, file, "X509 CRL", InputKind::Crl)?);
+        }
+        Ok(crls)
+    }
+}
+
+/// The DER structures in `file` (relative to `data_dir` unless absolute).
+fn read_all(
+    data_dir: &Path,
+    file: &Path,
+    label: &str,
+    kind: InputKind,
+) -> Result<Vec<Vec<u8>>, ConfigError> {
+    let path = data_dir.join(file);
+    let bytes = std::fs::read(&path)
+        .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+    pem::decode_all(&bytes, label, kind)
+        .map_err(|e| ConfigError(format!("{}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_template_parses_to_the_documented_defaults() {
+        let config: Config = toml::from_str(&template("registry.example/log")).unwrap();
+        assert_eq!(config.origin, "registry.example/log");
+        assert_eq!(config.max_validity_days, 1826);
+        assert_eq!(
+            config.revocation_policy().unwrap(),
+            RevocationPolicy::Strict
+        );
+        assert!(config.use_builtin_jpki);
+        let anchors = config.anchors(Path::new("/nonexistent")).unwrap();
+        assert_eq!(anchors.iter().count(), 4);
+    }
+
+    #[test]
+    fn unknown_settings_and_bad_values_are_refused() {
+        assert!(toml::from_str::<Config>("origin = \"o\"\nlisten_on = \"x\"").is_err());
+        let config: Config = toml::from_str("origin = \"o\"\nrevocation = \"maybe\"").unwrap();
+        assert!(config.revocation_policy().is_err());
+    }
+}

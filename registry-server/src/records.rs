@@ -1,0 +1,130 @@
+//! What the registry stores, and under which keys. Records are protobuf messages (prost),
+//! private to the registry: the signed formats in `proto/` are never re-encoded from them; the
+//! PoA's CMS and each log leaf are kept as received or as signed.
+
+use eproxy_policy::{CorporateNumber, UnixTime};
+use eproxy_proto::DelegationId;
+use eproxy_proto::v1::DelegationStatus;
+use prost::Message;
+
+use crate::store::{Family, Store, StoreError};
+
+/// Everything the registry knows of one PoA beyond its CMS: its registration, its current
+/// status, and the fields its checks and indexes need.
+#[derive(Clone, PartialEq, Message)]
+pub struct StatusRecord {
+    /// Registration time, the registry's clock.
+    #[prost(int64, tag = "1")]
+    pub registered_at: i64,
+    /// The registration event's log index.
+    #[prost(uint64, tag = "2")]
+    pub log_index: u64,
+    /// ACTIVE, REVOKED or SUPERSEDED (EXPIRED and PARENT_INACTIVE are computed when asked);
+    /// prost's `status()` reads it.
+    #[prost(enumeration = "DelegationStatus", tag = "3")]
+    pub status: i32,
+    /// When the status last changed; 0 while ACTIVE.
+    #[prost(int64, tag = "4")]
+    pub changed_at: i64,
+    /// The revoker's reason, for REVOKED.
+    #[prost(string, tag = "5")]
+    pub revocation_reason: String,
+    /// The replacing PoA, for SUPERSEDED.
+    #[prost(bytes = "vec", tag = "6")]
+    pub superseded_by: Vec<u8>,
+    /// The parent PoA of a sub-delegation; empty for a root PoA.
+    #[prost(bytes = "vec", tag = "7")]
+    pub parent: Vec<u8>,
+    /// The delegating company's corporate number.
+    #[prost(string, tag = "8")]
+    pub corporate_number: String,
+    /// SHA-256 of the delegatee's certificate.
+    #[prost(bytes = "vec", tag = "9")]
+    pub delegatee_sha256: Vec<u8>,
+    /// The PoA's validity, Unix seconds.
+    #[prost(int64, tag = "10")]
+    pub not_before: i64,
+    /// The PoA's validity end, Unix seconds.
+    #[prost(int64, tag = "11")]
+    pub not_after: i64,
+    /// Whether the PoA allows its delegatee to sub-delegate.
+    #[prost(bool, tag = "12")]
+    pub allows_sub_delegation: bool,
+}
+
+impl StatusRecord {
+    /// The parent, if this is a sub-delegation.
+    pub fn parent(&self) -> Option<DelegationId> {
+        <[u8; 32]>::try_from(self.parent.as_slice())
+            .ok()
+            .map(DelegationId::from_bytes)
+    }
+
+    /// Decodes a stored record; a record that does not decode is storage corruption.
+    pub fn decode_stored(bytes: &[u8]) -> Result<Self, StoreError> {
+        Self::decode(bytes).map_err(|e| StoreError(format!("corrupt status record: {e}")))
+    }
+}
+
+/// The latest signed checkpoint and what it commits to.
+#[derive(Clone, PartialEq, Message)]
+pub struct CheckpointRecord {
+    /// The tree size.
+    #[prost(uint64, tag = "1")]
+    pub size: u64,
+    /// The root hash.
+    #[prost(bytes = "vec", tag = "2")]
+    pub root: Vec<u8>,
+    /// The signed note, as published.
+    #[prost(string, tag = "3")]
+    pub note: String,
+}
+
+/// The key of the one checkpoint record.
+pub const LATEST_CHECKPOINT: &[u8] = b"latest";
+
+/// A log index as a key: big-endian, so keys sort as numbers.
+pub fn index_key(index: u64) -> [u8; 8] {
+    index.to_be_bytes()
+}
+
+/// The company index key: corporate number, then the registration's log index.
+pub fn company_key(company: &CorporateNumber, log_index: u64) -> Vec<u8> {
+    let mut key = company.to_string().into_bytes();
+    key.extend_from_slice(&index_key(log_index));
+    key
+}
+
+/// The delegatee index key: certificate SHA-256, then the registration's log index.
+pub fn delegatee_key(certificate_sha256: &[u8; 32], log_index: u64) -> Vec<u8> {
+    let mut key = certificate_sha256.to_vec();
+    key.extend_from_slice(&index_key(log_index));
+    key
+}
+
+/// Whether the PoA described by `record` has ended by `at` on its own (validity past).
+pub fn expired(record: &StatusRecord, at: UnixTime) -> bool {
+    record.not_after < at.seconds()
+}
+
+/// Where records are read from: the store, or a batch (the store plus the batch's own writes).
+pub trait Reads {
+    /// The value of `key` in `family`.
+    fn read(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+}
+
+impl Reads for dyn Store {
+    fn read(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(family, key)
+    }
+}
+
+/// The status record of `id`, if registered.
+pub fn status_record(
+    from: &(impl Reads + ?Sized),
+    id: &DelegationId,
+) -> Result<Option<StatusRecord>, StoreError> {
+    from.read(Family::Status, id.as_bytes())?
+        .map(|bytes| StatusRecord::decode_stored(&bytes))
+        .transpose()
+}

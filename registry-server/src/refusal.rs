@@ -1,0 +1,45 @@
+//! Why the registry refused a request, each kind mapped to the gRPC status the API documents.
+//! A refusal always leaves the store as it was.
+
+/// A refused request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The input is malformed or fails verification.
+    #[error("{0}")]
+    Invalid(String),
+    /// The input is sound but the registry's state forbids it.
+    #[error("{0}")]
+    Precondition(String),
+    /// The caller is not entitled; deliberately says nothing more.
+    #[error("not entitled")]
+    Denied,
+    /// No such PoA or log entry.
+    #[error("{0}")]
+    NotFound(String),
+    /// A log index or size beyond the published log.
+    #[error("{0}")]
+    OutOfRange(String),
+    /// The registry cannot write now.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl From<crate::store::StoreError> for Refusal {
+    fn from(error: crate::store::StoreError) -> Self {
+        Refusal::Unavailable(error.to_string())
+    }
+}
+
+impl From<Refusal> for tonic::Status {
+    fn from(refusal: Refusal) -> Self {
+        let message = refusal.to_string();
+        match refusal {
+            Refusal::Invalid(_) => tonic::Status::invalid_argument(message),
+            Refusal::Precondition(_) => tonic::Status::failed_precondition(message),
+            Refusal::Denied => tonic::Status::permission_denied(message),
+            Refusal::NotFound(_) => tonic::Status::not_found(message),
+            Refusal::OutOfRange(_) => tonic::Status::out_of_range(message),
+            Refusal::Unavailable(_) => tonic::Status::unavailable(message),
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! The one writer. Requests that change state queue here; the sequencer takes as many as are
+//! waiting (group commit), applies each in arrival order against the store plus what the batch
+//! has written so far, assigns log indexes, and commits the whole batch in one synced write.
+//! Only then does it extend the tree and answer: nothing is acknowledged before it is durable,
+//! and a failed commit answers every request of the batch UNAVAILABLE and changes nothing.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use eproxy_policy::UnixTime;
+use eproxy_proto::v1::LogEvent;
+use eproxy_verifier::merkle::leaf_hash;
+use prost::Message as _;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::audit::AuditRecord;
+use crate::command::{Command, Outcome};
+use crate::log::Log;
+use crate::records::{Reads, index_key};
+use crate::refusal::Refusal;
+use crate::store::{Family, Store, StoreError, Write};
+
+/// The most requests one batch serves.
+const MAX_BATCH: usize = 1_024;
+/// Requests waiting beyond this are refused as UNAVAILABLE rather than queued without bound.
+const QUEUE: usize = 16_384;
+
+type Job = (Command, oneshot::Sender<Result<Outcome, Refusal>>);
+
+/// What the writer thread receives.
+enum Message {
+    /// A command to apply.
+    Job(Box<Job>),
+    /// Finish what is queued before this, then stop (releasing the store).
+    Stop,
+}
+
+/// The handle requests queue through.
+#[derive(Debug)]
+pub struct Sequencer {
+    messages: mpsc::Sender<Message>,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Sequencer {
+    /// Starts the writer thread.
+    pub fn start(store: Arc<dyn Store>, log: Arc<Log>) -> std::io::Result<Self> {
+        let (messages, receiver) = mpsc::channel(QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("eproxy-sequencer".into())
+            .spawn(move || Writer::new(store, log).run(receiver))?;
+        Ok(Self {
+            messages,
+            thread: std::sync::Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Queues `command` and waits until it is durable or refused.
+    pub async fn apply(&self, command: Command) -> Result<Outcome, Refusal> {
+        let (reply, answer) = oneshot::channel();
+        self.messages
+            .try_send(Message::Job(Box::new((command, reply))))
+            .map_err(|_| Refusal::Unavailable("the registry is overloaded; retry".into()))?;
+        answer
+            .await
+            .map_err(|_| Refusal::Unavailable("the registry is shutting down".into()))?
+    }
+
+    /// Lets the writer finish what is queued, then waits for it to stop. Commands queued later
+    /// are answered UNAVAILABLE.
+    pub async fn stop(&self) {
+        let _ = self.messages.send(Message::Stop).await;
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(thread) = thread {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+}
+
+/// The writer thread's state.
+struct Writer {
+    store: Arc<dyn Store>,
+    log: Arc<Log>,
+    /// The last batch time, nanoseconds: batch times never go backwards.
+    last_nanos: u64,
+}
+
+impl Writer {
+    fn new(store: Arc<dyn Store>, log: Arc<Log>) -> Self {
+        Self {
+            store,
+            log,
+            last_nanos: 0,
+        }
+    }
+
+    fn run(mut self, mut receiver: mpsc::Receiver<Message>) {
+        while let Some(Message::Job(first)) = receiver.blocking_recv() {
+            let mut jobs = vec![*first];
+            let mut stop = false;
+            while jobs.len() < MAX_BATCH {
+                match receiver.try_recv() {
+                    Ok(Message::Job(job)) => jobs.push(*job),
+                    Ok(Message::Stop) => {
+                        stop = true;
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.process(jobs);
+            if stop {
+                break;
+            }
+        }
+    }
+
+    /// The batch's time: the clock, but never at or before the previous batch's.
+    fn now_nanos(&mut self) -> u64 {
+        let clock = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+            .unwrap_or(0);
+        self.last_nanos = clock.max(self.last_nanos + 1);
+        self.last_nanos
+    }
+
+    fn process(&mut self, jobs: Vec<Job>) {
+        let nanos = self.now_nanos();
+        let mut batch = Batch::new(self.store.as_ref(), nanos, self.log.size());
+        let mut answers = Vec::with_capacity(jobs.len());
+        for (command, reply) in jobs {
+            answers.push((reply, command.apply(&mut batch)));
+        }
+        let leaf_hashes: Vec<_> = batch.leaves.iter().map(|leaf| leaf_hash(leaf)).collect();
+        let committed = if batch.writes.is_empty() {
+            Ok(())
+        } else {
+            self.store.commit(&batch.writes)
+        };
+        match committed {
+            Ok(()) => {
+                self.log.extend(&leaf_hashes);
+                for (reply, answer) in answers {
+                    // A caller that gave up does not undo a durable write.
+                    let _ = reply.send(answer);
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, "commit failed; the batch is refused");
+                for (reply, answer) in answers {
+                    let _ = reply.send(answer.and(Err(Refusal::from(error.clone()))));
+                }
+            }
+        }
+    }
+}
+
+impl Reads for Batch<'_> {
+    /// The value of `key` as the batch sees it.
+    fn read(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.overlay.get(&(family, key.to_vec())) {
+            Some(value) => Ok(Some(value.clone())),
+            None => self.store.get(family, key),
+        }
+    }
+}
+
+/// One batch: reads see the store plus the batch's own writes; writes and leaves accumulate
+/// for one commit. Commands check everything before writing anything, so a refused command
+/// leaves nothing in the batch.
+pub struct Batch<'s> {
+    store: &'s dyn Store,
+    /// The batch's time: every registration and revocation in it takes effect at this moment.
+    pub now: UnixTime,
+    nanos: u64,
+    next_index: u64,
+    overlay: HashMap<(Family, Vec<u8>), Vec<u8>>,
+    writes: Vec<Write>,
+    leaves: Vec<Vec<u8>>,
+    audits: u32,
+}
+
+impl<'s> Batch<'s> {
+    fn new(store: &'s dyn Store, nanos: u64, log_size: u64) -> Self {
+        Self {
+            store,
+            now: UnixTime::from_seconds(i64::try_from(nanos / 1_000_000_000).unwrap_or(i64::MAX)),
+            nanos,
+            next_index: log_size,
+            overlay: HashMap::new(),
+            writes: Vec::new(),
+            leaves: Vec::new(),
+            audits: 0,
+        }
+    }
+
+    /// Sets `key` to `value` in this batch.
+    pub fn put(&mut self, family: Family, key: Vec<u8>, value: Vec<u8>) {
+        self.overlay.insert((family, key.clone()), value.clone());
+        self.writes.push(Write { family, key, value });
+    }
+
+    /// Appends `event` to the log; its index.
+    pub fn append(&mut self, event: &LogEvent) -> u64 {
+        let index = self.next_index;
+        let leaf = event.encode_to_vec();
+        self.put(Family::LogLeaves, index_key(index).to_vec(), leaf.clone());
+        self.leaves.push(leaf);
+        self.next_index += 1;
+        index
+    }
+
+    /// Records `record` in the audit trail, keyed by the batch's time and its place in the
+    /// batch so that the trail reads in order.
+    pub fn audit(&mut self, record: &AuditRecord) {
+        let mut key = self.nanos.to_be_bytes().to_vec();
+        key.extend_from_slice(&self.audits.to_be_bytes());
+        self.audits += 1;
+        self.put(Family::Audit, key, record.encode_to_vec());
+    }
+}

@@ -1,0 +1,141 @@
+//! The listener: opens the store, rebuilds the log, starts the sequencer and the checkpoint
+//! publisher, and serves gRPC until SIGTERM or SIGINT, then finishes in-flight requests,
+//! publishes a last checkpoint and returns.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use eproxy_proto::registry::v1::registry_server::RegistryServer;
+use eproxy_proto::registry::v1::transparency_log_server::TransparencyLogServer;
+use eproxy_verifier::verify::Verifier;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+use crate::config::{Config, KEY_FILE};
+use crate::log::Log;
+use crate::operator::Operator;
+use crate::sequencer::Sequencer;
+use crate::service::{Api, RegistryService};
+use crate::store::{RocksStore, Store};
+use crate::submission::SubmissionPolicy;
+
+/// How often a grown log gets a new signed checkpoint.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
+
+/// The database's directory inside the data directory.
+pub const DB_DIR: &str = "db";
+
+/// Serves the registry in `data_dir` with `config`. Errors are for people.
+pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
+    let anchors = config.anchors(data_dir).map_err(|e| e.to_string())?;
+    let revocation = config.revocation_policy().map_err(|e| e.to_string())?;
+    let crls = config.crls(data_dir).map_err(|e| e.to_string())?;
+    let operator = Arc::new(
+        Operator::load(&config.origin, &data_dir.join(KEY_FILE)).map_err(|e| e.to_string())?,
+    );
+    let store: Arc<dyn Store> =
+        Arc::new(RocksStore::open(&data_dir.join(DB_DIR)).map_err(|e| e.to_string())?);
+    let log = Arc::new(Log::open(store.as_ref(), &operator).map_err(|e| e.to_string())?);
+    let service = Arc::new(RegistryService {
+        store: Arc::clone(&store),
+        log: Arc::clone(&log),
+        operator: Arc::clone(&operator),
+        sequencer: Sequencer::start(Arc::clone(&store), Arc::clone(&log))
+            .map_err(|e| format!("cannot start the sequencer: {e}"))?,
+        submissions: SubmissionPolicy {
+            verifier: Verifier::new(anchors).with_revocation(revocation),
+            max_validity_seconds: i64::from(config.max_validity_days) * 86_400,
+            crls,
+        },
+    });
+
+    let publisher = tokio::spawn(publish_checkpoints(
+        Arc::clone(&store),
+        Arc::clone(&log),
+        Arc::clone(&operator),
+    ));
+    let listener = TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    // One line on standard output, for operators and for tests that listen on port 0.
+    println!("eproxy-registry: listening on {address}");
+    tracing::info!(%address, origin = operator.origin(), size = log.size(), "serving");
+
+    let limit = config.max_message_bytes;
+    let grace = Duration::from_secs(config.request_timeout_seconds);
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tonic::transport::Server::builder()
+        .timeout(grace)
+        .concurrency_limit_per_connection(config.concurrency_limit)
+        .add_service(
+            RegistryServer::new(Api(Arc::clone(&service)))
+                .max_decoding_message_size(limit)
+                .max_encoding_message_size(4 * limit),
+        )
+        .add_service(
+            TransparencyLogServer::new(Api(Arc::clone(&service)))
+                .max_decoding_message_size(limit)
+                .max_encoding_message_size(4 * limit),
+        )
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+            shutdown().await;
+            let _ = stopping.send(());
+        });
+    // Requests in flight get one request deadline to finish; idle clients do not hold the
+    // registry open.
+    tokio::select! {
+        served = server => served.map_err(|e| format!("the server failed: {e}"))?,
+        () = async {
+            let _ = stopped.await;
+            tokio::time::sleep(grace).await;
+        } => tracing::warn!("requests still open after the grace period were dropped"),
+    }
+
+    publisher.abort();
+    // The writer finishes and releases the store before the process ends: RocksDB must be
+    // closed, not torn down under a running thread.
+    service.sequencer.stop().await;
+    drop(service);
+    log.publish(store.as_ref(), &operator)
+        .map_err(|e| format!("the last checkpoint could not be published: {e}"))?;
+    tracing::info!(size = log.size(), "stopped");
+    Ok(())
+}
+
+/// Signs a checkpoint whenever the log has grown, every [`CHECKPOINT_INTERVAL`].
+async fn publish_checkpoints(store: Arc<dyn Store>, log: Arc<Log>, operator: Arc<Operator>) {
+    let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
+    loop {
+        ticks.tick().await;
+        let (store, log, operator) = (Arc::clone(&store), Arc::clone(&log), Arc::clone(&operator));
+        let published =
+            tokio::task::spawn_blocking(move || log.publish(store.as_ref(), &operator)).await;
+        match published {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "checkpoint not published"),
+            Err(error) => tracing::error!(%error, "checkpoint task failed"),
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => return interrupt.await.unwrap_or(()),
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    interrupt.await.unwrap_or(());
+    tracing::info!("shutting down: finishing requests in flight");
+}

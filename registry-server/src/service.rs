@@ -1,0 +1,219 @@
+//! The gRPC services: each call turned into a check, a read, or a command for the sequencer,
+//! and the answer signed where the API says so.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use eproxy_policy::UnixTime;
+use eproxy_proto::DelegationId;
+use eproxy_proto::registry::v1::registry_server::Registry;
+use eproxy_proto::registry::v1::transparency_log_server::TransparencyLog;
+use eproxy_proto::registry::v1::{
+    GetCheckpointRequest, GetCheckpointResponse, GetConsistencyProofRequest,
+    GetConsistencyProofResponse, GetEvidenceRequest, GetEvidenceResponse, GetInclusionProofRequest,
+    GetInclusionProofResponse, GetLeavesRequest, GetLeavesResponse, GetStatusRequest,
+    GetStatusResponse, ListDelegationsRequest, ListDelegationsResponse, RevokeDelegationRequest,
+    RevokeDelegationResponse, SubmitDelegationRequest, SubmitDelegationResponse,
+};
+use eproxy_proto::v1::{InclusionProof, RegistrationReceipt};
+use tonic::{Request, Response, Status};
+
+use crate::command::{Command, Outcome};
+use crate::log::Log;
+use crate::operator::Operator;
+use crate::records::status_record;
+use crate::refusal::Refusal;
+use crate::sequencer::Sequencer;
+use crate::status::{effective, statement};
+use crate::store::Store;
+use crate::submission::SubmissionPolicy;
+
+/// The gRPC services over the shared state (a handle: clones share it).
+#[derive(Clone)]
+pub struct Api(pub Arc<RegistryService>);
+
+/// The registry's state, shared by every call.
+pub struct RegistryService {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// The transparency log.
+    pub log: Arc<Log>,
+    /// The signing identity.
+    pub operator: Arc<Operator>,
+    /// The one writer.
+    pub sequencer: Sequencer,
+    /// How submissions are judged.
+    pub submissions: SubmissionPolicy,
+}
+
+/// The registry's clock, in whole seconds.
+pub fn now() -> UnixTime {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    UnixTime::from_seconds(i64::try_from(seconds).unwrap_or(i64::MAX))
+}
+
+fn parse_id(text: &str) -> Result<DelegationId, Refusal> {
+    DelegationId::parse(text).map_err(|e| Refusal::Invalid(format!("delegation_id: {e}")))
+}
+
+/// Runs blocking work (signature checks, disk reads) off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Refusal> + Send + 'static,
+) -> Result<T, Refusal> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Refusal::Unavailable(format!("internal task failed: {e}")))?
+}
+
+#[tonic::async_trait]
+impl Registry for Api {
+    async fn submit_delegation(
+        &self,
+        request: Request<SubmitDelegationRequest>,
+    ) -> Result<Response<SubmitDelegationResponse>, Status> {
+        let request = request.into_inner();
+        let service = Arc::clone(&self.0);
+        let registration = blocking(move || {
+            service.submissions.check(
+                service.store.as_ref(),
+                &request.delegation_cms,
+                &request.crls,
+                now(),
+            )
+        })
+        .await?;
+        let id = registration.id;
+        let Outcome::Registered { record, already } = self
+            .0
+            .sequencer
+            .apply(Command::Register(registration))
+            .await?;
+        tracing::info!(delegation = %id, index = record.log_index, already, "registered");
+        let receipt = self.0.operator.sign_receipt(&RegistrationReceipt {
+            format_version: 1,
+            log_origin: self.0.operator.origin().to_owned(),
+            delegation_id: id.as_bytes().to_vec(),
+            log_index: record.log_index,
+            registered_at_unix_seconds: record.registered_at,
+        });
+        Ok(Response::new(SubmitDelegationResponse {
+            receipt: Some(receipt),
+            already_registered: already,
+        }))
+    }
+
+    async fn revoke_delegation(
+        &self,
+        _request: Request<RevokeDelegationRequest>,
+    ) -> Result<Response<RevokeDelegationResponse>, Status> {
+        Err(Status::unimplemented(
+            "revocation is not available in this version of the registry",
+        ))
+    }
+
+    async fn get_status(
+        &self,
+        request: Request<GetStatusRequest>,
+    ) -> Result<Response<GetStatusResponse>, Status> {
+        let id = parse_id(&request.into_inner().delegation_id)?;
+        let service = Arc::clone(&self.0);
+        let status = blocking(move || {
+            let at = now();
+            let store = service.store.as_ref();
+            let log_size = service.log.size();
+            let found = status_record(store, &id)?;
+            let signed = match &found {
+                Some(record) => {
+                    let state = effective(record, at, |ancestor| status_record(store, ancestor))?;
+                    statement(&service.operator, &id, Some((record, &state)), at, log_size)
+                }
+                None => statement(&service.operator, &id, None, at, log_size),
+            };
+            Ok(signed)
+        })
+        .await?;
+        Ok(Response::new(GetStatusResponse {
+            status: Some(status),
+        }))
+    }
+
+    async fn get_evidence(
+        &self,
+        _request: Request<GetEvidenceRequest>,
+    ) -> Result<Response<GetEvidenceResponse>, Status> {
+        Err(Status::unimplemented(
+            "evidence release is not available in this version of the registry",
+        ))
+    }
+
+    async fn list_delegations(
+        &self,
+        _request: Request<ListDelegationsRequest>,
+    ) -> Result<Response<ListDelegationsResponse>, Status> {
+        Err(Status::unimplemented(
+            "listing is not available in this version of the registry",
+        ))
+    }
+}
+
+#[tonic::async_trait]
+impl TransparencyLog for Api {
+    async fn get_checkpoint(
+        &self,
+        _request: Request<GetCheckpointRequest>,
+    ) -> Result<Response<GetCheckpointResponse>, Status> {
+        Ok(Response::new(GetCheckpointResponse {
+            checkpoint: self.0.log.latest().note,
+        }))
+    }
+
+    async fn get_inclusion_proof(
+        &self,
+        request: Request<GetInclusionProofRequest>,
+    ) -> Result<Response<GetInclusionProofResponse>, Status> {
+        let request = request.into_inner();
+        let hashes = self
+            .0
+            .log
+            .inclusion_proof(request.leaf_index, request.tree_size)?;
+        Ok(Response::new(GetInclusionProofResponse {
+            proof: Some(InclusionProof {
+                leaf_index: request.leaf_index,
+                tree_size: request.tree_size,
+                hashes: hashes.iter().map(|h| h.to_vec()).collect(),
+            }),
+        }))
+    }
+
+    async fn get_consistency_proof(
+        &self,
+        request: Request<GetConsistencyProofRequest>,
+    ) -> Result<Response<GetConsistencyProofResponse>, Status> {
+        let request = request.into_inner();
+        let hashes = self
+            .0
+            .log
+            .consistency_proof(request.old_size, request.new_size)?;
+        Ok(Response::new(GetConsistencyProofResponse {
+            hashes: hashes.iter().map(|h| h.to_vec()).collect(),
+        }))
+    }
+
+    async fn get_leaves(
+        &self,
+        request: Request<GetLeavesRequest>,
+    ) -> Result<Response<GetLeavesResponse>, Status> {
+        let request = request.into_inner();
+        let service = Arc::clone(&self.0);
+        let leaves = blocking(move || {
+            service
+                .log
+                .leaves(service.store.as_ref(), request.start, request.end)
+        })
+        .await?;
+        Ok(Response::new(GetLeavesResponse { leaves }))
+    }
+}

@@ -1,0 +1,97 @@
+//! The registry's storage behind a narrow interface: point reads, ordered scans of a key
+//! prefix, and one atomic, durable commit of many writes. Records and their keys are the
+//! registry's business (`records.rs`); an engine only keeps bytes in named families, so
+//! another engine needs only these three operations.
+
+mod rocks;
+
+pub use rocks::RocksStore;
+
+/// The families of keys, one per concern, so that each can be scanned and tuned on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// PoA CMS bytes by delegation id.
+    Poa,
+    /// Each PoA's registration and current status, by delegation id.
+    Status,
+    /// Index: corporate number and registration order, to delegation id.
+    ByCompany,
+    /// Index: delegatee certificate binding and registration order, to delegation id.
+    ByDelegatee,
+    /// Transparency-log leaves by index.
+    LogLeaves,
+    /// The latest signed checkpoint, the log's commitment across restarts.
+    Checkpoint,
+    /// The append-only audit trail of writes and releases of personal data.
+    Audit,
+    /// Nonces of accepted signed requests, until they fall out of the skew window.
+    Nonces,
+}
+
+impl Family {
+    /// Every family, in a fixed order.
+    pub const ALL: [Family; 8] = [
+        Family::Poa,
+        Family::Status,
+        Family::ByCompany,
+        Family::ByDelegatee,
+        Family::LogLeaves,
+        Family::Checkpoint,
+        Family::Audit,
+        Family::Nonces,
+    ];
+
+    /// The family's name in the engine.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Poa => "poa",
+            Family::Status => "status",
+            Family::ByCompany => "by_company",
+            Family::ByDelegatee => "by_delegatee",
+            Family::LogLeaves => "log_leaves",
+            Family::Checkpoint => "checkpoint",
+            Family::Audit => "audit",
+            Family::Nonces => "nonces",
+        }
+    }
+}
+
+/// One write of a commit: set `key` in `family` to `value`. (The registry only adds and
+/// updates: history lives in the log and the audit trail.)
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Write {
+    /// The family.
+    pub family: Family,
+    /// The key.
+    pub key: Vec<u8>,
+    /// The value.
+    pub value: Vec<u8>,
+}
+
+/// Why the store failed. The registry answers UNAVAILABLE and changes nothing.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("storage: {0}")]
+pub struct StoreError(pub String);
+
+/// A key and its value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
+/// A storage engine.
+pub trait Store: Send + Sync + 'static {
+    /// The value of `key`, if any.
+    fn get(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Up to `limit` entries whose keys start with `prefix`, in ascending key order, starting
+    /// after `after` if given.
+    fn scan(
+        &self,
+        family: Family,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError>;
+
+    /// Applies every write or none, and returns only once they are durable (on disk, synced):
+    /// the registry acknowledges nothing before.
+    fn commit(&self, writes: &[Write]) -> Result<(), StoreError>;
+}

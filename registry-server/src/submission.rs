@@ -1,0 +1,125 @@
+//! The checks a submitted PoA passes before the sequencer sees it: everything verifier-lib
+//! checks (signature, signer's path to an anchor of the right role at the registry's time,
+//! company and representative binding, canonical content, for a sub-delegation the registered
+//! chain above it), and the registry's own rules on validity. The checks that depend on the
+//! registry's state at the moment of writing (parent still active, no double registration) run
+//! again in the sequencer.
+
+use eproxy_policy::UnixTime;
+use eproxy_proto::{DelegationId, decode_delegation};
+use eproxy_verifier::cms::SignedData;
+use eproxy_verifier::verify::{DelegationInput, MAX_CHAIN_LINKS, Verifier};
+
+use crate::command::Registration;
+use crate::records::StatusRecord;
+use crate::refusal::Refusal;
+use crate::store::{Family, Store};
+
+/// How submissions are judged.
+#[derive(Clone, Debug)]
+pub struct SubmissionPolicy {
+    /// The verifier, with the registry's trust anchors and revocation policy.
+    pub verifier: Verifier,
+    /// The longest validity period accepted, in seconds.
+    pub max_validity_seconds: i64,
+    /// CRLs the operator holds, used for every path.
+    pub crls: Vec<Vec<u8>>,
+}
+
+impl SubmissionPolicy {
+    /// Checks `cms`, with `supplied_crls` added to the operator's, at `now`.
+    pub fn check(
+        &self,
+        store: &dyn Store,
+        cms: &[u8],
+        supplied_crls: &[Vec<u8>],
+        now: UnixTime,
+    ) -> Result<Registration, Refusal> {
+        let ancestors = ancestors(store, cms)?;
+        let ancestor_refs: Vec<&[u8]> = ancestors.iter().map(Vec::as_slice).collect();
+        let crls: Vec<&[u8]> = self
+            .crls
+            .iter()
+            .chain(supplied_crls)
+            .map(Vec::as_slice)
+            .collect();
+        let outcome = self.verifier.verify_delegation(&DelegationInput {
+            delegation: cms,
+            ancestors: &ancestor_refs,
+            crls: &crls,
+            certificates: &[],
+            at: now,
+        });
+        if !outcome.verdict.accepted() {
+            let reasons: Vec<String> = outcome
+                .verdict
+                .reasons
+                .iter()
+                .map(|r| r.to_string())
+                .collect();
+            return Err(Refusal::Invalid(format!(
+                "the power of attorney does not verify: {}",
+                reasons.join("; ")
+            )));
+        }
+        let (Some(delegation), Some(signer_sha256)) = (outcome.delegation, outcome.signer_sha256)
+        else {
+            return Err(Refusal::Invalid(
+                "the power of attorney could not be read".into(),
+            ));
+        };
+        let validity = &delegation.grant.validity;
+        if validity.not_after() <= now {
+            return Err(Refusal::Invalid(format!(
+                "the power of attorney's validity ended at {}: nothing to register",
+                validity.not_after().seconds()
+            )));
+        }
+        let length = validity.not_after().seconds() - validity.not_before().seconds();
+        if length > self.max_validity_seconds {
+            return Err(Refusal::Invalid(format!(
+                "the validity period is {} days, longer than this registry's maximum of {} days",
+                length / 86_400,
+                self.max_validity_seconds / 86_400
+            )));
+        }
+        Ok(Registration {
+            id: DelegationId::of_cms(cms),
+            cms: cms.to_vec(),
+            delegation,
+            signer_sha256,
+        })
+    }
+}
+
+/// The registered ancestors of the PoA in `cms`, parent first: read from the PoA's own
+/// (not yet verified) content to find the parent, then from the registry's records. The
+/// verifier then checks the whole chain, signatures included.
+fn ancestors(store: &dyn Store, cms: &[u8]) -> Result<Vec<Vec<u8>>, Refusal> {
+    let invalid =
+        |e: &dyn std::fmt::Display| Refusal::Invalid(format!("the power of attorney: {e}"));
+    let signed = SignedData::from_der(cms).map_err(|e| invalid(&e))?;
+    let content = signed
+        .econtent
+        .ok_or_else(|| Refusal::Invalid("the power of attorney's content is detached".into()))?;
+    let delegation = decode_delegation(content).map_err(|e| invalid(&e))?;
+    let mut chain = Vec::new();
+    let mut next = delegation.parent;
+    while let Some(id) = next {
+        if chain.len() == MAX_CHAIN_LINKS {
+            return Err(Refusal::Invalid(
+                "the chain above this PoA is too long".into(),
+            ));
+        }
+        let record = store.get(Family::Status, id.as_bytes())?.ok_or_else(|| {
+            Refusal::Precondition(format!("the parent PoA {id} is not registered here"))
+        })?;
+        let record = StatusRecord::decode_stored(&record)?;
+        let poa = store
+            .get(Family::Poa, id.as_bytes())?
+            .ok_or_else(|| Refusal::Unavailable(format!("the stored PoA {id} is missing")))?;
+        chain.push(poa);
+        next = record.parent();
+    }
+    Ok(chain)
+}

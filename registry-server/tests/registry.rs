@@ -1,0 +1,566 @@
+//! The registry as operators run it: a real `eproxy-registry` process on a loopback port with a
+//! temporary data directory, driven through its gRPC API, every answer checked with
+//! verifier-lib as a counterparty would.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use eproxy_policy::{StandardMatter, UnixTime};
+use eproxy_proto::registry::v1::registry_client::RegistryClient;
+use eproxy_proto::registry::v1::transparency_log_client::TransparencyLogClient;
+use eproxy_proto::registry::v1::{
+    GetCheckpointRequest, GetConsistencyProofRequest, GetInclusionProofRequest, GetLeavesRequest,
+    GetStatusRequest, SubmitDelegationRequest, SubmitDelegationResponse,
+};
+use eproxy_proto::v1::{DelegationStatus, LogEvent, LogEventKind, RegistrationReceipt};
+use eproxy_proto::{Delegation, DelegationId};
+use eproxy_testkit::scenario::{self, contracts_only, delegation_in, scope};
+use eproxy_testkit::{Credential, STANDARD_SEED, TestPki};
+use eproxy_verifier::crypto::{AWS_LC, SignatureScheme, SignatureVerifier};
+use eproxy_verifier::evidence::{RegistryStatus, verify_status_statement};
+use eproxy_verifier::merkle::{Hash, leaf_hash, verify_consistency, verify_inclusion};
+use eproxy_verifier::note::{Checkpoint, VerifierKey, verify_checkpoint};
+use prost::Message;
+use tonic::Code;
+use tonic::transport::Channel;
+
+const ORIGIN: &str = "registry.eproxy.test/log";
+
+/// A test PKI minted at the real current time: the registry checks everything at its clock.
+fn pki() -> &'static TestPki {
+    static PKI: std::sync::OnceLock<TestPki> = std::sync::OnceLock::new();
+    PKI.get_or_init(|| {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let now = UnixTime::from_seconds(i64::try_from(now).unwrap());
+        TestPki::new(STANDARD_SEED, now).unwrap()
+    })
+}
+
+/// A registry process and its data directory.
+struct Registry {
+    data: tempfile::TempDir,
+    process: Option<Child>,
+    address: String,
+}
+
+fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_eproxy-registry")
+}
+
+impl Registry {
+    /// Initialises a data directory trusting the test PKI's roots and CRLs, and starts serving.
+    fn start() -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let status = Command::new(binary())
+            .args(["init", "--origin", ORIGIN, "--data-dir"])
+            .arg(data.path())
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        eproxy_testkit::export::write_to(pki(), &data.path().join("pki")).unwrap();
+        let config = data.path().join("eproxy-registry.toml");
+        let text = std::fs::read_to_string(&config)
+            .unwrap()
+            .replace(
+                "jpki_signing = []",
+                r#"jpki_signing = ["pki/trust/jpki-signing/root.pem", "pki/trust/jpki-signing/root-previous.pem"]"#,
+            )
+            .replace(
+                "commercial_registration = []",
+                r#"commercial_registration = ["pki/trust/commercial-registration/root.pem"]"#,
+            )
+            .replace(
+                "crls = []",
+                r#"crls = ["pki/crl/jpki-signing.crl.pem", "pki/crl/commercial-registration.crl.pem"]"#,
+            );
+        std::fs::write(&config, text).unwrap();
+        let mut registry = Self {
+            data,
+            process: None,
+            address: String::new(),
+        };
+        registry.serve();
+        registry
+    }
+
+    /// Starts the server on a free port and waits until it listens.
+    fn serve(&mut self) {
+        let mut child = Command::new(binary())
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(self.data.path())
+            .env("EPROXY_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let address = line
+            .trim()
+            .strip_prefix("eproxy-registry: listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        self.address = format!("http://{address}");
+        self.process = Some(child);
+    }
+
+    /// Stops the server with SIGTERM and checks it exits cleanly, within 5 s. (The runtime
+    /// keeps running meanwhile, so that this side's connections can close.)
+    async fn stop(&mut self) {
+        let mut child = self.process.take().unwrap();
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for _ in 0..100 {
+            if let Some(exit) = child.try_wait().unwrap() {
+                assert!(exit.success(), "the registry exited with {exit}");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = child.kill();
+        panic!("the registry did not stop within 5 s of SIGTERM");
+    }
+
+    fn data_dir(&self) -> &Path {
+        self.data.path()
+    }
+
+    async fn registry(&self) -> RegistryClient<Channel> {
+        RegistryClient::connect(self.address.clone()).await.unwrap()
+    }
+
+    async fn log(&self) -> TransparencyLogClient<Channel> {
+        TransparencyLogClient::connect(self.address.clone())
+            .await
+            .unwrap()
+    }
+
+    fn verifier_key(&self) -> VerifierKey {
+        let text = std::fs::read_to_string(self.data_dir().join("operator.vkey")).unwrap();
+        VerifierKey::parse(text.trim()).unwrap()
+    }
+
+    async fn submit(&self, cms: &[u8]) -> Result<SubmitDelegationResponse, tonic::Status> {
+        self.registry()
+            .await
+            .submit_delegation(SubmitDelegationRequest {
+                delegation_cms: cms.to_vec(),
+                crls: Vec::new(),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    async fn status(&self, id: &DelegationId) -> eproxy_verifier::evidence::VerifiedStatus {
+        let signed = self
+            .registry()
+            .await
+            .get_status(GetStatusRequest {
+                delegation_id: id.to_string(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .status
+            .unwrap();
+        let (_, status) =
+            verify_status_statement(&AWS_LC, &signed, &self.verifier_key(), ORIGIN).unwrap();
+        status
+    }
+
+    /// The latest checkpoint, verified under the operator's key.
+    async fn checkpoint(&self) -> (Checkpoint, String) {
+        let note = self
+            .log()
+            .await
+            .get_checkpoint(GetCheckpointRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+            .checkpoint;
+        (
+            verify_checkpoint(&AWS_LC, &note, &self.verifier_key()).unwrap(),
+            note,
+        )
+    }
+
+    /// Waits (up to 3 s) for a checkpoint of at least `size` leaves.
+    async fn checkpoint_of(&self, size: u64) -> Checkpoint {
+        for _ in 0..60 {
+            let (checkpoint, _) = self.checkpoint().await;
+            if checkpoint.size >= size {
+                return checkpoint;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no checkpoint of size {size} within 3 s");
+    }
+
+    async fn leaves(&self, start: u64, end: u64) -> Vec<Vec<u8>> {
+        self.log()
+            .await
+            .get_leaves(GetLeavesRequest { start, end })
+            .await
+            .unwrap()
+            .into_inner()
+            .leaves
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.process.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A PoA from the representative to `delegatee` with `grant`, as of the PKI's time.
+fn poa(delegatee: &Credential, grant: eproxy_policy::Scope) -> Vec<u8> {
+    signed(
+        &pki().representative,
+        delegation_in(pki(), delegatee, grant, None),
+    )
+}
+
+fn signed(signer: &Credential, delegation: Delegation) -> Vec<u8> {
+    scenario::sign(signer, &delegation.encode()).unwrap()
+}
+
+fn sub_agents() -> eproxy_policy::Scope {
+    scope(
+        &[
+            StandardMatter::ConcludeContracts,
+            StandardMatter::AppointSubAgents,
+        ],
+        5_000_000,
+        1,
+    )
+}
+
+fn receipt_of(response: &SubmitDelegationResponse, registry: &Registry) -> RegistrationReceipt {
+    let signed = response.receipt.as_ref().unwrap();
+    let mut message = b"eproxy registration receipt v1\n".to_vec();
+    message.extend_from_slice(&signed.receipt);
+    AWS_LC
+        .verify(
+            SignatureScheme::Ed25519,
+            registry.verifier_key().public_key(),
+            &message,
+            &signed.signature,
+        )
+        .expect("the receipt's signature verifies under the operator's key");
+    RegistrationReceipt::decode(signed.receipt.as_slice()).unwrap()
+}
+
+fn to_hashes(hashes: &[Vec<u8>]) -> Vec<Hash> {
+    hashes
+        .iter()
+        .map(|h| Hash::try_from(h.as_slice()).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_submission_is_verified_registered_once_and_provable_in_the_log() {
+    let registry = Registry::start();
+    let (empty, _) = registry.checkpoint().await;
+    assert_eq!((empty.size, empty.origin.as_str()), (0, ORIGIN));
+
+    let cms = poa(&pki().employee, contracts_only());
+    let id = DelegationId::of_cms(&cms);
+    let before = UnixTime::from_seconds(
+        i64::try_from(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        )
+        .unwrap(),
+    );
+    let first = registry.submit(&cms).await.unwrap();
+    let receipt = receipt_of(&first, &registry);
+    assert!(!first.already_registered);
+    assert_eq!(receipt.delegation_id, id.as_bytes());
+    assert_eq!(receipt.log_index, 0);
+    assert_eq!(receipt.log_origin, ORIGIN);
+    assert!(receipt.registered_at_unix_seconds >= before.seconds());
+
+    // The same bytes again: the same receipt, nothing added.
+    let again = registry.submit(&cms).await.unwrap();
+    assert!(again.already_registered);
+    assert_eq!(receipt_of(&again, &registry), receipt);
+
+    let status = registry.status(&id).await;
+    assert_eq!(status.status, RegistryStatus::Active);
+    assert_eq!(
+        status.registered_at.seconds(),
+        receipt.registered_at_unix_seconds
+    );
+
+    // The registration is in the next checkpoint, provably.
+    let checkpoint = registry.checkpoint_of(1).await;
+    assert_eq!(checkpoint.size, 1);
+    let leaves = registry.leaves(0, 1).await;
+    let event = LogEvent::decode(leaves[0].as_slice()).unwrap();
+    assert_eq!(event.kind, LogEventKind::Registration as i32);
+    assert_eq!(event.delegation_id, id.as_bytes());
+    let proof = registry
+        .log()
+        .await
+        .get_inclusion_proof(GetInclusionProofRequest {
+            leaf_index: 0,
+            tree_size: 1,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .proof
+        .unwrap();
+    assert!(verify_inclusion(
+        &leaf_hash(&leaves[0]),
+        0,
+        checkpoint.size,
+        &to_hashes(&proof.hashes),
+        &checkpoint.root
+    ));
+
+    // An id the registry never saw: a signed UNKNOWN.
+    let unknown = DelegationId::of_cms(b"never submitted");
+    let status = registry.status(&unknown).await;
+    assert_eq!(status.status, RegistryStatus::Unknown);
+}
+
+#[tokio::test]
+async fn refused_submissions_name_their_reason_and_change_nothing() {
+    let registry = Registry::start();
+    registry
+        .submit(&poa(&pki().employee, contracts_only()))
+        .await
+        .unwrap();
+    let size_before = registry.checkpoint_of(1).await.size;
+
+    let mut tampered = poa(&pki().employee, sub_agents());
+    let last = tampered.len() - 1;
+    tampered[last] ^= 0x01;
+    let mut other_company = delegation_in(pki(), &pki().employee, contracts_only(), None);
+    other_company.delegator.corporate_number = scenario::counterparty();
+    let other_company = signed(&pki().representative, other_company);
+    let orphan = signed(
+        &pki().employee,
+        delegation_in(
+            pki(),
+            &pki().moved_employee,
+            contracts_only(),
+            Some(DelegationId::of_cms(b"an unregistered parent")),
+        ),
+    );
+    let mut too_long = delegation_in(pki(), &pki().employee, contracts_only(), None);
+    too_long.grant.validity = eproxy_policy::Validity::new(
+        pki().now,
+        UnixTime::from_seconds(pki().now.seconds() + 6 * 366 * 86_400),
+    )
+    .unwrap();
+    let too_long = signed(&pki().representative, too_long);
+
+    for (cms, code, words) in [
+        (tampered, Code::InvalidArgument, "does not verify"),
+        (other_company, Code::InvalidArgument, "corporate number"),
+        (
+            b"not a CMS".to_vec(),
+            Code::InvalidArgument,
+            "power of attorney",
+        ),
+        (
+            orphan.clone(),
+            Code::FailedPrecondition,
+            "is not registered here",
+        ),
+        (
+            too_long,
+            Code::InvalidArgument,
+            "longer than this registry's maximum",
+        ),
+    ] {
+        let refusal = registry.submit(&cms).await.unwrap_err();
+        assert_eq!(refusal.code(), code, "{}", refusal.message());
+        assert!(
+            refusal.message().contains(words),
+            "{:?} lacks {words:?}",
+            refusal.message()
+        );
+        let status = registry.status(&DelegationId::of_cms(&cms)).await;
+        assert_eq!(status.status, RegistryStatus::Unknown);
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(registry.checkpoint().await.0.size, size_before);
+}
+
+#[tokio::test]
+async fn sub_delegations_and_supersessions_follow_the_registered_chain() {
+    let registry = Registry::start();
+    let root = poa(&pki().employee, sub_agents());
+    registry.submit(&root).await.unwrap();
+    let root_id = DelegationId::of_cms(&root);
+
+    // Yamada (the root's delegatee) sub-delegates to Tanaka.
+    let tanaka = scenario::other_employee("registry tanaka").unwrap();
+    let child = signed(
+        &pki().employee,
+        delegation_in(pki(), &tanaka, contracts_only(), Some(root_id)),
+    );
+    let response = registry.submit(&child).await.unwrap();
+    assert_eq!(receipt_of(&response, &registry).log_index, 1);
+
+    // Widening: a sub-delegation that may itself sub-delegate, under a depth-1 parent.
+    let wider = signed(
+        &pki().employee,
+        delegation_in(pki(), &tanaka, sub_agents(), Some(root_id)),
+    );
+    let refusal = registry.submit(&wider).await.unwrap_err();
+    assert_eq!(refusal.code(), Code::InvalidArgument);
+    assert!(refusal.message().contains("depth"), "{}", refusal.message());
+
+    // The representative re-issues the root PoA; the old one is superseded at registration.
+    let mut reissue = delegation_in(pki(), &pki().employee, sub_agents(), None);
+    reissue.supersedes = Some(root_id);
+    reissue.remarks = "re-issued".into();
+    let reissue = signed(&pki().representative, reissue);
+    let response = registry.submit(&reissue).await.unwrap();
+    let receipt = receipt_of(&response, &registry);
+    let old = registry.status(&root_id).await;
+    assert_eq!(
+        old.status,
+        RegistryStatus::Superseded {
+            at: UnixTime::from_seconds(receipt.registered_at_unix_seconds),
+            by: DelegationId::of_cms(&reissue)
+        }
+    );
+    // Its sub-delegation ends with it.
+    let child_status = registry.status(&DelegationId::of_cms(&child)).await;
+    assert_eq!(
+        child_status.status,
+        RegistryStatus::ParentInactive {
+            at: UnixTime::from_seconds(receipt.registered_at_unix_seconds)
+        }
+    );
+    // Registration 2 and the supersession event 3.
+    let checkpoint = registry.checkpoint_of(4).await;
+    assert_eq!(checkpoint.size, 4);
+    let event = LogEvent::decode(registry.leaves(3, 4).await[0].as_slice()).unwrap();
+    assert_eq!(event.kind, LogEventKind::Supersession as i32);
+    assert_eq!(event.delegation_id, root_id.as_bytes());
+
+    // A superseded PoA cannot be superseded again, nor parent a new sub-delegation.
+    let late_child = signed(
+        &pki().employee,
+        delegation_in(
+            pki(),
+            &pki().moved_employee,
+            contracts_only(),
+            Some(root_id),
+        ),
+    );
+    let refusal = registry.submit(&late_child).await.unwrap_err();
+    assert_eq!(
+        refusal.code(),
+        Code::FailedPrecondition,
+        "{}",
+        refusal.message()
+    );
+    assert!(
+        refusal.message().contains("superseded"),
+        "{}",
+        refusal.message()
+    );
+    let _ = DelegationStatus::Superseded;
+}
+
+#[tokio::test]
+async fn a_restart_keeps_every_record_checkpoint_and_proof() {
+    let mut registry = Registry::start();
+    let poas: Vec<Vec<u8>> = (0..3)
+        .map(|i| {
+            let mut d = delegation_in(pki(), &pki().employee, contracts_only(), None);
+            d.remarks = format!("PoA {i}");
+            signed(&pki().representative, d)
+        })
+        .collect();
+    let mut receipts = Vec::new();
+    for cms in &poas {
+        receipts.push(receipt_of(&registry.submit(cms).await.unwrap(), &registry));
+    }
+    let before = registry.checkpoint_of(3).await;
+    let (_, note_before) = registry.checkpoint().await;
+
+    registry.stop().await;
+    registry.serve();
+
+    let (after, note_after) = registry.checkpoint().await;
+    assert_eq!(after, before);
+    assert_eq!(
+        note_after, note_before,
+        "the same signed checkpoint, not a new one"
+    );
+    for (cms, receipt) in poas.iter().zip(&receipts) {
+        let again = registry.submit(cms).await.unwrap();
+        assert!(again.already_registered);
+        assert_eq!(&receipt_of(&again, &registry), receipt);
+    }
+
+    // The log grows consistently with what was published before the restart.
+    let extra = poa(&pki().employee, sub_agents());
+    registry.submit(&extra).await.unwrap();
+    let grown = registry.checkpoint_of(4).await;
+    let proof = registry
+        .log()
+        .await
+        .get_consistency_proof(GetConsistencyProofRequest {
+            old_size: before.size,
+            new_size: grown.size,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .hashes;
+    assert!(verify_consistency(
+        before.size,
+        grown.size,
+        &before.root,
+        &grown.root,
+        &to_hashes(&proof)
+    ));
+    // Beyond the published log: OUT_OF_RANGE.
+    let refusal = registry
+        .log()
+        .await
+        .get_leaves(GetLeavesRequest {
+            start: 0,
+            end: grown.size + 1,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.code(), Code::OutOfRange);
+
+    // The audit trail holds every write.
+    registry.stop().await;
+    let export = Command::new(binary())
+        .args(["audit", "export", "--data-dir"])
+        .arg(registry.data_dir())
+        .output()
+        .unwrap();
+    assert!(export.status.success());
+    let lines = String::from_utf8(export.stdout).unwrap();
+    assert_eq!(lines.lines().count(), 4);
+    assert!(lines.lines().all(|l| l.contains("\"action\":\"register\"")));
+    let _: PathBuf = registry.data_dir().to_path_buf();
+}

@@ -3,7 +3,7 @@
 //! verifier-lib as a counterparty would.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -14,7 +14,7 @@ use eproxy_proto::registry::v1::{
     GetCheckpointRequest, GetConsistencyProofRequest, GetInclusionProofRequest, GetLeavesRequest,
     GetStatusRequest, SubmitDelegationRequest, SubmitDelegationResponse,
 };
-use eproxy_proto::v1::{DelegationStatus, LogEvent, LogEventKind, RegistrationReceipt};
+use eproxy_proto::v1::{LogEvent, LogEventKind, RegistrationReceipt};
 use eproxy_proto::{Delegation, DelegationId};
 use eproxy_testkit::scenario::{self, contracts_only, delegation_in, scope};
 use eproxy_testkit::{Credential, STANDARD_SEED, TestPki};
@@ -482,7 +482,6 @@ async fn sub_delegations_and_supersessions_follow_the_registered_chain() {
         "{}",
         refusal.message()
     );
-    let _ = DelegationStatus::Superseded;
 }
 
 #[tokio::test]
@@ -562,5 +561,40 @@ async fn a_restart_keeps_every_record_checkpoint_and_proof() {
     let lines = String::from_utf8(export.stdout).unwrap();
     assert_eq!(lines.lines().count(), 4);
     assert!(lines.lines().all(|l| l.contains("\"action\":\"register\"")));
-    let _: PathBuf = registry.data_dir().to_path_buf();
+}
+
+#[test]
+fn the_command_line_refuses_misuse_clearly() {
+    let out = Command::new(binary()).arg("--frobnicate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Usage: eproxy-registry"));
+
+    // init never overwrites a data directory, its key above all.
+    let dir = tempfile::tempdir().unwrap();
+    let init = || {
+        Command::new(binary())
+            .args(["init", "--origin", ORIGIN, "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .unwrap()
+    };
+    assert!(init().status.success());
+    let key = std::fs::read(dir.path().join("operator-key.pem")).unwrap();
+    let again = init();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already initialised"));
+    assert_eq!(
+        std::fs::read(dir.path().join("operator-key.pem")).unwrap(),
+        key
+    );
+
+    // serve without init says what to do.
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(binary())
+        .args(["serve", "--data-dir"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("eproxy-registry init"));
 }

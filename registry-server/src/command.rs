@@ -8,7 +8,7 @@ use eproxy_proto::{Delegation, DelegationId};
 use crate::audit::AuditRecord;
 use prost::Message;
 
-use crate::records::{StatusRecord, company_key, delegatee_key, status_record};
+use crate::records::{Reads, StatusRecord, company_key, delegatee_key, status_record};
 use crate::refusal::Refusal;
 use crate::sequencer::Batch;
 use crate::status::{Effective, effective};
@@ -18,7 +18,22 @@ use crate::store::Family;
 #[derive(Debug)]
 pub enum Command {
     /// Register a verified PoA.
-    Register(Registration),
+    Register(Box<Registration>),
+    /// Revoke a PoA on an authorised request.
+    Revoke(Revocation),
+}
+
+/// An authorised revocation request.
+#[derive(Debug)]
+pub struct Revocation {
+    /// The PoA.
+    pub id: DelegationId,
+    /// The revoker's reason.
+    pub reason: String,
+    /// The request's nonce, stored so the request cannot be replayed.
+    pub nonce: Vec<u8>,
+    /// Who asked (certificate SHA-256, hex).
+    pub actor: String,
 }
 
 /// A PoA whose signature, signer, chain and content have been verified.
@@ -44,6 +59,13 @@ pub enum Outcome {
         /// Whether the same bytes were registered before.
         already: bool,
     },
+    /// The PoA is revoked (now, or before if `already`).
+    Revoked {
+        /// Its record.
+        record: StatusRecord,
+        /// Whether it was revoked before.
+        already: bool,
+    },
 }
 
 impl Command {
@@ -51,6 +73,7 @@ impl Command {
     pub fn apply(self, batch: &mut Batch<'_>) -> Result<Outcome, Refusal> {
         match self {
             Command::Register(registration) => registration.apply(batch),
+            Command::Revoke(revocation) => revocation.apply(batch),
         }
     }
 }
@@ -188,6 +211,69 @@ impl Registration {
             });
         }
         Ok(Outcome::Registered {
+            record,
+            already: false,
+        })
+    }
+}
+
+impl Revocation {
+    fn apply(self, batch: &mut Batch<'_>) -> Result<Outcome, Refusal> {
+        let id = self.id;
+        let mut record = status_record(batch, &id)?.ok_or_else(|| {
+            Refusal::NotFound(format!("no power of attorney {id} is registered here"))
+        })?;
+        match record.status() {
+            DelegationStatus::Revoked => {
+                return Ok(Outcome::Revoked {
+                    record,
+                    already: true,
+                });
+            }
+            DelegationStatus::Superseded => {
+                return Err(Refusal::Precondition(format!(
+                    "the power of attorney {id} was superseded at {}: it confers nothing to revoke",
+                    record.changed_at
+                )));
+            }
+            _ => {}
+        }
+        if batch.read(Family::Nonces, &self.nonce)?.is_some() {
+            return Err(Refusal::Invalid(
+                "this signed request was already used (its nonce is spent): sign a new one".into(),
+            ));
+        }
+
+        // Every check passed: write.
+        let now = batch.now;
+        let index = batch.append(&LogEvent {
+            format_version: 1,
+            kind: LogEventKind::Revocation as i32,
+            delegation_id: id.as_bytes().to_vec(),
+            at_unix_seconds: now.seconds(),
+            related_delegation_id: Vec::new(),
+        });
+        record.status = DelegationStatus::Revoked as i32;
+        record.changed_at = now.seconds();
+        record.revocation_reason = self.reason;
+        batch.put(
+            Family::Status,
+            id.as_bytes().to_vec(),
+            record.encode_to_vec(),
+        );
+        batch.put(
+            Family::Nonces,
+            self.nonce,
+            now.seconds().to_be_bytes().to_vec(),
+        );
+        batch.audit(&AuditRecord {
+            at: now.seconds(),
+            actor: self.actor,
+            action: "revoke".into(),
+            subject: id.to_string(),
+            outcome: format!("revoked at log index {index}"),
+        });
+        Ok(Outcome::Revoked {
             record,
             already: false,
         })

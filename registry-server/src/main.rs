@@ -16,6 +16,7 @@ mod refusal;
 mod sequencer;
 mod server;
 mod service;
+mod signed_request;
 mod status;
 mod store;
 mod submission;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use eproxy_policy::UnixTime;
+use eproxy_proto::Action;
 use eproxy_proto::DelegationId;
 use eproxy_proto::registry::v1::registry_server::Registry;
 use eproxy_proto::registry::v1::transparency_log_server::TransparencyLog;
@@ -15,15 +16,16 @@ use eproxy_proto::registry::v1::{
     GetStatusResponse, ListDelegationsRequest, ListDelegationsResponse, RevokeDelegationRequest,
     RevokeDelegationResponse, SubmitDelegationRequest, SubmitDelegationResponse,
 };
-use eproxy_proto::v1::{InclusionProof, RegistrationReceipt};
+use eproxy_proto::v1::{InclusionProof, RegistrationReceipt, SignedStatusStatement};
 use tonic::{Request, Response, Status};
 
-use crate::command::{Command, Outcome};
+use crate::command::{Command, Outcome, Revocation};
 use crate::log::Log;
 use crate::operator::Operator;
-use crate::records::status_record;
+use crate::records::{StatusRecord, status_record};
 use crate::refusal::Refusal;
 use crate::sequencer::Sequencer;
+use crate::signed_request;
 use crate::status::{effective, statement};
 use crate::store::Store;
 use crate::submission::SubmissionPolicy;
@@ -44,6 +46,26 @@ pub struct RegistryService {
     pub sequencer: Sequencer,
     /// How submissions are judged.
     pub submissions: SubmissionPolicy,
+}
+
+impl RegistryService {
+    /// The signed statement of `id`'s status now (`record` is its record, if registered).
+    fn signed_status(
+        &self,
+        id: &DelegationId,
+        record: Option<&StatusRecord>,
+    ) -> Result<SignedStatusStatement, Refusal> {
+        let at = now();
+        let store = self.store.as_ref();
+        let log_size = self.log.size();
+        Ok(match record {
+            Some(record) => {
+                let state = effective(record, at, |ancestor| status_record(store, ancestor))?;
+                statement(&self.operator, id, Some((record, &state)), at, log_size)
+            }
+            None => statement(&self.operator, id, None, at, log_size),
+        })
+    }
 }
 
 /// The registry's clock, in whole seconds.
@@ -89,8 +111,11 @@ impl Registry for Api {
         let Outcome::Registered { record, already } = self
             .0
             .sequencer
-            .apply(Command::Register(registration))
-            .await?;
+            .apply(Command::Register(Box::new(registration)))
+            .await?
+        else {
+            return Err(Status::internal("a registration did not register"));
+        };
         tracing::info!(delegation = %id, index = record.log_index, already, "registered");
         let receipt = self.0.operator.sign_receipt(&RegistrationReceipt {
             format_version: 1,
@@ -107,11 +132,56 @@ impl Registry for Api {
 
     async fn revoke_delegation(
         &self,
-        _request: Request<RevokeDelegationRequest>,
+        request: Request<RevokeDelegationRequest>,
     ) -> Result<Response<RevokeDelegationResponse>, Status> {
-        Err(Status::unimplemented(
-            "revocation is not available in this version of the registry",
-        ))
+        let request = request.into_inner();
+        let service = Arc::clone(&self.0);
+        let revocation = blocking(move || {
+            let store = service.store.as_ref();
+            let crls = service.submissions.crls_with(&request.crls);
+            let verified = signed_request::verify(
+                &service.submissions.verifier,
+                service.operator.origin(),
+                &request.request_cms,
+                &crls,
+                now(),
+            )?;
+            let Action::Revocation {
+                delegation_id,
+                reason,
+            } = verified.request.action.clone()
+            else {
+                return Err(Refusal::Invalid(
+                    "the signed request is not a revocation".into(),
+                ));
+            };
+            let record = status_record(store, &delegation_id)?.ok_or_else(|| {
+                Refusal::NotFound(format!(
+                    "no power of attorney {delegation_id} is registered here"
+                ))
+            })?;
+            verified.authorise(store, &delegation_id, &record)?;
+            Ok(Revocation {
+                id: delegation_id,
+                reason,
+                nonce: verified.request.nonce.clone(),
+                actor: verified.actor(),
+            })
+        })
+        .await?;
+        let id = revocation.id;
+        let Outcome::Revoked { record, already } =
+            self.0.sequencer.apply(Command::Revoke(revocation)).await?
+        else {
+            return Err(Status::internal("a revocation did not revoke"));
+        };
+        tracing::info!(delegation = %id, already, "revoked");
+        let service = Arc::clone(&self.0);
+        let status = blocking(move || service.signed_status(&id, Some(&record))).await?;
+        Ok(Response::new(RevokeDelegationResponse {
+            status: Some(status),
+            already_revoked: already,
+        }))
     }
 
     async fn get_status(
@@ -121,18 +191,8 @@ impl Registry for Api {
         let id = parse_id(&request.into_inner().delegation_id)?;
         let service = Arc::clone(&self.0);
         let status = blocking(move || {
-            let at = now();
-            let store = service.store.as_ref();
-            let log_size = service.log.size();
-            let found = status_record(store, &id)?;
-            let signed = match &found {
-                Some(record) => {
-                    let state = effective(record, at, |ancestor| status_record(store, ancestor))?;
-                    statement(&service.operator, &id, Some((record, &state)), at, log_size)
-                }
-                None => statement(&service.operator, &id, None, at, log_size),
-            };
-            Ok(signed)
+            let record = status_record(service.store.as_ref(), &id)?;
+            service.signed_status(&id, record.as_ref())
         })
         .await?;
         Ok(Response::new(GetStatusResponse {

@@ -6,7 +6,7 @@
 //! again in the sequencer.
 
 use eproxy_policy::UnixTime;
-use eproxy_proto::{DelegationId, decode_delegation};
+use eproxy_proto::{Delegation, DelegationId, decode_delegation};
 use eproxy_verifier::cms::SignedData;
 use eproxy_verifier::verify::{DelegationInput, MAX_CHAIN_LINKS, Verifier};
 
@@ -27,6 +27,15 @@ pub struct SubmissionPolicy {
 }
 
 impl SubmissionPolicy {
+    /// The operator's CRLs and `supplied` ones.
+    pub fn crls_with<'a>(&'a self, supplied: &'a [Vec<u8>]) -> Vec<&'a [u8]> {
+        self.crls
+            .iter()
+            .chain(supplied)
+            .map(Vec::as_slice)
+            .collect()
+    }
+
     /// Checks `cms`, with `supplied_crls` added to the operator's, at `now`.
     pub fn check(
         &self,
@@ -37,12 +46,7 @@ impl SubmissionPolicy {
     ) -> Result<Registration, Refusal> {
         let ancestors = ancestors(store, cms)?;
         let ancestor_refs: Vec<&[u8]> = ancestors.iter().map(Vec::as_slice).collect();
-        let crls: Vec<&[u8]> = self
-            .crls
-            .iter()
-            .chain(supplied_crls)
-            .map(Vec::as_slice)
-            .collect();
+        let crls = self.crls_with(supplied_crls);
         let outcome = self.verifier.verify_delegation(&DelegationInput {
             delegation: cms,
             ancestors: &ancestor_refs,
@@ -96,13 +100,8 @@ impl SubmissionPolicy {
 /// (not yet verified) content to find the parent, then from the registry's records. The
 /// verifier then checks the whole chain, signatures included.
 fn ancestors(store: &dyn Store, cms: &[u8]) -> Result<Vec<Vec<u8>>, Refusal> {
-    let invalid =
-        |e: &dyn std::fmt::Display| Refusal::Invalid(format!("the power of attorney: {e}"));
-    let signed = SignedData::from_der(cms).map_err(|e| invalid(&e))?;
-    let content = signed
-        .econtent
-        .ok_or_else(|| Refusal::Invalid("the power of attorney's content is detached".into()))?;
-    let delegation = decode_delegation(content).map_err(|e| invalid(&e))?;
+    let delegation =
+        content_of(cms).map_err(|e| Refusal::Invalid(format!("the power of attorney: {e}")))?;
     let mut chain = Vec::new();
     let mut next = delegation.parent;
     while let Some(id) = next {
@@ -122,4 +121,14 @@ fn ancestors(store: &dyn Store, cms: &[u8]) -> Result<Vec<Vec<u8>>, Refusal> {
         next = record.parent();
     }
     Ok(chain)
+}
+
+/// The PoA content a CMS carries, read without checking the signature (the caller verifies it,
+/// or it was verified when it was registered).
+pub fn content_of(cms: &[u8]) -> Result<Delegation, String> {
+    let signed = SignedData::from_der(cms).map_err(|e| e.to_string())?;
+    let content = signed
+        .econtent
+        .ok_or_else(|| "its content is detached".to_owned())?;
+    decode_delegation(content).map_err(|e| e.to_string())
 }

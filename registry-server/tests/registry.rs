@@ -12,10 +12,11 @@ use eproxy_proto::registry::v1::registry_client::RegistryClient;
 use eproxy_proto::registry::v1::transparency_log_client::TransparencyLogClient;
 use eproxy_proto::registry::v1::{
     GetCheckpointRequest, GetConsistencyProofRequest, GetInclusionProofRequest, GetLeavesRequest,
-    GetStatusRequest, SubmitDelegationRequest, SubmitDelegationResponse,
+    GetStatusRequest, RevokeDelegationRequest, RevokeDelegationResponse, SubmitDelegationRequest,
+    SubmitDelegationResponse,
 };
 use eproxy_proto::v1::{LogEvent, LogEventKind, RegistrationReceipt};
-use eproxy_proto::{Delegation, DelegationId};
+use eproxy_proto::{Action, Delegation, DelegationId, RegistryRequest};
 use eproxy_testkit::scenario::{self, contracts_only, delegation_in, scope};
 use eproxy_testkit::{Credential, STANDARD_SEED, TestPki};
 use eproxy_verifier::crypto::{AWS_LC, SignatureScheme, SignatureVerifier};
@@ -154,6 +155,17 @@ impl Registry {
             .await
             .submit_delegation(SubmitDelegationRequest {
                 delegation_cms: cms.to_vec(),
+                crls: Vec::new(),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    async fn revoke(&self, cms: &[u8]) -> Result<RevokeDelegationResponse, tonic::Status> {
+        self.registry()
+            .await
+            .revoke_delegation(RevokeDelegationRequest {
+                request_cms: cms.to_vec(),
                 crls: Vec::new(),
             })
             .await
@@ -597,4 +609,176 @@ fn the_command_line_refuses_misuse_clearly() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("eproxy-registry init"));
+}
+
+fn unix_now() -> i64 {
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+/// A signed revocation request by `signer` for `id`, made now with a nonce of `nonce` bytes,
+/// then changed by `edit`.
+fn revocation(
+    signer: &Credential,
+    id: DelegationId,
+    nonce: u8,
+    edit: impl FnOnce(&mut RegistryRequest),
+) -> Vec<u8> {
+    let mut request = RegistryRequest {
+        log_origin: ORIGIN.into(),
+        company: pki().company.corporate_number().unwrap(),
+        requested_at: UnixTime::from_seconds(unix_now()),
+        nonce: vec![nonce; 16],
+        action: Action::Revocation {
+            delegation_id: id,
+            reason: "退職のため".into(),
+        },
+    };
+    edit(&mut request);
+    scenario::sign(signer, &request.encode()).unwrap()
+}
+
+#[tokio::test]
+async fn revocation_is_signed_fresh_entitled_and_idempotent() {
+    let registry = Registry::start();
+    let root = poa(&pki().employee, sub_agents());
+    let root_id = DelegationId::of_cms(&root);
+    registry.submit(&root).await.unwrap();
+    let tanaka = scenario::other_employee("registry revocation tanaka").unwrap();
+    let child = signed(
+        &pki().employee,
+        delegation_in(pki(), &tanaka, contracts_only(), Some(root_id)),
+    );
+    let child_id = DelegationId::of_cms(&child);
+    registry.submit(&child).await.unwrap();
+    let other = poa(&pki().employee, contracts_only());
+    let other_id = DelegationId::of_cms(&other);
+    registry.submit(&other).await.unwrap();
+
+    // Refused, and nothing changes: stale, back-dated, for another registry, from someone not
+    // entitled, naming another company, for an unknown PoA.
+    let refusals = [
+        (
+            revocation(&pki().representative, root_id, 1, |r| {
+                r.requested_at = UnixTime::from_seconds(unix_now() - 600)
+            }),
+            Code::InvalidArgument,
+            "more than 300 seconds",
+        ),
+        (
+            revocation(&pki().representative, root_id, 2, |r| {
+                r.log_origin = "another.registry/log".into()
+            }),
+            Code::InvalidArgument,
+            "not this one",
+        ),
+        (
+            revocation(&pki().employee, root_id, 3, |_| {}),
+            Code::PermissionDenied,
+            "not entitled",
+        ),
+        (
+            revocation(&pki().representative, root_id, 4, |r| {
+                r.company = scenario::counterparty()
+            }),
+            Code::PermissionDenied,
+            "not entitled",
+        ),
+        (
+            revocation(
+                &pki().representative,
+                DelegationId::of_cms(b"unknown"),
+                5,
+                |_| {},
+            ),
+            Code::NotFound,
+            "is registered here",
+        ),
+    ];
+    for (cms, code, words) in refusals {
+        let refusal = registry.revoke(&cms).await.unwrap_err();
+        assert_eq!(refusal.code(), code, "{}", refusal.message());
+        assert!(refusal.message().contains(words), "{}", refusal.message());
+    }
+    assert_eq!(
+        registry.status(&root_id).await.status,
+        RegistryStatus::Active
+    );
+
+    // The delegator of a sub-delegation (the parent's delegatee) may revoke it.
+    let response = registry
+        .revoke(&revocation(&pki().employee, child_id, 6, |_| {}))
+        .await
+        .unwrap();
+    assert!(!response.already_revoked);
+
+    // The representative revokes the root.
+    let request = revocation(&pki().representative, root_id, 7, |_| {});
+    let response = registry.revoke(&request).await.unwrap();
+    assert!(!response.already_revoked);
+    let (_, revoked) = verify_status_statement(
+        &AWS_LC,
+        response.status.as_ref().unwrap(),
+        &registry.verifier_key(),
+        ORIGIN,
+    )
+    .unwrap();
+    let RegistryStatus::Revoked { at, reason } = revoked.status.clone() else {
+        panic!("not revoked: {revoked:?}");
+    };
+    assert_eq!(reason, "退職のため");
+    assert!(
+        (at.seconds() - unix_now()).abs() <= 5,
+        "effective at receipt"
+    );
+    assert_eq!(registry.status(&root_id).await.status, revoked.status);
+
+    // Again, the same request or a new one: the original revocation, nothing added.
+    let again = registry.revoke(&request).await.unwrap();
+    assert!(again.already_revoked);
+    let again = registry
+        .revoke(&revocation(&pki().representative, root_id, 8, |_| {}))
+        .await
+        .unwrap();
+    assert!(again.already_revoked);
+    assert_eq!(registry.status(&root_id).await.status, revoked.status);
+
+    // A spent nonce cannot be replayed against another PoA.
+    let replay = revocation(&pki().representative, other_id, 7, |_| {});
+    let refusal = registry.revoke(&replay).await.unwrap_err();
+    assert_eq!(refusal.code(), Code::InvalidArgument);
+    assert!(refusal.message().contains("nonce"), "{}", refusal.message());
+    assert_eq!(
+        registry.status(&other_id).await.status,
+        RegistryStatus::Active
+    );
+
+    // The log: three registrations, then the two revocations.
+    let checkpoint = registry.checkpoint_of(5).await;
+    assert_eq!(checkpoint.size, 5);
+    let kinds: Vec<i32> = registry
+        .leaves(0, 5)
+        .await
+        .iter()
+        .map(|leaf| LogEvent::decode(leaf.as_slice()).unwrap().kind)
+        .collect();
+    let (registration, revocation_kind) = (
+        LogEventKind::Registration as i32,
+        LogEventKind::Revocation as i32,
+    );
+    assert_eq!(
+        kinds,
+        [
+            registration,
+            registration,
+            registration,
+            revocation_kind,
+            revocation_kind
+        ]
+    );
 }

@@ -166,6 +166,52 @@ impl Verifier {
     }
 }
 
+impl Verifier {
+    /// Verifies a signed request (a CMS SignedData with attached content, such as a registry
+    /// request) and its signer's certificate path for `role` at `at`: the content, the signer,
+    /// and the role of the anchor reached. Whether that signer may ask what the content asks
+    /// is the caller's decision.
+    pub fn verify_signed(
+        &self,
+        cms: &[u8],
+        role: SignerRole,
+        crls: &[&[u8]],
+        at: UnixTime,
+    ) -> Result<VerifiedSigner, Error> {
+        let crls = crls
+            .iter()
+            .map(|c| Crl::from_der(c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let cache = Some(self.cache.as_ref());
+        let signed = verify_cms_with(self.provider, cache, cms, None, &[])?;
+        let context = PathContext {
+            provider: self.provider,
+            anchors: &self.anchors,
+            crls: &crls,
+            revocation: self.revocation,
+            at,
+            cache,
+        };
+        let path = verify_path(&context, &signed.signer, &signed.certificates, role)?;
+        Ok(VerifiedSigner {
+            content: signed.content.to_vec(),
+            signer: signed.signer,
+            anchor_role: path.anchor_role,
+        })
+    }
+}
+
+/// A signed request whose signature and signer's path verified.
+#[derive(Clone, Debug)]
+pub struct VerifiedSigner {
+    /// The signed content.
+    pub content: Vec<u8>,
+    /// The signer's certificate.
+    pub signer: Certificate,
+    /// The role of the trust anchor the signer's path reached.
+    pub anchor_role: AnchorRole,
+}
+
 /// One PoA to check on its own.
 #[derive(Clone, Copy, Debug)]
 pub struct DelegationInput<'a> {

@@ -21,6 +21,20 @@ pub enum Command {
     Register(Box<Registration>),
     /// Revoke a PoA on an authorised request.
     Revoke(Revocation),
+    /// Record the release of a PoA's evidence to an entitled caller.
+    Release(Release),
+}
+
+/// A release of a PoA's evidence, audited (and its request's nonce spent) before it is
+/// answered.
+#[derive(Debug)]
+pub struct Release {
+    /// The PoA.
+    pub id: DelegationId,
+    /// The signed request's nonce, when a request entitled the caller.
+    pub nonce: Option<Vec<u8>>,
+    /// Who receives it.
+    pub actor: String,
 }
 
 /// An authorised revocation request.
@@ -59,6 +73,8 @@ pub enum Outcome {
         /// Whether the same bytes were registered before.
         already: bool,
     },
+    /// The release is recorded.
+    Released,
     /// The PoA is revoked (now, or before if `already`).
     Revoked {
         /// Its record.
@@ -74,6 +90,7 @@ impl Command {
         match self {
             Command::Register(registration) => registration.apply(batch),
             Command::Revoke(revocation) => revocation.apply(batch),
+            Command::Release(release) => release.apply(batch),
         }
     }
 }
@@ -238,11 +255,7 @@ impl Revocation {
             }
             _ => {}
         }
-        if batch.read(Family::Nonces, &self.nonce)?.is_some() {
-            return Err(Refusal::Invalid(
-                "this signed request was already used (its nonce is spent): sign a new one".into(),
-            ));
-        }
+        check_nonce(batch, &self.nonce)?;
 
         // Every check passed: write.
         let now = batch.now;
@@ -277,5 +290,35 @@ impl Revocation {
             record,
             already: false,
         })
+    }
+}
+
+/// Refuses a nonce an earlier request spent.
+fn check_nonce(batch: &Batch<'_>, nonce: &[u8]) -> Result<(), Refusal> {
+    if batch.read(Family::Nonces, nonce)?.is_some() {
+        return Err(Refusal::Invalid(
+            "this signed request was already used (its nonce is spent): sign a new one".into(),
+        ));
+    }
+    Ok(())
+}
+
+impl Release {
+    fn apply(self, batch: &mut Batch<'_>) -> Result<Outcome, Refusal> {
+        if let Some(nonce) = &self.nonce {
+            check_nonce(batch, nonce)?;
+        }
+        let now = batch.now;
+        if let Some(nonce) = self.nonce {
+            batch.put(Family::Nonces, nonce, now.seconds().to_be_bytes().to_vec());
+        }
+        batch.audit(&AuditRecord {
+            at: now.seconds(),
+            actor: self.actor,
+            action: "release-evidence".into(),
+            subject: self.id.to_string(),
+            outcome: "released".into(),
+        });
+        Ok(Outcome::Released)
     }
 }

@@ -9,6 +9,7 @@
 mod audit;
 mod command;
 mod config;
+mod evidence;
 mod log;
 mod operator;
 mod records;

@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use eproxy_policy::UnixTime;
 use eproxy_proto::Action;
 use eproxy_proto::DelegationId;
+use eproxy_proto::registry::v1::get_evidence_request::Entitlement;
 use eproxy_proto::registry::v1::registry_server::Registry;
 use eproxy_proto::registry::v1::transparency_log_server::TransparencyLog;
 use eproxy_proto::registry::v1::{
@@ -20,6 +21,7 @@ use eproxy_proto::v1::{InclusionProof, RegistrationReceipt, SignedStatusStatemen
 use tonic::{Request, Response, Status};
 
 use crate::command::{Command, Outcome, Revocation};
+use crate::evidence;
 use crate::log::Log;
 use crate::operator::Operator;
 use crate::records::{StatusRecord, status_record};
@@ -202,11 +204,24 @@ impl Registry for Api {
 
     async fn get_evidence(
         &self,
-        _request: Request<GetEvidenceRequest>,
+        request: Request<GetEvidenceRequest>,
     ) -> Result<Response<GetEvidenceResponse>, Status> {
-        Err(Status::unimplemented(
-            "evidence release is not available in this version of the registry",
-        ))
+        let request = request.into_inner();
+        let id = parse_id(&request.delegation_id)?;
+        let service = Arc::clone(&self.0);
+        let release = blocking(move || {
+            let entitlement = match &request.entitlement {
+                Some(Entitlement::ContractCms(cms)) => evidence::Entitlement::Contract(cms),
+                Some(Entitlement::RequestCms(cms)) => evidence::Entitlement::Request(cms),
+                None => return Err(Refusal::Denied),
+            };
+            evidence::entitle(&service, &id, entitlement, now())
+        })
+        .await?;
+        self.0.sequencer.apply(Command::Release(release)).await?;
+        let service = Arc::clone(&self.0);
+        let bundle = blocking(move || evidence::bundle(&service, &id, now())).await?;
+        Ok(Response::new(GetEvidenceResponse { bundle }))
     }
 
     async fn list_delegations(

@@ -75,6 +75,30 @@ impl Verified {
         id: &DelegationId,
         record: &StatusRecord,
     ) -> Result<(), Refusal> {
+        if self.authorise_representative(store, id, record).is_ok() {
+            return Ok(());
+        }
+        let is_delegator = match record.parent() {
+            Some(parent) => status_record(store, &parent)?
+                .is_some_and(|parent| parent.delegatee_sha256 == self.signer.sha256()),
+            None => false,
+        };
+        if is_delegator && self.request.company.to_string() == record.corporate_number {
+            Ok(())
+        } else {
+            Err(Refusal::Denied)
+        }
+    }
+
+    /// Whether the signer is a representative of the PoA's company, as the PoA names its
+    /// representative: a commercial-registration certificate of that company and director, or
+    /// a JPKI certificate of that person.
+    pub fn authorise_representative(
+        &self,
+        store: &dyn Store,
+        id: &DelegationId,
+        record: &StatusRecord,
+    ) -> Result<(), Refusal> {
         if self.request.company.to_string() != record.corporate_number {
             return Err(Refusal::Denied);
         }
@@ -92,14 +116,6 @@ impl Verified {
             _ => false,
         };
         if is_representative {
-            return Ok(());
-        }
-        let is_delegator = match record.parent() {
-            Some(parent) => status_record(store, &parent)?
-                .is_some_and(|parent| parent.delegatee_sha256 == self.signer.sha256()),
-            None => false,
-        };
-        if is_delegator {
             Ok(())
         } else {
             Err(Refusal::Denied)

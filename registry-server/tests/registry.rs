@@ -8,12 +8,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use eproxy_policy::{StandardMatter, UnixTime};
+use eproxy_proto::registry::v1::get_evidence_request::Entitlement;
 use eproxy_proto::registry::v1::registry_client::RegistryClient;
 use eproxy_proto::registry::v1::transparency_log_client::TransparencyLogClient;
 use eproxy_proto::registry::v1::{
-    GetCheckpointRequest, GetConsistencyProofRequest, GetInclusionProofRequest, GetLeavesRequest,
-    GetStatusRequest, RevokeDelegationRequest, RevokeDelegationResponse, SubmitDelegationRequest,
-    SubmitDelegationResponse,
+    GetCheckpointRequest, GetConsistencyProofRequest, GetEvidenceRequest, GetInclusionProofRequest,
+    GetLeavesRequest, GetStatusRequest, RevokeDelegationRequest, RevokeDelegationResponse,
+    SubmitDelegationRequest, SubmitDelegationResponse,
 };
 use eproxy_proto::v1::{LogEvent, LogEventKind, RegistrationReceipt};
 use eproxy_proto::{Action, Delegation, DelegationId, RegistryRequest};
@@ -23,6 +24,9 @@ use eproxy_verifier::crypto::{AWS_LC, SignatureScheme, SignatureVerifier};
 use eproxy_verifier::evidence::{RegistryStatus, verify_status_statement};
 use eproxy_verifier::merkle::{Hash, leaf_hash, verify_consistency, verify_inclusion};
 use eproxy_verifier::note::{Checkpoint, VerifierKey, verify_checkpoint};
+use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors};
+use eproxy_verifier::verdict::Verdict;
+use eproxy_verifier::verify::{ContractInput, PoaSource, Verifier};
 use prost::Message;
 use tonic::Code;
 use tonic::transport::Channel;
@@ -170,6 +174,21 @@ impl Registry {
             })
             .await
             .map(tonic::Response::into_inner)
+    }
+
+    async fn evidence(
+        &self,
+        id: &DelegationId,
+        entitlement: Option<Entitlement>,
+    ) -> Result<Vec<u8>, tonic::Status> {
+        self.registry()
+            .await
+            .get_evidence(GetEvidenceRequest {
+                delegation_id: id.to_string(),
+                entitlement,
+            })
+            .await
+            .map(|r| r.into_inner().bundle)
     }
 
     async fn status(&self, id: &DelegationId) -> eproxy_verifier::evidence::VerifiedStatus {
@@ -780,5 +799,143 @@ async fn revocation_is_signed_fresh_entitled_and_idempotent() {
             revocation_kind,
             revocation_kind
         ]
+    );
+}
+
+/// A counterparty's verifier over the test PKI, checking a contract at the current time.
+fn verify_offline(contract: &[u8], bundle: &[u8], operator_key: &VerifierKey) -> Verdict {
+    let mut anchors = TrustAnchors::new();
+    for (role, root) in [
+        (AnchorRole::JpkiSigning, &pki().jpki_signing_root),
+        (
+            AnchorRole::CommercialRegistration,
+            &pki().commercial_registration_root,
+        ),
+    ] {
+        anchors.add(TrustAnchor::new(role, root.der().to_vec()).unwrap());
+    }
+    let crls = [
+        pki().jpki_signing_crl.der(),
+        pki().commercial_registration_crl.der(),
+    ];
+    Verifier::new(anchors).verify_contract(&ContractInput {
+        contract,
+        document: Some(scenario::DOCUMENT),
+        poa: PoaSource::Evidence {
+            bundle,
+            operator_key,
+        },
+        crls: &crls,
+        certificates: &[],
+        verification_time: UnixTime::from_seconds(unix_now()),
+        expected_counterparty: Some(scenario::counterparty()),
+    })
+}
+
+#[tokio::test]
+async fn evidence_goes_only_to_the_entitled_and_verifies_offline() {
+    let mut registry = Registry::start();
+    let root = poa(&pki().employee, sub_agents());
+    let root_id = DelegationId::of_cms(&root);
+    registry.submit(&root).await.unwrap();
+    let tanaka = scenario::other_employee("registry evidence tanaka").unwrap();
+    let child = signed(
+        &pki().employee,
+        delegation_in(pki(), &tanaka, contracts_only(), Some(root_id)),
+    );
+    let child_id = DelegationId::of_cms(&child);
+    registry.submit(&child).await.unwrap();
+
+    // Tanaka signs a contract under the sub-delegation; its counterparty asks for the evidence.
+    let mut terms = scenario::terms(&child);
+    terms.signing_time_claimed = UnixTime::from_seconds(unix_now());
+    let contract = scenario::contract(&tanaka, &terms, None).unwrap();
+    let bundle = registry
+        .evidence(&child_id, Some(Entitlement::ContractCms(contract.clone())))
+        .await
+        .unwrap();
+    let verdict = verify_offline(&contract, &bundle, &registry.verifier_key());
+    assert!(verdict.accepted(), "{verdict:#?}");
+    assert_eq!(verdict.facts.chain, vec![child_id, root_id]);
+
+    // Nobody else: a contract by someone other than the delegatee, one under another PoA, no
+    // entitlement at all, an unknown PoA. All alike: nothing is said of the PoA.
+    let by_other = scenario::contract(&pki().employee, &terms, None).unwrap();
+    let other_poa = scenario::contract(&tanaka, &scenario::terms(&root), None).unwrap();
+    let unknown = DelegationId::of_cms(b"unknown");
+    for (id, entitlement) in [
+        (child_id, Some(Entitlement::ContractCms(by_other))),
+        (child_id, Some(Entitlement::ContractCms(other_poa))),
+        (
+            child_id,
+            Some(Entitlement::ContractCms(b"garbage".to_vec())),
+        ),
+        (child_id, None),
+        (unknown, Some(Entitlement::ContractCms(contract.clone()))),
+    ] {
+        let refusal = registry.evidence(&id, entitlement).await.unwrap_err();
+        assert_eq!(refusal.code(), Code::PermissionDenied);
+        assert_eq!(refusal.message(), "not entitled");
+    }
+
+    // The company's representative, with a fresh request, once.
+    let request = |signer: &Credential, nonce: u8| {
+        let mut request = RegistryRequest {
+            log_origin: ORIGIN.into(),
+            company: pki().company.corporate_number().unwrap(),
+            requested_at: UnixTime::from_seconds(unix_now()),
+            nonce: vec![nonce; 16],
+            action: Action::EvidenceRelease {
+                delegation_id: root_id,
+            },
+        };
+        request.nonce[0] = 0xee;
+        scenario::sign(signer, &request.encode()).unwrap()
+    };
+    let by_representative = request(&pki().representative, 1);
+    let bundle = registry
+        .evidence(
+            &root_id,
+            Some(Entitlement::RequestCms(by_representative.clone())),
+        )
+        .await
+        .unwrap();
+    assert!(!bundle.is_empty());
+    let replay = registry
+        .evidence(&root_id, Some(Entitlement::RequestCms(by_representative)))
+        .await
+        .unwrap_err();
+    assert_eq!(replay.code(), Code::InvalidArgument);
+    let by_employee = registry
+        .evidence(
+            &root_id,
+            Some(Entitlement::RequestCms(request(&pki().employee, 2))),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(by_employee.code(), Code::PermissionDenied);
+
+    // The bundle needs nothing from the registry: it verifies with the registry stopped.
+    let counterparty_bundle = registry
+        .evidence(&child_id, Some(Entitlement::ContractCms(contract.clone())))
+        .await
+        .unwrap();
+    let key = registry.verifier_key();
+    registry.stop().await;
+    assert!(verify_offline(&contract, &counterparty_bundle, &key).accepted());
+
+    // Each release is in the audit trail.
+    let export = Command::new(binary())
+        .args(["audit", "export", "--data-dir"])
+        .arg(registry.data_dir())
+        .output()
+        .unwrap();
+    let trail = String::from_utf8(export.stdout).unwrap();
+    assert_eq!(
+        trail
+            .lines()
+            .filter(|l| l.contains("\"action\":\"release-evidence\""))
+            .count(),
+        3
     );
 }

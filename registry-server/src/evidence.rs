@@ -1,0 +1,154 @@
+//! Releasing a PoA's evidence. A PoA holds personal data, so the bundle goes only to those
+//! entitled to it: a counterparty presenting a contract that the PoA's delegatee signed, with
+//! the certificate the PoA binds, under this PoA; or a representative of the delegating
+//! company with a fresh, signed, single-use request. Anyone else learns nothing, not even
+//! whether the PoA exists. Each release is written to the audit trail before it is answered.
+
+use eproxy_policy::UnixTime;
+use eproxy_proto::v1::{EvidenceBundle, InclusionProof, LinkEvidence};
+use eproxy_proto::{Action, DelegationId, decode_contract_terms};
+use eproxy_verifier::verify::MAX_CHAIN_LINKS;
+use eproxy_verifier::verify_cms::verify_cms;
+use prost::Message;
+
+use crate::command::Release;
+use crate::records::{StatusRecord, index_key, status_record};
+use crate::refusal::Refusal;
+use crate::service::RegistryService;
+use crate::signed_request;
+use crate::status::{effective, statement};
+use crate::store::Family;
+
+/// How a caller shows it may see a PoA.
+#[derive(Clone, Copy, Debug)]
+pub enum Entitlement<'a> {
+    /// A contract signed under the PoA by its delegatee.
+    Contract(&'a [u8]),
+    /// A representative's signed request.
+    Request(&'a [u8]),
+}
+
+/// The release `entitlement` earns for the PoA `id`, or [`Refusal::Denied`] whatever the reason
+/// (logged for the operator by id only, never returned).
+pub fn entitle(
+    service: &RegistryService,
+    id: &DelegationId,
+    entitlement: Entitlement<'_>,
+    now: UnixTime,
+) -> Result<Release, Refusal> {
+    let checked = match status_record(service.store.as_ref(), id)? {
+        Some(record) => check(service, id, &record, entitlement, now),
+        None => Err("no such PoA".to_owned()),
+    };
+    checked.map_err(|why| {
+        tracing::info!(delegation = %id, why, "evidence refused");
+        Refusal::Denied
+    })
+}
+
+fn check(
+    service: &RegistryService,
+    id: &DelegationId,
+    record: &StatusRecord,
+    entitlement: Entitlement<'_>,
+    now: UnixTime,
+) -> Result<Release, String> {
+    match entitlement {
+        Entitlement::Contract(cms) => {
+            let provider = eproxy_verifier::crypto::AWS_LC;
+            let contract = verify_cms(&provider, cms, None, &[]).map_err(|e| e.to_string())?;
+            if contract.signer.sha256().as_slice() != record.delegatee_sha256 {
+                return Err("the contract's signer is not the PoA's delegatee".into());
+            }
+            let terms = decode_contract_terms(contract.content).map_err(|e| e.to_string())?;
+            if terms.delegation_id != *id {
+                return Err("the contract names another PoA".into());
+            }
+            Ok(Release {
+                id: *id,
+                nonce: None,
+                actor: format!(
+                    "counterparty of contract signed by {}",
+                    hex::encode(contract.signer.sha256())
+                ),
+            })
+        }
+        Entitlement::Request(cms) => {
+            let verified = signed_request::verify(
+                &service.submissions.verifier,
+                service.operator.origin(),
+                cms,
+                &service.submissions.crls_with(&[]),
+                now,
+            )
+            .map_err(|e| e.to_string())?;
+            match &verified.request.action {
+                Action::EvidenceRelease { delegation_id } if delegation_id == id => {}
+                _ => return Err("the request is not an evidence release of this PoA".into()),
+            }
+            verified
+                .authorise_representative(service.store.as_ref(), id, record)
+                .map_err(|e| e.to_string())?;
+            Ok(Release {
+                id: *id,
+                nonce: Some(verified.request.nonce.clone()),
+                actor: verified.actor(),
+            })
+        }
+    }
+}
+
+/// The evidence bundle of `id` now: the chain from it to its root PoA, each link with its CMS,
+/// a status statement, its registration event and that event's inclusion proof, all leading to
+/// the latest checkpoint (signed first if the log has grown).
+pub fn bundle(
+    service: &RegistryService,
+    id: &DelegationId,
+    now: UnixTime,
+) -> Result<Vec<u8>, Refusal> {
+    let store = service.store.as_ref();
+    service.log.publish(store, &service.operator)?;
+    let checkpoint = service.log.latest();
+    let mut links = Vec::new();
+    let mut next = Some(*id);
+    while let Some(link_id) = next {
+        if links.len() == MAX_CHAIN_LINKS {
+            return Err(Refusal::Unavailable("a stored chain is too long".into()));
+        }
+        let missing = || Refusal::Unavailable(format!("stored records of {link_id} are missing"));
+        let record = status_record(store, &link_id)?.ok_or_else(missing)?;
+        let cms = store
+            .get(Family::Poa, link_id.as_bytes())?
+            .ok_or_else(missing)?;
+        let event = store
+            .get(Family::LogLeaves, &index_key(record.log_index))?
+            .ok_or_else(missing)?;
+        let state = effective(&record, now, |ancestor| status_record(store, ancestor))?;
+        let proof = service
+            .log
+            .inclusion_proof(record.log_index, checkpoint.size)?;
+        links.push(LinkEvidence {
+            delegation_cms: cms,
+            status: Some(statement(
+                &service.operator,
+                &link_id,
+                Some((&record, &state)),
+                now,
+                checkpoint.size,
+            )),
+            registration_event: event,
+            inclusion: Some(InclusionProof {
+                leaf_index: record.log_index,
+                tree_size: checkpoint.size,
+                hashes: proof.iter().map(|h| h.to_vec()).collect(),
+            }),
+        });
+        next = record.parent();
+    }
+    Ok(EvidenceBundle {
+        format_version: 1,
+        links,
+        checkpoint: checkpoint.note,
+    }
+    .encode_to_vec())
+}

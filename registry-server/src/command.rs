@@ -29,9 +29,11 @@ pub enum Command {
 /// answered.
 #[derive(Debug)]
 pub struct Release {
-    /// The PoA.
-    pub id: DelegationId,
-    /// The signed request's nonce, when a request entitled the caller.
+    /// What is released: a PoA's delegation id, or a company's listing.
+    pub subject: String,
+    /// What kind of release: "release-evidence" or "list".
+    pub action: &'static str,
+    /// The signed request's nonce, when a single-use request entitled the caller.
     pub nonce: Option<Vec<u8>>,
     /// Who receives it.
     pub actor: String,
@@ -315,8 +317,8 @@ impl Release {
         batch.audit(&AuditRecord {
             at: now.seconds(),
             actor: self.actor,
-            action: "release-evidence".into(),
-            subject: self.id.to_string(),
+            action: self.action.into(),
+            subject: self.subject,
             outcome: "released".into(),
         });
         Ok(Outcome::Released)

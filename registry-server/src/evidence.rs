@@ -19,6 +19,9 @@ use crate::signed_request;
 use crate::status::{effective, statement};
 use crate::store::Family;
 
+/// The audit trail's name for an evidence release.
+const RELEASE_EVIDENCE: &str = "release-evidence";
+
 /// How a caller shows it may see a PoA.
 #[derive(Clone, Copy, Debug)]
 pub enum Entitlement<'a> {
@@ -65,7 +68,8 @@ fn check(
                 return Err("the contract names another PoA".into());
             }
             Ok(Release {
-                id: *id,
+                subject: id.to_string(),
+                action: RELEASE_EVIDENCE,
                 nonce: None,
                 actor: format!(
                     "counterparty of contract signed by {}",
@@ -90,7 +94,8 @@ fn check(
                 .authorise_representative(service.store.as_ref(), id, record)
                 .map_err(|e| e.to_string())?;
             Ok(Release {
-                id: *id,
+                subject: id.to_string(),
+                action: RELEASE_EVIDENCE,
                 nonce: Some(verified.request.nonce.clone()),
                 actor: verified.actor(),
             })

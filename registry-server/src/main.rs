@@ -10,6 +10,7 @@ mod audit;
 mod command;
 mod config;
 mod evidence;
+mod listing;
 mod log;
 mod operator;
 mod records;

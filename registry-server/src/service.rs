@@ -22,6 +22,7 @@ use tonic::{Request, Response, Status};
 
 use crate::command::{Command, Outcome, Revocation};
 use crate::evidence;
+use crate::listing;
 use crate::log::Log;
 use crate::operator::Operator;
 use crate::records::{StatusRecord, status_record};
@@ -52,7 +53,7 @@ pub struct RegistryService {
 
 impl RegistryService {
     /// The signed statement of `id`'s status now (`record` is its record, if registered).
-    fn signed_status(
+    pub fn signed_status(
         &self,
         id: &DelegationId,
         record: Option<&StatusRecord>,
@@ -226,11 +227,30 @@ impl Registry for Api {
 
     async fn list_delegations(
         &self,
-        _request: Request<ListDelegationsRequest>,
+        request: Request<ListDelegationsRequest>,
     ) -> Result<Response<ListDelegationsResponse>, Status> {
-        Err(Status::unimplemented(
-            "listing is not available in this version of the registry",
-        ))
+        let request = request.into_inner();
+        let service = Arc::clone(&self.0);
+        let cms = request.request_cms.clone();
+        let listing = blocking(move || listing::entitle(&service, &cms, now())).await?;
+        self.0
+            .sequencer
+            .apply(Command::Release(listing.release))
+            .await?;
+        let service = Arc::clone(&self.0);
+        let (delegations, next_page_token) = blocking(move || {
+            listing::page(
+                &service,
+                &listing.company,
+                &request.page_token,
+                request.page_size,
+            )
+        })
+        .await?;
+        Ok(Response::new(ListDelegationsResponse {
+            delegations,
+            next_page_token,
+        }))
     }
 }
 

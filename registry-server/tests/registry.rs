@@ -13,8 +13,8 @@ use eproxy_proto::registry::v1::registry_client::RegistryClient;
 use eproxy_proto::registry::v1::transparency_log_client::TransparencyLogClient;
 use eproxy_proto::registry::v1::{
     GetCheckpointRequest, GetConsistencyProofRequest, GetEvidenceRequest, GetInclusionProofRequest,
-    GetLeavesRequest, GetStatusRequest, RevokeDelegationRequest, RevokeDelegationResponse,
-    SubmitDelegationRequest, SubmitDelegationResponse,
+    GetLeavesRequest, GetStatusRequest, ListDelegationsRequest, RevokeDelegationRequest,
+    RevokeDelegationResponse, SubmitDelegationRequest, SubmitDelegationResponse,
 };
 use eproxy_proto::v1::{LogEvent, LogEventKind, RegistrationReceipt};
 use eproxy_proto::{Action, Delegation, DelegationId, RegistryRequest};
@@ -938,4 +938,98 @@ async fn evidence_goes_only_to_the_entitled_and_verifies_offline() {
             .count(),
         3
     );
+}
+
+#[tokio::test]
+async fn a_company_lists_its_own_poas_page_by_page() {
+    let registry = Registry::start();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let mut d = delegation_in(pki(), &pki().employee, contracts_only(), None);
+        d.remarks = format!("listed {i}");
+        let cms = signed(&pki().representative, d);
+        ids.push(DelegationId::of_cms(&cms).to_string());
+        registry.submit(&cms).await.unwrap();
+    }
+    let listing = |signer: &Credential, edit: &dyn Fn(&mut RegistryRequest)| {
+        let mut request = RegistryRequest {
+            log_origin: ORIGIN.into(),
+            company: pki().company.corporate_number().unwrap(),
+            requested_at: UnixTime::from_seconds(unix_now()),
+            nonce: vec![0x11; 16],
+            action: Action::Listing,
+        };
+        edit(&mut request);
+        scenario::sign(signer, &request.encode()).unwrap()
+    };
+    let list = |cms: Vec<u8>, page_token: String| async {
+        registry
+            .registry()
+            .await
+            .list_delegations(ListDelegationsRequest {
+                request_cms: cms,
+                page_token,
+                page_size: 2,
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    };
+    let request = listing(&pki().representative, &|_| {});
+    let first = list(request.clone(), String::new()).await.unwrap();
+    assert_eq!(first.delegations.len(), 2);
+    assert!(!first.next_page_token.is_empty());
+    let second = list(request.clone(), first.next_page_token.clone())
+        .await
+        .unwrap();
+    assert!(second.next_page_token.is_empty());
+    let listed: Vec<String> = first
+        .delegations
+        .iter()
+        .chain(&second.delegations)
+        .map(|d| d.delegation_id.clone())
+        .collect();
+    assert_eq!(listed, ids, "every PoA once, in registration order");
+    let (_, status) = verify_status_statement(
+        &AWS_LC,
+        second.delegations[0].status.as_ref().unwrap(),
+        &registry.verifier_key(),
+        ORIGIN,
+    )
+    .unwrap();
+    assert_eq!(status.status, RegistryStatus::Active);
+    assert_eq!(
+        DelegationId::of_cms(&second.delegations[0].delegation_cms).to_string(),
+        ids[2]
+    );
+
+    // Not the employee, not another company's listing, not a stale request, not a forged token.
+    for (cms, token, code) in [
+        (
+            listing(&pki().employee, &|_| {}),
+            String::new(),
+            Code::PermissionDenied,
+        ),
+        (
+            listing(&pki().representative, &|r| {
+                r.company = scenario::counterparty()
+            }),
+            String::new(),
+            Code::PermissionDenied,
+        ),
+        (
+            listing(&pki().representative, &|r| {
+                r.requested_at = UnixTime::from_seconds(unix_now() - 3_600)
+            }),
+            String::new(),
+            Code::InvalidArgument,
+        ),
+        (
+            request.clone(),
+            hex::encode(b"7000012050002"),
+            Code::InvalidArgument,
+        ),
+    ] {
+        let refusal = list(cms, token).await.unwrap_err();
+        assert_eq!(refusal.code(), code, "{}", refusal.message());
+    }
 }

@@ -1,0 +1,149 @@
+//! A company's own PoAs, page by page, for a representative of that company with a fresh
+//! signed request. Pages are read with the same request while it is fresh (the page token is
+//! outside the signed part), so a listing request's nonce is not spent; each page released is
+//! audited.
+
+use eproxy_policy::UnixTime;
+use eproxy_proto::registry::v1::DelegationSummary;
+use eproxy_proto::{Action, DelegationId};
+use eproxy_verifier::commercial_registration::RegisteredCorporation;
+use eproxy_verifier::jpki::JpkiIdentity;
+use eproxy_verifier::trust_anchor::AnchorRole;
+
+use crate::command::Release;
+use crate::records::status_record;
+use crate::refusal::Refusal;
+use crate::service::RegistryService;
+use crate::signed_request::{self, Verified, stored_delegation};
+use crate::store::Family;
+
+/// The page size when none is asked for.
+pub const DEFAULT_PAGE: usize = 100;
+/// The largest page.
+pub const MAX_PAGE: usize = 1_000;
+
+/// A verified listing request: the company, and the audit record its page needs.
+pub struct Listing {
+    /// The company's corporate number, the index prefix.
+    pub company: String,
+    /// The release to audit.
+    pub release: Release,
+}
+
+/// Verifies `cms` as a listing request from a representative of the company it names.
+pub fn entitle(service: &RegistryService, cms: &[u8], now: UnixTime) -> Result<Listing, Refusal> {
+    let verified = signed_request::verify(
+        &service.submissions.verifier,
+        service.operator.origin(),
+        cms,
+        &service.submissions.crls_with(&[]),
+        now,
+    )?;
+    if verified.request.action != Action::Listing {
+        return Err(Refusal::Invalid(
+            "the signed request is not a listing".into(),
+        ));
+    }
+    let company = verified.request.company.to_string();
+    if !is_representative(service, &verified, &company)? {
+        return Err(Refusal::Denied);
+    }
+    Ok(Listing {
+        release: Release {
+            subject: format!("company {company}"),
+            action: "list",
+            nonce: None,
+            actor: verified.actor(),
+        },
+        company,
+    })
+}
+
+/// A commercial-registration certificate of the company speaks for it; a JPKI certificate does
+/// if its holder is the representative the company's PoAs name.
+fn is_representative(
+    service: &RegistryService,
+    verified: &Verified,
+    company: &str,
+) -> Result<bool, Refusal> {
+    match verified.anchor_role {
+        AnchorRole::CommercialRegistration => Ok(RegisteredCorporation::of(&verified.signer)
+            .is_some_and(|r| r.registered_number == verified.request.company.registered_number())),
+        AnchorRole::JpkiSigning => {
+            let Some(name) = JpkiIdentity::of(&verified.signer).and_then(|i| i.name) else {
+                return Ok(false);
+            };
+            let store = service.store.as_ref();
+            let Some((_, first)) = store
+                .scan(Family::ByCompany, company.as_bytes(), None, 1)?
+                .into_iter()
+                .next()
+            else {
+                return Ok(false);
+            };
+            let id = id_of(&first)?;
+            Ok(stored_delegation(store, &id)?.representative.name == name)
+        }
+        _ => Ok(false),
+    }
+}
+
+fn id_of(bytes: &[u8]) -> Result<DelegationId, Refusal> {
+    <[u8; 32]>::try_from(bytes)
+        .map(DelegationId::from_bytes)
+        .map_err(|_| Refusal::Unavailable("a corrupt company index entry".into()))
+}
+
+/// One page of `company`'s PoAs after `page_token`, and the next token (empty at the end).
+pub fn page(
+    service: &RegistryService,
+    company: &str,
+    page_token: &str,
+    page_size: u32,
+) -> Result<(Vec<DelegationSummary>, String), Refusal> {
+    let size = match usize::try_from(page_size).unwrap_or(MAX_PAGE) {
+        0 => DEFAULT_PAGE,
+        n => n.min(MAX_PAGE),
+    };
+    let after = match page_token {
+        "" => None,
+        token => Some(
+            hex::decode(token)
+                .ok()
+                .filter(|key| key.starts_with(company.as_bytes()))
+                .ok_or_else(|| {
+                    Refusal::Invalid("page_token is not one this listing gave".into())
+                })?,
+        ),
+    };
+    let store = service.store.as_ref();
+    let entries = store.scan(
+        Family::ByCompany,
+        company.as_bytes(),
+        after.as_deref(),
+        size + 1,
+    )?;
+    let more = entries.len() > size;
+    let mut delegations = Vec::with_capacity(size);
+    let mut last_key = Vec::new();
+    for (key, value) in entries.into_iter().take(size) {
+        let id = id_of(&value)?;
+        let record = status_record(store, &id)?
+            .ok_or_else(|| Refusal::Unavailable(format!("records of {id} are missing")))?;
+        let cms = store
+            .get(Family::Poa, id.as_bytes())?
+            .ok_or_else(|| Refusal::Unavailable(format!("the PoA {id} is missing")))?;
+        delegations.push(DelegationSummary {
+            delegation_id: id.to_string(),
+            delegation_cms: cms,
+            status: Some(service.signed_status(&id, Some(&record))?),
+        });
+        last_key = key;
+    }
+    let next = if more {
+        hex::encode(last_key)
+    } else {
+        String::new()
+    };
+    Ok((delegations, next))
+}

@@ -26,6 +26,10 @@ pub mod registry {
     pub mod v1 {
         include!(concat!(env!("OUT_DIR"), "/eproxy.registry.v1.rs"));
     }
+
+    /// Every .proto file's descriptor (an encoded `FileDescriptorSet`), for gRPC reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.bin"));
 }
 
 mod canonical;

@@ -66,9 +66,19 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     let limit = config.max_message_bytes;
     let grace = Duration::from_secs(config.request_timeout_seconds);
     let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<RegistryServer<Api>>().await;
+    health.set_serving::<TransparencyLogServer<Api>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(eproxy_proto::registry::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| format!("reflection: {e}"))?;
     let server = tonic::transport::Server::builder()
         .timeout(grace)
         .concurrency_limit_per_connection(config.concurrency_limit)
+        .add_service(health_service)
+        .add_service(reflection)
         .add_service(
             RegistryServer::new(Api(Arc::clone(&service)))
                 .max_decoding_message_size(limit)

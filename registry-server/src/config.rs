@@ -28,6 +28,9 @@ origin = "{origin}"
 # Where the gRPC API listens.
 listen = "127.0.0.1:50051"
 
+# Where Prometheus metrics are served over HTTP; "" for none.
+metrics_listen = "127.0.0.1:9464"
+
 # The longest validity period a PoA may have, in days (5 years).
 max_validity_days = 1826
 
@@ -64,6 +67,9 @@ pub struct Config {
     /// The gRPC listen address.
     #[serde(default = "default_listen")]
     pub listen: String,
+    /// The metrics listen address; empty for none.
+    #[serde(default)]
+    pub metrics_listen: String,
     /// The longest PoA validity, days.
     #[serde(default = "default_max_validity_days")]
     pub max_validity_days: u32,
@@ -135,6 +141,9 @@ impl Config {
             toml::from_str(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
         if let Ok(listen) = std::env::var("EPROXY_LISTEN") {
             config.listen = listen;
+        }
+        if let Ok(metrics) = std::env::var("EPROXY_METRICS_LISTEN") {
+            config.metrics_listen = metrics;
         }
         if let Ok(revocation) = std::env::var("EPROXY_REVOCATION") {
             config.revocation = revocation;

@@ -139,6 +139,7 @@ impl Log {
             size,
             root: root.to_vec(),
             note: operator.sign_checkpoint(size, root),
+            signed_at: crate::service::now().seconds(),
         };
         store.commit(&[Write {
             family: Family::Checkpoint,

@@ -12,6 +12,7 @@ mod config;
 mod evidence;
 mod listing;
 mod log;
+mod metrics;
 mod operator;
 mod records;
 mod refusal;

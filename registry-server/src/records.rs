@@ -78,6 +78,9 @@ pub struct CheckpointRecord {
     /// The signed note, as published.
     #[prost(string, tag = "3")]
     pub note: String,
+    /// When it was signed, Unix seconds.
+    #[prost(int64, tag = "4")]
+    pub signed_at: i64,
 }
 
 /// The key of the one checkpoint record.

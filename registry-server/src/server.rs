@@ -14,6 +14,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::config::{Config, KEY_FILE};
 use crate::log::Log;
+use crate::metrics::Metrics;
 use crate::operator::Operator;
 use crate::sequencer::Sequencer;
 use crate::service::{Api, RegistryService};
@@ -37,7 +38,9 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     let store: Arc<dyn Store> =
         Arc::new(RocksStore::open(&data_dir.join(DB_DIR)).map_err(|e| e.to_string())?);
     let log = Arc::new(Log::open(store.as_ref(), &operator).map_err(|e| e.to_string())?);
+    let metrics = Arc::new(Metrics::new(Arc::clone(&log)));
     let service = Arc::new(RegistryService {
+        metrics: Arc::clone(&metrics),
         store: Arc::clone(&store),
         log: Arc::clone(&log),
         operator: Arc::clone(&operator),
@@ -59,8 +62,20 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    // One line on standard output, for operators and for tests that listen on port 0.
-    println!("eproxy-registry: listening on {address}");
+    // One line on standard output for each listener, for operators and for tests that listen
+    // on port 0.
+    announce(&format!("listening on {address}"));
+    let metrics_server = match config.metrics_listen.as_str() {
+        "" => None,
+        listen => {
+            let listener = TcpListener::bind(listen)
+                .await
+                .map_err(|e| format!("cannot serve metrics on {listen}: {e}"))?;
+            let address = listener.local_addr().map_err(|e| e.to_string())?;
+            announce(&format!("metrics on http://{address}/metrics"));
+            Some(tokio::spawn(crate::metrics::serve(listener, metrics)))
+        }
+    };
     tracing::info!(%address, origin = operator.origin(), size = log.size(), "serving");
 
     let limit = config.max_message_bytes;
@@ -104,6 +119,9 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     }
 
     publisher.abort();
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
     // The writer finishes and releases the store before the process ends: RocksDB must be
     // closed, not torn down under a running thread.
     service.sequencer.stop().await;
@@ -112,6 +130,13 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         .map_err(|e| format!("the last checkpoint could not be published: {e}"))?;
     tracing::info!(size = log.size(), "stopped");
     Ok(())
+}
+
+/// Tells standard output, if anyone still reads it.
+fn announce(line: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "eproxy-registry: {line}").and_then(|()| out.flush());
 }
 
 /// Signs a checkpoint whenever the log has grown, every [`CHECKPOINT_INTERVAL`].

@@ -2,7 +2,7 @@
 //! and the answer signed where the API says so.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use eproxy_policy::UnixTime;
 use eproxy_proto::Action;
@@ -24,6 +24,7 @@ use crate::command::{Command, Outcome, Revocation};
 use crate::evidence;
 use crate::listing;
 use crate::log::Log;
+use crate::metrics::Metrics;
 use crate::operator::Operator;
 use crate::records::{StatusRecord, status_record};
 use crate::refusal::Refusal;
@@ -49,6 +50,8 @@ pub struct RegistryService {
     pub sequencer: Sequencer,
     /// How submissions are judged.
     pub submissions: SubmissionPolicy,
+    /// Counts and timings.
+    pub metrics: Arc<Metrics>,
 }
 
 impl RegistryService {
@@ -93,9 +96,9 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| Refusal::Unavailable(format!("internal task failed: {e}")))?
 }
 
-#[tonic::async_trait]
-impl Registry for Api {
-    async fn submit_delegation(
+/// The handlers; the trait implementations below time and count each call.
+impl Api {
+    async fn handle_submit_delegation(
         &self,
         request: Request<SubmitDelegationRequest>,
     ) -> Result<Response<SubmitDelegationResponse>, Status> {
@@ -133,7 +136,7 @@ impl Registry for Api {
         }))
     }
 
-    async fn revoke_delegation(
+    async fn handle_revoke_delegation(
         &self,
         request: Request<RevokeDelegationRequest>,
     ) -> Result<Response<RevokeDelegationResponse>, Status> {
@@ -187,7 +190,7 @@ impl Registry for Api {
         }))
     }
 
-    async fn get_status(
+    async fn handle_get_status(
         &self,
         request: Request<GetStatusRequest>,
     ) -> Result<Response<GetStatusResponse>, Status> {
@@ -203,7 +206,7 @@ impl Registry for Api {
         }))
     }
 
-    async fn get_evidence(
+    async fn handle_get_evidence(
         &self,
         request: Request<GetEvidenceRequest>,
     ) -> Result<Response<GetEvidenceResponse>, Status> {
@@ -225,7 +228,7 @@ impl Registry for Api {
         Ok(Response::new(GetEvidenceResponse { bundle }))
     }
 
-    async fn list_delegations(
+    async fn handle_list_delegations(
         &self,
         request: Request<ListDelegationsRequest>,
     ) -> Result<Response<ListDelegationsResponse>, Status> {
@@ -252,11 +255,8 @@ impl Registry for Api {
             next_page_token,
         }))
     }
-}
 
-#[tonic::async_trait]
-impl TransparencyLog for Api {
-    async fn get_checkpoint(
+    async fn handle_get_checkpoint(
         &self,
         _request: Request<GetCheckpointRequest>,
     ) -> Result<Response<GetCheckpointResponse>, Status> {
@@ -265,7 +265,7 @@ impl TransparencyLog for Api {
         }))
     }
 
-    async fn get_inclusion_proof(
+    async fn handle_get_inclusion_proof(
         &self,
         request: Request<GetInclusionProofRequest>,
     ) -> Result<Response<GetInclusionProofResponse>, Status> {
@@ -283,7 +283,7 @@ impl TransparencyLog for Api {
         }))
     }
 
-    async fn get_consistency_proof(
+    async fn handle_get_consistency_proof(
         &self,
         request: Request<GetConsistencyProofRequest>,
     ) -> Result<Response<GetConsistencyProofResponse>, Status> {
@@ -297,7 +297,7 @@ impl TransparencyLog for Api {
         }))
     }
 
-    async fn get_leaves(
+    async fn handle_get_leaves(
         &self,
         request: Request<GetLeavesRequest>,
     ) -> Result<Response<GetLeavesResponse>, Status> {
@@ -310,5 +310,99 @@ impl TransparencyLog for Api {
         })
         .await?;
         Ok(Response::new(GetLeavesResponse { leaves }))
+    }
+}
+
+impl Api {
+    /// Runs one call, recording its outcome and latency.
+    async fn observed<T>(
+        &self,
+        method: &'static str,
+        call: impl std::future::Future<Output = Result<Response<T>, Status>>,
+    ) -> Result<Response<T>, Status> {
+        let start = Instant::now();
+        let result = call.await;
+        let code = result
+            .as_ref()
+            .map_or_else(Status::code, |_| tonic::Code::Ok);
+        self.0.metrics.observe(method, code, start);
+        result
+    }
+}
+
+#[tonic::async_trait]
+impl Registry for Api {
+    async fn submit_delegation(
+        &self,
+        request: Request<SubmitDelegationRequest>,
+    ) -> Result<Response<SubmitDelegationResponse>, Status> {
+        self.observed("SubmitDelegation", self.handle_submit_delegation(request))
+            .await
+    }
+    async fn revoke_delegation(
+        &self,
+        request: Request<RevokeDelegationRequest>,
+    ) -> Result<Response<RevokeDelegationResponse>, Status> {
+        self.observed("RevokeDelegation", self.handle_revoke_delegation(request))
+            .await
+    }
+    async fn get_status(
+        &self,
+        request: Request<GetStatusRequest>,
+    ) -> Result<Response<GetStatusResponse>, Status> {
+        self.observed("GetStatus", self.handle_get_status(request))
+            .await
+    }
+    async fn get_evidence(
+        &self,
+        request: Request<GetEvidenceRequest>,
+    ) -> Result<Response<GetEvidenceResponse>, Status> {
+        self.observed("GetEvidence", self.handle_get_evidence(request))
+            .await
+    }
+    async fn list_delegations(
+        &self,
+        request: Request<ListDelegationsRequest>,
+    ) -> Result<Response<ListDelegationsResponse>, Status> {
+        self.observed("ListDelegations", self.handle_list_delegations(request))
+            .await
+    }
+}
+
+#[tonic::async_trait]
+impl TransparencyLog for Api {
+    async fn get_checkpoint(
+        &self,
+        request: Request<GetCheckpointRequest>,
+    ) -> Result<Response<GetCheckpointResponse>, Status> {
+        self.observed("GetCheckpoint", self.handle_get_checkpoint(request))
+            .await
+    }
+    async fn get_inclusion_proof(
+        &self,
+        request: Request<GetInclusionProofRequest>,
+    ) -> Result<Response<GetInclusionProofResponse>, Status> {
+        self.observed(
+            "GetInclusionProof",
+            self.handle_get_inclusion_proof(request),
+        )
+        .await
+    }
+    async fn get_consistency_proof(
+        &self,
+        request: Request<GetConsistencyProofRequest>,
+    ) -> Result<Response<GetConsistencyProofResponse>, Status> {
+        self.observed(
+            "GetConsistencyProof",
+            self.handle_get_consistency_proof(request),
+        )
+        .await
+    }
+    async fn get_leaves(
+        &self,
+        request: Request<GetLeavesRequest>,
+    ) -> Result<Response<GetLeavesResponse>, Status> {
+        self.observed("GetLeaves", self.handle_get_leaves(request))
+            .await
     }
 }

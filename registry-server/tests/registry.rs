@@ -51,6 +51,7 @@ struct Registry {
     data: tempfile::TempDir,
     process: Option<Child>,
     address: String,
+    metrics: String,
 }
 
 fn binary() -> &'static str {
@@ -89,6 +90,7 @@ impl Registry {
             data,
             process: None,
             address: String::new(),
+            metrics: String::new(),
         };
         registry.serve();
         registry
@@ -100,18 +102,22 @@ impl Registry {
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(self.data.path())
             .env("EPROXY_LOG", "warn")
+            .env("EPROXY_METRICS_LISTEN", "127.0.0.1:0")
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut next = || lines.next().unwrap().unwrap();
+        let line = next();
         let address = line
-            .trim()
             .strip_prefix("eproxy-registry: listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
         self.address = format!("http://{address}");
+        let line = next();
+        let metrics = line
+            .strip_prefix("eproxy-registry: metrics on http://")
+            .unwrap_or_else(|| panic!("unexpected second line {line:?}"));
+        self.metrics = metrics.trim_end_matches("/metrics").to_owned();
         self.process = Some(child);
     }
 
@@ -1091,4 +1097,51 @@ async fn health_and_reflection_describe_the_services() {
             "{expected} not in {names:?}"
         );
     }
+}
+
+/// The metrics page, fetched with a bare HTTP/1.0 request.
+fn scrape(address: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[tokio::test]
+async fn metrics_count_calls_by_method_and_outcome() {
+    let registry = Registry::start();
+    registry
+        .submit(&poa(&pki().employee, contracts_only()))
+        .await
+        .unwrap();
+    registry.submit(b"junk").await.unwrap_err();
+    registry.status(&DelegationId::of_cms(b"x")).await;
+    registry.checkpoint_of(1).await;
+    let page = scrape(&registry.metrics);
+    assert!(
+        page.starts_with("HTTP/1.0 200") || page.starts_with("HTTP/1.1 200"),
+        "{page}"
+    );
+    for line in [
+        "eproxy_requests_total{method=\"SubmitDelegation\",code=\"OK\"} 1",
+        "eproxy_requests_total{method=\"SubmitDelegation\",code=\"INVALID_ARGUMENT\"} 1",
+        "eproxy_requests_total{method=\"GetStatus\",code=\"OK\"} 1",
+        "eproxy_request_seconds_count{method=\"SubmitDelegation\"} 2",
+        "eproxy_log_size 1",
+        "eproxy_checkpoint_size 1",
+    ] {
+        assert!(
+            page.lines().any(|l| l == line),
+            "{line:?} missing from\n{page}"
+        );
+    }
+    let age = page
+        .lines()
+        .find_map(|l| l.strip_prefix("eproxy_checkpoint_age_seconds "))
+        .unwrap();
+    assert!(age.parse::<i64>().unwrap() <= 2);
 }

@@ -1,0 +1,155 @@
+//! Prometheus metrics on their own HTTP port (`metrics_listen`): requests by method and outcome,
+//! latency histograms by method, and the log's size and checkpoint age. Counts and timings
+//! only: no ids, names or other personal data.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use crate::log::Log;
+
+/// Latency bucket bounds, seconds.
+const BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+#[derive(Clone, Debug, Default)]
+struct Histogram {
+    /// Observations at or below each bound (not cumulative; summed when rendered).
+    buckets: [u64; BUCKETS.len()],
+    sum: f64,
+    count: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    requests: BTreeMap<(&'static str, &'static str), u64>,
+    latency: BTreeMap<&'static str, Histogram>,
+}
+
+/// The registry's metrics.
+#[derive(Debug)]
+pub struct Metrics {
+    counts: Mutex<Counts>,
+    log: Arc<Log>,
+}
+
+impl Metrics {
+    /// Metrics for a registry whose log is `log`.
+    pub fn new(log: Arc<Log>) -> Self {
+        Self {
+            counts: Mutex::new(Counts::default()),
+            log,
+        }
+    }
+
+    /// Records one call of `method`, started at `start`, with gRPC outcome `code`.
+    pub fn observe(&self, method: &'static str, code: tonic::Code, start: Instant) {
+        let seconds = start.elapsed().as_secs_f64();
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        *counts
+            .requests
+            .entry((method, code_name(code)))
+            .or_default() += 1;
+        let histogram = counts.latency.entry(method).or_default();
+        if let Some(bucket) = BUCKETS.iter().position(|bound| seconds <= *bound) {
+            histogram.buckets[bucket] += 1;
+        }
+        histogram.sum += seconds;
+        histogram.count += 1;
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self, now_unix: i64) -> String {
+        let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut out = String::new();
+        out.push_str("# HELP eproxy_requests_total gRPC calls by method and outcome.\n");
+        out.push_str("# TYPE eproxy_requests_total counter\n");
+        for ((method, code), count) in &counts.requests {
+            let _ = writeln!(
+                out,
+                "eproxy_requests_total{{method=\"{method}\",code=\"{code}\"}} {count}"
+            );
+        }
+        out.push_str("# HELP eproxy_request_seconds gRPC call latency by method.\n");
+        out.push_str("# TYPE eproxy_request_seconds histogram\n");
+        for (method, histogram) in &counts.latency {
+            let mut cumulative = 0;
+            for (bound, count) in BUCKETS.iter().zip(histogram.buckets) {
+                cumulative += count;
+                let _ = writeln!(
+                    out,
+                    "eproxy_request_seconds_bucket{{method=\"{method}\",le=\"{bound}\"}} {cumulative}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "eproxy_request_seconds_bucket{{method=\"{method}\",le=\"+Inf\"}} {}\n\
+                 eproxy_request_seconds_sum{{method=\"{method}\"}} {}\n\
+                 eproxy_request_seconds_count{{method=\"{method}\"}} {}",
+                histogram.count, histogram.sum, histogram.count
+            );
+        }
+        let checkpoint = self.log.latest();
+        let _ = write!(
+            out,
+            "# HELP eproxy_log_size Leaves in the transparency log.\n\
+             # TYPE eproxy_log_size gauge\n\
+             eproxy_log_size {}\n\
+             # HELP eproxy_checkpoint_size Leaves covered by the latest signed checkpoint.\n\
+             # TYPE eproxy_checkpoint_size gauge\n\
+             eproxy_checkpoint_size {}\n\
+             # HELP eproxy_checkpoint_age_seconds Seconds since the latest checkpoint was signed.\n\
+             # TYPE eproxy_checkpoint_age_seconds gauge\n\
+             eproxy_checkpoint_age_seconds {}\n",
+            self.log.size(),
+            checkpoint.size,
+            (now_unix - checkpoint.signed_at).max(0)
+        );
+        out
+    }
+}
+
+fn code_name(code: tonic::Code) -> &'static str {
+    match code {
+        tonic::Code::Ok => "OK",
+        tonic::Code::InvalidArgument => "INVALID_ARGUMENT",
+        tonic::Code::FailedPrecondition => "FAILED_PRECONDITION",
+        tonic::Code::PermissionDenied => "PERMISSION_DENIED",
+        tonic::Code::NotFound => "NOT_FOUND",
+        tonic::Code::OutOfRange => "OUT_OF_RANGE",
+        tonic::Code::Unavailable => "UNAVAILABLE",
+        tonic::Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        tonic::Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        tonic::Code::Unimplemented => "UNIMPLEMENTED",
+        _ => "OTHER",
+    }
+}
+
+/// Serves `GET` of anything on `listener` with the current metrics, until the task is dropped.
+pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let metrics = Arc::clone(&metrics);
+        tokio::spawn(async move {
+            let service = service_fn(move |_request| {
+                let body = metrics.render(crate::service::now().seconds());
+                async move { Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from(body)))) }
+            });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}

@@ -28,6 +28,11 @@ origin = "{origin}"
 # Where the gRPC API listens.
 listen = "127.0.0.1:50051"
 
+# TLS for the gRPC API (recommended): a PEM certificate chain and its PEM private key,
+# relative to the data directory or absolute. Both empty: plaintext (behind a TLS proxy only).
+tls_certificate = ""
+tls_key = ""
+
 # Where Prometheus metrics are served over HTTP; "" for none.
 metrics_listen = "127.0.0.1:9464"
 
@@ -67,6 +72,12 @@ pub struct Config {
     /// The gRPC listen address.
     #[serde(default = "default_listen")]
     pub listen: String,
+    /// The TLS certificate chain (PEM); empty for plaintext.
+    #[serde(default)]
+    pub tls_certificate: PathBuf,
+    /// The TLS private key (PEM); empty for plaintext.
+    #[serde(default)]
+    pub tls_key: PathBuf,
     /// The metrics listen address; empty for none.
     #[serde(default)]
     pub metrics_listen: String,
@@ -189,6 +200,25 @@ impl Config {
         Ok(anchors)
     }
 
+    /// The TLS identity, if configured: certificate chain and key, both PEM.
+    pub fn tls(&self, data_dir: &Path) -> Result<Option<(Vec<u8>, Vec<u8>)>, ConfigError> {
+        let read = |file: &Path| {
+            let path = data_dir.join(file);
+            std::fs::read(&path)
+                .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))
+        };
+        match (
+            self.tls_certificate.as_os_str().is_empty(),
+            self.tls_key.as_os_str().is_empty(),
+        ) {
+            (true, true) => Ok(None),
+            (false, false) => Ok(Some((read(&self.tls_certificate)?, read(&self.tls_key)?))),
+            _ => Err(ConfigError(
+                "tls_certificate and tls_key go together: set both, or neither".into(),
+            )),
+        }
+    }
+
     /// The CRLs listed, as DER.
     pub fn crls(&self, data_dir: &Path) -> Result<Vec<Vec<u8>>, ConfigError> {
         let mut crls = Vec::new();
@@ -229,6 +259,28 @@ mod tests {
         assert!(config.use_builtin_jpki);
         let anchors = config.anchors(Path::new("/nonexistent")).unwrap();
         assert_eq!(anchors.iter().count(), 4);
+    }
+
+    #[test]
+    fn tls_needs_both_its_files() {
+        let half: Config = toml::from_str("origin = \"o\"\ntls_certificate = \"c.pem\"").unwrap();
+        assert!(
+            half.tls(Path::new("/"))
+                .unwrap_err()
+                .0
+                .contains("go together")
+        );
+        let none: Config = toml::from_str("origin = \"o\"").unwrap();
+        assert!(none.tls(Path::new("/")).unwrap().is_none());
+        let missing: Config =
+            toml::from_str("origin = \"o\"\ntls_certificate = \"c\"\ntls_key = \"k\"").unwrap();
+        assert!(
+            missing
+                .tls(Path::new("/nonexistent"))
+                .unwrap_err()
+                .0
+                .contains("cannot read")
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use eproxy_proto::registry::v1::transparency_log_server::TransparencyLogServer;
 use eproxy_verifier::verify::Verifier;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::{Identity, ServerTlsConfig};
 
 use crate::config::{Config, KEY_FILE};
 use crate::log::Log;
@@ -89,7 +90,13 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()
         .map_err(|e| format!("reflection: {e}"))?;
-    let server = tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some((certificate, key)) = config.tls(data_dir).map_err(|e| e.to_string())? {
+        builder = builder
+            .tls_config(ServerTlsConfig::new().identity(Identity::from_pem(certificate, key)))
+            .map_err(|e| format!("TLS: {e}"))?;
+    }
+    let server = builder
         .timeout(grace)
         .concurrency_limit_per_connection(config.concurrency_limit)
         .add_service(health_service)

@@ -61,6 +61,12 @@ fn binary() -> &'static str {
 impl Registry {
     /// Initialises a data directory trusting the test PKI's roots and CRLs, and starts serving.
     fn start() -> Self {
+        Self::start_with(|_, config| config)
+    }
+
+    /// [`Registry::start`], the configuration file first changed by `edit` (given the data
+    /// directory).
+    fn start_with(edit: impl FnOnce(&Path, String) -> String) -> Self {
         let data = tempfile::tempdir().unwrap();
         let status = Command::new(binary())
             .args(["init", "--origin", ORIGIN, "--data-dir"])
@@ -85,7 +91,7 @@ impl Registry {
                 "crls = []",
                 r#"crls = ["pki/crl/jpki-signing.crl.pem", "pki/crl/commercial-registration.crl.pem"]"#,
             );
-        std::fs::write(&config, text).unwrap();
+        std::fs::write(&config, edit(data.path(), text)).unwrap();
         let mut registry = Self {
             data,
             process: None,
@@ -1144,4 +1150,47 @@ async fn metrics_count_calls_by_method_and_outcome() {
         .find_map(|l| l.strip_prefix("eproxy_checkpoint_age_seconds "))
         .unwrap();
     assert!(age.parse::<i64>().unwrap() <= 2);
+}
+
+#[tokio::test]
+async fn over_tls_clients_that_trust_the_certificate_are_served() {
+    use tonic::transport::{Certificate, ClientTlsConfig};
+    let tls = eproxy_testkit::tls::tls_server(pki()).unwrap();
+    let registry = Registry::start_with(|data, config| {
+        std::fs::write(data.join("tls.pem"), tls.server.certificate_pem().unwrap()).unwrap();
+        std::fs::write(data.join("tls.key"), tls.server.private_key_pem().unwrap()).unwrap();
+        config
+            .replace("tls_certificate = \"\"", "tls_certificate = \"tls.pem\"")
+            .replace("tls_key = \"\"", "tls_key = \"tls.key\"")
+    });
+    let address = registry.address.replacen("http://", "https://", 1);
+    let channel = Channel::from_shared(address)
+        .unwrap()
+        .tls_config(
+            ClientTlsConfig::new()
+                .ca_certificate(Certificate::from_pem(tls.root.certificate_pem().unwrap()))
+                .domain_name("localhost"),
+        )
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let checkpoint = TransparencyLogClient::new(channel)
+        .get_checkpoint(GetCheckpointRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .checkpoint;
+    assert!(verify_checkpoint(&AWS_LC, &checkpoint, &registry.verifier_key()).is_ok());
+
+    // A plaintext client gets nothing.
+    let plaintext = TransparencyLogClient::connect(registry.address.clone()).await;
+    let refused = match plaintext {
+        Err(_) => true,
+        Ok(mut client) => client
+            .get_checkpoint(GetCheckpointRequest {})
+            .await
+            .is_err(),
+    };
+    assert!(refused);
 }

@@ -38,6 +38,7 @@ pub mod pkcs12;
 mod pki;
 pub mod scenario;
 mod time;
+pub mod tls;
 pub mod tsa;
 
 pub use certificate::{CertificateTemplate, Credential, Issuer, issue, serial_number};

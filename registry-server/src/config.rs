@@ -132,6 +132,15 @@ fn default_true() -> bool {
     true
 }
 
+/// The server's TLS identity, as PEM.
+#[derive(Clone, Debug)]
+pub struct TlsIdentity {
+    /// The certificate chain.
+    pub certificate: Vec<u8>,
+    /// The private key.
+    pub key: Vec<u8>,
+}
+
 /// Why the configuration is unusable.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -201,7 +210,7 @@ impl Config {
     }
 
     /// The TLS identity, if configured: certificate chain and key, both PEM.
-    pub fn tls(&self, data_dir: &Path) -> Result<Option<(Vec<u8>, Vec<u8>)>, ConfigError> {
+    pub fn tls(&self, data_dir: &Path) -> Result<Option<TlsIdentity>, ConfigError> {
         let read = |file: &Path| {
             let path = data_dir.join(file);
             std::fs::read(&path)
@@ -212,7 +221,10 @@ impl Config {
             self.tls_key.as_os_str().is_empty(),
         ) {
             (true, true) => Ok(None),
-            (false, false) => Ok(Some((read(&self.tls_certificate)?, read(&self.tls_key)?))),
+            (false, false) => Ok(Some(TlsIdentity {
+                certificate: read(&self.tls_certificate)?,
+                key: read(&self.tls_key)?,
+            })),
             _ => Err(ConfigError(
                 "tls_certificate and tls_key go together: set both, or neither".into(),
             )),

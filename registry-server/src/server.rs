@@ -91,9 +91,11 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         .build_v1()
         .map_err(|e| format!("reflection: {e}"))?;
     let mut builder = tonic::transport::Server::builder();
-    if let Some((certificate, key)) = config.tls(data_dir).map_err(|e| e.to_string())? {
+    if let Some(tls) = config.tls(data_dir).map_err(|e| e.to_string())? {
         builder = builder
-            .tls_config(ServerTlsConfig::new().identity(Identity::from_pem(certificate, key)))
+            .tls_config(
+                ServerTlsConfig::new().identity(Identity::from_pem(tls.certificate, tls.key)),
+            )
             .map_err(|e| format!("TLS: {e}"))?;
     }
     let server = builder

@@ -231,6 +231,19 @@ impl Config {
         }
     }
 
+    /// Every file the configuration names by a path relative to the data directory (anchors,
+    /// CRLs, TLS files): what a backup must carry along.
+    pub fn relative_files(&self) -> Vec<&Path> {
+        self.jpki_signing
+            .iter()
+            .chain(&self.commercial_registration)
+            .chain(&self.crls)
+            .chain([&self.tls_certificate, &self.tls_key])
+            .map(PathBuf::as_path)
+            .filter(|path| !path.as_os_str().is_empty() && path.is_relative())
+            .collect()
+    }
+
     /// The CRLs listed, as DER.
     pub fn crls(&self, data_dir: &Path) -> Result<Vec<Vec<u8>>, ConfigError> {
         let mut crls = Vec::new();

@@ -45,43 +45,10 @@ impl Log {
     /// Rebuilds the tree from `store`, checks it against the stored checkpoint, and signs the
     /// first checkpoint (of the empty log) if there is none.
     pub fn open(store: &dyn Store, operator: &Operator) -> Result<Self, StoreError> {
-        let mut tree = MerkleTree::new();
-        let mut after: Option<Vec<u8>> = None;
-        loop {
-            let chunk = store.scan(Family::LogLeaves, &[], after.as_deref(), REBUILD_CHUNK)?;
-            let Some((last, _)) = chunk.last() else {
-                break;
-            };
-            let last = last.clone();
-            for (key, leaf) in chunk {
-                if key != index_key(tree.size()) {
-                    return Err(StoreError(format!(
-                        "log leaf {} missing: the stored log has a gap",
-                        tree.size()
-                    )));
-                }
-                tree.push(leaf_hash(&leaf));
-            }
-            after = Some(last);
-        }
-        let latest = match store.get(Family::Checkpoint, LATEST_CHECKPOINT)? {
-            Some(bytes) => {
-                let record = CheckpointRecord::decode(bytes.as_slice())
-                    .map_err(|e| StoreError(format!("corrupt checkpoint record: {e}")))?;
-                if tree.root(record.size).map(|root| root.to_vec()) != Some(record.root.clone()) {
-                    return Err(StoreError(format!(
-                        "the stored log does not match its last signed checkpoint (size {}): \
-                         refusing to serve a history that differs from what was published",
-                        record.size
-                    )));
-                }
-                record
-            }
-            None => CheckpointRecord::default(),
-        };
+        let (tree, latest) = check_stored(store)?;
         let log = Self {
             tree: RwLock::new(tree),
-            latest: RwLock::new(latest),
+            latest: RwLock::new(latest.unwrap_or_default()),
             publishing: Mutex::new(()),
         };
         if read(&log.latest).note.is_empty() {
@@ -210,4 +177,44 @@ impl Log {
         }
         Ok(())
     }
+}
+
+/// The tree of the leaves in `store` and the stored checkpoint, if any, which must commit to
+/// those leaves: a gap in the leaves or a checkpoint whose root differs from the leaves' is an
+/// error, never served.
+pub fn check_stored(
+    store: &dyn Store,
+) -> Result<(MerkleTree, Option<CheckpointRecord>), StoreError> {
+    let mut tree = MerkleTree::new();
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let chunk = store.scan(Family::LogLeaves, &[], after.as_deref(), REBUILD_CHUNK)?;
+        let Some((last, _)) = chunk.last() else {
+            break;
+        };
+        let last = last.clone();
+        for (key, leaf) in chunk {
+            if key != index_key(tree.size()) {
+                return Err(StoreError(format!(
+                    "log leaf {} missing: the stored log has a gap",
+                    tree.size()
+                )));
+            }
+            tree.push(leaf_hash(&leaf));
+        }
+        after = Some(last);
+    }
+    let Some(bytes) = store.get(Family::Checkpoint, LATEST_CHECKPOINT)? else {
+        return Ok((tree, None));
+    };
+    let record = CheckpointRecord::decode(bytes.as_slice())
+        .map_err(|e| StoreError(format!("corrupt checkpoint record: {e}")))?;
+    if tree.root(record.size).map(|root| root.to_vec()) != Some(record.root.clone()) {
+        return Err(StoreError(format!(
+            "the stored log does not match its last signed checkpoint (size {}): refusing to \
+             serve a history that differs from what was published",
+            record.size
+        )));
+    }
+    Ok((tree, Some(record)))
 }

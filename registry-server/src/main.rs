@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod backup;
 mod command;
 mod config;
 mod evidence;
@@ -67,6 +68,30 @@ enum Commands {
         #[arg(long)]
         listen: Option<String>,
     },
+    /// Copies the data directory, consistently, while the registry serves. The copy holds the
+    /// operator's private key: keep it as secret as the key.
+    ///
+    /// Example: eproxy-registry backup --data-dir ./eproxy-data --to /backups/eproxy-2026-11-25
+    Backup {
+        /// The data directory.
+        #[arg(long, env = "EPROXY_DATA_DIR", default_value = "eproxy-data")]
+        data_dir: PathBuf,
+        /// The new directory to write the backup to.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Makes a new data directory from a backup, checking its log against its checkpoint.
+    /// Only when the original is lost: never serve two copies of one history.
+    ///
+    /// Example: eproxy-registry restore --from /backups/eproxy-2026-11-25 --data-dir ./eproxy-data
+    Restore {
+        /// The backup.
+        #[arg(long)]
+        from: PathBuf,
+        /// The new data directory.
+        #[arg(long, env = "EPROXY_DATA_DIR", default_value = "eproxy-data")]
+        data_dir: PathBuf,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -99,6 +124,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Commands::Init { data_dir, origin } => init(&data_dir, &origin),
         Commands::Serve { data_dir, listen } => serve(&data_dir, listen),
+        Commands::Backup { data_dir, to } => report("backed up", backup::backup(&data_dir, &to)),
+        Commands::Restore { from, data_dir } => {
+            report("restored", backup::restore(&from, &data_dir))
+        }
         Commands::Audit {
             command: AuditCommand::Export { data_dir },
         } => export_audit(&data_dir),
@@ -148,6 +177,15 @@ fn serve(data_dir: &Path, listen: Option<String>) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?
         .block_on(server::serve(data_dir, config))
+}
+
+fn report(what: &str, copied: Result<backup::Copied, String>) -> Result<(), String> {
+    let copied = copied?;
+    println!(
+        "eproxy-registry: {what} {} entries; {} log leaves, matching the signed checkpoint of size {}",
+        copied.entries, copied.leaves, copied.checkpoint
+    );
+    Ok(())
 }
 
 fn export_audit(data_dir: &Path) -> Result<(), String> {

@@ -1194,3 +1194,68 @@ async fn over_tls_clients_that_trust_the_certificate_are_served() {
     };
     assert!(refused);
 }
+
+#[tokio::test]
+async fn a_backup_taken_while_serving_restores_to_a_registry_with_the_same_history() {
+    let mut registry = Registry::start();
+    let first = poa(&pki().employee, contracts_only());
+    let second = poa(&pki().employee, sub_agents());
+    registry.submit(&first).await.unwrap();
+    registry.submit(&second).await.unwrap();
+    let published = registry.checkpoint_of(2).await;
+
+    let backups = tempfile::tempdir().unwrap();
+    let backup = backups.path().join("backup");
+    let out = Command::new(binary())
+        .args(["backup", "--data-dir"])
+        .arg(registry.data_dir())
+        .arg("--to")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 log leaves"));
+    // Into an existing directory: refused.
+    let again = Command::new(binary())
+        .args(["backup", "--data-dir"])
+        .arg(registry.data_dir())
+        .arg("--to")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+
+    // The original goes on and is lost; the backup is restored elsewhere.
+    let later = poa(&pki().moved_employee, contracts_only());
+    registry.submit(&later).await.unwrap();
+    registry.stop().await;
+    let restored = backups.path().join("restored");
+    let out = Command::new(binary())
+        .args(["restore", "--from"])
+        .arg(&backup)
+        .arg("--data-dir")
+        .arg(&restored)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(registry.data_dir()).unwrap();
+    std::fs::rename(&restored, registry.data_dir()).unwrap();
+    registry.serve();
+
+    let (checkpoint, _) = registry.checkpoint().await;
+    assert_eq!(checkpoint, published);
+    for cms in [&first, &second] {
+        let status = registry.status(&DelegationId::of_cms(cms)).await;
+        assert_eq!(status.status, RegistryStatus::Active);
+    }
+    let lost = registry.status(&DelegationId::of_cms(&later)).await;
+    assert_eq!(lost.status, RegistryStatus::Unknown);
+}

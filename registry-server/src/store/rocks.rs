@@ -31,6 +31,51 @@ impl RocksStore {
         Ok(Self { db })
     }
 
+    /// Opens the database at `primary` as a follower: a RocksDB secondary instance, which may
+    /// run while the registry serves, caught up with every write the registry has made durable.
+    /// `scratch` is the follower's own directory (its info log).
+    pub fn open_follower(primary: &Path, scratch: &Path) -> Result<Self, StoreError> {
+        let mut options = Options::default();
+        options.set_max_open_files(-1);
+        let families = Family::ALL
+            .iter()
+            .map(|family| ColumnFamilyDescriptor::new(family.name(), Options::default()));
+        let db = DB::open_cf_descriptors_as_secondary(&options, primary, scratch, families)
+            .map_err(engine)?;
+        db.try_catch_up_with_primary().map_err(engine)?;
+        Ok(Self { db })
+    }
+
+    /// Copies every family into `target`; the number of entries. The copy is of one moment when
+    /// nothing else writes to this database: a follower's view moves only when it catches up,
+    /// which it does once, when opened.
+    pub fn copy_to(&self, target: &dyn Store) -> Result<u64, StoreError> {
+        const BATCH: usize = 10_000;
+        let mut copied = 0;
+        for family in Family::ALL {
+            let mut batch = Vec::with_capacity(BATCH);
+            for entry in self
+                .db
+                .iterator_cf(self.family(family)?, IteratorMode::Start)
+            {
+                let (key, value) = entry.map_err(engine)?;
+                batch.push(Write {
+                    family,
+                    key: key.into_vec(),
+                    value: value.into_vec(),
+                });
+                if batch.len() == BATCH {
+                    target.commit(&batch)?;
+                    copied += batch.len() as u64;
+                    batch.clear();
+                }
+            }
+            target.commit(&batch)?;
+            copied += batch.len() as u64;
+        }
+        Ok(copied)
+    }
+
     fn family(&self, family: Family) -> Result<&rocksdb::ColumnFamily, StoreError> {
         self.db
             .cf_handle(family.name())

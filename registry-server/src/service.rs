@@ -2,6 +2,7 @@
 //! and the answer signed where the API says so.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use eproxy_policy::UnixTime;
@@ -19,6 +20,7 @@ use eproxy_proto::registry::v1::{
 };
 use eproxy_proto::v1::{InclusionProof, RegistrationReceipt, SignedStatusStatement};
 use tonic::{Request, Response, Status};
+use tracing::Instrument;
 
 use crate::command::{Command, Outcome, Revocation};
 use crate::evidence;
@@ -314,18 +316,29 @@ impl Api {
 }
 
 impl Api {
-    /// Runs one call, recording its outcome and latency.
+    /// Runs one call inside a span carrying a request id (so that every log line of the call
+    /// can be found together), recording its outcome and latency.
     async fn observed<T>(
         &self,
         method: &'static str,
         call: impl std::future::Future<Output = Result<Response<T>, Status>>,
     ) -> Result<Response<T>, Status> {
+        static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
+        let request_id = NEXT_REQUEST.fetch_add(1, Ordering::Relaxed);
+        let span = tracing::info_span!("call", request_id, method);
         let start = Instant::now();
-        let result = call.await;
+        let result = call.instrument(span.clone()).await;
         let code = result
             .as_ref()
             .map_or_else(Status::code, |_| tonic::Code::Ok);
         self.0.metrics.observe(method, code, start);
+        span.in_scope(|| {
+            tracing::info!(
+                code = ?code,
+                micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
+                "done"
+            );
+        });
         result
     }
 }

@@ -52,6 +52,8 @@ struct Registry {
     process: Option<Child>,
     address: String,
     metrics: String,
+    /// Where the server's JSON logs go, if they are kept.
+    log_file: Option<std::path::PathBuf>,
 }
 
 fn binary() -> &'static str {
@@ -97,6 +99,7 @@ impl Registry {
             process: None,
             address: String::new(),
             metrics: String::new(),
+            log_file: None,
         };
         registry.serve();
         registry
@@ -104,14 +107,20 @@ impl Registry {
 
     /// Starts the server on a free port and waits until it listens.
     fn serve(&mut self) {
-        let mut child = Command::new(binary())
+        let mut command = Command::new(binary());
+        command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(self.data.path())
             .env("EPROXY_LOG", "warn")
             .env("EPROXY_METRICS_LISTEN", "127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stdout(Stdio::piped());
+        if let Some(file) = &self.log_file {
+            command
+                .env("EPROXY_LOG", "info")
+                .env("EPROXY_LOG_FORMAT", "json")
+                .stderr(std::fs::File::create(file).unwrap());
+        }
+        let mut child = command.spawn().unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut next = || lines.next().unwrap().unwrap();
         let line = next();
@@ -1258,4 +1267,42 @@ async fn a_backup_taken_while_serving_restores_to_a_registry_with_the_same_histo
     }
     let lost = registry.status(&DelegationId::of_cms(&later)).await;
     assert_eq!(lost.status, RegistryStatus::Unknown);
+}
+
+#[tokio::test]
+async fn logs_are_json_lines_with_request_ids_and_no_personal_data() {
+    let mut registry = Registry::start();
+    registry.stop().await;
+    let log_file = registry.data_dir().join("server.log");
+    registry.log_file = Some(log_file.clone());
+    registry.serve();
+    let cms = poa(&pki().employee, contracts_only());
+    registry.submit(&cms).await.unwrap();
+    registry.status(&DelegationId::of_cms(&cms)).await;
+    registry.stop().await;
+
+    let logs = std::fs::read_to_string(&log_file).unwrap();
+    assert!(!logs.is_empty());
+    for line in logs.lines() {
+        assert!(
+            line.starts_with('{') && line.ends_with('}'),
+            "not a JSON line: {line}"
+        );
+    }
+    let done: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("\"message\":\"done\""))
+        .collect();
+    assert_eq!(done.len(), 2, "{logs}");
+    assert!(
+        done[0].contains("\"method\":\"SubmitDelegation\""),
+        "{}",
+        done[0]
+    );
+    assert!(done[1].contains("\"method\":\"GetStatus\""), "{}", done[1]);
+    assert!(done.iter().all(|l| l.contains("\"request_id\":")));
+    // Names, addresses and the company's name never reach the logs.
+    for personal in ["佐藤", "山田", "サンプル", "東京都"] {
+        assert!(!logs.contains(personal), "{personal} logged");
+    }
 }

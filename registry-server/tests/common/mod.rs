@@ -1,0 +1,400 @@
+//! The registry as operators run it: a real `eproxy-registry` process on a loopback port with a
+//! temporary data directory, driven through its gRPC API, every answer checked with
+//! verifier-lib as a counterparty would.
+//!
+//! Shared by every test file; each uses a part of it.
+#![allow(dead_code, unused_imports)]
+
+pub use std::io::{BufRead, BufReader};
+pub use std::path::Path;
+pub use std::process::{Child, Command, Stdio};
+pub use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub use eproxy_policy::{StandardMatter, UnixTime};
+pub use eproxy_proto::registry::v1::get_evidence_request::Entitlement;
+pub use eproxy_proto::registry::v1::registry_client::RegistryClient;
+pub use eproxy_proto::registry::v1::transparency_log_client::TransparencyLogClient;
+pub use eproxy_proto::registry::v1::{
+    GetCheckpointRequest, GetConsistencyProofRequest, GetEvidenceRequest, GetInclusionProofRequest,
+    GetLeavesRequest, GetStatusRequest, ListDelegationsRequest, RevokeDelegationRequest,
+    RevokeDelegationResponse, SubmitDelegationRequest, SubmitDelegationResponse,
+};
+pub use eproxy_proto::v1::{LogEvent, LogEventKind, RegistrationReceipt};
+pub use eproxy_proto::{Action, Delegation, DelegationId, RegistryRequest};
+pub use eproxy_testkit::scenario::{self, contracts_only, delegation_in, scope};
+pub use eproxy_testkit::{Credential, STANDARD_SEED, TestPki};
+pub use eproxy_verifier::crypto::{AWS_LC, SignatureScheme, SignatureVerifier};
+pub use eproxy_verifier::evidence::{RegistryStatus, verify_status_statement};
+pub use eproxy_verifier::merkle::{Hash, leaf_hash, verify_consistency, verify_inclusion};
+pub use eproxy_verifier::note::{Checkpoint, VerifierKey, verify_checkpoint};
+pub use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors};
+pub use eproxy_verifier::verdict::Verdict;
+pub use eproxy_verifier::verify::{ContractInput, PoaSource, Verifier};
+pub use prost::Message;
+pub use tonic::Code;
+pub use tonic::transport::Channel;
+
+pub const ORIGIN: &str = "registry.eproxy.test/log";
+
+/// A test PKI minted at the real current time: the registry checks everything at its clock.
+pub fn pki() -> &'static TestPki {
+    static PKI: std::sync::OnceLock<TestPki> = std::sync::OnceLock::new();
+    PKI.get_or_init(|| {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let now = UnixTime::from_seconds(i64::try_from(now).unwrap());
+        TestPki::new(STANDARD_SEED, now).unwrap()
+    })
+}
+
+/// A registry process and its data directory.
+pub struct Registry {
+    pub data: tempfile::TempDir,
+    pub process: Option<Child>,
+    pub address: String,
+    pub metrics: String,
+    /// Where the server's JSON logs go, if they are kept.
+    pub log_file: Option<std::path::PathBuf>,
+}
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_eproxy-registry")
+}
+
+impl Registry {
+    /// Initialises a data directory trusting the test PKI's roots and CRLs, and starts serving.
+    pub fn start() -> Self {
+        Self::start_with(|_, config| config)
+    }
+
+    /// [`Registry::start`], the configuration file first changed by `edit` (given the data
+    /// directory).
+    pub fn start_with(edit: impl FnOnce(&Path, String) -> String) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let status = Command::new(binary())
+            .args(["init", "--origin", ORIGIN, "--data-dir"])
+            .arg(data.path())
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        eproxy_testkit::export::write_to(pki(), &data.path().join("pki")).unwrap();
+        let config = data.path().join("eproxy-registry.toml");
+        let text = std::fs::read_to_string(&config)
+            .unwrap()
+            .replace(
+                "jpki_signing = []",
+                r#"jpki_signing = ["pki/trust/jpki-signing/root.pem", "pki/trust/jpki-signing/root-previous.pem"]"#,
+            )
+            .replace(
+                "commercial_registration = []",
+                r#"commercial_registration = ["pki/trust/commercial-registration/root.pem"]"#,
+            )
+            .replace(
+                "crls = []",
+                r#"crls = ["pki/crl/jpki-signing.crl.pem", "pki/crl/commercial-registration.crl.pem"]"#,
+            );
+        std::fs::write(&config, edit(data.path(), text)).unwrap();
+        let mut registry = Self {
+            data,
+            process: None,
+            address: String::new(),
+            metrics: String::new(),
+            log_file: None,
+        };
+        registry.serve();
+        registry
+    }
+
+    /// Starts the server on a free port and waits until it listens.
+    pub fn serve(&mut self) {
+        let mut command = Command::new(binary());
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(self.data.path())
+            .env("EPROXY_LOG", "warn")
+            .env("EPROXY_METRICS_LISTEN", "127.0.0.1:0")
+            .stdout(Stdio::piped());
+        if let Some(file) = &self.log_file {
+            command
+                .env("EPROXY_LOG", "info")
+                .env("EPROXY_LOG_FORMAT", "json")
+                .stderr(std::fs::File::create(file).unwrap());
+        }
+        let mut child = command.spawn().unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut next = || lines.next().unwrap().unwrap();
+        let line = next();
+        let address = line
+            .strip_prefix("eproxy-registry: listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        self.address = format!("http://{address}");
+        let line = next();
+        let metrics = line
+            .strip_prefix("eproxy-registry: metrics on http://")
+            .unwrap_or_else(|| panic!("unexpected second line {line:?}"));
+        self.metrics = metrics.trim_end_matches("/metrics").to_owned();
+        self.process = Some(child);
+    }
+
+    /// Stops the server with SIGTERM and checks it exits cleanly, within 5 s. (The runtime
+    /// keeps running meanwhile, so that this side's connections can close.)
+    pub async fn stop(&mut self) {
+        let mut child = self.process.take().unwrap();
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for _ in 0..100 {
+            if let Some(exit) = child.try_wait().unwrap() {
+                assert!(exit.success(), "the registry exited with {exit}");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = child.kill();
+        panic!("the registry did not stop within 5 s of SIGTERM");
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.data.path()
+    }
+
+    pub async fn registry(&self) -> RegistryClient<Channel> {
+        RegistryClient::connect(self.address.clone()).await.unwrap()
+    }
+
+    pub async fn log(&self) -> TransparencyLogClient<Channel> {
+        TransparencyLogClient::connect(self.address.clone())
+            .await
+            .unwrap()
+    }
+
+    pub fn verifier_key(&self) -> VerifierKey {
+        let text = std::fs::read_to_string(self.data_dir().join("operator.vkey")).unwrap();
+        VerifierKey::parse(text.trim()).unwrap()
+    }
+
+    pub async fn submit(&self, cms: &[u8]) -> Result<SubmitDelegationResponse, tonic::Status> {
+        self.registry()
+            .await
+            .submit_delegation(SubmitDelegationRequest {
+                delegation_cms: cms.to_vec(),
+                crls: Vec::new(),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn revoke(&self, cms: &[u8]) -> Result<RevokeDelegationResponse, tonic::Status> {
+        self.registry()
+            .await
+            .revoke_delegation(RevokeDelegationRequest {
+                request_cms: cms.to_vec(),
+                crls: Vec::new(),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn evidence(
+        &self,
+        id: &DelegationId,
+        entitlement: Option<Entitlement>,
+    ) -> Result<Vec<u8>, tonic::Status> {
+        self.registry()
+            .await
+            .get_evidence(GetEvidenceRequest {
+                delegation_id: id.to_string(),
+                entitlement,
+            })
+            .await
+            .map(|r| r.into_inner().bundle)
+    }
+
+    pub async fn status(&self, id: &DelegationId) -> eproxy_verifier::evidence::VerifiedStatus {
+        let signed = self
+            .registry()
+            .await
+            .get_status(GetStatusRequest {
+                delegation_id: id.to_string(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .status
+            .unwrap();
+        let (_, status) =
+            verify_status_statement(&AWS_LC, &signed, &self.verifier_key(), ORIGIN).unwrap();
+        status
+    }
+
+    /// The latest checkpoint, verified under the operator's key.
+    pub async fn checkpoint(&self) -> (Checkpoint, String) {
+        let note = self
+            .log()
+            .await
+            .get_checkpoint(GetCheckpointRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+            .checkpoint;
+        (
+            verify_checkpoint(&AWS_LC, &note, &self.verifier_key()).unwrap(),
+            note,
+        )
+    }
+
+    /// Waits (up to 3 s) for a checkpoint of at least `size` leaves.
+    pub async fn checkpoint_of(&self, size: u64) -> Checkpoint {
+        for _ in 0..60 {
+            let (checkpoint, _) = self.checkpoint().await;
+            if checkpoint.size >= size {
+                return checkpoint;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no checkpoint of size {size} within 3 s");
+    }
+
+    pub async fn leaves(&self, start: u64, end: u64) -> Vec<Vec<u8>> {
+        self.log()
+            .await
+            .get_leaves(GetLeavesRequest { start, end })
+            .await
+            .unwrap()
+            .into_inner()
+            .leaves
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.process.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A PoA from the representative to `delegatee` with `grant`, as of the PKI's time.
+pub fn poa(delegatee: &Credential, grant: eproxy_policy::Scope) -> Vec<u8> {
+    signed(
+        &pki().representative,
+        delegation_in(pki(), delegatee, grant, None),
+    )
+}
+
+pub fn signed(signer: &Credential, delegation: Delegation) -> Vec<u8> {
+    scenario::sign(signer, &delegation.encode()).unwrap()
+}
+
+pub fn sub_agents() -> eproxy_policy::Scope {
+    scope(
+        &[
+            StandardMatter::ConcludeContracts,
+            StandardMatter::AppointSubAgents,
+        ],
+        5_000_000,
+        1,
+    )
+}
+
+pub fn receipt_of(response: &SubmitDelegationResponse, registry: &Registry) -> RegistrationReceipt {
+    let signed = response.receipt.as_ref().unwrap();
+    let mut message = b"eproxy registration receipt v1\n".to_vec();
+    message.extend_from_slice(&signed.receipt);
+    AWS_LC
+        .verify(
+            SignatureScheme::Ed25519,
+            registry.verifier_key().public_key(),
+            &message,
+            &signed.signature,
+        )
+        .expect("the receipt's signature verifies under the operator's key");
+    RegistrationReceipt::decode(signed.receipt.as_slice()).unwrap()
+}
+
+pub fn to_hashes(hashes: &[Vec<u8>]) -> Vec<Hash> {
+    hashes
+        .iter()
+        .map(|h| Hash::try_from(h.as_slice()).unwrap())
+        .collect()
+}
+
+pub fn unix_now() -> i64 {
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+/// A signed revocation request by `signer` for `id`, made now with a nonce of `nonce` bytes,
+/// then changed by `edit`.
+pub fn revocation(
+    signer: &Credential,
+    id: DelegationId,
+    nonce: u8,
+    edit: impl FnOnce(&mut RegistryRequest),
+) -> Vec<u8> {
+    let mut request = RegistryRequest {
+        log_origin: ORIGIN.into(),
+        company: pki().company.corporate_number().unwrap(),
+        requested_at: UnixTime::from_seconds(unix_now()),
+        nonce: vec![nonce; 16],
+        action: Action::Revocation {
+            delegation_id: id,
+            reason: "退職のため".into(),
+        },
+    };
+    edit(&mut request);
+    scenario::sign(signer, &request.encode()).unwrap()
+}
+
+/// A counterparty's verifier over the test PKI, checking a contract at the current time.
+pub fn verify_offline(contract: &[u8], bundle: &[u8], operator_key: &VerifierKey) -> Verdict {
+    let mut anchors = TrustAnchors::new();
+    for (role, root) in [
+        (AnchorRole::JpkiSigning, &pki().jpki_signing_root),
+        (
+            AnchorRole::CommercialRegistration,
+            &pki().commercial_registration_root,
+        ),
+    ] {
+        anchors.add(TrustAnchor::new(role, root.der().to_vec()).unwrap());
+    }
+    let crls = [
+        pki().jpki_signing_crl.der(),
+        pki().commercial_registration_crl.der(),
+    ];
+    Verifier::new(anchors).verify_contract(&ContractInput {
+        contract,
+        document: Some(scenario::DOCUMENT),
+        poa: PoaSource::Evidence {
+            bundle,
+            operator_key,
+        },
+        crls: &crls,
+        certificates: &[],
+        verification_time: UnixTime::from_seconds(unix_now()),
+        expected_counterparty: Some(scenario::counterparty()),
+    })
+}
+
+/// The metrics page, fetched with a bare HTTP/1.0 request.
+pub fn scrape(address: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}

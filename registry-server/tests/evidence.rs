@@ -1,0 +1,207 @@
+//! Releasing evidence and listings from a real registry process, only to those entitled.
+
+mod common;
+
+use common::*;
+
+#[tokio::test]
+async fn evidence_goes_only_to_the_entitled_and_verifies_offline() {
+    let mut registry = Registry::start();
+    let root = poa(&pki().employee, sub_agents());
+    let root_id = DelegationId::of_cms(&root);
+    registry.submit(&root).await.unwrap();
+    let tanaka = scenario::other_employee("registry evidence tanaka").unwrap();
+    let child = signed(
+        &pki().employee,
+        delegation_in(pki(), &tanaka, contracts_only(), Some(root_id)),
+    );
+    let child_id = DelegationId::of_cms(&child);
+    registry.submit(&child).await.unwrap();
+
+    // Tanaka signs a contract under the sub-delegation; its counterparty asks for the evidence.
+    let mut terms = scenario::terms(&child);
+    terms.signing_time_claimed = UnixTime::from_seconds(unix_now());
+    let contract = scenario::contract(&tanaka, &terms, None).unwrap();
+    let bundle = registry
+        .evidence(&child_id, Some(Entitlement::ContractCms(contract.clone())))
+        .await
+        .unwrap();
+    let verdict = verify_offline(&contract, &bundle, &registry.verifier_key());
+    assert!(verdict.accepted(), "{verdict:#?}");
+    assert_eq!(verdict.facts.chain, vec![child_id, root_id]);
+
+    // Nobody else: a contract by someone other than the delegatee, one under another PoA, no
+    // entitlement at all, an unknown PoA. All alike: nothing is said of the PoA.
+    let by_other = scenario::contract(&pki().employee, &terms, None).unwrap();
+    let other_poa = scenario::contract(&tanaka, &scenario::terms(&root), None).unwrap();
+    let unknown = DelegationId::of_cms(b"unknown");
+    for (id, entitlement) in [
+        (child_id, Some(Entitlement::ContractCms(by_other))),
+        (child_id, Some(Entitlement::ContractCms(other_poa))),
+        (
+            child_id,
+            Some(Entitlement::ContractCms(b"garbage".to_vec())),
+        ),
+        (child_id, None),
+        (unknown, Some(Entitlement::ContractCms(contract.clone()))),
+    ] {
+        let refusal = registry.evidence(&id, entitlement).await.unwrap_err();
+        assert_eq!(refusal.code(), Code::PermissionDenied);
+        assert_eq!(refusal.message(), "not entitled");
+    }
+
+    // The company's representative, with a fresh request, once.
+    let request = |signer: &Credential, nonce: u8| {
+        let mut request = RegistryRequest {
+            log_origin: ORIGIN.into(),
+            company: pki().company.corporate_number().unwrap(),
+            requested_at: UnixTime::from_seconds(unix_now()),
+            nonce: vec![nonce; 16],
+            action: Action::EvidenceRelease {
+                delegation_id: root_id,
+            },
+        };
+        request.nonce[0] = 0xee;
+        scenario::sign(signer, &request.encode()).unwrap()
+    };
+    let by_representative = request(&pki().representative, 1);
+    let bundle = registry
+        .evidence(
+            &root_id,
+            Some(Entitlement::RequestCms(by_representative.clone())),
+        )
+        .await
+        .unwrap();
+    assert!(!bundle.is_empty());
+    let replay = registry
+        .evidence(&root_id, Some(Entitlement::RequestCms(by_representative)))
+        .await
+        .unwrap_err();
+    assert_eq!(replay.code(), Code::InvalidArgument);
+    let by_employee = registry
+        .evidence(
+            &root_id,
+            Some(Entitlement::RequestCms(request(&pki().employee, 2))),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(by_employee.code(), Code::PermissionDenied);
+
+    // The bundle needs nothing from the registry: it verifies with the registry stopped.
+    let counterparty_bundle = registry
+        .evidence(&child_id, Some(Entitlement::ContractCms(contract.clone())))
+        .await
+        .unwrap();
+    let key = registry.verifier_key();
+    registry.stop().await;
+    assert!(verify_offline(&contract, &counterparty_bundle, &key).accepted());
+
+    // Each release is in the audit trail.
+    let export = Command::new(binary())
+        .args(["audit", "export", "--data-dir"])
+        .arg(registry.data_dir())
+        .output()
+        .unwrap();
+    let trail = String::from_utf8(export.stdout).unwrap();
+    assert_eq!(
+        trail
+            .lines()
+            .filter(|l| l.contains("\"action\":\"release-evidence\""))
+            .count(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_company_lists_its_own_poas_page_by_page() {
+    let registry = Registry::start();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let mut d = delegation_in(pki(), &pki().employee, contracts_only(), None);
+        d.remarks = format!("listed {i}");
+        let cms = signed(&pki().representative, d);
+        ids.push(DelegationId::of_cms(&cms).to_string());
+        registry.submit(&cms).await.unwrap();
+    }
+    let listing = |signer: &Credential, edit: &dyn Fn(&mut RegistryRequest)| {
+        let mut request = RegistryRequest {
+            log_origin: ORIGIN.into(),
+            company: pki().company.corporate_number().unwrap(),
+            requested_at: UnixTime::from_seconds(unix_now()),
+            nonce: vec![0x11; 16],
+            action: Action::Listing,
+        };
+        edit(&mut request);
+        scenario::sign(signer, &request.encode()).unwrap()
+    };
+    let list = |cms: Vec<u8>, page_token: String| async {
+        registry
+            .registry()
+            .await
+            .list_delegations(ListDelegationsRequest {
+                request_cms: cms,
+                page_token,
+                page_size: 2,
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    };
+    let request = listing(&pki().representative, &|_| {});
+    let first = list(request.clone(), String::new()).await.unwrap();
+    assert_eq!(first.delegations.len(), 2);
+    assert!(!first.next_page_token.is_empty());
+    let second = list(request.clone(), first.next_page_token.clone())
+        .await
+        .unwrap();
+    assert!(second.next_page_token.is_empty());
+    let listed: Vec<String> = first
+        .delegations
+        .iter()
+        .chain(&second.delegations)
+        .map(|d| d.delegation_id.clone())
+        .collect();
+    assert_eq!(listed, ids, "every PoA once, in registration order");
+    let (_, status) = verify_status_statement(
+        &AWS_LC,
+        second.delegations[0].status.as_ref().unwrap(),
+        &registry.verifier_key(),
+        ORIGIN,
+    )
+    .unwrap();
+    assert_eq!(status.status, RegistryStatus::Active);
+    assert_eq!(
+        DelegationId::of_cms(&second.delegations[0].delegation_cms).to_string(),
+        ids[2]
+    );
+
+    // Not the employee, not another company's listing, not a stale request, not a forged token.
+    for (cms, token, code) in [
+        (
+            listing(&pki().employee, &|_| {}),
+            String::new(),
+            Code::PermissionDenied,
+        ),
+        (
+            listing(&pki().representative, &|r| {
+                r.company = scenario::counterparty()
+            }),
+            String::new(),
+            Code::PermissionDenied,
+        ),
+        (
+            listing(&pki().representative, &|r| {
+                r.requested_at = UnixTime::from_seconds(unix_now() - 3_600)
+            }),
+            String::new(),
+            Code::InvalidArgument,
+        ),
+        (
+            request.clone(),
+            hex::encode(b"7000012050002"),
+            Code::InvalidArgument,
+        ),
+    ] {
+        let refusal = list(cms, token).await.unwrap_err();
+        assert_eq!(refusal.code(), code, "{}", refusal.message());
+    }
+}

@@ -1,0 +1,281 @@
+//! Operating a real registry process: command line, health and reflection, metrics, TLS, backup and restore, logs.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn the_command_line_refuses_misuse_clearly() {
+    let out = Command::new(binary()).arg("--frobnicate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Usage: eproxy-registry"));
+
+    // init never overwrites a data directory, its key above all.
+    let dir = tempfile::tempdir().unwrap();
+    let init = || {
+        Command::new(binary())
+            .args(["init", "--origin", ORIGIN, "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .unwrap()
+    };
+    assert!(init().status.success());
+    let key = std::fs::read(dir.path().join("operator-key.pem")).unwrap();
+    let again = init();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already initialised"));
+    assert_eq!(
+        std::fs::read(dir.path().join("operator-key.pem")).unwrap(),
+        key
+    );
+
+    // serve without init says what to do.
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(binary())
+        .args(["serve", "--data-dir"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("eproxy-registry init"));
+}
+
+#[tokio::test]
+async fn health_and_reflection_describe_the_services() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+    let registry = Registry::start();
+    let channel = Channel::from_shared(registry.address.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut health = HealthClient::new(channel.clone());
+    for service in [
+        "eproxy.registry.v1.Registry",
+        "eproxy.registry.v1.TransparencyLog",
+    ] {
+        let status = health
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .status;
+        assert_eq!(status, ServingStatus::Serving as i32, "{service}");
+    }
+
+    let mut reflection = ServerReflectionClient::new(channel);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut answers = reflection
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let answer = answers.message().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
+        panic!("not a service list: {answer:?}");
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    for expected in [
+        "eproxy.registry.v1.Registry",
+        "eproxy.registry.v1.TransparencyLog",
+        "grpc.health.v1.Health",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} not in {names:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_calls_by_method_and_outcome() {
+    let registry = Registry::start();
+    registry
+        .submit(&poa(&pki().employee, contracts_only()))
+        .await
+        .unwrap();
+    registry.submit(b"junk").await.unwrap_err();
+    registry.status(&DelegationId::of_cms(b"x")).await;
+    registry.checkpoint_of(1).await;
+    let page = scrape(&registry.metrics);
+    assert!(
+        page.starts_with("HTTP/1.0 200") || page.starts_with("HTTP/1.1 200"),
+        "{page}"
+    );
+    for line in [
+        "eproxy_requests_total{method=\"SubmitDelegation\",code=\"OK\"} 1",
+        "eproxy_requests_total{method=\"SubmitDelegation\",code=\"INVALID_ARGUMENT\"} 1",
+        "eproxy_requests_total{method=\"GetStatus\",code=\"OK\"} 1",
+        "eproxy_request_seconds_count{method=\"SubmitDelegation\"} 2",
+        "eproxy_log_size 1",
+        "eproxy_checkpoint_size 1",
+    ] {
+        assert!(
+            page.lines().any(|l| l == line),
+            "{line:?} missing from\n{page}"
+        );
+    }
+    let age = page
+        .lines()
+        .find_map(|l| l.strip_prefix("eproxy_checkpoint_age_seconds "))
+        .unwrap();
+    assert!(age.parse::<i64>().unwrap() <= 2);
+}
+
+#[tokio::test]
+async fn over_tls_clients_that_trust_the_certificate_are_served() {
+    use tonic::transport::{Certificate, ClientTlsConfig};
+    let tls = eproxy_testkit::tls::tls_server(pki()).unwrap();
+    let registry = Registry::start_with(|data, config| {
+        std::fs::write(data.join("tls.pem"), tls.server.certificate_pem().unwrap()).unwrap();
+        std::fs::write(data.join("tls.key"), tls.server.private_key_pem().unwrap()).unwrap();
+        config
+            .replace("tls_certificate = \"\"", "tls_certificate = \"tls.pem\"")
+            .replace("tls_key = \"\"", "tls_key = \"tls.key\"")
+    });
+    let address = registry.address.replacen("http://", "https://", 1);
+    let channel = Channel::from_shared(address)
+        .unwrap()
+        .tls_config(
+            ClientTlsConfig::new()
+                .ca_certificate(Certificate::from_pem(tls.root.certificate_pem().unwrap()))
+                .domain_name("localhost"),
+        )
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let checkpoint = TransparencyLogClient::new(channel)
+        .get_checkpoint(GetCheckpointRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .checkpoint;
+    assert!(verify_checkpoint(&AWS_LC, &checkpoint, &registry.verifier_key()).is_ok());
+
+    // A plaintext client gets nothing.
+    let plaintext = TransparencyLogClient::connect(registry.address.clone()).await;
+    let refused = match plaintext {
+        Err(_) => true,
+        Ok(mut client) => client
+            .get_checkpoint(GetCheckpointRequest {})
+            .await
+            .is_err(),
+    };
+    assert!(refused);
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_serving_restores_to_a_registry_with_the_same_history() {
+    let mut registry = Registry::start();
+    let first = poa(&pki().employee, contracts_only());
+    let second = poa(&pki().employee, sub_agents());
+    registry.submit(&first).await.unwrap();
+    registry.submit(&second).await.unwrap();
+    let published = registry.checkpoint_of(2).await;
+
+    let backups = tempfile::tempdir().unwrap();
+    let backup = backups.path().join("backup");
+    let out = Command::new(binary())
+        .args(["backup", "--data-dir"])
+        .arg(registry.data_dir())
+        .arg("--to")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 log leaves"));
+    // Into an existing directory: refused.
+    let again = Command::new(binary())
+        .args(["backup", "--data-dir"])
+        .arg(registry.data_dir())
+        .arg("--to")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+
+    // The original goes on and is lost; the backup is restored elsewhere.
+    let later = poa(&pki().moved_employee, contracts_only());
+    registry.submit(&later).await.unwrap();
+    registry.stop().await;
+    let restored = backups.path().join("restored");
+    let out = Command::new(binary())
+        .args(["restore", "--from"])
+        .arg(&backup)
+        .arg("--data-dir")
+        .arg(&restored)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(registry.data_dir()).unwrap();
+    std::fs::rename(&restored, registry.data_dir()).unwrap();
+    registry.serve();
+
+    let (checkpoint, _) = registry.checkpoint().await;
+    assert_eq!(checkpoint, published);
+    for cms in [&first, &second] {
+        let status = registry.status(&DelegationId::of_cms(cms)).await;
+        assert_eq!(status.status, RegistryStatus::Active);
+    }
+    let lost = registry.status(&DelegationId::of_cms(&later)).await;
+    assert_eq!(lost.status, RegistryStatus::Unknown);
+}
+
+#[tokio::test]
+async fn logs_are_json_lines_with_request_ids_and_no_personal_data() {
+    let mut registry = Registry::start();
+    registry.stop().await;
+    let log_file = registry.data_dir().join("server.log");
+    registry.log_file = Some(log_file.clone());
+    registry.serve();
+    let cms = poa(&pki().employee, contracts_only());
+    registry.submit(&cms).await.unwrap();
+    registry.status(&DelegationId::of_cms(&cms)).await;
+    registry.stop().await;
+
+    let logs = std::fs::read_to_string(&log_file).unwrap();
+    assert!(!logs.is_empty());
+    for line in logs.lines() {
+        assert!(
+            line.starts_with('{') && line.ends_with('}'),
+            "not a JSON line: {line}"
+        );
+    }
+    let done: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("\"message\":\"done\""))
+        .collect();
+    assert_eq!(done.len(), 2, "{logs}");
+    assert!(
+        done[0].contains("\"method\":\"SubmitDelegation\""),
+        "{}",
+        done[0]
+    );
+    assert!(done[1].contains("\"method\":\"GetStatus\""), "{}", done[1]);
+    assert!(done.iter().all(|l| l.contains("\"request_id\":")));
+    // Names, addresses and the company's name never reach the logs.
+    for personal in ["佐藤", "山田", "サンプル", "東京都"] {
+        assert!(!logs.contains(personal), "{personal} logged");
+    }
+}

@@ -1,0 +1,145 @@
+//! Revoking PoAs on a real registry process: signed, fresh, single-use requests from those entitled.
+
+mod common;
+
+use common::*;
+
+#[tokio::test]
+async fn revocation_is_signed_fresh_entitled_and_idempotent() {
+    let registry = Registry::start();
+    let root = poa(&pki().employee, sub_agents());
+    let root_id = DelegationId::of_cms(&root);
+    registry.submit(&root).await.unwrap();
+    let tanaka = scenario::other_employee("registry revocation tanaka").unwrap();
+    let child = signed(
+        &pki().employee,
+        delegation_in(pki(), &tanaka, contracts_only(), Some(root_id)),
+    );
+    let child_id = DelegationId::of_cms(&child);
+    registry.submit(&child).await.unwrap();
+    let other = poa(&pki().employee, contracts_only());
+    let other_id = DelegationId::of_cms(&other);
+    registry.submit(&other).await.unwrap();
+
+    // Refused, and nothing changes: stale, back-dated, for another registry, from someone not
+    // entitled, naming another company, for an unknown PoA.
+    let refusals = [
+        (
+            revocation(&pki().representative, root_id, 1, |r| {
+                r.requested_at = UnixTime::from_seconds(unix_now() - 600)
+            }),
+            Code::InvalidArgument,
+            "more than 300 seconds",
+        ),
+        (
+            revocation(&pki().representative, root_id, 2, |r| {
+                r.log_origin = "another.registry/log".into()
+            }),
+            Code::InvalidArgument,
+            "not this one",
+        ),
+        (
+            revocation(&pki().employee, root_id, 3, |_| {}),
+            Code::PermissionDenied,
+            "not entitled",
+        ),
+        (
+            revocation(&pki().representative, root_id, 4, |r| {
+                r.company = scenario::counterparty()
+            }),
+            Code::PermissionDenied,
+            "not entitled",
+        ),
+        (
+            revocation(
+                &pki().representative,
+                DelegationId::of_cms(b"unknown"),
+                5,
+                |_| {},
+            ),
+            Code::NotFound,
+            "is registered here",
+        ),
+    ];
+    for (cms, code, words) in refusals {
+        let refusal = registry.revoke(&cms).await.unwrap_err();
+        assert_eq!(refusal.code(), code, "{}", refusal.message());
+        assert!(refusal.message().contains(words), "{}", refusal.message());
+    }
+    assert_eq!(
+        registry.status(&root_id).await.status,
+        RegistryStatus::Active
+    );
+
+    // The delegator of a sub-delegation (the parent's delegatee) may revoke it.
+    let response = registry
+        .revoke(&revocation(&pki().employee, child_id, 6, |_| {}))
+        .await
+        .unwrap();
+    assert!(!response.already_revoked);
+
+    // The representative revokes the root.
+    let request = revocation(&pki().representative, root_id, 7, |_| {});
+    let response = registry.revoke(&request).await.unwrap();
+    assert!(!response.already_revoked);
+    let (_, revoked) = verify_status_statement(
+        &AWS_LC,
+        response.status.as_ref().unwrap(),
+        &registry.verifier_key(),
+        ORIGIN,
+    )
+    .unwrap();
+    let RegistryStatus::Revoked { at, reason } = revoked.status.clone() else {
+        panic!("not revoked: {revoked:?}");
+    };
+    assert_eq!(reason, "退職のため");
+    assert!(
+        (at.seconds() - unix_now()).abs() <= 5,
+        "effective at receipt"
+    );
+    assert_eq!(registry.status(&root_id).await.status, revoked.status);
+
+    // Again, the same request or a new one: the original revocation, nothing added.
+    let again = registry.revoke(&request).await.unwrap();
+    assert!(again.already_revoked);
+    let again = registry
+        .revoke(&revocation(&pki().representative, root_id, 8, |_| {}))
+        .await
+        .unwrap();
+    assert!(again.already_revoked);
+    assert_eq!(registry.status(&root_id).await.status, revoked.status);
+
+    // A spent nonce cannot be replayed against another PoA.
+    let replay = revocation(&pki().representative, other_id, 7, |_| {});
+    let refusal = registry.revoke(&replay).await.unwrap_err();
+    assert_eq!(refusal.code(), Code::InvalidArgument);
+    assert!(refusal.message().contains("nonce"), "{}", refusal.message());
+    assert_eq!(
+        registry.status(&other_id).await.status,
+        RegistryStatus::Active
+    );
+
+    // The log: three registrations, then the two revocations.
+    let checkpoint = registry.checkpoint_of(5).await;
+    assert_eq!(checkpoint.size, 5);
+    let kinds: Vec<i32> = registry
+        .leaves(0, 5)
+        .await
+        .iter()
+        .map(|leaf| LogEvent::decode(leaf.as_slice()).unwrap().kind)
+        .collect();
+    let (registration, revocation_kind) = (
+        LogEventKind::Registration as i32,
+        LogEventKind::Revocation as i32,
+    );
+    assert_eq!(
+        kinds,
+        [
+            registration,
+            registration,
+            registration,
+            revocation_kind,
+            revocation_kind
+        ]
+    );
+}

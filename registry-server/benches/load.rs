@@ -1,0 +1,269 @@
+//! The registry under load, client included, on one machine: durable submissions per second
+//! (each PoA fully verified), GetStatus per second, latency percentiles, and how soon a
+//! submission is in a signed checkpoint. Results and the machine are recorded in BENCHMARKS.md.
+//!
+//! Run: `cargo bench -p eproxy-registry --bench load -- [--poas N] [--concurrency C]
+//! [--status-seconds S]` (defaults 20000, 64, 10).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use common::*;
+use eproxy_proto::registry::v1::SubmitDelegationRequest;
+
+/// Connections the client spreads its calls over.
+const CONNECTIONS: usize = 4;
+
+struct Options {
+    poas: usize,
+    concurrency: usize,
+    status_seconds: u64,
+}
+
+fn options() -> Options {
+    let mut options = Options {
+        poas: 20_000,
+        concurrency: 64,
+        status_seconds: 10,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || -> usize {
+            args.next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{arg} needs a number"))
+        };
+        match arg.as_str() {
+            "--poas" => options.poas = value(),
+            "--concurrency" => options.concurrency = value(),
+            "--status-seconds" => options.status_seconds = value() as u64,
+            // cargo bench passes --bench; anything else is a mistake.
+            "--bench" => {}
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    options
+}
+
+/// `count` distinct PoAs, signed on every core.
+fn sign_poas(count: usize, label: &str) -> Vec<Vec<u8>> {
+    let threads = std::thread::available_parallelism().map_or(2, usize::from);
+    let per_thread = count.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    (t * per_thread..((t + 1) * per_thread).min(count))
+                        .map(|i| {
+                            let mut d =
+                                delegation_in(pki(), &pki().employee, contracts_only(), None);
+                            d.remarks = format!("{label} {i}");
+                            signed(&pki().representative, d)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    })
+}
+
+/// p50, p99 and p99.9 of `samples`, in milliseconds.
+fn percentiles(samples: &mut [Duration]) -> String {
+    samples.sort();
+    let at = |q: f64| {
+        let index = ((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1;
+        samples[index].as_secs_f64() * 1e3
+    };
+    format!(
+        "p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms ({} samples)",
+        at(0.50),
+        at(0.99),
+        at(0.999),
+        samples.len()
+    )
+}
+
+async fn channels(registry: &Registry) -> Vec<Channel> {
+    let mut channels = Vec::new();
+    for _ in 0..CONNECTIONS {
+        channels.push(
+            Channel::from_shared(registry.address.clone())
+                .unwrap()
+                .connect()
+                .await
+                .unwrap(),
+        );
+    }
+    channels
+}
+
+fn main() {
+    let options = options();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(run(options));
+}
+
+async fn run(options: Options) {
+    let machine = std::thread::available_parallelism().map_or(0, usize::from);
+    println!("cores: {machine}");
+    let started = Instant::now();
+    let poas = Arc::new(sign_poas(options.poas, "load"));
+    let probes = sign_poas(100, "probe");
+    println!(
+        "signed {} PoAs in {:.1} s (not timed below)",
+        poas.len() + probes.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let registry = Registry::start();
+    let channels = channels(&registry).await;
+
+    // Durable submissions, each fully verified.
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for task in 0..options.concurrency {
+        let (poas, next) = (Arc::clone(&poas), Arc::clone(&next));
+        let mut client = RegistryClient::new(channels[task % CONNECTIONS].clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(cms) = poas.get(i) else {
+                    return latencies;
+                };
+                let start = Instant::now();
+                let response = client
+                    .submit_delegation(SubmitDelegationRequest {
+                        delegation_cms: cms.clone(),
+                        crls: Vec::new(),
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner();
+                assert!(!response.already_registered);
+                latencies.push(start.elapsed());
+            }
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "SubmitDelegation: {} in {:.2} s = {:.0}/s durable, concurrency {}; {}",
+        poas.len(),
+        elapsed,
+        poas.len() as f64 / elapsed,
+        options.concurrency,
+        percentiles(&mut latencies)
+    );
+
+    // How soon a receipt's registration is in a signed checkpoint.
+    let mut client = RegistryClient::new(channels[0].clone());
+    let mut log = TransparencyLogClient::new(channels[0].clone());
+    let mut delays = Vec::new();
+    for cms in &probes {
+        let response = client
+            .submit_delegation(SubmitDelegationRequest {
+                delegation_cms: cms.clone(),
+                crls: Vec::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let received = Instant::now();
+        let index = receipt_of(&response, &registry).log_index;
+        loop {
+            let note = log
+                .get_checkpoint(GetCheckpointRequest {})
+                .await
+                .unwrap()
+                .into_inner()
+                .checkpoint;
+            let size: u64 = note.lines().nth(1).unwrap().parse().unwrap();
+            if size > index {
+                delays.push(received.elapsed());
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+    println!("receipt to signed checkpoint: {}", percentiles(&mut delays));
+
+    // GetStatus on registered ids.
+    let ids: Arc<Vec<String>> = Arc::new(
+        poas.iter()
+            .map(|cms| DelegationId::of_cms(cms).to_string())
+            .collect(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(options.status_seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for task in 0..options.concurrency {
+        let ids = Arc::clone(&ids);
+        let mut client = RegistryClient::new(channels[task % CONNECTIONS].clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut i = task * 7919;
+            while Instant::now() < deadline {
+                i = (i + 104_729) % ids.len();
+                let start = Instant::now();
+                client
+                    .get_status(GetStatusRequest {
+                        delegation_id: ids[i].clone(),
+                    })
+                    .await
+                    .unwrap();
+                latencies.push(start.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "GetStatus: {:.0}/s, concurrency {}; {}",
+        latencies.len() as f64 / elapsed,
+        options.concurrency,
+        percentiles(&mut latencies)
+    );
+    let data = registry.data_dir().join("db");
+    println!(
+        "disk: {} bytes for {} PoAs",
+        directory_size(&data),
+        poas.len() + probes.len()
+    );
+}
+
+fn directory_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| {
+                    let path = e.path();
+                    if path.is_dir() {
+                        directory_size(&path)
+                    } else {
+                        e.metadata().map_or(0, |m| m.len())
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}

@@ -34,6 +34,9 @@ struct Histogram {
 struct Counts {
     requests: BTreeMap<(&'static str, &'static str), u64>,
     latency: BTreeMap<&'static str, Histogram>,
+    /// Synced commits, and the commands they carried: group commit at work.
+    commits: u64,
+    committed_commands: u64,
 }
 
 /// The registry's metrics.
@@ -68,6 +71,20 @@ impl Metrics {
         histogram.count += 1;
     }
 
+    /// Records one synced commit carrying `commands` commands.
+    pub fn observe_commit(&self, commands: usize) {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        counts.commits += 1;
+        counts.committed_commands += commands as u64;
+    }
+
+    /// Synced commits so far, and the commands they carried.
+    #[cfg(test)]
+    pub fn commits(&self) -> (u64, u64) {
+        let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        (counts.commits, counts.committed_commands)
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self, now_unix: i64) -> String {
         let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
@@ -99,6 +116,16 @@ impl Metrics {
                 histogram.count, histogram.sum, histogram.count
             );
         }
+        let _ = write!(
+            out,
+            "# HELP eproxy_commits_total Synced storage commits.\n\
+             # TYPE eproxy_commits_total counter\n\
+             eproxy_commits_total {}\n\
+             # HELP eproxy_committed_commands_total Requests those commits carried (group commit).\n\
+             # TYPE eproxy_committed_commands_total counter\n\
+             eproxy_committed_commands_total {}\n",
+            counts.commits, counts.committed_commands
+        );
         let checkpoint = self.log.latest();
         let _ = write!(
             out,

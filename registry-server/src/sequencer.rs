@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::audit::AuditRecord;
 use crate::command::{Command, Outcome};
 use crate::log::Log;
+use crate::metrics::Metrics;
 use crate::records::{Reads, index_key};
 use crate::refusal::Refusal;
 use crate::store::{Family, Store, StoreError, Write};
@@ -45,11 +46,15 @@ pub struct Sequencer {
 
 impl Sequencer {
     /// Starts the writer thread.
-    pub fn start(store: Arc<dyn Store>, log: Arc<Log>) -> std::io::Result<Self> {
+    pub fn start(
+        store: Arc<dyn Store>,
+        log: Arc<Log>,
+        metrics: Arc<Metrics>,
+    ) -> std::io::Result<Self> {
         let (messages, receiver) = mpsc::channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("eproxy-sequencer".into())
-            .spawn(move || Writer::new(store, log).run(receiver))?;
+            .spawn(move || Writer::new(store, log, metrics).run(receiver))?;
         Ok(Self {
             messages,
             thread: std::sync::Mutex::new(Some(thread)),
@@ -86,15 +91,17 @@ impl Sequencer {
 struct Writer {
     store: Arc<dyn Store>,
     log: Arc<Log>,
+    metrics: Arc<Metrics>,
     /// The last batch time, nanoseconds: batch times never go backwards.
     last_nanos: u64,
 }
 
 impl Writer {
-    fn new(store: Arc<dyn Store>, log: Arc<Log>) -> Self {
+    fn new(store: Arc<dyn Store>, log: Arc<Log>, metrics: Arc<Metrics>) -> Self {
         Self {
             store,
             log,
+            metrics,
             last_nanos: 0,
         }
     }
@@ -141,7 +148,11 @@ impl Writer {
         let committed = if batch.writes.is_empty() {
             Ok(())
         } else {
-            self.store.commit(&batch.writes)
+            let committed = self.store.commit(&batch.writes);
+            if committed.is_ok() {
+                self.metrics.observe_commit(answers.len());
+            }
+            committed
         };
         match committed {
             Ok(()) => {
@@ -223,5 +234,69 @@ impl<'s> Batch<'s> {
         key.extend_from_slice(&self.audits.to_be_bytes());
         self.audits += 1;
         self.put(Family::Audit, key, record.encode_to_vec());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::SigningKey;
+    use eproxy_proto::DelegationId;
+    use eproxy_testkit::TestPki;
+    use eproxy_testkit::scenario::{contracts_only, delegation};
+
+    use super::*;
+    use crate::command::Registration;
+    use crate::operator::Operator;
+    use crate::store::RocksStore;
+
+    fn registration(i: u8) -> Command {
+        let cms = vec![i; 40];
+        Command::Register(Box::new(Registration {
+            id: DelegationId::of_cms(&cms),
+            cms,
+            delegation: delegation(&TestPki::standard().employee, contracts_only(), None),
+            signer_sha256: [0; 32],
+        }))
+    }
+
+    /// Requests waiting together are served by one synced commit, in arrival order.
+    #[test]
+    fn waiting_requests_share_one_commit_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(RocksStore::open(dir.path()).unwrap());
+        let operator = Operator::new("test/log", SigningKey::from_bytes(&[1; 32])).unwrap();
+        let log = Arc::new(Log::open(store.as_ref(), &operator).unwrap());
+        let metrics = Arc::new(Metrics::new(Arc::clone(&log)));
+        let (messages, receiver) = mpsc::channel(QUEUE);
+        let mut answers = Vec::new();
+        for i in 0..10 {
+            let (reply, answer) = oneshot::channel();
+            messages
+                .try_send(Message::Job(Box::new((registration(i), reply))))
+                .unwrap();
+            answers.push(answer);
+        }
+        // The same bytes again, in the same batch: registered once.
+        let (reply, again) = oneshot::channel();
+        messages
+            .try_send(Message::Job(Box::new((registration(0), reply))))
+            .unwrap();
+        drop(messages);
+        Writer::new(Arc::clone(&store), Arc::clone(&log), Arc::clone(&metrics)).run(receiver);
+
+        assert_eq!(metrics.commits(), (1, 11));
+        for (i, answer) in answers.into_iter().enumerate() {
+            let Ok(Ok(Outcome::Registered { record, already })) = answer.blocking_recv() else {
+                panic!("registration {i} failed");
+            };
+            assert!(!already);
+            assert_eq!(record.log_index, i as u64, "arrival order is log order");
+        }
+        let Ok(Ok(Outcome::Registered { record, already })) = again.blocking_recv() else {
+            panic!("the repeat failed");
+        };
+        assert!(already);
+        assert_eq!(record.log_index, 0);
+        assert_eq!(log.size(), 10);
     }
 }

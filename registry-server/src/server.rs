@@ -45,7 +45,7 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         store: Arc::clone(&store),
         log: Arc::clone(&log),
         operator: Arc::clone(&operator),
-        sequencer: Sequencer::start(Arc::clone(&store), Arc::clone(&log))
+        sequencer: Sequencer::start(Arc::clone(&store), Arc::clone(&log), Arc::clone(&metrics))
             .map_err(|e| format!("cannot start the sequencer: {e}"))?,
         submissions: SubmissionPolicy {
             verifier: Verifier::new(anchors).with_revocation(revocation),
@@ -100,7 +100,10 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     }
     let server = builder
         .timeout(grace)
-        .concurrency_limit_per_connection(config.concurrency_limit)
+        // One limit for the whole server, however many connections share it.
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            config.concurrency_limit,
+        ))
         .add_service(health_service)
         .add_service(reflection)
         .add_service(

@@ -20,6 +20,7 @@ async fn a_restart_keeps_every_record_checkpoint_and_proof() {
     }
     let before = registry.checkpoint_of(3).await;
     let (_, note_before) = registry.checkpoint().await;
+    let proof_before = inclusion_proof(&registry, 1, 3).await;
 
     registry.stop().await;
     registry.serve();
@@ -29,6 +30,11 @@ async fn a_restart_keeps_every_record_checkpoint_and_proof() {
     assert_eq!(
         note_after, note_before,
         "the same signed checkpoint, not a new one"
+    );
+    assert_eq!(
+        inclusion_proof(&registry, 1, 3).await,
+        proof_before,
+        "the same proofs"
     );
     for (cms, receipt) in poas.iter().zip(&receipts) {
         let again = registry.submit(cms).await.unwrap();
@@ -81,4 +87,20 @@ async fn a_restart_keeps_every_record_checkpoint_and_proof() {
     let lines = String::from_utf8(export.stdout).unwrap();
     assert_eq!(lines.lines().count(), 4);
     assert!(lines.lines().all(|l| l.contains("\"action\":\"register\"")));
+}
+
+async fn inclusion_proof(registry: &Registry, leaf_index: u64, tree_size: u64) -> Vec<Vec<u8>> {
+    registry
+        .log()
+        .await
+        .get_inclusion_proof(GetInclusionProofRequest {
+            leaf_index,
+            tree_size,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .proof
+        .unwrap()
+        .hashes
 }

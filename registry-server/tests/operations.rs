@@ -279,3 +279,24 @@ async fn logs_are_json_lines_with_request_ids_and_no_personal_data() {
         assert!(!logs.contains(personal), "{personal} logged");
     }
 }
+
+#[tokio::test]
+async fn an_oversized_request_is_refused_and_the_server_goes_on() {
+    let registry = Registry::start();
+    let refusal = registry
+        .submit(&vec![0x30; 2 * 1024 * 1024])
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.code(), Code::OutOfRange, "{}", refusal.message());
+    assert!(
+        refusal.message().contains("too large"),
+        "{}",
+        refusal.message()
+    );
+    let (checkpoint, _) = registry.checkpoint().await;
+    assert_eq!(checkpoint.size, 0);
+    registry
+        .submit(&poa(&pki().employee, contracts_only()))
+        .await
+        .unwrap();
+}

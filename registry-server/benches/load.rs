@@ -156,10 +156,7 @@ async fn run(options: Options) {
             }
         }));
     }
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.unwrap());
-    }
+    let mut latencies = gather(tasks).await;
     let elapsed = started.elapsed().as_secs_f64();
     println!(
         "SubmitDelegation: {} in {:.2} s = {:.0}/s durable, concurrency {}; {}",
@@ -231,10 +228,7 @@ async fn run(options: Options) {
             latencies
         }));
     }
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.unwrap());
-    }
+    let mut latencies = gather(tasks).await;
     let elapsed = started.elapsed().as_secs_f64();
     println!(
         "GetStatus: {:.0}/s, concurrency {}; {}",
@@ -248,6 +242,15 @@ async fn run(options: Options) {
         directory_size(&data),
         poas.len() + probes.len()
     );
+}
+
+/// Every client task's latencies.
+async fn gather(tasks: Vec<tokio::task::JoinHandle<Vec<Duration>>>) -> Vec<Duration> {
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    latencies
 }
 
 fn directory_size(dir: &Path) -> u64 {

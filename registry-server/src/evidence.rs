@@ -15,7 +15,6 @@ use crate::command::Release;
 use crate::records::{StatusRecord, index_key, status_record};
 use crate::refusal::Refusal;
 use crate::service::RegistryService;
-use crate::signed_request;
 use crate::status::{effective, statement};
 use crate::store::Family;
 
@@ -37,10 +36,9 @@ pub fn entitle(
     service: &RegistryService,
     id: &DelegationId,
     entitlement: Entitlement<'_>,
-    now: UnixTime,
 ) -> Result<Release, Refusal> {
     let checked = match status_record(service.store.as_ref(), id)? {
-        Some(record) => check(service, id, &record, entitlement, now),
+        Some(record) => check(service, id, &record, entitlement),
         None => Err("no such PoA".to_owned()),
     };
     checked.map_err(|why| {
@@ -54,7 +52,6 @@ fn check(
     id: &DelegationId,
     record: &StatusRecord,
     entitlement: Entitlement<'_>,
-    now: UnixTime,
 ) -> Result<Release, String> {
     match entitlement {
         Entitlement::Contract(cms) => {
@@ -78,14 +75,9 @@ fn check(
             })
         }
         Entitlement::Request(cms) => {
-            let verified = signed_request::verify(
-                &service.submissions.verifier,
-                service.operator.origin(),
-                cms,
-                &service.submissions.crls_with(&[]),
-                now,
-            )
-            .map_err(|e| e.to_string())?;
+            let verified = service
+                .verify_request(cms, &[])
+                .map_err(|e| e.to_string())?;
             match &verified.request.action {
                 Action::EvidenceRelease { delegation_id } if delegation_id == id => {}
                 _ => return Err("the request is not an evidence release of this PoA".into()),

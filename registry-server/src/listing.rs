@@ -3,7 +3,6 @@
 //! outside the signed part), so a listing request's nonce is not spent; each page released is
 //! audited.
 
-use eproxy_policy::UnixTime;
 use eproxy_proto::registry::v1::DelegationSummary;
 use eproxy_proto::{Action, DelegationId};
 use eproxy_verifier::commercial_registration::RegisteredCorporation;
@@ -14,7 +13,7 @@ use crate::command::Release;
 use crate::records::status_record;
 use crate::refusal::Refusal;
 use crate::service::RegistryService;
-use crate::signed_request::{self, Verified, stored_delegation};
+use crate::signed_request::{Verified, stored_delegation};
 use crate::store::Family;
 
 /// The page size when none is asked for.
@@ -31,14 +30,8 @@ pub struct Listing {
 }
 
 /// Verifies `cms` as a listing request from a representative of the company it names.
-pub fn entitle(service: &RegistryService, cms: &[u8], now: UnixTime) -> Result<Listing, Refusal> {
-    let verified = signed_request::verify(
-        &service.submissions.verifier,
-        service.operator.origin(),
-        cms,
-        &service.submissions.crls_with(&[]),
-        now,
-    )?;
+pub fn entitle(service: &RegistryService, cms: &[u8]) -> Result<Listing, Refusal> {
+    let verified = service.verify_request(cms, &[])?;
     if verified.request.action != Action::Listing {
         return Err(Refusal::Invalid(
             "the signed request is not a listing".into(),

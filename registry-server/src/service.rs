@@ -57,6 +57,21 @@ pub struct RegistryService {
 }
 
 impl RegistryService {
+    /// Verifies `cms` as a signed request to this registry, now.
+    pub fn verify_request(
+        &self,
+        cms: &[u8],
+        crls: &[Vec<u8>],
+    ) -> Result<signed_request::Verified, Refusal> {
+        signed_request::verify(
+            &self.submissions.verifier,
+            self.operator.origin(),
+            cms,
+            &self.submissions.crls_with(crls),
+            now(),
+        )
+    }
+
     /// The signed statement of `id`'s status now (`record` is its record, if registered).
     pub fn signed_status(
         &self,
@@ -146,14 +161,7 @@ impl Api {
         let service = Arc::clone(&self.0);
         let revocation = blocking(move || {
             let store = service.store.as_ref();
-            let crls = service.submissions.crls_with(&request.crls);
-            let verified = signed_request::verify(
-                &service.submissions.verifier,
-                service.operator.origin(),
-                &request.request_cms,
-                &crls,
-                now(),
-            )?;
+            let verified = service.verify_request(&request.request_cms, &request.crls)?;
             let Action::Revocation {
                 delegation_id,
                 reason,
@@ -221,7 +229,7 @@ impl Api {
                 Some(Entitlement::RequestCms(cms)) => evidence::Entitlement::Request(cms),
                 None => return Err(Refusal::Denied),
             };
-            evidence::entitle(&service, &id, entitlement, now())
+            evidence::entitle(&service, &id, entitlement)
         })
         .await?;
         self.0.sequencer.apply(Command::Release(release)).await?;
@@ -237,7 +245,7 @@ impl Api {
         let request = request.into_inner();
         let service = Arc::clone(&self.0);
         let cms = request.request_cms.clone();
-        let listing = blocking(move || listing::entitle(&service, &cms, now())).await?;
+        let listing = blocking(move || listing::entitle(&service, &cms)).await?;
         self.0
             .sequencer
             .apply(Command::Release(listing.release))

@@ -188,13 +188,17 @@ async fn a_backup_taken_while_serving_restores_to_a_registry_with_the_same_histo
 
     let backups = tempfile::tempdir().unwrap();
     let backup = backups.path().join("backup");
-    let out = Command::new(binary())
-        .args(["backup", "--data-dir"])
-        .arg(registry.data_dir())
-        .arg("--to")
-        .arg(&backup)
-        .output()
-        .unwrap();
+    let run = |args: [&Path; 2], flags: [&str; 3]| {
+        Command::new(binary())
+            .args(&flags[..2])
+            .arg(args[0])
+            .arg(flags[2])
+            .arg(args[1])
+            .output()
+            .unwrap()
+    };
+    let backup_flags = ["backup", "--data-dir", "--to"];
+    let out = run([registry.data_dir(), &backup], backup_flags);
     assert!(
         out.status.success(),
         "{}",
@@ -202,13 +206,7 @@ async fn a_backup_taken_while_serving_restores_to_a_registry_with_the_same_histo
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("2 log leaves"));
     // Into an existing directory: refused.
-    let again = Command::new(binary())
-        .args(["backup", "--data-dir"])
-        .arg(registry.data_dir())
-        .arg("--to")
-        .arg(&backup)
-        .output()
-        .unwrap();
+    let again = run([registry.data_dir(), &backup], backup_flags);
     assert_eq!(again.status.code(), Some(1));
 
     // The original goes on and is lost; the backup is restored elsewhere.
@@ -216,13 +214,7 @@ async fn a_backup_taken_while_serving_restores_to_a_registry_with_the_same_histo
     registry.submit(&later).await.unwrap();
     registry.stop().await;
     let restored = backups.path().join("restored");
-    let out = Command::new(binary())
-        .args(["restore", "--from"])
-        .arg(&backup)
-        .arg("--data-dir")
-        .arg(&restored)
-        .output()
-        .unwrap();
+    let out = run([&backup, &restored], ["restore", "--from", "--data-dir"]);
     assert!(
         out.status.success(),
         "{}",

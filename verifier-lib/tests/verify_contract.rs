@@ -15,7 +15,7 @@ use eproxy_testkit::scenario::{
 use eproxy_testkit::tsa::{TimestampRequest, timestamp_token};
 use eproxy_testkit::{Credential, STANDARD_NOW, TestPki};
 use eproxy_verifier::Error;
-use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors};
+use eproxy_verifier::trust_anchor::TrustAnchors;
 use eproxy_verifier::verdict::{Reason, TimeSource, Verdict, Warning};
 use eproxy_verifier::verify::{ContractInput, PoaSource, Verifier};
 use eproxy_verifier::verify_cert::RevocationPolicy;
@@ -48,22 +48,7 @@ fn registered(
 }
 
 fn anchors() -> TrustAnchors {
-    let mut anchors = TrustAnchors::new();
-    for (role, root) in [
-        (AnchorRole::JpkiSigning, &pki().jpki_signing_root),
-        (
-            AnchorRole::JpkiAuthentication,
-            &pki().jpki_authentication_root,
-        ),
-        (
-            AnchorRole::CommercialRegistration,
-            &pki().commercial_registration_root,
-        ),
-        (AnchorRole::TimeStamping, &pki().tsa_root),
-    ] {
-        anchors.add(TrustAnchor::new(role, root.der().to_vec()).unwrap());
-    }
-    anchors
+    pki().trust_anchors().unwrap()
 }
 
 fn crls() -> Vec<&'static [u8]> {

@@ -5,7 +5,6 @@ use eproxy_policy::{StandardMatter, Widening};
 use eproxy_proto::DelegationId;
 use eproxy_testkit::scenario::{self, contracts_only, delegation, scope, sign};
 use eproxy_testkit::{Credential, STANDARD_NOW, TestPki};
-use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors};
 use eproxy_verifier::verdict::Reason;
 use eproxy_verifier::verify::{DelegationInput, DelegationVerdict, Verifier};
 
@@ -14,17 +13,7 @@ fn pki() -> &'static TestPki {
 }
 
 fn verifier() -> Verifier {
-    let mut anchors = TrustAnchors::new();
-    for (role, root) in [
-        (AnchorRole::JpkiSigning, &pki().jpki_signing_root),
-        (
-            AnchorRole::CommercialRegistration,
-            &pki().commercial_registration_root,
-        ),
-    ] {
-        anchors.add(TrustAnchor::new(role, root.der().to_vec()).unwrap());
-    }
-    Verifier::new(anchors)
+    Verifier::new(pki().trust_anchors().unwrap())
 }
 
 fn check(poa: &[u8], ancestors: &[&[u8]]) -> DelegationVerdict {

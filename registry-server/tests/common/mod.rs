@@ -359,16 +359,7 @@ pub fn revocation(
 
 /// A counterparty's verifier over the test PKI, checking a contract at the current time.
 pub fn verify_offline(contract: &[u8], bundle: &[u8], operator_key: &VerifierKey) -> Verdict {
-    let mut anchors = TrustAnchors::new();
-    for (role, root) in [
-        (AnchorRole::JpkiSigning, &pki().jpki_signing_root),
-        (
-            AnchorRole::CommercialRegistration,
-            &pki().commercial_registration_root,
-        ),
-    ] {
-        anchors.add(TrustAnchor::new(role, root.der().to_vec()).unwrap());
-    }
+    let anchors = pki().trust_anchors().unwrap();
     let crls = [
         pki().jpki_signing_crl.der(),
         pki().commercial_registration_crl.der(),

@@ -13,6 +13,8 @@ use crate::commercial_registration::{self, Company};
 use crate::crl::{Crl, CrlContents, Revocation, issue_crl};
 use crate::jpki::{self, Purpose, Resident};
 use crate::keys::{DEFAULT_RSA_BITS, KeyName};
+use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors};
+
 use crate::{Error, tsa};
 
 const DAY: i64 = 24 * 60 * 60;
@@ -221,6 +223,30 @@ impl TestPki {
             tsa_crl,
             password: password(seed),
         })
+    }
+
+    /// The kit's roots as trust anchors, each in its role: the current JPKI signing root, the
+    /// JPKI user-authentication root, the commercial-registration root and the TSA root.
+    pub fn trust_anchors(&self) -> Result<TrustAnchors, Error> {
+        let mut anchors = TrustAnchors::new();
+        for (role, root) in [
+            (AnchorRole::JpkiSigning, &self.jpki_signing_root),
+            (
+                AnchorRole::JpkiAuthentication,
+                &self.jpki_authentication_root,
+            ),
+            (
+                AnchorRole::CommercialRegistration,
+                &self.commercial_registration_root,
+            ),
+            (AnchorRole::TimeStamping, &self.tsa_root),
+        ] {
+            anchors.add(
+                TrustAnchor::new(role, root.der().to_vec())
+                    .map_err(|e| Error::KeyEncoding(e.to_string()))?,
+            );
+        }
+        Ok(anchors)
     }
 
     /// Every certificate of the cast with a short name for its role, roots first.

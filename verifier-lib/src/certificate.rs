@@ -21,7 +21,7 @@ use crate::der_input::{Input, check_size, classify, tag};
 use crate::extension::{Extension, parse_extensions};
 use crate::limits::MAX_CERTIFICATE_BYTES;
 use crate::name::read_name;
-use crate::signed_data::SignedStructure;
+use crate::signed_data::{SignedStructure, check_inner_algorithm};
 use crate::time::read_time;
 use crate::{Error, InputKind};
 
@@ -67,7 +67,6 @@ struct Parsed {
     tbs: Range<usize>,
     signature: Range<usize>,
     algorithm: AlgorithmIdentifierOwned,
-    algorithm_der: Range<usize>,
     /// Where the serial number's content, and the issuer and subject Name TLVs lie in `der`, as
     /// received: names are compared byte for byte, never re-encoded.
     serial: Range<usize>,
@@ -188,14 +187,9 @@ impl Certificate {
     pub(crate) fn parse(der: &[u8], sha256: [u8; 32]) -> Result<Self, Error> {
         let kind = InputKind::Certificate;
         check_size(der, kind, MAX_CERTIFICATE_BYTES)?;
-        let signed = SignedStructure::parse(der, kind)?;
+        let (signed, outer_algorithm) = SignedStructure::parse(der, kind)?;
         let tbs = Tbs::parse(signed.tbs).map_err(|e| classify(e, kind, "tbsCertificate"))?;
-        if tbs.signature != signed.algorithm_der {
-            return Err(Error::Malformed {
-                kind,
-                detail: "inner and outer signature algorithms differ".into(),
-            });
-        }
+        check_inner_algorithm(outer_algorithm, tbs.signature, kind)?;
         let public_key = SubjectPublicKeyInfoOwned::from_der(tbs.spki)
             .map_err(|e| classify(e, kind, "subjectPublicKeyInfo"))?;
         let extensions = match tbs.extensions {
@@ -209,7 +203,6 @@ impl Certificate {
             tbs: range_in(der, signed.tbs),
             signature: range_in(der, signed.signature),
             algorithm: AlgorithmIdentifierOwned::from(signed.algorithm),
-            algorithm_der: range_in(der, signed.algorithm_der),
             serial: range_in(der, tbs.serial),
             issuer: range_in(der, tbs.issuer),
             subject: range_in(der, tbs.subject),
@@ -292,7 +285,6 @@ impl Certificate {
         SignedStructure {
             tbs: &self.0.der[self.0.tbs.clone()],
             algorithm: self.0.algorithm.owned_to_ref(),
-            algorithm_der: &self.0.der[self.0.algorithm_der.clone()],
             signature: &self.0.der[self.0.signature.clone()],
         }
     }

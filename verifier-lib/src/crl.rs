@@ -22,7 +22,7 @@ use crate::der_input::{Input, check_size, classify, tag};
 use crate::extension::{Extension, parse_extensions};
 use crate::limits::MAX_CRL_BYTES;
 use crate::name::read_name;
-use crate::signed_data::{SignedStructure, verify_signature};
+use crate::signed_data::{SignedStructure, check_inner_algorithm, verify_signature};
 use crate::time::read_time;
 use crate::verification_cache::Signer;
 use crate::verify_cert::PathContext;
@@ -149,14 +149,9 @@ impl<'a> Crl<'a> {
     /// [`MAX_CRL_BYTES`](crate::limits::MAX_CRL_BYTES).
     pub fn from_der(der: &'a [u8]) -> Result<Self, Error> {
         check_size(der, KIND, MAX_CRL_BYTES)?;
-        let signed = SignedStructure::parse(der, KIND)?;
+        let (signed, outer_algorithm) = SignedStructure::parse(der, KIND)?;
         let tbs = TbsCertList::parse(signed.tbs).map_err(|e| classify(e, KIND, "tbsCertList"))?;
-        if tbs.signature != signed.algorithm_der {
-            return Err(Error::Malformed {
-                kind: KIND,
-                detail: "inner and outer signature algorithms differ".into(),
-            });
-        }
+        check_inner_algorithm(outer_algorithm, tbs.signature, KIND)?;
         let mut unusable = None;
         let mut scope = None;
         for extension in extensions_of(tbs.extensions)? {

@@ -230,15 +230,14 @@ pub(crate) struct SignedStructure<'a> {
     pub tbs: &'a [u8],
     /// The outer signature algorithm.
     pub algorithm: AlgorithmIdentifierRef<'a>,
-    /// Its TLV as received, which the algorithm inside the signed part must equal.
-    pub algorithm_der: &'a [u8],
     /// The signature value.
     pub signature: &'a [u8],
 }
 
 impl<'a> SignedStructure<'a> {
-    /// Splits `der` (exactly one DER TLV, nothing after it) into its parts.
-    pub(crate) fn parse(der: &'a [u8], kind: crate::InputKind) -> Result<Self, Error> {
+    /// Splits `der` (exactly one DER TLV, nothing after it) into its parts, and returns beside
+    /// them the outer algorithm's TLV as received, for [`check_inner_algorithm`].
+    pub(crate) fn parse(der: &'a [u8], kind: crate::InputKind) -> Result<(Self, &'a [u8]), Error> {
         let malformed = |e: der::Error| crate::der_input::classify(e, kind, "outer structure");
         let parts = |der| {
             let mut outer = Input::only(der, tag::SEQUENCE)?;
@@ -254,11 +253,30 @@ impl<'a> SignedStructure<'a> {
             kind,
             detail: "signature has unused bits".into(),
         })?;
-        Ok(Self {
-            tbs,
-            algorithm,
+        Ok((
+            Self {
+                tbs,
+                algorithm,
+                signature,
+            },
             algorithm_der,
-            signature,
+        ))
+    }
+}
+
+/// The algorithm inside a certificate's or CRL's signed part must be the outer one (RFC 5280
+/// 4.1.1.2, 5.1.1.2), compared as received: byte for byte, never re-encoded.
+pub(crate) fn check_inner_algorithm(
+    outer: &[u8],
+    inner: &[u8],
+    kind: crate::InputKind,
+) -> Result<(), Error> {
+    if outer == inner {
+        Ok(())
+    } else {
+        Err(Error::Malformed {
+            kind,
+            detail: "inner and outer signature algorithms differ".into(),
         })
     }
 }

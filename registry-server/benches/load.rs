@@ -143,14 +143,7 @@ async fn run(options: Options) {
                     return latencies;
                 };
                 let start = Instant::now();
-                let response = client
-                    .submit_delegation(SubmitDelegationRequest {
-                        delegation_cms: cms.clone(),
-                        crls: Vec::new(),
-                    })
-                    .await
-                    .unwrap()
-                    .into_inner();
+                let response = submit(&mut client, cms).await;
                 assert!(!response.already_registered);
                 latencies.push(start.elapsed());
             }
@@ -172,14 +165,7 @@ async fn run(options: Options) {
     let mut log = TransparencyLogClient::new(channels[0].clone());
     let mut delays = Vec::new();
     for cms in &probes {
-        let response = client
-            .submit_delegation(SubmitDelegationRequest {
-                delegation_cms: cms.clone(),
-                crls: Vec::new(),
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let response = submit(&mut client, cms).await;
         let received = Instant::now();
         let index = receipt_of(&response, &registry).log_index;
         loop {
@@ -242,6 +228,18 @@ async fn run(options: Options) {
         directory_size(&data),
         poas.len() + probes.len()
     );
+}
+
+/// One submission, which must succeed.
+async fn submit(client: &mut RegistryClient<Channel>, cms: &[u8]) -> SubmitDelegationResponse {
+    client
+        .submit_delegation(SubmitDelegationRequest {
+            delegation_cms: cms.to_vec(),
+            crls: Vec::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
 }
 
 /// Every client task's latencies.

@@ -176,9 +176,7 @@ impl Registration {
                 .unwrap_or_default(),
             corporate_number: company.to_string(),
             delegatee_sha256: delegation.delegatee.certificate_sha256.to_vec(),
-            not_before: validity.not_before().seconds(),
             not_after: validity.not_after().seconds(),
-            allows_sub_delegation: delegation.grant.scope.max_sub_delegation_depth() > 0,
             ..StatusRecord::default()
         };
         batch.put(Family::Poa, self.id.as_bytes().to_vec(), self.cms);

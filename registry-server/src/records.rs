@@ -2,7 +2,7 @@
 //! private to the registry: the signed formats in `proto/` are never re-encoded from them; the
 //! PoA's CMS and each log leaf are kept as received or as signed.
 
-use eproxy_policy::{CorporateNumber, UnixTime};
+use eproxy_policy::CorporateNumber;
 use eproxy_proto::DelegationId;
 use eproxy_proto::v1::DelegationStatus;
 use prost::Message;
@@ -41,15 +41,10 @@ pub struct StatusRecord {
     /// SHA-256 of the delegatee's certificate.
     #[prost(bytes = "vec", tag = "9")]
     pub delegatee_sha256: Vec<u8>,
-    /// The PoA's validity, Unix seconds.
-    #[prost(int64, tag = "10")]
-    pub not_before: i64,
-    /// The PoA's validity end, Unix seconds.
+    /// The end of the PoA's validity, Unix seconds: when its status becomes EXPIRED. (What
+    /// else the content says is read from the stored PoA when a check needs it.)
     #[prost(int64, tag = "11")]
     pub not_after: i64,
-    /// Whether the PoA allows its delegatee to sub-delegate.
-    #[prost(bool, tag = "12")]
-    pub allows_sub_delegation: bool,
 }
 
 impl StatusRecord {
@@ -103,11 +98,6 @@ pub fn delegatee_key(certificate_sha256: &[u8; 32], log_index: u64) -> Vec<u8> {
     let mut key = certificate_sha256.to_vec();
     key.extend_from_slice(&index_key(log_index));
     key
-}
-
-/// Whether the PoA described by `record` has ended by `at` on its own (validity past).
-pub fn expired(record: &StatusRecord, at: UnixTime) -> bool {
-    record.not_after < at.seconds()
 }
 
 /// Where records are read from: the store, or a batch (the store plus the batch's own writes).

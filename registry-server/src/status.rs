@@ -8,7 +8,7 @@ use eproxy_proto::v1::{DelegationStatus, SignedStatusStatement, StatusStatement}
 use eproxy_verifier::verify::MAX_CHAIN_LINKS;
 
 use crate::operator::Operator;
-use crate::records::{StatusRecord, expired};
+use crate::records::StatusRecord;
 use crate::store::StoreError;
 
 /// A PoA's status at one moment.
@@ -83,7 +83,7 @@ pub fn effective(
     }
     Ok(match ended {
         Some(at) => Effective::ParentInactive { at },
-        None if expired(record, now) => Effective::Expired,
+        None if record.not_after < now.seconds() => Effective::Expired,
         None => Effective::Active,
     })
 }

@@ -52,17 +52,10 @@ async fn evidence_goes_only_to_the_entitled_and_verifies_offline() {
 
     // The company's representative, with a fresh request, once.
     let request = |signer: &Credential, nonce: u8| {
-        let mut request = RegistryRequest {
-            log_origin: ORIGIN.into(),
-            company: pki().company.corporate_number().unwrap(),
-            requested_at: UnixTime::from_seconds(unix_now()),
-            nonce: vec![nonce; 16],
-            action: Action::EvidenceRelease {
-                delegation_id: root_id,
-            },
+        let action = Action::EvidenceRelease {
+            delegation_id: root_id,
         };
-        request.nonce[0] = 0xee;
-        scenario::sign(signer, &request.encode()).unwrap()
+        signed_request(signer, action, nonce, |r| r.nonce[0] = 0xee)
     };
     let by_representative = request(&pki().representative, 1);
     let bundle = registry
@@ -124,15 +117,7 @@ async fn a_company_lists_its_own_poas_page_by_page() {
         registry.submit(&cms).await.unwrap();
     }
     let listing = |signer: &Credential, edit: &dyn Fn(&mut RegistryRequest)| {
-        let mut request = RegistryRequest {
-            log_origin: ORIGIN.into(),
-            company: pki().company.corporate_number().unwrap(),
-            requested_at: UnixTime::from_seconds(unix_now()),
-            nonce: vec![0x11; 16],
-            action: Action::Listing,
-        };
-        edit(&mut request);
-        scenario::sign(signer, &request.encode()).unwrap()
+        signed_request(signer, Action::Listing, 0x11, edit)
     };
     let list = |cms: Vec<u8>, page_token: String| async {
         registry

@@ -12,15 +12,7 @@ async fn a_submission_is_verified_registered_once_and_provable_in_the_log() {
 
     let cms = poa(&pki().employee, contracts_only());
     let id = DelegationId::of_cms(&cms);
-    let before = UnixTime::from_seconds(
-        i64::try_from(
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_secs(),
-        )
-        .unwrap(),
-    );
+    let before = UnixTime::from_seconds(unix_now());
     let first = registry.submit(&cms).await.unwrap();
     let receipt = receipt_of(&first, &registry);
     assert!(!first.already_registered);

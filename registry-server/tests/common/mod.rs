@@ -39,14 +39,7 @@ pub const ORIGIN: &str = "registry.eproxy.test/log";
 /// A test PKI minted at the real current time: the registry checks everything at its clock.
 pub fn pki() -> &'static TestPki {
     static PKI: std::sync::OnceLock<TestPki> = std::sync::OnceLock::new();
-    PKI.get_or_init(|| {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let now = UnixTime::from_seconds(i64::try_from(now).unwrap());
-        TestPki::new(STANDARD_SEED, now).unwrap()
-    })
+    PKI.get_or_init(|| TestPki::new(STANDARD_SEED, UnixTime::from_seconds(unix_now())).unwrap())
 }
 
 /// A registry process and its data directory.
@@ -335,11 +328,11 @@ pub fn unix_now() -> i64 {
     .unwrap()
 }
 
-/// A signed revocation request by `signer` for `id`, made now with a nonce of `nonce` bytes,
-/// then changed by `edit`.
-pub fn revocation(
+/// A registry request for `action` by `signer`, made now for this company with a nonce of
+/// `nonce` bytes, then changed by `edit`, signed.
+pub fn signed_request(
     signer: &Credential,
-    id: DelegationId,
+    action: Action,
     nonce: u8,
     edit: impl FnOnce(&mut RegistryRequest),
 ) -> Vec<u8> {
@@ -348,13 +341,24 @@ pub fn revocation(
         company: pki().company.corporate_number().unwrap(),
         requested_at: UnixTime::from_seconds(unix_now()),
         nonce: vec![nonce; 16],
-        action: Action::Revocation {
-            delegation_id: id,
-            reason: "退職のため".into(),
-        },
+        action,
     };
     edit(&mut request);
     scenario::sign(signer, &request.encode()).unwrap()
+}
+
+/// A signed revocation of `id` by `signer` (see [`signed_request`]).
+pub fn revocation(
+    signer: &Credential,
+    id: DelegationId,
+    nonce: u8,
+    edit: impl FnOnce(&mut RegistryRequest),
+) -> Vec<u8> {
+    let action = Action::Revocation {
+        delegation_id: id,
+        reason: "退職のため".into(),
+    };
+    signed_request(signer, action, nonce, edit)
 }
 
 /// A counterparty's verifier over the test PKI, checking a contract at the current time.

@@ -8,9 +8,12 @@ use eproxy_proto::{Delegation, DelegationId};
 use crate::audit::AuditRecord;
 use prost::Message;
 
-use crate::records::{Reads, StatusRecord, company_key, delegatee_key, status_record};
+use crate::records::{
+    Reads, StatusRecord, company_key, delegatee_key, nonce_key_time, status_record,
+};
 use crate::refusal::Refusal;
 use crate::sequencer::Batch;
+use crate::signed_request::MAX_SKEW_SECONDS;
 use crate::status::{Effective, effective};
 use crate::store::Family;
 
@@ -23,6 +26,8 @@ pub enum Command {
     Revoke(Revocation),
     /// Record the release of a PoA's evidence to an entitled caller.
     Release(Release),
+    /// Forget spent nonces no fresh request can carry any more.
+    PruneNonces,
 }
 
 /// A release of a PoA's evidence, audited (and its request's nonce spent) before it is
@@ -33,8 +38,9 @@ pub struct Release {
     pub subject: String,
     /// What kind of release: "release-evidence" or "list".
     pub action: &'static str,
-    /// The signed request's nonce, when a single-use request entitled the caller.
-    pub nonce: Option<Vec<u8>>,
+    /// The signed request's [`nonce_key`](crate::records::nonce_key), when a single-use
+    /// request entitled the caller.
+    pub nonce_key: Option<Vec<u8>>,
     /// Who receives it.
     pub actor: String,
 }
@@ -46,8 +52,9 @@ pub struct Revocation {
     pub id: DelegationId,
     /// The revoker's reason.
     pub reason: String,
-    /// The request's nonce, stored so the request cannot be replayed.
-    pub nonce: Vec<u8>,
+    /// The request's [`nonce_key`](crate::records::nonce_key), stored so the request cannot
+    /// be replayed.
+    pub nonce_key: Vec<u8>,
     /// Who asked (certificate SHA-256, hex).
     pub actor: String,
 }
@@ -77,6 +84,8 @@ pub enum Outcome {
     },
     /// The release is recorded.
     Released,
+    /// This many spent nonces were forgotten.
+    Pruned(usize),
     /// The PoA is revoked (now, or before if `already`).
     Revoked {
         /// Its record.
@@ -93,6 +102,7 @@ impl Command {
             Command::Register(registration) => registration.apply(batch),
             Command::Revoke(revocation) => revocation.apply(batch),
             Command::Release(release) => release.apply(batch),
+            Command::PruneNonces => Ok(Outcome::Pruned(prune_nonces(batch)?)),
         }
     }
 }
@@ -255,7 +265,7 @@ impl Revocation {
             }
             _ => {}
         }
-        check_nonce(batch, &self.nonce)?;
+        check_nonce(batch, &self.nonce_key)?;
 
         // Every check passed: write.
         let now = batch.now;
@@ -274,11 +284,7 @@ impl Revocation {
             id.as_bytes().to_vec(),
             record.encode_to_vec(),
         );
-        batch.put(
-            Family::Nonces,
-            self.nonce,
-            now.seconds().to_be_bytes().to_vec(),
-        );
+        spend_nonce(batch, self.nonce_key);
         batch.audit(&AuditRecord {
             at: now.seconds(),
             actor: self.actor,
@@ -294,8 +300,8 @@ impl Revocation {
 }
 
 /// Refuses a nonce an earlier request spent.
-fn check_nonce(batch: &Batch<'_>, nonce: &[u8]) -> Result<(), Refusal> {
-    if batch.read(Family::Nonces, nonce)?.is_some() {
+fn check_nonce(batch: &Batch<'_>, nonce_key: &[u8]) -> Result<(), Refusal> {
+    if batch.read(Family::Nonces, nonce_key)?.is_some() {
         return Err(Refusal::Invalid(
             "this signed request was already used (its nonce is spent): sign a new one".into(),
         ));
@@ -303,14 +309,39 @@ fn check_nonce(batch: &Batch<'_>, nonce: &[u8]) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Marks a nonce spent (the value: when).
+fn spend_nonce(batch: &mut Batch<'_>, nonce_key: Vec<u8>) {
+    let spent_at = batch.now.seconds().to_be_bytes().to_vec();
+    batch.put(Family::Nonces, nonce_key, spent_at);
+}
+
+/// The most spent nonces one batch forgets; the rest wait for the next pruning.
+const PRUNE_LIMIT: usize = 10_000;
+
+/// Deletes the spent nonces of requests stated more than twice the skew window before the
+/// batch's time. Those requests are refused as stale before their nonce is looked up; the
+/// second window is a margin for the clock being set back.
+fn prune_nonces(batch: &mut Batch<'_>) -> Result<usize, Refusal> {
+    let cutoff = batch.now.seconds().saturating_sub(2 * MAX_SKEW_SECONDS);
+    let mut pruned = 0;
+    for (key, _) in batch.scan_stored(Family::Nonces, PRUNE_LIMIT)? {
+        if nonce_key_time(&key).is_some_and(|at| at.seconds() >= cutoff) {
+            break;
+        }
+        batch.delete(Family::Nonces, key);
+        pruned += 1;
+    }
+    Ok(pruned)
+}
+
 impl Release {
     fn apply(self, batch: &mut Batch<'_>) -> Result<Outcome, Refusal> {
-        if let Some(nonce) = &self.nonce {
-            check_nonce(batch, nonce)?;
+        if let Some(nonce_key) = &self.nonce_key {
+            check_nonce(batch, nonce_key)?;
         }
         let now = batch.now;
-        if let Some(nonce) = self.nonce {
-            batch.put(Family::Nonces, nonce, now.seconds().to_be_bytes().to_vec());
+        if let Some(nonce_key) = self.nonce_key {
+            spend_nonce(batch, nonce_key);
         }
         batch.audit(&AuditRecord {
             at: now.seconds(),

@@ -2,6 +2,7 @@
 //! `init`), overridden by `EPROXY_` environment variables, overridden by flags.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors, jpki_roots};
 use eproxy_verifier::verify_cert::RevocationPolicy;
@@ -57,8 +58,11 @@ use_builtin_jpki = true
 jpki_signing = []
 commercial_registration = []
 
-# CRLs (PEM or DER) used for every certificate path.
+# CRLs (PEM or DER) used for every certificate path. They are read again on SIGHUP and every
+# crl_reload_seconds: replace the files as the CAs reissue them. A reload that fails keeps
+# the previous lists in force (eproxy_crl_reloads_total{{outcome="failed"}} counts them).
 crls = []
+crl_reload_seconds = 300
 "#
     )
 }
@@ -108,8 +112,14 @@ pub struct Config {
     /// CRL files.
     #[serde(default)]
     pub crls: Vec<PathBuf>,
+    /// How often the CRL files are read again, seconds.
+    #[serde(default = "default_crl_reload_seconds")]
+    pub crl_reload_seconds: u64,
 }
 
+fn default_crl_reload_seconds() -> u64 {
+    300
+}
 fn default_listen() -> String {
     "127.0.0.1:50051".into()
 }
@@ -231,6 +241,17 @@ impl Config {
         }
     }
 
+    /// How often the CRLs are read again; never zero.
+    pub fn crl_reload_interval(&self) -> Result<Duration, ConfigError> {
+        match self.crl_reload_seconds {
+            0 => Err(ConfigError(
+                "crl_reload_seconds must be at least 1 (CRLs go stale; SIGHUP reloads at once)"
+                    .into(),
+            )),
+            seconds => Ok(Duration::from_secs(seconds)),
+        }
+    }
+
     /// Every file the configuration names by a path relative to the data directory (anchors,
     /// CRLs, TLS files): what a backup must carry along.
     pub fn relative_files(&self) -> Vec<&Path> {
@@ -243,15 +264,15 @@ impl Config {
             .filter(|path| !path.as_os_str().is_empty() && path.is_relative())
             .collect()
     }
+}
 
-    /// The CRLs listed, as DER.
-    pub fn crls(&self, data_dir: &Path) -> Result<Vec<Vec<u8>>, ConfigError> {
-        let mut crls = Vec::new();
-        for file in &self.crls {
-            crls.extend(read_all(data_dir, file, "X509 CRL", InputKind::Crl)?);
-        }
-        Ok(crls)
+/// The CRLs in `files` (each PEM or DER, relative to `data_dir` unless absolute), as DER.
+pub fn read_crls(data_dir: &Path, files: &[PathBuf]) -> Result<Vec<Vec<u8>>, ConfigError> {
+    let mut crls = Vec::new();
+    for file in files {
+        crls.extend(read_all(data_dir, file, "X509 CRL", InputKind::Crl)?);
     }
+    Ok(crls)
 }
 
 /// The DER structures in `file` (relative to `data_dir` unless absolute).
@@ -282,6 +303,10 @@ mod tests {
             RevocationPolicy::Strict
         );
         assert!(config.use_builtin_jpki);
+        assert_eq!(
+            config.crl_reload_interval().unwrap(),
+            Duration::from_secs(300)
+        );
         let anchors = config.anchors(Path::new("/nonexistent")).unwrap();
         assert_eq!(anchors.iter().count(), 4);
     }
@@ -313,5 +338,7 @@ mod tests {
         assert!(toml::from_str::<Config>("origin = \"o\"\nlisten_on = \"x\"").is_err());
         let config: Config = toml::from_str("origin = \"o\"\nrevocation = \"maybe\"").unwrap();
         assert!(config.revocation_policy().is_err());
+        let config: Config = toml::from_str("origin = \"o\"\ncrl_reload_seconds = 0").unwrap();
+        assert!(config.crl_reload_interval().is_err());
     }
 }

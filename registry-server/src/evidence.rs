@@ -67,7 +67,7 @@ fn check(
             Ok(Release {
                 subject: id.to_string(),
                 action: RELEASE_EVIDENCE,
-                nonce: None,
+                nonce_key: None,
                 actor: format!(
                     "counterparty of contract signed by {}",
                     hex::encode(contract.signer.sha256())
@@ -88,7 +88,7 @@ fn check(
             Ok(Release {
                 subject: id.to_string(),
                 action: RELEASE_EVIDENCE,
-                nonce: Some(verified.request.nonce.clone()),
+                nonce_key: Some(verified.nonce_key()),
                 actor: verified.actor(),
             })
         }

@@ -45,7 +45,7 @@ pub fn entitle(service: &RegistryService, cms: &[u8]) -> Result<Listing, Refusal
         release: Release {
             subject: format!("company {company}"),
             action: "list",
-            nonce: None,
+            nonce_key: None,
             actor: verified.actor(),
         },
         company,

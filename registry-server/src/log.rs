@@ -108,11 +108,11 @@ impl Log {
             note: operator.sign_checkpoint(size, root),
             signed_at: crate::service::now().seconds(),
         };
-        store.commit(&[Write {
-            family: Family::Checkpoint,
-            key: LATEST_CHECKPOINT.to_vec(),
-            value: record.encode_to_vec(),
-        }])?;
+        store.commit(&[Write::put(
+            Family::Checkpoint,
+            LATEST_CHECKPOINT.to_vec(),
+            record.encode_to_vec(),
+        )])?;
         *write(&self.latest) = record;
         Ok(())
     }

@@ -10,6 +10,7 @@ mod audit;
 mod backup;
 mod command;
 mod config;
+mod crls;
 mod evidence;
 mod listing;
 mod log;

@@ -37,6 +37,8 @@ struct Counts {
     /// Synced commits, and the commands they carried: group commit at work.
     commits: u64,
     committed_commands: u64,
+    /// CRL reloads that succeeded and that failed.
+    crl_reloads: [u64; 2],
 }
 
 /// The registry's metrics.
@@ -76,6 +78,12 @@ impl Metrics {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         counts.commits += 1;
         counts.committed_commands += commands as u64;
+    }
+
+    /// Records one reload of the CRLs.
+    pub fn observe_crl_reload(&self, succeeded: bool) {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        counts.crl_reloads[usize::from(!succeeded)] += 1;
     }
 
     /// Synced commits so far, and the commands they carried.
@@ -125,6 +133,14 @@ impl Metrics {
              # TYPE eproxy_committed_commands_total counter\n\
              eproxy_committed_commands_total {}\n",
             counts.commits, counts.committed_commands
+        );
+        let _ = write!(
+            out,
+            "# HELP eproxy_crl_reloads_total CRL reloads by outcome; a failed one keeps the previous CRLs.\n\
+             # TYPE eproxy_crl_reloads_total counter\n\
+             eproxy_crl_reloads_total{{outcome=\"ok\"}} {}\n\
+             eproxy_crl_reloads_total{{outcome=\"failed\"}} {}\n",
+            counts.crl_reloads[0], counts.crl_reloads[1]
         );
         let checkpoint = self.log.latest();
         let _ = write!(

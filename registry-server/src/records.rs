@@ -2,7 +2,7 @@
 //! private to the registry: the signed formats in `proto/` are never re-encoded from them; the
 //! PoA's CMS and each log leaf are kept as received or as signed.
 
-use eproxy_policy::CorporateNumber;
+use eproxy_policy::{CorporateNumber, UnixTime};
 use eproxy_proto::DelegationId;
 use eproxy_proto::v1::DelegationStatus;
 use prost::Message;
@@ -100,6 +100,28 @@ pub fn delegatee_key(certificate_sha256: &[u8; 32], log_index: u64) -> Vec<u8> {
     key
 }
 
+/// The spent-nonce key of a signed request: its stated time (seconds, sign bit flipped and
+/// big-endian, so keys sort by time and the oldest can be pruned first), then its nonce. A
+/// replay carries the same signed time and nonce, so it finds the key; a request whose stated
+/// time has left the freshness window is refused before its nonce is looked up, so its key
+/// can be pruned.
+pub fn nonce_key(requested_at: UnixTime, nonce: &[u8]) -> Vec<u8> {
+    let mut key = sortable_seconds(requested_at).to_vec();
+    key.extend_from_slice(nonce);
+    key
+}
+
+/// The stated time a [`nonce_key`] starts with.
+pub fn nonce_key_time(key: &[u8]) -> Option<UnixTime> {
+    let bytes: [u8; 8] = key.get(..8)?.try_into().ok()?;
+    let seconds = (u64::from_be_bytes(bytes) ^ (1 << 63)).cast_signed();
+    Some(UnixTime::from_seconds(seconds))
+}
+
+fn sortable_seconds(at: UnixTime) -> [u8; 8] {
+    (at.seconds().cast_unsigned() ^ (1 << 63)).to_be_bytes()
+}
+
 /// Where records are read from: the store, or a batch (the store plus the batch's own writes).
 pub trait Reads {
     /// The value of `key` in `family`.
@@ -120,4 +142,22 @@ pub fn status_record(
     from.read(Family::Status, id.as_bytes())?
         .map(|bytes| StatusRecord::decode_stored(&bytes))
         .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Nonce keys sort by stated time, negative times included, and give the time back.
+    #[test]
+    fn nonce_keys_sort_by_time() {
+        let times = [i64::MIN, -1, 0, 1, 1_700_000_000, i64::MAX].map(UnixTime::from_seconds);
+        let keys: Vec<_> = times.iter().map(|&t| nonce_key(t, &[0xff; 16])).collect();
+        assert!(keys.windows(2).all(|pair| pair[0] < pair[1]));
+        for (time, key) in times.iter().zip(&keys) {
+            assert_eq!(nonce_key_time(key), Some(*time));
+            assert_eq!(&key[8..], &[0xff; 16]);
+        }
+        assert_eq!(nonce_key_time(&[0; 7]), None);
+    }
 }

@@ -20,7 +20,7 @@ use crate::log::Log;
 use crate::metrics::Metrics;
 use crate::records::{Reads, index_key};
 use crate::refusal::Refusal;
-use crate::store::{Family, Store, StoreError, Write};
+use crate::store::{Entry, Family, Store, StoreError, Write};
 
 /// The most requests one batch serves.
 const MAX_BATCH: usize = 1_024;
@@ -176,7 +176,7 @@ impl Reads for Batch<'_> {
     /// The value of `key` as the batch sees it.
     fn read(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         match self.overlay.get(&(family, key.to_vec())) {
-            Some(value) => Ok(Some(value.clone())),
+            Some(value) => Ok(value.clone()),
             None => self.store.get(family, key),
         }
     }
@@ -191,7 +191,8 @@ pub struct Batch<'s> {
     pub now: UnixTime,
     nanos: u64,
     next_index: u64,
-    overlay: HashMap<(Family, Vec<u8>), Vec<u8>>,
+    /// What the batch has written so far; `None` for a deleted key.
+    overlay: HashMap<(Family, Vec<u8>), Option<Vec<u8>>>,
     writes: Vec<Write>,
     leaves: Vec<Vec<u8>>,
     audits: u32,
@@ -213,8 +214,21 @@ impl<'s> Batch<'s> {
 
     /// Sets `key` to `value` in this batch.
     pub fn put(&mut self, family: Family, key: Vec<u8>, value: Vec<u8>) {
-        self.overlay.insert((family, key.clone()), value.clone());
-        self.writes.push(Write { family, key, value });
+        self.overlay
+            .insert((family, key.clone()), Some(value.clone()));
+        self.writes.push(Write::put(family, key, value));
+    }
+
+    /// Deletes `key` in this batch.
+    pub fn delete(&mut self, family: Family, key: Vec<u8>) {
+        self.overlay.insert((family, key.clone()), None);
+        self.writes.push(Write::delete(family, key));
+    }
+
+    /// Up to `limit` stored entries of `family`, from its first key. (The batch's own writes
+    /// are not seen: only housekeeping over old entries scans.)
+    pub fn scan_stored(&self, family: Family, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        self.store.scan(family, &[], None, limit)
     }
 
     /// Appends `event` to the log; its index.
@@ -298,5 +312,53 @@ mod tests {
         assert!(already);
         assert_eq!(record.log_index, 0);
         assert_eq!(log.size(), 10);
+    }
+
+    /// Pruning forgets exactly the nonces of requests stated more than twice the skew window
+    /// ago, and nothing else; a nonce written in the same batch stays.
+    #[test]
+    fn pruning_forgets_only_nonces_past_the_window() {
+        use crate::records::nonce_key;
+        use crate::signed_request::MAX_SKEW_SECONDS;
+
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(RocksStore::open(dir.path()).unwrap());
+        let operator = Operator::new("test/log", SigningKey::from_bytes(&[1; 32])).unwrap();
+        let log = Arc::new(Log::open(store.as_ref(), &operator).unwrap());
+        let metrics = Arc::new(Metrics::new(Arc::clone(&log)));
+        let now = crate::service::now().seconds();
+        let key =
+            |offset: i64, tag: u8| nonce_key(UnixTime::from_seconds(now + offset), &[tag; 16]);
+        // Old enough to go (a margin of 60 s over the cutoff so the test cannot race the
+        // clock), and young enough to stay.
+        let gone = [key(-86_400, 1), key(-2 * MAX_SKEW_SECONDS - 60, 2)];
+        let kept = [
+            key(-2 * MAX_SKEW_SECONDS + 60, 3),
+            key(0, 4),
+            key(MAX_SKEW_SECONDS, 5),
+        ];
+        let writes: Vec<_> = gone
+            .iter()
+            .chain(&kept)
+            .map(|k| Write::put(Family::Nonces, k.clone(), vec![0]))
+            .collect();
+        store.commit(&writes).unwrap();
+
+        let (messages, receiver) = mpsc::channel(QUEUE);
+        let (reply, answer) = oneshot::channel();
+        messages
+            .try_send(Message::Job(Box::new((Command::PruneNonces, reply))))
+            .unwrap();
+        drop(messages);
+        Writer::new(Arc::clone(&store), log, metrics).run(receiver);
+
+        assert_eq!(answer.blocking_recv().unwrap(), Ok(Outcome::Pruned(2)));
+        let remaining: Vec<_> = store
+            .scan(Family::Nonces, &[], None, 100)
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(remaining, kept);
     }
 }

@@ -1,6 +1,6 @@
-//! The listener: opens the store, rebuilds the log, starts the sequencer and the checkpoint
-//! publisher, and serves gRPC until SIGTERM or SIGINT, then finishes in-flight requests,
-//! publishes a last checkpoint and returns.
+//! The listener: opens the store, rebuilds the log, starts the sequencer and the background
+//! tasks (checkpoint publisher, nonce pruner, CRL reloader), and serves gRPC until SIGTERM or
+//! SIGINT, then finishes in-flight requests, publishes a last checkpoint and returns.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,7 +13,9 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::{Identity, ServerTlsConfig};
 
+use crate::command::{Command, Outcome};
 use crate::config::{Config, KEY_FILE};
+use crate::crls::OperatorCrls;
 use crate::log::Log;
 use crate::metrics::Metrics;
 use crate::operator::Operator;
@@ -25,6 +27,9 @@ use crate::submission::SubmissionPolicy;
 /// How often a grown log gets a new signed checkpoint.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
 
+/// How often spent nonces that no fresh request can carry are forgotten.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
+
 /// The database's directory inside the data directory.
 pub const DB_DIR: &str = "db";
 
@@ -32,7 +37,9 @@ pub const DB_DIR: &str = "db";
 pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     let anchors = config.anchors(data_dir).map_err(|e| e.to_string())?;
     let revocation = config.revocation_policy().map_err(|e| e.to_string())?;
-    let crls = config.crls(data_dir).map_err(|e| e.to_string())?;
+    let crls =
+        Arc::new(OperatorCrls::load(data_dir, config.crls.clone()).map_err(|e| e.to_string())?);
+    let crl_reload = config.crl_reload_interval().map_err(|e| e.to_string())?;
     let operator = Arc::new(
         Operator::load(&config.origin, &data_dir.join(KEY_FILE)).map_err(|e| e.to_string())?,
     );
@@ -50,7 +57,7 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         submissions: SubmissionPolicy {
             verifier: Verifier::new(anchors).with_revocation(revocation),
             max_validity_seconds: i64::from(config.max_validity_days) * 86_400,
-            crls,
+            crls: Arc::clone(&crls),
         },
     });
 
@@ -58,6 +65,12 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         Arc::clone(&store),
         Arc::clone(&log),
         Arc::clone(&operator),
+    ));
+    let pruner = tokio::spawn(prune_nonces(Arc::clone(&service)));
+    let crl_reloader = tokio::spawn(crate::crls::keep_current(
+        crls,
+        crl_reload,
+        Arc::clone(&metrics),
     ));
     let listener = TcpListener::bind(&config.listen)
         .await
@@ -131,6 +144,8 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     }
 
     publisher.abort();
+    pruner.abort();
+    crl_reloader.abort();
     if let Some(metrics_server) = metrics_server {
         metrics_server.abort();
     }
@@ -163,6 +178,20 @@ async fn publish_checkpoints(store: Arc<dyn Store>, log: Arc<Log>, operator: Arc
             Ok(Ok(())) => {}
             Ok(Err(error)) => tracing::error!(%error, "checkpoint not published"),
             Err(error) => tracing::error!(%error, "checkpoint task failed"),
+        }
+    }
+}
+
+/// Forgets spent nonces no fresh request can carry any more, every [`PRUNE_INTERVAL`], through
+/// the one writer.
+async fn prune_nonces(service: Arc<RegistryService>) {
+    let mut ticks = tokio::time::interval(PRUNE_INTERVAL);
+    loop {
+        ticks.tick().await;
+        match service.sequencer.apply(Command::PruneNonces).await {
+            Ok(Outcome::Pruned(0)) => {}
+            Ok(outcome) => tracing::info!(?outcome, "spent nonces forgotten"),
+            Err(error) => tracing::warn!(%error, "spent nonces not pruned"),
         }
     }
 }

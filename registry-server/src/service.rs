@@ -34,7 +34,7 @@ use crate::sequencer::Sequencer;
 use crate::signed_request;
 use crate::status::{effective, statement};
 use crate::store::Store;
-use crate::submission::SubmissionPolicy;
+use crate::submission::{SubmissionPolicy, crls_with};
 
 /// The gRPC services over the shared state (a handle: clones share it).
 #[derive(Clone)]
@@ -63,11 +63,12 @@ impl RegistryService {
         cms: &[u8],
         crls: &[Vec<u8>],
     ) -> Result<signed_request::Verified, Refusal> {
+        let held = self.submissions.crls.current();
         signed_request::verify(
             &self.submissions.verifier,
             self.operator.origin(),
             cms,
-            &self.submissions.crls_with(crls),
+            &crls_with(&held, crls),
             now(),
         )
     }
@@ -180,7 +181,7 @@ impl Api {
             Ok(Revocation {
                 id: delegation_id,
                 reason,
-                nonce: verified.request.nonce.clone(),
+                nonce_key: verified.nonce_key(),
                 actor: verified.actor(),
             })
         })

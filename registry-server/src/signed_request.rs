@@ -9,7 +9,7 @@ use eproxy_verifier::jpki::JpkiIdentity;
 use eproxy_verifier::trust_anchor::{AnchorRole, SignerRole};
 use eproxy_verifier::verify::Verifier;
 
-use crate::records::{StatusRecord, status_record};
+use crate::records::{StatusRecord, nonce_key, status_record};
 use crate::refusal::Refusal;
 use crate::store::{Family, Store};
 use crate::submission::content_of;
@@ -64,6 +64,11 @@ pub fn verify(
 }
 
 impl Verified {
+    /// The key under which the request's nonce is spent.
+    pub fn nonce_key(&self) -> Vec<u8> {
+        nonce_key(self.request.requested_at, &self.request.nonce)
+    }
+
     /// Whether the signer may act on the PoA `id` (whose record is `record`): a representative
     /// of its company (named in it: a commercial-registration certificate of that company and
     /// director, or a JPKI certificate of that person), or, for a sub-delegation, its delegator

@@ -10,7 +10,10 @@ use eproxy_proto::{Delegation, DelegationId, decode_delegation};
 use eproxy_verifier::cms::SignedData;
 use eproxy_verifier::verify::{DelegationInput, MAX_CHAIN_LINKS, Verifier};
 
+use std::sync::Arc;
+
 use crate::command::Registration;
+use crate::crls::OperatorCrls;
 use crate::records::StatusRecord;
 use crate::refusal::Refusal;
 use crate::store::{Family, Store};
@@ -23,19 +26,15 @@ pub struct SubmissionPolicy {
     /// The longest validity period accepted, in seconds.
     pub max_validity_seconds: i64,
     /// CRLs the operator holds, used for every path.
-    pub crls: Vec<Vec<u8>>,
+    pub crls: Arc<OperatorCrls>,
+}
+
+/// The operator's CRLs in force (`held`) and those a caller `supplied`, as one list.
+pub fn crls_with<'a>(held: &'a [Vec<u8>], supplied: &'a [Vec<u8>]) -> Vec<&'a [u8]> {
+    held.iter().chain(supplied).map(Vec::as_slice).collect()
 }
 
 impl SubmissionPolicy {
-    /// The operator's CRLs and `supplied` ones.
-    pub fn crls_with<'a>(&'a self, supplied: &'a [Vec<u8>]) -> Vec<&'a [u8]> {
-        self.crls
-            .iter()
-            .chain(supplied)
-            .map(Vec::as_slice)
-            .collect()
-    }
-
     /// Checks `cms`, with `supplied_crls` added to the operator's, at `now`.
     pub fn check(
         &self,
@@ -46,7 +45,8 @@ impl SubmissionPolicy {
     ) -> Result<Registration, Refusal> {
         let ancestors = ancestors(store, cms)?;
         let ancestor_refs: Vec<&[u8]> = ancestors.iter().map(Vec::as_slice).collect();
-        let crls = self.crls_with(supplied_crls);
+        let held = self.crls.current();
+        let crls = crls_with(&held, supplied_crls);
         let outcome = self.verifier.verify_delegation(&DelegationInput {
             delegation: cms,
             ancestors: &ancestor_refs,

@@ -292,3 +292,63 @@ async fn an_oversized_request_is_refused_and_the_server_goes_on() {
         .await
         .unwrap();
 }
+
+/// A reissued CRL takes effect on SIGHUP, without a restart; a reload that fails (a malformed
+/// file) keeps the last good lists in force and is counted.
+#[tokio::test]
+async fn crls_are_reloaded_on_sighup_and_a_failed_reload_keeps_the_last_good_ones() {
+    use eproxy_testkit::crl::{CrlContents, Revocation, issue_crl};
+
+    let registry = Registry::start();
+    let numbered_poa = |n: u32| {
+        let mut delegation = delegation_in(pki(), &pki().employee, contracts_only(), None);
+        delegation.remarks = format!("PoA {n}");
+        signed(&pki().representative, delegation)
+    };
+    registry.submit(&numbered_poa(1)).await.unwrap();
+
+    // The commercial-registration CA revokes the representative's certificate.
+    let now = unix_now();
+    let reissued = issue_crl(
+        &pki().commercial_registration_root,
+        &CrlContents {
+            number: 2,
+            this_update: UnixTime::from_seconds(now - 60),
+            next_update: UnixTime::from_seconds(now + 86_400),
+            revoked: vec![Revocation {
+                serial_number: pki().representative.serial_number().clone(),
+                revoked_at: UnixTime::from_seconds(now - 600),
+                reason: None,
+            }],
+        },
+    )
+    .unwrap();
+    let crl_file = registry
+        .data_dir()
+        .join("pki/crl/commercial-registration.crl.pem");
+    std::fs::write(&crl_file, reissued.pem().unwrap()).unwrap();
+    let reloads = |outcome: &str, count: u32| {
+        format!("eproxy_crl_reloads_total{{outcome=\"{outcome}\"}} {count}")
+    };
+    registry.hang_up(&reloads("ok", 1)).await;
+    let refused = registry.submit(&numbered_poa(2)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("revoked"),
+        "{}",
+        refused.message()
+    );
+
+    // A file caught half-written: the reload fails and the revocation stays in force.
+    std::fs::write(&crl_file, "-----BEGIN X509 CRL-----\nAAAA\n").unwrap();
+    registry.hang_up(&reloads("failed", 1)).await;
+    let refused = registry.submit(&numbered_poa(3)).await.unwrap_err();
+    assert!(
+        refused.message().contains("revoked"),
+        "{}",
+        refused.message()
+    );
+    // Only the PoA registered before the revocation was known is in the log.
+    let page = scrape(&registry.metrics);
+    assert!(page.lines().any(|l| l == "eproxy_log_size 1"), "{page}");
+}

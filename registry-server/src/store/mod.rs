@@ -56,16 +56,37 @@ impl Family {
     }
 }
 
-/// One write of a commit: set `key` in `family` to `value`. (The registry only adds and
-/// updates: history lives in the log and the audit trail.)
+/// One write of a commit: set `key` in `family` to a value, or delete it. (The registry only
+/// adds and updates its records, whose history lives in the log and the audit trail; the one
+/// thing it deletes is a spent nonce once no request carrying it could be fresh.)
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Write {
     /// The family.
     pub family: Family,
     /// The key.
     pub key: Vec<u8>,
-    /// The value.
-    pub value: Vec<u8>,
+    /// The new value; `None` deletes the key.
+    pub value: Option<Vec<u8>>,
+}
+
+impl Write {
+    /// Sets `key` in `family` to `value`.
+    pub fn put(family: Family, key: Vec<u8>, value: Vec<u8>) -> Self {
+        Self {
+            family,
+            key,
+            value: Some(value),
+        }
+    }
+
+    /// Deletes `key` from `family`.
+    pub fn delete(family: Family, key: Vec<u8>) -> Self {
+        Self {
+            family,
+            key,
+            value: None,
+        }
+    }
 }
 
 /// Why the store failed. The registry answers UNAVAILABLE and changes nothing.
@@ -91,7 +112,7 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError>;
 
-    /// Applies every write or none, and returns only once they are durable (on disk, synced):
+    /// Applies every write (in order) or none, and returns only once they are durable (on disk, synced):
     /// the registry acknowledges nothing before.
     fn commit(&self, writes: &[Write]) -> Result<(), StoreError>;
 }

@@ -59,11 +59,7 @@ impl RocksStore {
                 .iterator_cf(self.family(family)?, IteratorMode::Start)
             {
                 let (key, value) = entry.map_err(engine)?;
-                batch.push(Write {
-                    family,
-                    key: key.into_vec(),
-                    value: value.into_vec(),
-                });
+                batch.push(Write::put(family, key.into_vec(), value.into_vec()));
                 if batch.len() == BATCH {
                     target.commit(&batch)?;
                     copied += batch.len() as u64;
@@ -117,7 +113,11 @@ impl Store for RocksStore {
     fn commit(&self, writes: &[Write]) -> Result<(), StoreError> {
         let mut batch = WriteBatch::default();
         for write in writes {
-            batch.put_cf(self.family(write.family)?, &write.key, &write.value);
+            let family = self.family(write.family)?;
+            match &write.value {
+                Some(value) => batch.put_cf(family, &write.key, value),
+                None => batch.delete_cf(family, &write.key),
+            }
         }
         let mut options = WriteOptions::default();
         options.set_sync(true);
@@ -130,11 +130,7 @@ mod tests {
     use super::*;
 
     fn put(family: Family, key: &[u8], value: &[u8]) -> Write {
-        Write {
-            family,
-            key: key.to_vec(),
-            value: value.to_vec(),
-        }
+        Write::put(family, key.to_vec(), value.to_vec())
     }
 
     #[test]
@@ -169,5 +165,22 @@ mod tests {
             Some(&b"other family"[..])
         );
         assert_eq!(store.get(Family::Poa, b"a/2").unwrap(), None);
+
+        // A delete in the same commit as a put: applied in order, both durable.
+        store
+            .commit(&[
+                Write::delete(Family::ByCompany, b"a/1".to_vec()),
+                put(Family::ByCompany, b"a/3", b"z"),
+            ])
+            .unwrap();
+        drop(store);
+        let store = RocksStore::open(dir.path()).unwrap();
+        let remaining: Vec<_> = store
+            .scan(Family::ByCompany, b"a/", None, 10)
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(remaining, [b"a/2".to_vec(), b"a/3".to_vec()]);
     }
 }

@@ -152,6 +152,21 @@ impl Registry {
         panic!("the registry did not stop within 5 s of SIGTERM");
     }
 
+    /// Sends SIGHUP (reload the CRLs) and waits, up to 5 s, until the metrics page shows
+    /// `line`.
+    pub async fn hang_up(&self, line: &str) {
+        let pid = self.process.as_ref().unwrap().id().to_string();
+        let status = Command::new("kill").args(["-HUP", &pid]).status().unwrap();
+        assert!(status.success());
+        for _ in 0..100 {
+            if scrape(&self.metrics).lines().any(|l| l == line) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{line:?} not on the metrics page within 5 s of SIGHUP");
+    }
+
     pub fn data_dir(&self) -> &Path {
         self.data.path()
     }

@@ -1,0 +1,88 @@
+//! The operator's CRLs, kept current without a restart: read at start, then again on SIGHUP and
+//! every `crl_reload_seconds`, since CRLs are reissued daily and a stale one makes paths fail
+//! (or, leniently, miss revocations). A reload that fails, a file missing or malformed in the
+//! middle of being replaced, keeps the lists in force and says so in the log and the metrics:
+//! replacing a file never leaves the registry without revocation data.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use crate::config::{ConfigError, read_crls};
+use crate::metrics::Metrics;
+
+/// The CRLs in force, and where they are read from.
+#[derive(Debug)]
+pub struct OperatorCrls {
+    data_dir: PathBuf,
+    files: Vec<PathBuf>,
+    current: RwLock<Arc<Vec<Vec<u8>>>>,
+}
+
+impl OperatorCrls {
+    /// Reads `files` (relative to `data_dir` unless absolute); any error stops the start.
+    pub fn load(data_dir: &Path, files: Vec<PathBuf>) -> Result<Self, ConfigError> {
+        let current = read_crls(data_dir, &files)?;
+        Ok(Self {
+            data_dir: data_dir.to_path_buf(),
+            files,
+            current: RwLock::new(Arc::new(current)),
+        })
+    }
+
+    /// The CRLs in force (DER), held by the caller for as long as one check lasts.
+    pub fn current(&self) -> Arc<Vec<Vec<u8>>> {
+        Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Reads the files again; on success they are in force and their count is returned, on
+    /// failure the previous ones stay.
+    pub fn reload(&self) -> Result<usize, ConfigError> {
+        let fresh = read_crls(&self.data_dir, &self.files)?;
+        let count = fresh.len();
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(fresh);
+        Ok(count)
+    }
+}
+
+/// Reloads `crls` on every SIGHUP and every `interval`, recording each outcome, until the task
+/// is dropped.
+pub async fn keep_current(crls: Arc<OperatorCrls>, interval: Duration, metrics: Arc<Metrics>) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.tick().await; // The first tick is immediate: the lists were just read.
+    #[cfg(unix)]
+    let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    loop {
+        #[cfg(unix)]
+        let trigger = async {
+            match hangups.as_mut() {
+                Some(hangups) => tokio::select! {
+                    _ = ticks.tick() => "interval",
+                    _ = hangups.recv() => "SIGHUP",
+                },
+                None => {
+                    ticks.tick().await;
+                    "interval"
+                }
+            }
+        };
+        #[cfg(not(unix))]
+        let trigger = async {
+            ticks.tick().await;
+            "interval"
+        };
+        let trigger = trigger.await;
+        let reloader = Arc::clone(&crls);
+        let outcome = tokio::task::spawn_blocking(move || reloader.reload())
+            .await
+            .map_err(|e| ConfigError(format!("the reload task failed: {e}")))
+            .and_then(|reloaded| reloaded);
+        metrics.observe_crl_reload(outcome.is_ok());
+        match outcome {
+            Ok(count) => tracing::info!(trigger, count, "CRLs reloaded"),
+            Err(error) => {
+                tracing::error!(trigger, %error, "CRLs not reloaded; the previous ones stay in force")
+            }
+        }
+    }
+}

@@ -202,7 +202,7 @@ impl Registration {
         );
         batch.put(
             Family::ByDelegatee,
-            delegatee_key(&delegation.delegatee.certificate_sha256, index),
+            delegatee_key(&delegation.delegatee.certificate_sha256, &company, index),
             self.id.as_bytes().to_vec(),
         );
         let actor = hex::encode(self.signer_sha256);

@@ -1,7 +1,8 @@
 //! A company's own PoAs, page by page, for a representative of that company with a fresh
-//! signed request. Pages are read with the same request while it is fresh (the page token is
-//! outside the signed part), so a listing request's nonce is not spent; each page released is
-//! audited.
+//! signed request: all of them, or only those bound to one employee certificate (the ones to
+//! re-bind when it is renewed or revoked). Pages are read with the same request while it is
+//! fresh (the page token and the filter are outside the signed part and only narrow what it
+//! authorises), so a listing request's nonce is not spent; each page released is audited.
 
 use eproxy_proto::registry::v1::DelegationSummary;
 use eproxy_proto::{Action, DelegationId};
@@ -10,7 +11,7 @@ use eproxy_verifier::jpki::JpkiIdentity;
 use eproxy_verifier::trust_anchor::AnchorRole;
 
 use crate::command::Release;
-use crate::records::status_record;
+use crate::records::{delegatee_prefix, status_record};
 use crate::refusal::Refusal;
 use crate::service::RegistryService;
 use crate::signed_request::{Verified, stored_delegation};
@@ -21,16 +22,40 @@ pub const DEFAULT_PAGE: usize = 100;
 /// The largest page.
 pub const MAX_PAGE: usize = 1_000;
 
-/// A verified listing request: the company, and the audit record its page needs.
+/// The index entries a listing walks: the keys in `family` starting with `prefix`, in
+/// registration order.
+pub struct IndexRange {
+    /// The index.
+    pub family: Family,
+    /// The company's corporate number, preceded by the delegatee certificate's SHA-256 when
+    /// the listing is filtered by it.
+    pub prefix: Vec<u8>,
+}
+
+/// A verified listing request: what it lists, and the audit record its page needs.
 pub struct Listing {
-    /// The company's corporate number, the index prefix.
-    pub company: String,
+    /// What is listed.
+    pub range: IndexRange,
     /// The release to audit.
     pub release: Release,
 }
 
-/// Verifies `cms` as a listing request from a representative of the company it names.
-pub fn entitle(service: &RegistryService, cms: &[u8]) -> Result<Listing, Refusal> {
+/// Verifies `cms` as a listing request from a representative of the company it names, for
+/// all its PoAs or, if `delegatee_sha256` is not empty, those bound to that certificate.
+pub fn entitle(
+    service: &RegistryService,
+    cms: &[u8],
+    delegatee_sha256: &[u8],
+) -> Result<Listing, Refusal> {
+    let delegatee = match delegatee_sha256 {
+        [] => None,
+        hash => Some(<[u8; 32]>::try_from(hash).map_err(|_| {
+            Refusal::Invalid(format!(
+                "delegatee_certificate_sha256 has {} bytes, not 32",
+                hash.len()
+            ))
+        })?),
+    };
     let verified = service.verify_request(cms, &[])?;
     if verified.request.action != Action::Listing {
         return Err(Refusal::Invalid(
@@ -41,14 +66,30 @@ pub fn entitle(service: &RegistryService, cms: &[u8]) -> Result<Listing, Refusal
     if !is_representative(service, &verified, &company)? {
         return Err(Refusal::Denied);
     }
+    let (range, subject) = match delegatee {
+        None => (
+            IndexRange {
+                family: Family::ByCompany,
+                prefix: company.clone().into_bytes(),
+            },
+            format!("company {company}"),
+        ),
+        Some(hash) => (
+            IndexRange {
+                family: Family::ByDelegatee,
+                prefix: delegatee_prefix(&hash, &verified.request.company),
+            },
+            format!("company {company}, delegatee {}", hex::encode(hash)),
+        ),
+    };
     Ok(Listing {
+        range,
         release: Release {
-            subject: format!("company {company}"),
+            subject,
             action: "list",
             nonce_key: None,
             actor: verified.actor(),
         },
-        company,
     })
 }
 
@@ -84,13 +125,13 @@ fn is_representative(
 fn id_of(bytes: &[u8]) -> Result<DelegationId, Refusal> {
     <[u8; 32]>::try_from(bytes)
         .map(DelegationId::from_bytes)
-        .map_err(|_| Refusal::Unavailable("a corrupt company index entry".into()))
+        .map_err(|_| Refusal::Unavailable("a corrupt index entry".into()))
 }
 
-/// One page of `company`'s PoAs after `page_token`, and the next token (empty at the end).
+/// One page of the PoAs in `range` after `page_token`, and the next token (empty at the end).
 pub fn page(
     service: &RegistryService,
-    company: &str,
+    range: &IndexRange,
     page_token: &str,
     page_size: u32,
 ) -> Result<(Vec<DelegationSummary>, String), Refusal> {
@@ -103,19 +144,14 @@ pub fn page(
         token => Some(
             hex::decode(token)
                 .ok()
-                .filter(|key| key.starts_with(company.as_bytes()))
+                .filter(|key| key.starts_with(&range.prefix))
                 .ok_or_else(|| {
                     Refusal::Invalid("page_token is not one this listing gave".into())
                 })?,
         ),
     };
     let store = service.store.as_ref();
-    let entries = store.scan(
-        Family::ByCompany,
-        company.as_bytes(),
-        after.as_deref(),
-        size + 1,
-    )?;
+    let entries = store.scan(range.family, &range.prefix, after.as_deref(), size + 1)?;
     let more = entries.len() > size;
     let mut delegations = Vec::with_capacity(size);
     let mut last_key = Vec::new();

@@ -93,10 +93,23 @@ pub fn company_key(company: &CorporateNumber, log_index: u64) -> Vec<u8> {
     key
 }
 
-/// The delegatee index key: certificate SHA-256, then the registration's log index.
-pub fn delegatee_key(certificate_sha256: &[u8; 32], log_index: u64) -> Vec<u8> {
-    let mut key = certificate_sha256.to_vec();
+/// The delegatee index key: the delegatee certificate's SHA-256, the delegating company's
+/// corporate number, then the registration's log index. The hash comes first so that every
+/// PoA bound to one certificate can be found, whichever company granted it.
+pub fn delegatee_key(
+    certificate_sha256: &[u8; 32],
+    company: &CorporateNumber,
+    log_index: u64,
+) -> Vec<u8> {
+    let mut key = delegatee_prefix(certificate_sha256, company);
     key.extend_from_slice(&index_key(log_index));
+    key
+}
+
+/// The start of the [`delegatee_key`]s of `company`'s PoAs bound to one certificate.
+pub fn delegatee_prefix(certificate_sha256: &[u8; 32], company: &CorporateNumber) -> Vec<u8> {
+    let mut key = certificate_sha256.to_vec();
+    key.extend_from_slice(company.to_string().as_bytes());
     key
 }
 

@@ -246,7 +246,8 @@ impl Api {
         let request = request.into_inner();
         let service = Arc::clone(&self.0);
         let cms = request.request_cms.clone();
-        let listing = blocking(move || listing::entitle(&service, &cms)).await?;
+        let delegatee = request.delegatee_certificate_sha256.clone();
+        let listing = blocking(move || listing::entitle(&service, &cms, &delegatee)).await?;
         self.0
             .sequencer
             .apply(Command::Release(listing.release))
@@ -255,7 +256,7 @@ impl Api {
         let (delegations, next_page_token) = blocking(move || {
             listing::page(
                 &service,
-                &listing.company,
+                &listing.range,
                 &request.page_token,
                 request.page_size,
             )

@@ -10,7 +10,7 @@ async fn evidence_goes_only_to_the_entitled_and_verifies_offline() {
     let root = poa(&pki().employee, sub_agents());
     let root_id = DelegationId::of_cms(&root);
     registry.submit(&root).await.unwrap();
-    let tanaka = scenario::other_employee("registry evidence tanaka").unwrap();
+    let tanaka = scenario::other_employee_in(pki(), "registry evidence tanaka").unwrap();
     let child = signed(
         &pki().employee,
         delegation_in(pki(), &tanaka, contracts_only(), Some(root_id)),
@@ -116,10 +116,13 @@ async fn a_company_lists_its_own_poas_page_by_page() {
         ids.push(DelegationId::of_cms(&cms).to_string());
         registry.submit(&cms).await.unwrap();
     }
+    let tanaka = scenario::other_employee_in(pki(), "registry listing tanaka").unwrap();
+    let tanaka_poa = poa(&tanaka, contracts_only());
+    registry.submit(&tanaka_poa).await.unwrap();
     let listing = |signer: &Credential, edit: &dyn Fn(&mut RegistryRequest)| {
         signed_request(signer, Action::Listing, 0x11, edit)
     };
-    let list = |cms: Vec<u8>, page_token: String| async {
+    let list_bound = |cms: Vec<u8>, page_token: String, delegatee: Vec<u8>| async {
         registry
             .registry()
             .await
@@ -127,10 +130,12 @@ async fn a_company_lists_its_own_poas_page_by_page() {
                 request_cms: cms,
                 page_token,
                 page_size: 2,
+                delegatee_certificate_sha256: delegatee,
             })
             .await
             .map(tonic::Response::into_inner)
     };
+    let list = |cms: Vec<u8>, page_token: String| list_bound(cms, page_token, Vec::new());
     let request = listing(&pki().representative, &|_| {});
     let first = list(request.clone(), String::new()).await.unwrap();
     assert_eq!(first.delegations.len(), 2);
@@ -139,24 +144,58 @@ async fn a_company_lists_its_own_poas_page_by_page() {
         .await
         .unwrap();
     assert!(second.next_page_token.is_empty());
-    let listed: Vec<String> = first
-        .delegations
-        .iter()
-        .chain(&second.delegations)
-        .map(|d| d.delegation_id.clone())
-        .collect();
-    assert_eq!(listed, ids, "every PoA once, in registration order");
+    let ids_of = |pages: &[&ListDelegationsResponse]| -> Vec<String> {
+        pages
+            .iter()
+            .flat_map(|page| &page.delegations)
+            .map(|d| d.delegation_id.clone())
+            .collect()
+    };
+    let mut all = ids.clone();
+    all.push(DelegationId::of_cms(&tanaka_poa).to_string());
+    assert_eq!(
+        ids_of(&[&first, &second]),
+        all,
+        "every PoA once, in registration order"
+    );
+
+    // Filtered by the delegatee's certificate: only the PoAs bound to it, paged the same way.
+    let employee = pki().employee.sha256().to_vec();
+    let first = list_bound(request.clone(), String::new(), employee.clone())
+        .await
+        .unwrap();
+    let second = list_bound(request.clone(), first.next_page_token.clone(), employee)
+        .await
+        .unwrap();
+    assert!(second.next_page_token.is_empty());
+    assert_eq!(ids_of(&[&first, &second]), ids);
+    let only = list_bound(request.clone(), String::new(), tanaka.sha256().to_vec())
+        .await
+        .unwrap();
+    assert_eq!(
+        ids_of(&[&only]),
+        [DelegationId::of_cms(&tanaka_poa).to_string()]
+    );
+    let none = list_bound(request.clone(), String::new(), vec![7; 32])
+        .await
+        .unwrap();
+    assert!(none.delegations.is_empty() && none.next_page_token.is_empty());
+    let refusal = list_bound(request.clone(), String::new(), vec![7; 31])
+        .await
+        .unwrap_err();
+    assert_eq!(refusal.code(), Code::InvalidArgument);
+    assert!(refusal.message().contains("32"), "{}", refusal.message());
     let (_, status) = verify_status_statement(
         &AWS_LC,
-        second.delegations[0].status.as_ref().unwrap(),
+        only.delegations[0].status.as_ref().unwrap(),
         &registry.verifier_key(),
         ORIGIN,
     )
     .unwrap();
     assert_eq!(status.status, RegistryStatus::Active);
     assert_eq!(
-        DelegationId::of_cms(&second.delegations[0].delegation_cms).to_string(),
-        ids[2]
+        DelegationId::of_cms(&only.delegations[0].delegation_cms).to_string(),
+        DelegationId::of_cms(&tanaka_poa).to_string()
     );
 
     // Not the employee, not another company's listing, not a stale request, not a forged token.

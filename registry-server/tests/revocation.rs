@@ -10,7 +10,7 @@ async fn revocation_is_signed_fresh_entitled_and_idempotent() {
     let root = poa(&pki().employee, sub_agents());
     let root_id = DelegationId::of_cms(&root);
     registry.submit(&root).await.unwrap();
-    let tanaka = scenario::other_employee("registry revocation tanaka").unwrap();
+    let tanaka = scenario::other_employee_in(pki(), "registry revocation tanaka").unwrap();
     let child = signed(
         &pki().employee,
         delegation_in(pki(), &tanaka, contracts_only(), Some(root_id)),

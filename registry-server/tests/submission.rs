@@ -139,7 +139,7 @@ async fn sub_delegations_and_supersessions_follow_the_registered_chain() {
     let root_id = DelegationId::of_cms(&root);
 
     // Yamada (the root's delegatee) sub-delegates to Tanaka.
-    let tanaka = scenario::other_employee("registry tanaka").unwrap();
+    let tanaka = scenario::other_employee_in(pki(), "registry tanaka").unwrap();
     let child = signed(
         &pki().employee,
         delegation_in(pki(), &tanaka, contracts_only(), Some(root_id)),

@@ -16,8 +16,9 @@ pub use eproxy_proto::registry::v1::registry_client::RegistryClient;
 pub use eproxy_proto::registry::v1::transparency_log_client::TransparencyLogClient;
 pub use eproxy_proto::registry::v1::{
     GetCheckpointRequest, GetConsistencyProofRequest, GetEvidenceRequest, GetInclusionProofRequest,
-    GetLeavesRequest, GetStatusRequest, ListDelegationsRequest, RevokeDelegationRequest,
-    RevokeDelegationResponse, SubmitDelegationRequest, SubmitDelegationResponse,
+    GetLeavesRequest, GetStatusRequest, ListDelegationsRequest, ListDelegationsResponse,
+    RevokeDelegationRequest, RevokeDelegationResponse, SubmitDelegationRequest,
+    SubmitDelegationResponse,
 };
 pub use eproxy_proto::v1::{LogEvent, LogEventKind, RegistrationReceipt};
 pub use eproxy_proto::{Action, Delegation, DelegationId, RegistryRequest};

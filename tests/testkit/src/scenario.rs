@@ -136,7 +136,13 @@ pub fn terms(poa: &[u8]) -> ContractTerms {
 /// Another employee, 田中 花子: a fresh JPKI signing certificate under the cast's signing root,
 /// its key and serial derived from `label`.
 pub fn other_employee(label: &str) -> Result<Credential, Error> {
-    let pki = TestPki::standard();
+    other_employee_in(TestPki::standard(), label)
+}
+
+/// [`other_employee`] under `pki`'s signing root, valid around `pki`'s time (for a PKI minted
+/// at the real clock, so that the certificate never expires under a test).
+pub fn other_employee_in(pki: &TestPki, label: &str) -> Result<Credential, Error> {
+    let at = |offset: i64| UnixTime::from_seconds(pki.now.seconds() + offset);
     crate::jpki::signing_certificate(
         &pki.jpki_signing_root,
         &crate::jpki::Resident {

@@ -3,7 +3,9 @@
 //! submission is in a signed checkpoint. Results and the machine are recorded in BENCHMARKS.md.
 //!
 //! Run: `cargo bench -p eproxy-registry --bench load -- [--poas N] [--concurrency C]
-//! [--status-seconds S]` (defaults 20000, 64, 10).
+//! [--status-seconds S] [--fill M]` (defaults 20000, 64, 10, none). With `--fill`, the registry
+//! is then filled to M PoAs (untimed) and GetStatus measured again over all of them: lookup
+//! latency at scale, against the first measurement.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -17,11 +19,14 @@ use eproxy_proto::registry::v1::SubmitDelegationRequest;
 
 /// Connections the client spreads its calls over.
 const CONNECTIONS: usize = 4;
+/// PoAs signed at a time while filling.
+const FILL_CHUNK: usize = 50_000;
 
 struct Options {
     poas: usize,
     concurrency: usize,
     status_seconds: u64,
+    fill: usize,
 }
 
 fn options() -> Options {
@@ -29,6 +34,7 @@ fn options() -> Options {
         poas: 20_000,
         concurrency: 64,
         status_seconds: 10,
+        fill: 0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -41,6 +47,7 @@ fn options() -> Options {
             "--poas" => options.poas = value(),
             "--concurrency" => options.concurrency = value(),
             "--status-seconds" => options.status_seconds = value() as u64,
+            "--fill" => options.fill = value(),
             // cargo bench passes --bench; anything else is a mistake.
             "--bench" => {}
             other => panic!("unknown argument {other}"),
@@ -49,8 +56,8 @@ fn options() -> Options {
     options
 }
 
-/// `count` distinct PoAs, signed on every core.
-fn sign_poas(count: usize, label: &str) -> Vec<Vec<u8>> {
+/// `count` distinct PoAs, numbered from `first`, signed on every core.
+fn sign_poas(count: usize, label: &str, first: usize) -> Vec<Vec<u8>> {
     let threads = std::thread::available_parallelism().map_or(2, usize::from);
     let per_thread = count.div_ceil(threads);
     std::thread::scope(|scope| {
@@ -61,7 +68,7 @@ fn sign_poas(count: usize, label: &str) -> Vec<Vec<u8>> {
                         .map(|i| {
                             let mut d =
                                 delegation_in(pki(), &pki().employee, contracts_only(), None);
-                            d.remarks = format!("{label} {i}");
+                            d.remarks = format!("{label} {}", first + i);
                             signed(&pki().representative, d)
                         })
                         .collect::<Vec<_>>()
@@ -118,8 +125,8 @@ async fn run(options: Options) {
     let machine = std::thread::available_parallelism().map_or(0, usize::from);
     println!("cores: {machine}");
     let started = Instant::now();
-    let poas = Arc::new(sign_poas(options.poas, "load"));
-    let probes = sign_poas(100, "probe");
+    let poas = Arc::new(sign_poas(options.poas, "load", 0));
+    let probes = sign_poas(100, "probe", 0);
     println!(
         "signed {} PoAs in {:.1} s (not timed below)",
         poas.len() + probes.len(),
@@ -129,28 +136,7 @@ async fn run(options: Options) {
     let channels = channels(&registry).await;
 
     // Durable submissions, each fully verified.
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for task in 0..options.concurrency {
-        let (poas, next) = (Arc::clone(&poas), Arc::clone(&next));
-        let mut client = RegistryClient::new(channels[task % CONNECTIONS].clone());
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(cms) = poas.get(i) else {
-                    return latencies;
-                };
-                let start = Instant::now();
-                let response = submit(&mut client, cms).await;
-                assert!(!response.already_registered);
-                latencies.push(start.elapsed());
-            }
-        }));
-    }
-    let mut latencies = gather(tasks).await;
-    let elapsed = started.elapsed().as_secs_f64();
+    let (mut latencies, elapsed) = submit_all(&channels, &poas, options.concurrency).await;
     println!(
         "SubmitDelegation: {} in {:.2} s = {:.0}/s durable, concurrency {}; {}",
         poas.len(),
@@ -186,11 +172,91 @@ async fn run(options: Options) {
     println!("receipt to signed checkpoint: {}", percentiles(&mut delays));
 
     // GetStatus on registered ids.
-    let ids: Arc<Vec<String>> = Arc::new(
-        poas.iter()
-            .map(|cms| DelegationId::of_cms(cms).to_string())
-            .collect(),
+    let mut ids: Vec<String> = poas
+        .iter()
+        .chain(&probes)
+        .map(|cms| DelegationId::of_cms(cms).to_string())
+        .collect();
+    drop(poas);
+    let first_p99 = status_load(&channels, &ids, &options).await;
+
+    // Scale: fill up to --fill PoAs (untimed, signed in chunks so that memory stays bounded),
+    // then look up again across all of them.
+    if options.fill > ids.len() {
+        let started = Instant::now();
+        while ids.len() < options.fill {
+            let chunk = Arc::new(sign_poas(
+                FILL_CHUNK.min(options.fill - ids.len()),
+                "fill",
+                ids.len(),
+            ));
+            submit_all(&channels, &chunk, options.concurrency).await;
+            ids.extend(
+                chunk
+                    .iter()
+                    .map(|cms| DelegationId::of_cms(cms).to_string()),
+            );
+            println!(
+                "filled {} PoAs, {:.0} s",
+                ids.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        let last_p99 = status_load(&channels, &ids, &options).await;
+        println!(
+            "GetStatus p99 at {} PoAs / p99 at {} PoAs: {:.2}",
+            ids.len(),
+            options.poas + probes.len(),
+            last_p99.as_secs_f64() / first_p99.as_secs_f64()
+        );
+    }
+    let data = registry.data_dir().join("db");
+    let bytes = directory_size(&data);
+    println!(
+        "disk: {bytes} bytes for {} PoAs = {} bytes/PoA",
+        ids.len(),
+        bytes / ids.len() as u64
     );
+    if let Some(rss) = registry.process.as_ref().and_then(|p| resident_kib(p.id())) {
+        println!("registry resident memory: {} MiB", rss / 1024);
+    }
+}
+
+/// Submits every PoA of `poas` from `concurrency` client tasks; their latencies and the time it
+/// took, seconds.
+async fn submit_all(
+    channels: &[Channel],
+    poas: &Arc<Vec<Vec<u8>>>,
+    concurrency: usize,
+) -> (Vec<Duration>, f64) {
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for task in 0..concurrency {
+        let (poas, next) = (Arc::clone(poas), Arc::clone(&next));
+        let mut client = RegistryClient::new(channels[task % CONNECTIONS].clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(cms) = poas.get(i) else {
+                    return latencies;
+                };
+                let start = Instant::now();
+                let response = submit(&mut client, cms).await;
+                assert!(!response.already_registered);
+                latencies.push(start.elapsed());
+            }
+        }));
+    }
+    let latencies = gather(tasks).await;
+    (latencies, started.elapsed().as_secs_f64())
+}
+
+/// GetStatus on ids spread over all of `ids` for `--status-seconds`; prints the rate and
+/// percentiles and returns the p99.
+async fn status_load(channels: &[Channel], ids: &[String], options: &Options) -> Duration {
+    let ids = Arc::new(ids.to_vec());
     let deadline = Instant::now() + Duration::from_secs(options.status_seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -217,17 +283,26 @@ async fn run(options: Options) {
     let mut latencies = gather(tasks).await;
     let elapsed = started.elapsed().as_secs_f64();
     println!(
-        "GetStatus: {:.0}/s, concurrency {}; {}",
+        "GetStatus over {} PoAs: {:.0}/s, concurrency {}; {}",
+        ids.len(),
         latencies.len() as f64 / elapsed,
         options.concurrency,
         percentiles(&mut latencies)
     );
-    let data = registry.data_dir().join("db");
-    println!(
-        "disk: {} bytes for {} PoAs",
-        directory_size(&data),
-        poas.len() + probes.len()
-    );
+    latencies[(latencies.len() * 99).div_ceil(100).max(1) - 1]
+}
+
+/// The resident set of process `pid`, KiB (Linux).
+fn resident_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// One submission, which must succeed.

@@ -6,8 +6,9 @@ use std::fs;
 use std::io::Write as _;
 use std::path::Path;
 
+use aws_lc_rs::signature::Ed25519KeyPair;
+use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
-use ed25519_dalek::{Signer, SigningKey};
 use eproxy_proto::v1::{
     RegistrationReceipt, SignedReceipt, SignedStatusStatement, StatusStatement,
 };
@@ -47,7 +48,10 @@ pub enum KeyError {
 /// The operator: its log's origin and its key.
 pub struct Operator {
     origin: String,
-    key: SigningKey,
+    /// The key, held by aws-lc-rs for signing: every GetStatus answer is signed, and aws-lc-rs
+    /// signs in about half ed25519-dalek's time here (7.7 against 14 µs). Ed25519 is
+    /// deterministic, so the signatures are the same; ed25519-dalek reads and writes the file.
+    signer: Ed25519KeyPair,
     verifier: VerifierKey,
 }
 
@@ -62,11 +66,14 @@ impl std::fmt::Debug for Operator {
 impl Operator {
     /// The operator of the log `origin` with `key`.
     pub fn new(origin: &str, key: SigningKey) -> Result<Self, KeyError> {
-        let verifier = VerifierKey::new(origin, key.verifying_key().to_bytes())
-            .map_err(|e| KeyError::Origin(e.to_string()))?;
+        let public = key.verifying_key().to_bytes();
+        let verifier =
+            VerifierKey::new(origin, public).map_err(|e| KeyError::Origin(e.to_string()))?;
+        let signer = Ed25519KeyPair::from_seed_and_public_key(&key.to_bytes(), &public)
+            .map_err(|e| KeyError::Origin(format!("the key does not load for signing: {e}")))?;
         Ok(Self {
             origin: origin.to_owned(),
-            key,
+            signer,
             verifier,
         })
     }
@@ -127,7 +134,7 @@ impl Operator {
             root,
         }
         .body();
-        let signature = self.key.sign(body.as_bytes()).to_bytes();
+        let signature = self.sign(body.as_bytes());
         format!("{body}\n{}", self.verifier.signature_line(&signature))
     }
 
@@ -151,7 +158,14 @@ impl Operator {
     fn sign_with_context(&self, context: &[u8], bytes: &[u8]) -> Vec<u8> {
         let mut message = context.to_vec();
         message.extend_from_slice(bytes);
-        self.key.sign(&message).to_bytes().to_vec()
+        self.sign(&message).to_vec()
+    }
+
+    fn sign(&self, message: &[u8]) -> [u8; 64] {
+        let mut signature = [0; 64];
+        // Ed25519 signatures are 64 bytes, whatever is signed.
+        signature.copy_from_slice(self.signer.sign(message).as_ref());
+        signature
     }
 }
 
@@ -196,5 +210,17 @@ mod tests {
         let other =
             Operator::new("registry.example/log", SigningKey::from_bytes(&[8; 32])).unwrap();
         assert!(verify_checkpoint(&AWS_LC, &note, other.verifier_key()).is_err());
+    }
+
+    /// The signing library signs exactly as the key's own library would.
+    #[test]
+    fn signatures_are_the_keys_own() {
+        use ed25519_dalek::Signer as _;
+        let key = SigningKey::from_bytes(&[5; 32]);
+        let operator = Operator::new("registry.example/log", key.clone()).unwrap();
+        let receipt = operator.sign_receipt(&RegistrationReceipt::default());
+        let mut message = RECEIPT_CONTEXT.to_vec();
+        message.extend_from_slice(&receipt.receipt);
+        assert_eq!(receipt.signature, key.sign(&message).to_bytes());
     }
 }

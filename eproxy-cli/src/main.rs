@@ -1,12 +1,24 @@
-//! `eproxy`: the command companies and counterparties use. Its commands (testkit, delegation,
-//! contract, verify, cert, log) are not built yet; it prints what it will do and exits.
+//! `eproxy`: the command companies and counterparties use. `main` only wires: it parses the
+//! command line, runs the command, and turns the outcome into an exit status (0 done, 2 usage,
+//! input or network error) and any error into a message for people.
 #![forbid(unsafe_code)]
 
-fn main() -> std::process::ExitCode {
-    eprintln!(
-        "eproxy {}: no commands yet. The signed formats are specified in proto/ and the scope \
-         rules live in the eproxy-policy crate.",
-        env!("CARGO_PKG_VERSION")
-    );
-    std::process::ExitCode::from(2)
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+mod cli;
+mod commands;
+mod error;
+mod output;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("eproxy: {error}");
+            ExitCode::from(error::USAGE_OR_INPUT)
+        }
+    }
 }

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+
+use crate::key::KeySpec;
 
 /// eproxy: electronic powers of attorney (電子委任状) for Japanese companies. A company's
 /// representative grants an employee authority to sign for the company; counterparties check
@@ -21,6 +23,19 @@ pub enum Command {
     /// Test material for trying eproxy without real cards.
     #[command(subcommand)]
     Testkit(TestkitCommand),
+    /// Powers of attorney (委任状): write, sign and inspect them.
+    #[command(subcommand)]
+    Delegation(DelegationCommand),
+    /// Contracts signed under a power of attorney.
+    #[command(subcommand)]
+    Contract(ContractCommand),
+    /// Verify a signed contract: did this person sign it, and does a valid, unrevoked power of
+    /// attorney from their company cover it? Exit status 0 accepted, 1 rejected, 2 usage, input
+    /// or network error.
+    #[command(after_help = "Examples:\n  \
+        eproxy verify contract.p7s --trust ./pki/trust --evidence bundle.pb --operator-key operator.pub\n  \
+        eproxy verify contract.p7s --trust ./pki/trust --poa poa.p7s --document contract.pdf --at 2026-12-01T10:00:00+09:00")]
+    Verify(VerifyArgs),
     /// Print a completion script for a shell.
     #[command(
         after_help = "Example:\n  eproxy completions bash > ~/.local/share/bash-completion/completions/eproxy"
@@ -49,4 +64,200 @@ pub enum TestkitCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Store a certificate on a PKCS#11 token beside its key (same id), for tokens such as
+    /// SoftHSM2 where a key is imported alone. Prepares a test token; real cards come with
+    /// their certificate.
+    #[command(after_help = "Example:\n  \
+        softhsm2-util --init-token --free --label test --pin 123456 --so-pin 12345678\n  \
+        softhsm2-util --import ./pki/representative/sato.key.pem --token test --label sato --id 02 --pin 123456\n  \
+        eproxy testkit token-certificate --key 'pkcs11:/usr/lib/softhsm/libsofthsm2.so;token=test;id=02' ./pki/representative/sato.pem")]
+    TokenCertificate {
+        /// The token and id: pkcs11:MODULE;token=LABEL;id=HEX.
+        #[arg(long, value_name = "KEY")]
+        key: KeySpec,
+        /// The certificate (PEM or DER).
+        certificate: PathBuf,
+        /// A file holding the PIN (else EPROXY_PIN, else a prompt).
+        #[arg(long, value_name = "FILE")]
+        pin_file: Option<PathBuf>,
+    },
+}
+
+/// How a command that signs gets its key and the key's password or PIN.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// The signer's key: pkcs12:FILE, pem:KEYFILE,CERTFILE or pkcs11:MODULE[;token=LABEL][;id=HEX].
+    #[arg(long, value_name = "KEY")]
+    pub key: KeySpec,
+    /// A file holding the PKCS#12 or key password (else EPROXY_PASSWORD, else a prompt).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// A file holding the PKCS#11 PIN (else EPROXY_PIN, else a prompt).
+    #[arg(long, value_name = "FILE")]
+    pub pin_file: Option<PathBuf>,
+}
+
+/// `eproxy delegation …`
+#[derive(Debug, Subcommand)]
+pub enum DelegationCommand {
+    /// Write a PoA draft (TOML) from flags, for review before signing. The draft format is in
+    /// the README and can be written by hand too.
+    #[command(after_help = "Example:\n  \
+        eproxy delegation new --company 1234567890123 --company-name 'サンプル株式会社' \\\n    \
+        --company-address '東京都千代田区霞が関1-1-1' --representative '山田　花子' --title 代表取締役 \\\n    \
+        --delegatee-cert ./pki/employee/yamada.pem --delegatee-name '山田　太郎' \\\n    \
+        --matter conclude-contracts --amount-cap 5000000 --counterparty any \\\n    \
+        --from 2026-12-01 --until 2027-11-30 -o poa.toml")]
+    New(Box<NewDelegationArgs>),
+    /// Sign a PoA draft: its canonical content, as CMS SignedData.
+    #[command(
+        after_help = "Example:\n  eproxy delegation sign poa.toml --key pkcs12:./pki/representative/hanako.p12 -o poa.p7s"
+    )]
+    Sign {
+        /// The draft.
+        draft: PathBuf,
+        /// The signer.
+        #[command(flatten)]
+        key: KeyArgs,
+        /// Where to write the signed PoA (DER).
+        #[arg(short, long, value_name = "FILE")]
+        out: PathBuf,
+        /// Report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a signed PoA (or a draft): the grant, with Japanese labels and English, and the
+    /// signer's and delegatee's certificate data.
+    #[command(after_help = "Example:\n  eproxy delegation show poa.p7s")]
+    Show {
+        /// A signed PoA (.p7s) or a draft (.toml).
+        file: PathBuf,
+        /// Report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The flags of `eproxy delegation new`.
+#[derive(Debug, Args)]
+pub struct NewDelegationArgs {
+    /// The company's corporate number (法人番号), 13 digits.
+    #[arg(long, value_name = "NUMBER")]
+    pub company: String,
+    /// The company's registered trade name (商号).
+    #[arg(long, value_name = "NAME")]
+    pub company_name: String,
+    /// The head-office address (本店所在地).
+    #[arg(long, value_name = "ADDRESS")]
+    pub company_address: String,
+    /// The representative's name as registered (代表者氏名).
+    #[arg(long, value_name = "NAME")]
+    pub representative: String,
+    /// The representative's title as registered (役職).
+    #[arg(long, value_name = "TITLE", default_value = "代表取締役")]
+    pub title: String,
+    /// The employee's JPKI signing certificate (PEM or DER): the PoA binds its hash.
+    #[arg(long, value_name = "FILE")]
+    pub delegatee_cert: PathBuf,
+    /// The employee's name for display (the certificate's name is the one that counts).
+    #[arg(long, value_name = "NAME")]
+    pub delegatee_name: String,
+    /// A matter delegated: bids-and-quotes, conclude-contracts, claim-and-receive-payment,
+    /// appoint-sub-agents, or an extension code (namespace:code). Repeat for several.
+    #[arg(long = "matter", value_name = "MATTER", required = true)]
+    pub matters: Vec<String>,
+    /// The per-contract cap in whole yen, or "none" for an explicit "no limit".
+    #[arg(long, value_name = "YEN|none")]
+    pub amount_cap: String,
+    /// A counterparty's corporate number (repeat for several), or "any".
+    #[arg(long = "counterparty", value_name = "NUMBER|any", required = true)]
+    pub counterparties: Vec<String>,
+    /// The first day (JST) or moment (RFC 3339) the PoA holds.
+    #[arg(long, value_name = "DATE")]
+    pub from: String,
+    /// The last day (JST, inclusive) or moment (RFC 3339) the PoA holds.
+    #[arg(long, value_name = "DATE")]
+    pub until: String,
+    /// How many levels of sub-delegation (復代理) the employee may create: 0 forbids it, and
+    /// any other value needs --matter appoint-sub-agents.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub sub_delegation_depth: u32,
+    /// For a sub-delegation: the parent PoA's id.
+    #[arg(long, value_name = "ID")]
+    pub parent: Option<String>,
+    /// The id of a PoA this one replaces (e.g. after the employee's certificate was renewed).
+    #[arg(long, value_name = "ID")]
+    pub supersedes: Option<String>,
+    /// Free text for people; never machine-trusted.
+    #[arg(long, value_name = "TEXT")]
+    pub remarks: Option<String>,
+    /// Where to write the draft.
+    #[arg(short, long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// `eproxy contract …`
+#[derive(Debug, Subcommand)]
+pub enum ContractCommand {
+    /// Sign a contract under a PoA: the terms (TOML, naming the PoA) with the document's
+    /// digest, which is computed here, never typed.
+    #[command(
+        after_help = "Example:\n  eproxy contract sign --terms terms.toml --document contract.pdf --key pem:./pki/employee/yamada.key.pem,./pki/employee/yamada.pem -o contract.p7s"
+    )]
+    Sign {
+        /// The terms: delegation, matter, counterparty, amount_yen, title, media_type.
+        #[arg(long, value_name = "FILE")]
+        terms: PathBuf,
+        /// The contract document itself.
+        #[arg(long, value_name = "FILE")]
+        document: PathBuf,
+        /// The signer (the employee the PoA names).
+        #[command(flatten)]
+        key: KeyArgs,
+        /// Where to write the signed contract (DER).
+        #[arg(short, long, value_name = "FILE")]
+        out: PathBuf,
+        /// Report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The arguments of `eproxy verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The signed contract (CMS, DER or PEM).
+    pub contract: PathBuf,
+    /// The trust directory: roots by role in jpki-signing/, commercial-registration/, tsa/.
+    #[arg(long, value_name = "DIR")]
+    pub trust: PathBuf,
+    /// The contract document, to check it is the one signed.
+    #[arg(long, value_name = "FILE")]
+    pub document: Option<PathBuf>,
+    /// The registry's evidence bundle for the contract's PoA (needs --operator-key).
+    #[arg(long, value_name = "BUNDLE", conflicts_with = "poa")]
+    pub evidence: Option<PathBuf>,
+    /// A signed PoA given directly, the contract's first, then its parents. Its registry
+    /// status is then unknown, and the verdict says so.
+    #[arg(long, value_name = "FILE")]
+    pub poa: Vec<PathBuf>,
+    /// The registry operator's public key (a note verifier key, `name+hash+base64`, in a file).
+    #[arg(long, value_name = "FILE")]
+    pub operator_key: Option<PathBuf>,
+    /// CRLs for the certificate paths (PEM or DER). Repeat for several.
+    #[arg(long, value_name = "FILE")]
+    pub crl: Vec<PathBuf>,
+    /// Verify as of this time (RFC 3339) when the contract carries no timestamp; now if absent.
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+    /// Your own corporate number: reject a contract whose terms name another counterparty.
+    #[arg(long, value_name = "NUMBER")]
+    pub counterparty: Option<String>,
+    /// Accept what cannot be checked offline (a certificate without a CRL, a PoA given with
+    /// --poa and so without registry status) with a caveat, instead of rejecting.
+    #[arg(long)]
+    pub lenient: bool,
+    /// Report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

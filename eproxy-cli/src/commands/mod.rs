@@ -1,20 +1,64 @@
-//! One module per command group. A command returns `Ok` when it did its job and a
+//! One module per command group. A command returns its [`Outcome`] when it did its job and a
 //! [`CliError`] for people when it could not.
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use clap::CommandFactory as _;
+use eproxy_policy::UnixTime;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ContractCommand, KeyArgs};
 use crate::error::CliError;
+use crate::key::{Secrets, SigningKey};
+use crate::secret::SecretSource;
 
+mod contract;
+mod delegation;
 mod testkit;
+mod verify;
+
+/// How a command that did its job ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done (for `verify`: accepted). Exit status 0.
+    Done,
+    /// Verified and rejected. Exit status 1.
+    Rejected,
+}
 
 /// Runs `cli`'s command.
-pub fn run(cli: Cli) -> Result<(), CliError> {
+pub fn run(cli: Cli) -> Result<Outcome, CliError> {
     match cli.command {
         Command::Testkit(command) => testkit::run(command),
+        Command::Delegation(command) => delegation::run(command),
+        Command::Contract(ContractCommand::Sign {
+            terms,
+            document,
+            key,
+            out,
+            json,
+        }) => contract::sign(&terms, &document, &key, &out, json),
+        Command::Verify(args) => verify::run(&args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "eproxy", &mut std::io::stdout());
-            Ok(())
+            Ok(Outcome::Done)
         }
     }
+}
+
+/// The current time.
+pub fn now() -> Result<UnixTime, CliError> {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_secs()).ok())
+        .map(UnixTime::from_seconds)
+        .ok_or_else(|| CliError::new("the system clock is before 1970"))
+}
+
+/// Opens the key named by `args`.
+pub fn open_key(args: &KeyArgs) -> Result<Box<dyn SigningKey>, CliError> {
+    args.key.open(&Secrets {
+        password: SecretSource::password(args.password_file.clone()),
+        pin: SecretSource::pin(args.pin_file.clone()),
+    })
 }

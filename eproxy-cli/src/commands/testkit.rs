@@ -2,21 +2,40 @@
 //! so that everything in it is valid now, and a summary saying loudly that it is test material.
 
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use eproxy_policy::UnixTime;
 use eproxy_testkit::TestPki;
 use eproxy_testkit::export::{TEST_MATERIAL_BANNER, write_to};
 use serde::Serialize;
 
 use crate::cli::TestkitCommand;
+use crate::commands::{Outcome, now};
 use crate::error::CliError;
+use crate::input::read_certificate;
+use crate::key::KeySpec;
 use crate::output::print_json;
+use crate::secret::SecretSource;
 
 /// Runs `eproxy testkit …`.
-pub fn run(command: TestkitCommand) -> Result<(), CliError> {
+pub fn run(command: TestkitCommand) -> Result<Outcome, CliError> {
     match command {
-        TestkitCommand::Init { out, seed, json } => init(&out, &seed, json),
+        TestkitCommand::Init { out, seed, json } => init(&out, &seed, json).map(|()| Outcome::Done),
+        TestkitCommand::TokenCertificate {
+            key,
+            certificate,
+            pin_file,
+        } => {
+            let KeySpec::Pkcs11(token) = key else {
+                return Err(CliError::new(
+                    "--key must name a PKCS#11 token: pkcs11:MODULE;token=LABEL;id=HEX",
+                ));
+            };
+            token.store_certificate(
+                &SecretSource::pin(pin_file),
+                &read_certificate(&certificate)?,
+            )?;
+            eprintln!("stored {} on the token", certificate.display());
+            Ok(Outcome::Done)
+        }
     }
 }
 
@@ -39,12 +58,8 @@ struct File {
 
 fn init(out: &Path, seed: &str, json: bool) -> Result<(), CliError> {
     refuse_to_mix_in(out)?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .ok()
-        .and_then(|d| i64::try_from(d.as_secs()).ok())
-        .ok_or_else(|| CliError::new("the system clock is before 1970"))?;
-    let pki = TestPki::new(seed, UnixTime::from_seconds(now))
+    let now = now()?;
+    let pki = TestPki::new(seed, now)
         .map_err(|e| CliError::new(format!("cannot mint the test PKI: {e}")))?;
     let manifest = write_to(&pki, out).map_err(|e| {
         CliError::new(format!("cannot write the test PKI: {e}"))
@@ -55,7 +70,7 @@ fn init(out: &Path, seed: &str, json: bool) -> Result<(), CliError> {
             test_material_only: TEST_MATERIAL_BANNER,
             directory: out.display().to_string(),
             seed,
-            reference_time: now,
+            reference_time: now.seconds(),
             pkcs12_password: &pki.password,
             files: manifest
                 .into_iter()

@@ -1,0 +1,217 @@
+//! `eproxy verify`: the counterparty's question, answered by verifier-lib's one call, with every
+//! reason and caveat printed. Exit status 0 accepted, 1 rejected, 2 when it could not be asked
+//! (bad arguments, unreadable files).
+
+use eproxy_policy::CorporateNumber;
+use eproxy_verifier::note::VerifierKey;
+use eproxy_verifier::verdict::{TimeSource, Verdict};
+use eproxy_verifier::verify::{ContractInput, PoaSource, Verifier};
+use eproxy_verifier::verify_cert::RevocationPolicy;
+use serde::Serialize;
+
+use crate::cli::VerifyArgs;
+use crate::commands::{Outcome, now};
+use crate::error::CliError;
+use crate::input::{MAX_CMS_FILE_BYTES, read_crls, read_limited, read_trust_dir};
+use crate::output::print_json;
+use crate::render::TimeView;
+use crate::time_text::{jst, parse_time};
+
+/// The largest evidence bundle read: a chain of nine PoAs with proofs.
+const MAX_BUNDLE_BYTES: usize = 4 * 1024 * 1024;
+/// The largest document hashed.
+const MAX_DOCUMENT_BYTES: usize = 256 * 1024 * 1024;
+
+/// Runs `eproxy verify`.
+pub fn run(args: &VerifyArgs) -> Result<Outcome, CliError> {
+    let anchors = read_trust_dir(&args.trust)?;
+    let contract = read_limited(&args.contract, MAX_CMS_FILE_BYTES, "signed contract")?;
+    let document = args
+        .document
+        .as_ref()
+        .map(|path| read_limited(path, MAX_DOCUMENT_BYTES, "document"))
+        .transpose()?;
+    let crls = read_crls(&args.crl)?;
+    let crl_refs: Vec<&[u8]> = crls.iter().map(Vec::as_slice).collect();
+    let verification_time = match &args.at {
+        Some(text) => parse_time(text).map_err(|e| CliError::new(format!("--at: {e}")))?,
+        None => now()?,
+    };
+    let expected_counterparty = args
+        .counterparty
+        .as_deref()
+        .map(|text| {
+            CorporateNumber::parse(text)
+                .map_err(|e| CliError::new(format!("--counterparty {text}: {e}")))
+        })
+        .transpose()?;
+
+    let bundle;
+    let operator_key;
+    let poas: Vec<Vec<u8>>;
+    let poa_refs: Vec<&[u8]>;
+    let poa = match (&args.evidence, args.poa.is_empty()) {
+        (Some(path), _) => {
+            let key_path = args.operator_key.as_ref().ok_or_else(|| {
+                CliError::new("--evidence needs --operator-key: evidence is only as good as the key it is checked under")
+                    .fix("give the registry operator's published key file (operator.vkey)")
+            })?;
+            let text = read_limited(key_path, 4096, "operator key")?;
+            let text = String::from_utf8(text).map_err(|_| {
+                CliError::new(format!("{} is not a verifier key", key_path.display()))
+            })?;
+            operator_key = VerifierKey::parse(text.trim()).map_err(|e| {
+                CliError::new(format!("{}: not a verifier key: {e}", key_path.display()))
+            })?;
+            bundle = read_limited(path, MAX_BUNDLE_BYTES, "evidence bundle")?;
+            PoaSource::Evidence {
+                bundle: &bundle,
+                operator_key: &operator_key,
+            }
+        }
+        (None, false) => {
+            poas = args
+                .poa
+                .iter()
+                .map(|path| read_limited(path, MAX_CMS_FILE_BYTES, "signed PoA"))
+                .collect::<Result<_, _>>()?;
+            poa_refs = poas.iter().map(Vec::as_slice).collect();
+            PoaSource::Unchecked(&poa_refs)
+        }
+        (None, true) => {
+            return Err(CliError::new("no power of attorney to check the contract against")
+                .fix("give --evidence BUNDLE --operator-key FILE (from `eproxy delegation evidence`), or --poa FILE"));
+        }
+    };
+
+    let verifier = Verifier::new(anchors).with_revocation(if args.lenient {
+        RevocationPolicy::Lenient
+    } else {
+        RevocationPolicy::Strict
+    });
+    let verdict = verifier.verify_contract(&ContractInput {
+        contract: &contract,
+        document: document.as_deref(),
+        poa,
+        crls: &crl_refs,
+        certificates: &[],
+        verification_time,
+        expected_counterparty,
+    });
+    let report = Report::of(&verdict);
+    if args.json {
+        print_json(&report)?;
+    } else {
+        print!("{}", report.text());
+    }
+    Ok(if verdict.accepted() {
+        Outcome::Done
+    } else {
+        Outcome::Rejected
+    })
+}
+
+/// The verdict for people and programs.
+#[derive(Serialize)]
+struct Report {
+    accepted: bool,
+    /// Every reason for rejection: `kind` is stable for programs, `message` is for people.
+    reasons: Vec<Item>,
+    /// Caveats of an acceptance (or of a rejection).
+    warnings: Vec<Item>,
+    /// The time the contract was judged at, and where it came from.
+    time: Option<TimeView>,
+    time_source: Option<&'static str>,
+    /// The signer as their JPKI certificate names them.
+    signer_name: Option<String>,
+    signer_certificate_sha256: Option<String>,
+    /// The PoA chain, the contract's PoA first.
+    chain: Vec<String>,
+    /// The company the PoA is from: name and corporate number.
+    company: Option<String>,
+    /// The log size the evidence was proven against.
+    checkpoint_size: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Item {
+    kind: String,
+    message: String,
+}
+
+impl Item {
+    /// `kind` is the variant's name, taken from its debug form.
+    fn of<T: std::fmt::Debug + std::fmt::Display>(value: &T) -> Self {
+        let debug = format!("{value:?}");
+        let kind = debug
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        Self {
+            kind,
+            message: value.to_string(),
+        }
+    }
+}
+
+impl Report {
+    fn of(verdict: &Verdict) -> Self {
+        let facts = &verdict.facts;
+        Self {
+            accepted: verdict.accepted(),
+            reasons: verdict.reasons.iter().map(Item::of).collect(),
+            warnings: verdict.warnings.iter().map(Item::of).collect(),
+            time: facts.time.as_ref().map(|(t, _)| TimeView::of(*t)),
+            time_source: facts.time.as_ref().map(|(_, source)| match source {
+                TimeSource::Timestamp => "timestamp",
+                TimeSource::VerificationTime => "verification time",
+            }),
+            signer_name: facts.signer.as_ref().and_then(|s| s.name.clone()),
+            signer_certificate_sha256: facts.signer_certificate_sha256.map(hex::encode),
+            chain: facts.chain.iter().map(|id| id.to_string()).collect(),
+            company: facts
+                .company
+                .as_ref()
+                .map(|c| format!("{} (法人番号 {})", c.name, c.corporate_number)),
+            checkpoint_size: facts.checkpoint.as_ref().map(|c| c.size),
+        }
+    }
+
+    fn text(&self) -> String {
+        let mut out = String::new();
+        if self.accepted {
+            out.push_str("ACCEPTED: the contract is covered by a valid power of attorney\n");
+        } else {
+            out.push_str("REJECTED: the contract is not shown to be covered\n");
+            for reason in &self.reasons {
+                out.push_str(&format!("  reason: {}\n", reason.message));
+            }
+        }
+        for warning in &self.warnings {
+            out.push_str(&format!("  caveat: {}\n", warning.message));
+        }
+        if let Some(name) = &self.signer_name {
+            out.push_str(&format!("  signer: {name} (JPKI signing certificate)\n"));
+        }
+        if let Some(company) = &self.company {
+            out.push_str(&format!("  for the company: {company}\n"));
+        }
+        if let (Some(time), Some(source)) = (&self.time, self.time_source) {
+            let t = eproxy_policy::UnixTime::from_seconds(time.unix);
+            out.push_str(&format!("  judged at: {} ({source})\n", jst(t)));
+        }
+        for (i, id) in self.chain.iter().enumerate() {
+            let label = if i == 0 {
+                "power of attorney"
+            } else {
+                "  parent"
+            };
+            out.push_str(&format!("  {label}: {id}\n"));
+        }
+        if let Some(size) = self.checkpoint_size {
+            out.push_str(&format!("  registry log size proven: {size}\n"));
+        }
+        out
+    }
+}

@@ -1,0 +1,134 @@
+//! Reading what people point the command at: files with a size limit (never an unbounded read),
+//! certificates and CRLs as PEM or DER, and trust-anchor directories by role.
+
+use std::io::Read as _;
+use std::path::Path;
+
+use eproxy_verifier::InputKind;
+use eproxy_verifier::certificate::Certificate;
+use eproxy_verifier::pem::{MAX_FILE_BYTES, decode_all};
+use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors};
+
+use crate::error::CliError;
+
+/// The largest CMS file read: a PoA or contract with its certificates and timestamp.
+pub const MAX_CMS_FILE_BYTES: usize = eproxy_verifier::limits::MAX_CMS_BYTES;
+
+/// The bytes of `path`, refusing more than `limit` (`what` names the file in errors).
+pub fn read_limited(path: &Path, limit: usize, what: &str) -> Result<Vec<u8>, CliError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| CliError::file(path, &format!("read the {what}"), e))?;
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| CliError::file(path, &format!("read the {what}"), e))?;
+    if bytes.len() > limit {
+        return Err(CliError::new(format!(
+            "{} is larger than a {what} may be ({limit} bytes)",
+            path.display()
+        )));
+    }
+    Ok(bytes)
+}
+
+/// The DER structures in a PEM or DER file (`label` is the PEM label).
+fn read_der_blocks(path: &Path, label: &str, kind: InputKind) -> Result<Vec<Vec<u8>>, CliError> {
+    let bytes = read_limited(path, MAX_FILE_BYTES, &kind.to_string())?;
+    let blocks = decode_all(&bytes, label, kind)
+        .map_err(|e| CliError::new(format!("{}: {e}", path.display())))?;
+    if blocks.is_empty() {
+        return Err(CliError::new(format!(
+            "{} holds no {kind} (no PEM block labelled {label})",
+            path.display()
+        )));
+    }
+    Ok(blocks)
+}
+
+/// Every certificate in a PEM or DER file, each parsed.
+pub fn read_certificates(path: &Path) -> Result<Vec<Certificate>, CliError> {
+    read_der_blocks(path, "CERTIFICATE", InputKind::Certificate)?
+        .iter()
+        .map(|der| {
+            Certificate::from_der(der)
+                .map_err(|e| CliError::new(format!("{}: {e}", path.display())))
+        })
+        .collect()
+}
+
+/// The one certificate in a PEM or DER file.
+pub fn read_certificate(path: &Path) -> Result<Certificate, CliError> {
+    let mut certificates = read_certificates(path)?;
+    match certificates.len() {
+        1 => Ok(certificates.remove(0)),
+        n => Err(CliError::new(format!(
+            "{} holds {n} certificates where one was expected",
+            path.display()
+        ))),
+    }
+}
+
+/// The CRLs in PEM or DER files, as DER.
+pub fn read_crls(paths: &[impl AsRef<Path>]) -> Result<Vec<Vec<u8>>, CliError> {
+    let mut crls = Vec::new();
+    for path in paths {
+        crls.extend(read_der_blocks(path.as_ref(), "X509 CRL", InputKind::Crl)?);
+    }
+    Ok(crls)
+}
+
+/// The subdirectory of a trust directory holding each role's roots, as `eproxy testkit init`
+/// writes them and as an operator lays out real ones.
+pub const ROLE_DIRECTORIES: [(&str, AnchorRole); 4] = [
+    ("jpki-signing", AnchorRole::JpkiSigning),
+    ("jpki-authentication", AnchorRole::JpkiAuthentication),
+    (
+        "commercial-registration",
+        AnchorRole::CommercialRegistration,
+    ),
+    ("tsa", AnchorRole::TimeStamping),
+];
+
+/// The trust anchors under `dir`: every `.pem`, `.crt`, `.cer` or `.der` file in each role's
+/// subdirectory (see [`ROLE_DIRECTORIES`]). A missing role directory means no anchor of that
+/// role; a directory with no anchor at all is refused, since it could only reject everything.
+pub fn read_trust_dir(dir: &Path) -> Result<TrustAnchors, CliError> {
+    let mut anchors = TrustAnchors::new();
+    let mut count = 0;
+    for (name, role) in ROLE_DIRECTORIES {
+        let role_dir = dir.join(name);
+        let entries = match std::fs::read_dir(&role_dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(CliError::file(&role_dir, "read", e)),
+        };
+        let mut files: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| {
+                path.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| matches!(e, "pem" | "crt" | "cer" | "der"))
+            })
+            .collect();
+        files.sort();
+        for file in files {
+            for certificate in read_certificates(&file)? {
+                let anchor = TrustAnchor::new(role, certificate.der().to_vec())
+                    .map_err(|e| CliError::new(format!("{}: {e}", file.display())))?;
+                anchors.add(anchor);
+                count += 1;
+            }
+        }
+    }
+    if count == 0 {
+        let names: Vec<&str> = ROLE_DIRECTORIES.iter().map(|(n, _)| *n).collect();
+        return Err(
+            CliError::new(format!("{} holds no trust anchors", dir.display())).fix(format!(
+                "put root certificates in its subdirectories {} (as `eproxy testkit init` does)",
+                names.join(", ")
+            )),
+        );
+    }
+    Ok(anchors)
+}

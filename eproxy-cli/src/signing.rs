@@ -1,0 +1,126 @@
+//! Signing a content as eproxy's formats require: a CMS SignedData (RFC 5652) with the content
+//! attached as id-data, the signer named by issuer and serial number, SHA-256, and the signed
+//! attributes content-type, message-digest and signingTime (a claim, shown as such), DER-sorted.
+//! The signer's certificate and any chain that came with the key are embedded.
+//!
+//! What is produced is verified with verifier-lib before it is returned: a key that does not
+//! match its certificate, or an encoding mistake, fails here and never reaches a file.
+
+use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
+use der::asn1::{Any, GeneralizedTime, ObjectIdentifier, OctetString, SetOfVec, UtcTime};
+use der::{Decode as _, Encode as _, Tag};
+use eproxy_policy::UnixTime;
+use eproxy_verifier::cms::{CONTENT_TYPE, ID_DATA, ID_SIGNED_DATA, MESSAGE_DIGEST, SIGNING_TIME};
+use eproxy_verifier::crypto::AWS_LC;
+use eproxy_verifier::verify_cms::verify_cms;
+use sha2::{Digest as _, Sha256};
+use spki::AlgorithmIdentifierOwned;
+use x509_cert::attr::Attribute;
+
+use crate::error::CliError;
+use crate::key::SigningKey;
+
+const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+
+/// `key` signs `content`; `signing_time` is the signingTime claim. Returns the ContentInfo DER.
+pub fn sign_content(
+    key: &dyn SigningKey,
+    content: &[u8],
+    signing_time: UnixTime,
+) -> Result<Vec<u8>, CliError> {
+    let encoding = |e: der::Error| CliError::new(format!("cannot encode the signature: {e}"));
+    let attributes = signed_attributes(content, signing_time).map_err(encoding)?;
+    let signature = key.sign(&attributes.to_der().map_err(encoding)?)?;
+    let cms = assemble(key, content, attributes, signature).map_err(encoding)?;
+    verify_cms(&AWS_LC, &cms, None, &[]).map_err(|e| {
+        CliError::new(format!("the signature just made does not verify: {e}"))
+            .fix("check that the key and the certificate belong together")
+    })?;
+    Ok(cms)
+}
+
+/// content-type, message-digest and signingTime, in DER order (a SET OF sorts itself).
+fn signed_attributes(content: &[u8], signing_time: UnixTime) -> der::Result<SetOfVec<Attribute>> {
+    let mut attributes = SetOfVec::new();
+    attributes.insert(attribute(CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?)?;
+    attributes.insert(attribute(
+        MESSAGE_DIGEST,
+        Any::encode_from(&OctetString::new(Sha256::digest(content).to_vec())?)?,
+    )?)?;
+    attributes.insert(attribute(SIGNING_TIME, time(signing_time)?)?)?;
+    Ok(attributes)
+}
+
+/// The ContentInfo around one SignerInfo.
+fn assemble(
+    key: &dyn SigningKey,
+    content: &[u8],
+    attributes: SetOfVec<Attribute>,
+    signature: Vec<u8>,
+) -> der::Result<Vec<u8>> {
+    let certificate = x509_cert::Certificate::from_der(key.certificate().der())?;
+    let sha256 = AlgorithmIdentifierOwned {
+        oid: SHA256,
+        parameters: None,
+    };
+    let signer_info = SignerInfo {
+        version: CmsVersion::V1,
+        sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+            issuer: certificate.tbs_certificate().issuer().clone(),
+            serial_number: certificate.tbs_certificate().serial_number().clone(),
+        }),
+        digest_alg: sha256.clone(),
+        signed_attrs: Some(attributes),
+        signature_algorithm: AlgorithmIdentifierOwned {
+            oid: SHA256_WITH_RSA,
+            parameters: Some(Any::from(der::asn1::Null)),
+        },
+        signature: OctetString::new(signature)?,
+        unsigned_attrs: None,
+    };
+    let mut certificates = SetOfVec::new();
+    certificates.insert(CertificateChoices::Certificate(certificate))?;
+    for other in key.chain() {
+        let other = x509_cert::Certificate::from_der(other.der())?;
+        certificates.insert(CertificateChoices::Certificate(other))?;
+    }
+    let signed_data = SignedData {
+        version: CmsVersion::V1,
+        digest_algorithms: SetOfVec::try_from(vec![sha256])?,
+        encap_content_info: EncapsulatedContentInfo {
+            econtent_type: ID_DATA,
+            econtent: Some(Any::new(Tag::OctetString, content)?),
+        },
+        certificates: Some(CertificateSet(certificates)),
+        crls: None,
+        signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info])?),
+    };
+    ContentInfo {
+        content_type: ID_SIGNED_DATA,
+        content: Any::encode_from(&signed_data)?,
+    }
+    .to_der()
+}
+
+fn attribute(oid: ObjectIdentifier, value: Any) -> der::Result<Attribute> {
+    Ok(Attribute {
+        oid,
+        values: SetOfVec::try_from(vec![value])?,
+    })
+}
+
+/// A signingTime value: UTCTime through 2049, GeneralizedTime after (RFC 5652 11.3).
+fn time(at: UnixTime) -> der::Result<Any> {
+    let since_epoch = std::time::Duration::from_secs(
+        u64::try_from(at.seconds()).map_err(|_| der::ErrorKind::DateTime)?,
+    );
+    match UtcTime::from_unix_duration(since_epoch) {
+        Ok(utc) => Any::encode_from(&utc),
+        Err(_) => Any::encode_from(&GeneralizedTime::from_unix_duration(since_epoch)?),
+    }
+}

@@ -1,0 +1,251 @@
+//! Times as people type and read them: RFC 3339 (`2026-12-01T09:00:00+09:00`) and, for the
+//! ends of a period, a bare date read in Japan Standard Time.
+//!
+//! The formats carry whole Unix seconds, so a time with a fraction of a second is refused rather
+//! than silently rounded. A bare date is a whole day: a period from `2026-12-01` to
+//! `2027-11-30` starts at 00:00:00 JST on the first day and ends at 23:59:59 JST on the last,
+//! the way a Japanese PoA states its period (期間).
+
+use std::fmt;
+
+use eproxy_policy::UnixTime;
+
+/// Japan Standard Time, UTC+9, in seconds: the zone of a bare date and of displayed times.
+const JST_OFFSET: i64 = 9 * 3600;
+const DAY: i64 = 86_400;
+
+/// Why a time could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeTextError {
+    text: String,
+    why: &'static str,
+}
+
+impl fmt::Display for TimeTextError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:?} is not a time: {} (write RFC 3339, e.g. 2026-12-01T09:00:00+09:00)",
+            self.text, self.why
+        )
+    }
+}
+
+/// Which end of a period a bare date stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateEnd {
+    /// 00:00:00 JST of that day.
+    Start,
+    /// 23:59:59 JST of that day.
+    End,
+}
+
+/// Reads an RFC 3339 date-time with an explicit offset (`Z` or `±HH:MM`), whole seconds.
+pub fn parse_time(text: &str) -> Result<UnixTime, TimeTextError> {
+    let error = |why| TimeTextError {
+        text: text.to_owned(),
+        why,
+    };
+    let bytes = text.as_bytes();
+    if bytes.len() < 20 {
+        return Err(error("too short for a date, a time and an offset"));
+    }
+    let days = date(&bytes[..10]).ok_or_else(|| error("the date is not YYYY-MM-DD"))?;
+    if !matches!(bytes[10], b'T' | b't') {
+        return Err(error("date and time are separated by T"));
+    }
+    let seconds = clock(&bytes[11..19]).ok_or_else(|| error("the time is not HH:MM:SS"))?;
+    let offset = match &bytes[19..] {
+        b"Z" | b"z" => 0,
+        [b'.', ..] => return Err(error("fractions of a second are not allowed")),
+        [sign @ (b'+' | b'-'), rest @ ..] if rest.len() == 5 && rest[2] == b':' => {
+            let hours = number(&rest[..2]).filter(|h| *h <= 23);
+            let minutes = number(&rest[3..]).filter(|m| *m <= 59);
+            let (Some(h), Some(m)) = (hours, minutes) else {
+                return Err(error("the offset is not ±HH:MM"));
+            };
+            let magnitude = h * 3600 + m * 60;
+            if *sign == b'+' { magnitude } else { -magnitude }
+        }
+        _ => return Err(error("the offset is missing: end with Z or ±HH:MM")),
+    };
+    Ok(UnixTime::from_seconds(days * DAY + seconds - offset))
+}
+
+/// Reads a period's end: an RFC 3339 date-time, or a bare `YYYY-MM-DD` taken as the whole day
+/// in JST (`end` says which edge of it).
+pub fn parse_period_end(text: &str, end: DateEnd) -> Result<UnixTime, TimeTextError> {
+    if text.len() != 10 {
+        return parse_time(text);
+    }
+    let days = date(text.as_bytes()).ok_or_else(|| TimeTextError {
+        text: text.to_owned(),
+        why: "the date is not YYYY-MM-DD",
+    })?;
+    let midnight_jst = days * DAY - JST_OFFSET;
+    Ok(UnixTime::from_seconds(match end {
+        DateEnd::Start => midnight_jst,
+        DateEnd::End => midnight_jst + DAY - 1,
+    }))
+}
+
+/// `t` in RFC 3339, UTC: `2026-12-01T00:00:00Z`.
+pub fn utc(t: UnixTime) -> String {
+    let (date, time) = civil(t.seconds());
+    format!("{date}T{time}Z")
+}
+
+/// `t` as people in Japan read it: `2026-12-01 09:00:00 JST`.
+pub fn jst(t: UnixTime) -> String {
+    let (date, time) = civil(t.seconds() + JST_OFFSET);
+    format!("{date} {time} JST")
+}
+
+/// The civil date and time of `seconds` since the epoch, as `YYYY-MM-DD` and `HH:MM:SS`.
+fn civil(seconds: i64) -> (String, String) {
+    let (days, of_day) = (seconds.div_euclid(DAY), seconds.rem_euclid(DAY));
+    let (year, month, day) = civil_from_days(days);
+    (
+        format!("{year:04}-{month:02}-{day:02}"),
+        format!(
+            "{:02}:{:02}:{:02}",
+            of_day / 3600,
+            of_day % 3600 / 60,
+            of_day % 60
+        ),
+    )
+}
+
+/// `YYYY-MM-DD` (years 0001 to 9999) as days since 1970-01-01.
+fn date(bytes: &[u8]) -> Option<i64> {
+    let [y @ .., b'-', m1, m2, b'-', d1, d2] = bytes else {
+        return None;
+    };
+    let year = number(y).filter(|_| y.len() == 4).filter(|y| *y >= 1)?;
+    let month = number(&[*m1, *m2]).filter(|m| (1..=12).contains(m))?;
+    let day = number(&[*d1, *d2]).filter(|d| *d >= 1 && *d <= days_in_month(year, month))?;
+    Some(days_from_civil(year, month, day))
+}
+
+/// `HH:MM:SS` as seconds into the day. A leap second (`:60`) is refused: Unix time has none.
+fn clock(bytes: &[u8]) -> Option<i64> {
+    let [h1, h2, b':', m1, m2, b':', s1, s2] = bytes else {
+        return None;
+    };
+    let hours = number(&[*h1, *h2]).filter(|h| *h <= 23)?;
+    let minutes = number(&[*m1, *m2]).filter(|m| *m <= 59)?;
+    let seconds = number(&[*s1, *s2]).filter(|s| *s <= 59)?;
+    Some(hours * 3600 + minutes * 60 + seconds)
+}
+
+fn number(digits: &[u8]) -> Option<i64> {
+    digits.iter().try_fold(0i64, |n, d| {
+        d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
+    })
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// The inverse of [`days_from_civil`].
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seconds(text: &str) -> Option<i64> {
+        parse_time(text).ok().map(UnixTime::seconds)
+    }
+
+    #[test]
+    fn offsets_are_applied() {
+        assert_eq!(seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(seconds("2026-12-01T09:00:00+09:00"), Some(1_796_083_200));
+        assert_eq!(seconds("2026-12-01T00:00:00Z"), Some(1_796_083_200));
+        assert_eq!(seconds("2026-11-30T18:30:00-05:30"), Some(1_796_083_200));
+        assert_eq!(seconds("1969-12-31T23:59:59z"), Some(-1));
+    }
+
+    #[test]
+    fn malformed_times_are_refused_with_their_reason() {
+        for (text, why) in [
+            ("2026-12-01", "too short"),
+            ("2026-12-01T09:00:00", "too short"),
+            ("2026-12-01 09:00:00+09:00", "separated by T"),
+            ("2026-12-01T09:00:00.5Z", "fractions"),
+            ("2026-12-01T09:00:00+0900", "offset is missing"),
+            ("2026-12-01T09:00:60Z", "HH:MM:SS"),
+            ("2026-12-01T24:00:00Z", "HH:MM:SS"),
+            ("2026-02-29T00:00:00Z", "YYYY-MM-DD"),
+            ("2026-13-01T00:00:00Z", "YYYY-MM-DD"),
+            ("0000-01-01T00:00:00Z", "YYYY-MM-DD"),
+            ("２026-12-01T09:00:00Z", "YYYY-MM-DD"),
+            ("2026-12-01T09:00:00+24:00", "±HH:MM"),
+        ] {
+            let error = parse_time(text).expect_err(text);
+            assert!(error.to_string().contains(why), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_bare_date_is_a_whole_day_in_japan() {
+        let start = parse_period_end("2026-12-01", DateEnd::Start).unwrap();
+        let end = parse_period_end("2026-12-01", DateEnd::End).unwrap();
+        assert_eq!(start.seconds(), 1_796_050_800);
+        assert_eq!(end.seconds() - start.seconds(), DAY - 1);
+        assert_eq!(jst(start), "2026-12-01 00:00:00 JST");
+        assert_eq!(jst(end), "2026-12-01 23:59:59 JST");
+        assert_eq!(
+            parse_period_end("2026-12-01T09:00:00+09:00", DateEnd::End),
+            parse_time("2026-12-01T00:00:00Z")
+        );
+        assert!(parse_period_end("2026-02-30", DateEnd::Start).is_err());
+    }
+
+    #[test]
+    fn formatting_inverts_parsing_across_the_calendar() {
+        for text in [
+            "0001-01-01T00:00:00Z",
+            "1900-02-28T23:59:59Z",
+            "1969-12-31T00:00:01Z",
+            "2000-02-29T12:00:00Z",
+            "2024-12-31T23:59:59Z",
+            "9999-12-31T23:59:59Z",
+        ] {
+            assert_eq!(utc(parse_time(text).unwrap()), text);
+        }
+        for days in (-800_000..3_000_000).step_by(997) {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+}

@@ -36,6 +36,9 @@ pub enum Command {
         eproxy verify contract.p7s --trust ./pki/trust --evidence bundle.pb --operator-key operator.pub\n  \
         eproxy verify contract.p7s --trust ./pki/trust --poa poa.p7s --document contract.pdf --at 2026-12-01T10:00:00+09:00")]
     Verify(VerifyArgs),
+    /// The registry's transparency log.
+    #[command(subcommand)]
+    Log(LogCommand),
     /// Print a completion script for a shell.
     #[command(
         after_help = "Example:\n  eproxy completions bash > ~/.local/share/bash-completion/completions/eproxy"
@@ -120,6 +123,111 @@ pub enum DelegationCommand {
         #[command(flatten)]
         key: KeyArgs,
         /// Where to write the signed PoA (DER).
+        #[arg(short, long, value_name = "FILE")]
+        out: PathBuf,
+        /// Report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Register a signed PoA with the registry: it is checked, stored and logged, and the
+    /// receipt gives its log index and registration time.
+    #[command(
+        after_help = "Example:\n  eproxy delegation submit poa.p7s --registry http://127.0.0.1:50051"
+    )]
+    Submit {
+        /// The signed PoA.
+        file: PathBuf,
+        /// CRLs to pass along for the signer's certificate path (the registry holds its own too).
+        #[arg(long, value_name = "FILE")]
+        crl: Vec<PathBuf>,
+        /// The registry.
+        #[command(flatten)]
+        registry: RegistryArgs,
+        /// Report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A PoA's status at the registry, as a statement signed by the operator (checked).
+    #[command(
+        after_help = "Example:\n  eproxy delegation status 3f2a…e9 --operator-key operator.vkey"
+    )]
+    Status {
+        /// The delegation id.
+        id: String,
+        /// The registry.
+        #[command(flatten)]
+        registry: RegistryArgs,
+        /// Report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a PoA, effective when the registry receives the signed request. Contracts signed
+    /// after that are no longer covered. This cannot be undone.
+    #[command(
+        after_help = "Example:\n  eproxy delegation revoke 3f2a…e9 --reason '退職' --key pkcs12:rep.p12"
+    )]
+    Revoke {
+        /// The delegation id.
+        id: String,
+        /// Why, for people (shown in status statements).
+        #[arg(long)]
+        reason: String,
+        /// The signer: the company's representative, or a sub-delegation's delegator.
+        #[command(flatten)]
+        key: KeyArgs,
+        /// The company acted for (default: the one a commercial-registration certificate names).
+        #[arg(long, value_name = "NUMBER")]
+        company: Option<String>,
+        /// The registry.
+        #[command(flatten)]
+        registry: RegistryArgs,
+        /// Report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List your company's PoAs at the registry, with their status.
+    #[command(after_help = "Example:\n  eproxy delegation list --key pkcs12:rep.p12")]
+    List {
+        /// The signer: a representative of the company.
+        #[command(flatten)]
+        key: KeyArgs,
+        /// The company (default: the one a commercial-registration certificate names).
+        #[arg(long, value_name = "NUMBER")]
+        company: Option<String>,
+        /// The registry.
+        #[command(flatten)]
+        registry: RegistryArgs,
+        /// Report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetch a PoA's evidence bundle (the PoA, its status, the log's proofs) for offline
+    /// verification: as a counterparty with the contract signed under it, or as the company.
+    #[command(
+        after_help = "Example:\n  eproxy delegation evidence 3f2a…e9 --contract contract.p7s -o bundle.pb"
+    )]
+    Evidence {
+        /// The delegation id.
+        id: String,
+        /// A contract signed under the PoA: the counterparty's entitlement.
+        #[arg(long, value_name = "FILE", conflicts_with = "key")]
+        contract: Option<PathBuf>,
+        /// Or the company's representative's key: pkcs12:FILE, pem:KEY,CERT or pkcs11:….
+        #[arg(long, value_name = "KEY")]
+        key: Option<KeySpec>,
+        /// A file holding the key's password.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+        /// A file holding the token's PIN.
+        #[arg(long, value_name = "FILE")]
+        pin_file: Option<PathBuf>,
+        /// The company (default: the one a commercial-registration certificate names).
+        #[arg(long, value_name = "NUMBER")]
+        company: Option<String>,
+        /// The registry.
+        #[command(flatten)]
+        registry: RegistryArgs,
+        /// Where to write the bundle.
         #[arg(short, long, value_name = "FILE")]
         out: PathBuf,
         /// Report as JSON.
@@ -260,4 +368,37 @@ pub struct VerifyArgs {
     /// Report as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Which registry, and the key its answers are checked under.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// The registry's URL (http://HOST:PORT or https://HOST:PORT); else EPROXY_REGISTRY, else
+    /// `registry` in ~/.config/eproxy/config.toml.
+    #[arg(long, value_name = "URL", env = "EPROXY_REGISTRY")]
+    pub registry: Option<String>,
+    /// The operator's published key (operator.vkey); else `operator_key` in the config file.
+    #[arg(long, value_name = "FILE")]
+    pub operator_key: Option<PathBuf>,
+}
+
+/// `eproxy log …`
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Check the registry's signed checkpoint and its consistency with the last one seen (kept
+    /// in the state file); report growth. Exit status 1, loudly, if the log shrank or forked.
+    #[command(
+        after_help = "Example (run it from cron):\n  eproxy log monitor --registry https://registry.example.jp --operator-key operator.vkey --state ~/.local/state/eproxy-monitor.json"
+    )]
+    Monitor {
+        /// The registry.
+        #[command(flatten)]
+        registry: RegistryArgs,
+        /// Where the last verified checkpoint is kept between runs.
+        #[arg(long, value_name = "FILE")]
+        state: PathBuf,
+        /// Report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }

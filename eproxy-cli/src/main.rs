@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 mod cli;
+mod client;
 mod commands;
 mod draft;
 mod error;

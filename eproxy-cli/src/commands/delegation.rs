@@ -8,7 +8,7 @@ use eproxy_verifier::verify_cms::verify_cms;
 use serde::Serialize;
 
 use crate::cli::{DelegationCommand, KeyArgs, NewDelegationArgs};
-use crate::commands::{Outcome, now, open_key};
+use crate::commands::{Outcome, now, open_key, registry};
 use crate::draft::{
     AmountCapDraft, CompanyDraft, CounterpartiesDraft, DRAFT_FORMAT, DelegateeDraft, Draft,
     RepresentativeDraft, ScopeDraft, TimeDraft, ValidityDraft,
@@ -30,6 +30,53 @@ pub fn run(command: DelegationCommand) -> Result<Outcome, CliError> {
             json,
         } => sign(&draft, &key, &out, json),
         DelegationCommand::Show { file, json } => show(&file, json),
+        DelegationCommand::Submit {
+            file,
+            crl,
+            registry,
+            json,
+        } => registry::submit(&file, &crl, &registry, json),
+        DelegationCommand::Status { id, registry, json } => registry::status(&id, &registry, json),
+        DelegationCommand::Revoke {
+            id,
+            reason,
+            key,
+            company,
+            registry,
+            json,
+        } => registry::revoke(&id, &reason, &key, company.as_deref(), &registry, json),
+        DelegationCommand::List {
+            key,
+            company,
+            registry,
+            json,
+        } => registry::list(&key, company.as_deref(), &registry, json),
+        DelegationCommand::Evidence {
+            id,
+            contract,
+            key,
+            password_file,
+            pin_file,
+            company,
+            registry,
+            out,
+            json,
+        } => {
+            let key = key.map(|key| KeyArgs {
+                key,
+                password_file,
+                pin_file,
+            });
+            registry::evidence(
+                &id,
+                contract.as_deref(),
+                key.as_ref(),
+                company.as_deref(),
+                &registry,
+                &out,
+                json,
+            )
+        }
     }
 }
 

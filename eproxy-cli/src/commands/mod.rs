@@ -6,13 +6,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::CommandFactory as _;
 use eproxy_policy::UnixTime;
 
-use crate::cli::{Cli, Command, ContractCommand, KeyArgs};
+use crate::cli::{Cli, Command, ContractCommand, KeyArgs, LogCommand};
 use crate::error::CliError;
 use crate::key::{Secrets, SigningKey};
 use crate::secret::SecretSource;
 
 mod contract;
 mod delegation;
+mod log;
+mod registry;
 mod testkit;
 mod verify;
 
@@ -38,6 +40,11 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
             json,
         }) => contract::sign(&terms, &document, &key, &out, json),
         Command::Verify(args) => verify::run(&args),
+        Command::Log(LogCommand::Monitor {
+            registry,
+            state,
+            json,
+        }) => log::monitor(&registry, &state, json),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "eproxy", &mut std::io::stdout());
             Ok(Outcome::Done)

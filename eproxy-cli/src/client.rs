@@ -1,0 +1,129 @@
+//! Talking to a registry: where it is (`--registry`, `EPROXY_REGISTRY`, or the config file),
+//! one gRPC call at a time on a small runtime, and its refusals turned into errors for people.
+
+use std::future::Future;
+use std::path::PathBuf;
+
+use eproxy_proto::registry::v1::registry_client::RegistryClient;
+use eproxy_proto::registry::v1::transparency_log_client::TransparencyLogClient;
+use serde::Deserialize;
+use tonic::transport::Channel;
+
+use crate::error::CliError;
+use crate::input::read_limited;
+
+/// The config file's largest size.
+const MAX_CONFIG_BYTES: usize = 64 * 1024;
+/// How long a call may take, connection included.
+const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// `$XDG_CONFIG_HOME/eproxy/config.toml` (else `~/.config/eproxy/config.toml`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The registry's URL, e.g. `https://registry.example.jp:443`.
+    pub registry: Option<String>,
+    /// The operator's published key file (operator.vkey).
+    pub operator_key: Option<PathBuf>,
+}
+
+impl Config {
+    /// The config file, if there is one.
+    pub fn load() -> Result<Self, CliError> {
+        let Some(path) = config_path() else {
+            return Ok(Self::default());
+        };
+        if !path.exists() {
+            return Ok(Self::default());
+        }
+        let bytes = read_limited(&path, MAX_CONFIG_BYTES, "config file")?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| CliError::new(format!("{} is not UTF-8 text", path.display())))?;
+        toml::from_str(&text).map_err(|e| CliError::new(format!("{}: {e}", path.display())))
+    }
+}
+
+fn config_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
+    Some(base.join("eproxy").join("config.toml"))
+}
+
+/// The registry's URL: the flag (or `EPROXY_REGISTRY`, which clap reads into it), else the
+/// config file.
+pub fn registry_url(flag: Option<&str>) -> Result<String, CliError> {
+    if let Some(url) = flag {
+        return Ok(url.to_owned());
+    }
+    Config::load()?.registry.ok_or_else(|| {
+        CliError::new("no registry named")
+            .fix("give --registry URL, set EPROXY_REGISTRY, or put registry = \"URL\" in ~/.config/eproxy/config.toml")
+    })
+}
+
+/// The operator key file: the flag, else the config file.
+pub fn operator_key_path(flag: Option<&PathBuf>) -> Result<Option<PathBuf>, CliError> {
+    match flag {
+        Some(path) => Ok(Some(path.clone())),
+        None => Ok(Config::load()?.operator_key),
+    }
+}
+
+/// Runs `call` against the registry at `url` on a single-threaded runtime.
+pub fn with_registry<T, F>(
+    url: &str,
+    call: impl FnOnce(RegistryClient<Channel>, TransparencyLogClient<Channel>) -> F,
+) -> Result<T, CliError>
+where
+    F: Future<Output = Result<T, CliError>>,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::new(format!("cannot start the network runtime: {e}")))?;
+    runtime.block_on(async {
+        let mut endpoint = tonic::transport::Endpoint::from_shared(url.to_owned())
+            .map_err(|e| CliError::new(format!("{url} is not a registry URL: {e}")))?;
+        if url.starts_with("https://") {
+            // The system's roots: an operator's certificate is a public one.
+            endpoint = endpoint
+                .tls_config(tonic::transport::ClientTlsConfig::new().with_native_roots())
+                .map_err(|e| CliError::new(format!("cannot set up TLS for {url}: {e}")))?;
+        }
+        let channel = endpoint
+            .timeout(CALL_TIMEOUT)
+            .connect_timeout(CALL_TIMEOUT)
+            .connect()
+            .await
+            .map_err(|e| {
+                CliError::new(format!("cannot reach the registry at {url}: {e}"))
+                    .fix("check the URL (http://HOST:PORT or https://HOST:PORT) and the network")
+            })?;
+        let limit = 8 * 1024 * 1024;
+        call(
+            RegistryClient::new(channel.clone()).max_decoding_message_size(limit),
+            TransparencyLogClient::new(channel).max_decoding_message_size(limit),
+        )
+        .await
+    })
+}
+
+/// A refusal from the registry, for people.
+pub fn refused(doing: &str, status: tonic::Status) -> CliError {
+    let error = CliError::new(format!(
+        "the registry refused to {doing}: {} ({:?})",
+        status.message(),
+        status.code()
+    ));
+    match status.code() {
+        tonic::Code::PermissionDenied => error.fix(
+            "a PoA's evidence goes only to a counterparty holding a contract under it, or to its company's representative",
+        ),
+        tonic::Code::Unavailable | tonic::Code::DeadlineExceeded => {
+            error.fix("the registry is unreachable or busy: try again")
+        }
+        _ => error,
+    }
+}

@@ -1,0 +1,504 @@
+//! The whole story against a real registry process: a PoA issued, signed and submitted; a
+//! contract signed under it and verified from the registry's evidence; the PoA revoked and a
+//! later contract rejected; the evidence verified offline with the server stopped; and the log
+//! monitored across growth, then caught forking (a second registry with the same key and
+//! another history).
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Process, Stdio};
+
+use assert_cmd::Command;
+use eproxy_testkit::TestPki;
+
+const ORIGIN: &str = "registry.eproxy.test/log";
+
+fn eproxy() -> Command {
+    Command::cargo_bin("eproxy").unwrap()
+}
+
+/// The registry binary, built by `cargo test --workspace` (scripts/test) beside this one.
+fn registry_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let binary = dir.join("eproxy-registry");
+    assert!(
+        binary.exists(),
+        "{} is missing: build it first (`cargo build -p eproxy-registry`; scripts/test builds \
+         every binary)",
+        binary.display()
+    );
+    binary
+}
+
+/// A registry process serving a data directory that trusts the desk's test PKI.
+struct Registry {
+    data: tempfile::TempDir,
+    process: Child,
+    url: String,
+}
+
+impl Registry {
+    /// A new registry; with `key_from`, it signs with that registry's operator key.
+    fn start(pki: &Path, key_from: Option<&Registry>) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let status = Process::new(registry_binary())
+            .args(["init", "--origin", ORIGIN, "--data-dir"])
+            .arg(data.path())
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        if let Some(other) = key_from {
+            for file in ["operator-key.pem", "operator.vkey"] {
+                std::fs::copy(other.data.path().join(file), data.path().join(file)).unwrap();
+            }
+        }
+        let config = data.path().join("eproxy-registry.toml");
+        let root = |p: &str| pki.join(p).display().to_string();
+        let text = std::fs::read_to_string(&config)
+            .unwrap()
+            .replace(
+                "jpki_signing = []",
+                &format!("jpki_signing = [{:?}]", root("trust/jpki-signing/root.pem")),
+            )
+            .replace(
+                "commercial_registration = []",
+                &format!(
+                    "commercial_registration = [{:?}]",
+                    root("trust/commercial-registration/root.pem")
+                ),
+            )
+            .replace(
+                "crls = []",
+                &format!(
+                    "crls = [{:?}, {:?}]",
+                    root("crl/jpki-signing.crl.pem"),
+                    root("crl/commercial-registration.crl.pem")
+                ),
+            );
+        std::fs::write(&config, text).unwrap();
+        let mut process = Process::new(registry_binary())
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data.path())
+            .env("EPROXY_LOG", "warn")
+            .env("EPROXY_METRICS_LISTEN", "127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
+        let line = lines.next().unwrap().unwrap();
+        let address = line
+            .strip_prefix("eproxy-registry: listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Self {
+            data,
+            process,
+            url: format!("http://{address}"),
+        }
+    }
+
+    fn operator_key(&self) -> PathBuf {
+        self.data.path().join("operator.vkey")
+    }
+
+    fn stop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+struct Desk {
+    dir: tempfile::TempDir,
+}
+
+impl Desk {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let assert = eproxy()
+            .args(["testkit", "init", "--json", "--out"])
+            .arg(dir.path().join("pki"))
+            .assert()
+            .success();
+        let report: serde_json::Value =
+            serde_json::from_slice(&assert.get_output().stdout).unwrap();
+        let password = report["pkcs12_password"].as_str().unwrap();
+        std::fs::write(dir.path().join("password"), password).unwrap();
+        Self { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn pki(&self, name: &str) -> PathBuf {
+        self.path("pki").join(name)
+    }
+
+    fn representative(&self) -> Vec<String> {
+        vec![
+            "--key".into(),
+            format!("pkcs12:{}", self.pki("representative/sato.p12").display()),
+            "--password-file".into(),
+            self.path("password").display().to_string(),
+        ]
+    }
+
+    /// A PoA with `cap` yen, signed by the representative, written to `out`; returns its id.
+    fn poa(&self, cap: u64, out: &str) -> String {
+        let company = &TestPki::standard().company;
+        eproxy()
+            .args(["delegation", "new", "--company"])
+            .arg(company.corporate_number().unwrap().to_string())
+            .args(["--company-name", &company.corporate_name])
+            .args(["--company-address", &company.corporate_address])
+            .args(["--representative", &company.director_name])
+            .arg("--delegatee-cert")
+            .arg(self.pki("employee/yamada.pem"))
+            .args([
+                "--delegatee-name",
+                "山田　太郎",
+                "--matter",
+                "conclude-contracts",
+            ])
+            .args(["--amount-cap", &cap.to_string(), "--counterparty", "any"])
+            .args([
+                "--from",
+                &date("-1 day"),
+                "--until",
+                &date("+365 days"),
+                "-o",
+            ])
+            .arg(self.path("poa.toml"))
+            .assert()
+            .success();
+        let output = eproxy()
+            .args(["delegation", "sign", "--json"])
+            .arg(self.path("poa.toml"))
+            .args(self.representative())
+            .arg("-o")
+            .arg(self.path(out))
+            .output()
+            .unwrap();
+        json(&output)["delegation_id"].as_str().unwrap().to_owned()
+    }
+
+    fn contract(&self, poa_id: &str, out: &str) {
+        std::fs::write(
+            self.path("terms.toml"),
+            format!(
+                "delegation = \"{poa_id}\"\nmatter = \"conclude-contracts\"\n\
+                 counterparty = \"{}\"\namount_yen = 800000\ntitle = \"売買契約書\"\n\
+                 media_type = \"application/pdf\"\n",
+                eproxy_testkit::scenario::COUNTERPARTY
+            ),
+        )
+        .unwrap();
+        std::fs::write(self.path("contract.pdf"), b"%PDF-1.7 sale").unwrap();
+        let key = format!(
+            "pem:{},{}",
+            self.pki("employee/yamada.key.pem").display(),
+            self.pki("employee/yamada.pem").display()
+        );
+        eproxy()
+            .args(["contract", "sign", "--terms"])
+            .arg(self.path("terms.toml"))
+            .arg("--document")
+            .arg(self.path("contract.pdf"))
+            .args(["--key", &key, "-o"])
+            .arg(self.path(out))
+            .assert()
+            .success();
+    }
+
+    /// `eproxy verify --json` of `contract` against `bundle`, strictly, with the CRLs.
+    fn verify(
+        &self,
+        contract: &str,
+        bundle: &str,
+        operator_key: &Path,
+    ) -> (i32, serde_json::Value) {
+        let output = eproxy()
+            .args(["verify", "--json"])
+            .arg(self.path(contract))
+            .arg("--trust")
+            .arg(self.pki("trust"))
+            .arg("--evidence")
+            .arg(self.path(bundle))
+            .arg("--operator-key")
+            .arg(operator_key)
+            .arg("--crl")
+            .arg(self.pki("crl/jpki-signing.crl.pem"))
+            .arg("--crl")
+            .arg(self.pki("crl/commercial-registration.crl.pem"))
+            .arg("--document")
+            .arg(self.path("contract.pdf"))
+            .output()
+            .unwrap();
+        (
+            output.status.code().unwrap(),
+            serde_json::from_slice(&output.stdout).unwrap_or_default(),
+        )
+    }
+}
+
+/// A date relative to today (GNU date's syntax), as YYYY-MM-DD: the registry checks validity
+/// periods against its clock and limits their length.
+fn date(relative: &str) -> String {
+    let output = Process::new("date")
+        .args(["-u", "-d", relative, "+%Y-%m-%d"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+fn json(output: &std::process::Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// `eproxy ARGS… --registry URL --operator-key KEY --json`.
+fn at_registry(registry: &Registry, args: &[&str]) -> std::process::Output {
+    eproxy()
+        .args(args)
+        .args(["--registry", &registry.url, "--json", "--operator-key"])
+        .arg(registry.operator_key())
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .output()
+        .unwrap()
+}
+
+fn monitor(registry: &Registry, state: &Path, operator_key: &Path) -> (i32, serde_json::Value) {
+    let output = eproxy()
+        .args([
+            "log",
+            "monitor",
+            "--json",
+            "--registry",
+            &registry.url,
+            "--operator-key",
+        ])
+        .arg(operator_key)
+        .arg("--state")
+        .arg(state)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| String::from_utf8_lossy(&output.stderr).into());
+    (output.status.code().unwrap(), report)
+}
+
+/// Waits (up to 5 s) until `registry` publishes a checkpoint of `size` entries: checkpoints
+/// follow entries within a second.
+fn wait_for_size(registry: &Registry, size: u64, operator_key: &Path) {
+    let probe = tempfile::tempdir().unwrap();
+    for _ in 0..50 {
+        let state = probe.path().join("probe.json");
+        let _ = std::fs::remove_file(&state);
+        let (code, report) = monitor(registry, &state, operator_key);
+        assert_eq!(code, 0, "{report}");
+        if report["size"].as_u64() == Some(size) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("no checkpoint of size {size} within 5 s");
+}
+
+#[test]
+fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
+    let desk = Desk::new();
+    let mut registry = Registry::start(&desk.pki(""), None);
+    let operator_key = registry.operator_key();
+    let state = desk.path("monitor.json");
+
+    let (code, first) = monitor(&registry, &state, &operator_key);
+    assert_eq!(code, 0, "{first}");
+    assert_eq!(first["verdict"], "first");
+
+    // Issue and submit; the same bytes again add nothing.
+    let poa_id = desk.poa(5_000_000, "poa.p7s");
+    let poa = desk.path("poa.p7s").display().to_string();
+    let submitted = json(&at_registry(&registry, &["delegation", "submit", &poa]));
+    assert_eq!(submitted["delegation_id"], poa_id.as_str());
+    assert_eq!(submitted["already_registered"], false);
+    let again = json(&at_registry(&registry, &["delegation", "submit", &poa]));
+    assert_eq!(again["already_registered"], true);
+    assert_eq!(again["log_index"], submitted["log_index"]);
+    let status = json(&at_registry(&registry, &["delegation", "status", &poa_id]));
+    assert_eq!(status["status"], "active");
+
+    // The company lists its PoAs.
+    let mut list_args = vec!["delegation", "list"];
+    let representative = desk.representative();
+    list_args.extend(representative.iter().map(String::as_str));
+    let listed = json(&at_registry(&registry, &list_args));
+    assert_eq!(listed[0]["delegation_id"], poa_id.as_str());
+
+    // The employee signs a contract; the counterparty fetches the evidence with it and the
+    // strict verdict accepts.
+    desk.contract(&poa_id, "contract.p7s");
+    let contract = desk.path("contract.p7s").display().to_string();
+    let bundle = desk.path("bundle.pb").display().to_string();
+    let output = at_registry(
+        &registry,
+        &[
+            "delegation",
+            "evidence",
+            &poa_id,
+            "--contract",
+            &contract,
+            "-o",
+            &bundle,
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (code, report) = desk.verify("contract.p7s", "bundle.pb", &operator_key);
+    assert_eq!(code, 0, "{report}");
+    // Only caveat: no timestamp, so the contract is judged at the verification time.
+    assert_eq!(report["warnings"][0]["kind"], "NoTimestamp", "{report}");
+    assert_eq!(report["warnings"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report["checkpoint_size"], 1);
+
+    // Someone without a contract under the PoA gets nothing.
+    std::fs::write(desk.path("not-a-contract.p7s"), b"\x30\x03\x02\x01\x00").unwrap();
+    let other = desk.path("not-a-contract.p7s").display().to_string();
+    let denied = at_registry(
+        &registry,
+        &[
+            "delegation",
+            "evidence",
+            &poa_id,
+            "--contract",
+            &other,
+            "-o",
+            "/dev/null",
+        ],
+    );
+    assert_eq!(denied.status.code(), Some(2));
+
+    wait_for_size(&registry, 1, &operator_key);
+    let (code, grown) = monitor(&registry, &state, &operator_key);
+    assert_eq!(code, 0, "{grown}");
+    assert_eq!(grown["verdict"], "consistent");
+    assert_eq!(grown["growth"], 1);
+
+    // The representative revokes; status says so, and a contract judged now is rejected.
+    let mut revoke_args = vec!["delegation", "revoke", poa_id.as_str(), "--reason", "退職"];
+    revoke_args.extend(representative.iter().map(String::as_str));
+    let revoked = json(&at_registry(&registry, &revoke_args));
+    assert_eq!(revoked["status"], "revoked");
+    assert_eq!(revoked["reason"], "退職");
+    let status = json(&at_registry(&registry, &["delegation", "status", &poa_id]));
+    assert_eq!(status["status"], "revoked");
+
+    desk.contract(&poa_id, "late-contract.p7s");
+    let late = desk.path("late-contract.p7s").display().to_string();
+    let late_bundle = desk.path("late-bundle.pb").display().to_string();
+    let output = at_registry(
+        &registry,
+        &[
+            "delegation",
+            "evidence",
+            &poa_id,
+            "--contract",
+            &late,
+            "-o",
+            &late_bundle,
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    wait_for_size(&registry, 2, &operator_key);
+    let (code, grown) = monitor(&registry, &state, &operator_key);
+    assert_eq!(code, 0, "{grown}");
+    assert_eq!(grown["growth"], 1);
+    let size = grown["size"].as_u64().unwrap();
+
+    // With the server stopped, the evidence still decides: the later contract is rejected for
+    // the revocation, and nothing needed the network.
+    registry.stop();
+    let (code, report) = desk.verify("late-contract.p7s", "late-bundle.pb", &operator_key);
+    assert_eq!(code, 1, "{report}");
+    let kinds: Vec<&str> = report["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds
+            .iter()
+            .any(|k| k.contains("Revoked") || k.contains("Status")),
+        "{report}"
+    );
+
+    // A second registry with the operator's key and another history: more entries than the
+    // monitor saw, but not an extension of them. The monitor says so, loudly.
+    let fork = Registry::start(&desk.pki(""), Some(&registry));
+    for cap in 1..=size + 1 {
+        let file = format!("fork-{cap}.p7s");
+        desk.poa(cap, &file);
+        let path = desk.path(&file).display().to_string();
+        json(&at_registry(&fork, &["delegation", "submit", &path]));
+    }
+    wait_for_size(&fork, size + 1, &operator_key);
+    let (code, alert) = monitor(&fork, &state, &operator_key);
+    assert_eq!(code, 1, "{alert}");
+    assert_eq!(alert["verdict"], "INCONSISTENT");
+    assert!(
+        alert["alert"].as_str().unwrap().contains("forked"),
+        "{alert}"
+    );
+    // The state keeps the checkpoint that proves it.
+    let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    assert_eq!(kept["size"].as_u64(), Some(size));
+}
+
+#[test]
+fn registry_commands_need_a_registry_and_the_operator_key() {
+    let output = eproxy()
+        .args(["delegation", "status", &"0".repeat(64)])
+        .env_remove("EPROXY_REGISTRY")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("HOME", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no registry named"));
+
+    let output = eproxy()
+        .args([
+            "delegation",
+            "status",
+            &"0".repeat(64),
+            "--registry",
+            "http://127.0.0.1:1",
+        ])
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("HOME", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("operator's key"));
+}

@@ -39,6 +39,9 @@ pub enum Command {
     /// The registry's transparency log.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Certificates.
+    #[command(subcommand)]
+    Cert(CertCommand),
     /// Print a completion script for a shell.
     #[command(
         after_help = "Example:\n  eproxy completions bash > ~/.local/share/bash-completion/completions/eproxy"
@@ -401,4 +404,57 @@ pub enum LogCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `eproxy cert …`
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Validate one certificate's path to a trust anchor (RFC 5280), as eproxy validates every
+    /// signer. Exit status 0 valid, 1 invalid, 2 usage or input error.
+    #[command(
+        after_help = "Example:\n  eproxy cert check ./pki/employee/yamada.pem --trust ./pki/trust --role employee --crl ./pki/crl/jpki-signing.crl.pem"
+    )]
+    Check(CertCheckArgs),
+}
+
+/// The arguments of `eproxy cert check`.
+#[derive(Debug, Args)]
+pub struct CertCheckArgs {
+    /// The certificate (PEM or DER; the first of a PEM file).
+    pub certificate: PathBuf,
+    /// The trust directory: roots by role in subdirectories, or root files directly in it (those
+    /// count for --role any only).
+    #[arg(long, value_name = "DIR")]
+    pub trust: PathBuf,
+    /// Intermediate CA certificates for path building. Repeat for several.
+    #[arg(long, value_name = "FILE")]
+    pub intermediate: Vec<PathBuf>,
+    /// CRLs (PEM or DER). Repeat for several.
+    #[arg(long, value_name = "FILE")]
+    pub crl: Vec<PathBuf>,
+    /// Validate as of this time (RFC 3339; a fraction of a second is dropped); now if absent.
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+    /// Whose certificate: an employee's (JPKI signing roots), a representative's (JPKI signing
+    /// or commercial-registration roots), or any (every root, path validation alone).
+    #[arg(long, value_enum, default_value = "any")]
+    pub role: Role,
+    /// Treat a certificate whose revocation no CRL tells as invalid (the default accepts it
+    /// with a caveat).
+    #[arg(long)]
+    pub require_crl: bool,
+    /// Report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The role a certificate is checked for.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Role {
+    /// An employee (delegatee).
+    Employee,
+    /// A company's representative.
+    Representative,
+    /// Any end entity.
+    Any,
 }

@@ -32,7 +32,11 @@ pub fn read_limited(path: &Path, limit: usize, what: &str) -> Result<Vec<u8>, Cl
 }
 
 /// The DER structures in a PEM or DER file (`label` is the PEM label).
-fn read_der_blocks(path: &Path, label: &str, kind: InputKind) -> Result<Vec<Vec<u8>>, CliError> {
+pub fn read_der_blocks(
+    path: &Path,
+    label: &str,
+    kind: InputKind,
+) -> Result<Vec<Vec<u8>>, CliError> {
     let bytes = read_limited(path, MAX_FILE_BYTES, &kind.to_string())?;
     let blocks = decode_all(&bytes, label, kind)
         .map_err(|e| CliError::new(format!("{}: {e}", path.display())))?;
@@ -90,13 +94,18 @@ pub const ROLE_DIRECTORIES: [(&str, AnchorRole); 4] = [
 ];
 
 /// The trust anchors under `dir`: every `.pem`, `.crt`, `.cer` or `.der` file in each role's
-/// subdirectory (see [`ROLE_DIRECTORIES`]). A missing role directory means no anchor of that
-/// role; a directory with no anchor at all is refused, since it could only reject everything.
+/// subdirectory (see [`ROLE_DIRECTORIES`]), and any directly in `dir`, which vouch for no role
+/// ([`AnchorRole::Unscoped`]: `eproxy cert check --role any` alone uses them). A missing role
+/// directory means no anchor of that role; a directory with no anchor at all is refused, since
+/// it could only reject everything.
 pub fn read_trust_dir(dir: &Path) -> Result<TrustAnchors, CliError> {
     let mut anchors = TrustAnchors::new();
     let mut count = 0;
-    for (name, role) in ROLE_DIRECTORIES {
-        let role_dir = dir.join(name);
+    let places = ROLE_DIRECTORIES
+        .iter()
+        .map(|(name, role)| (dir.join(name), *role))
+        .chain(std::iter::once((dir.to_path_buf(), AnchorRole::Unscoped)));
+    for (role_dir, role) in places {
         let entries = match std::fs::read_dir(&role_dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
@@ -106,9 +115,11 @@ pub fn read_trust_dir(dir: &Path) -> Result<TrustAnchors, CliError> {
             .filter_map(Result::ok)
             .map(|entry| entry.path())
             .filter(|path| {
-                path.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| matches!(e, "pem" | "crt" | "cer" | "der"))
+                path.is_file()
+                    && path
+                        .extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| matches!(e, "pem" | "crt" | "cer" | "der"))
             })
             .collect();
         files.sort();

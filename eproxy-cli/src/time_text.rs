@@ -1,8 +1,8 @@
 //! Times as people type and read them: RFC 3339 (`2026-12-01T09:00:00+09:00`) and, for the
 //! ends of a period, a bare date read in Japan Standard Time.
 //!
-//! The formats carry whole Unix seconds, so a time with a fraction of a second is refused rather
-//! than silently rounded. A bare date is a whole day: a period from `2026-12-01` to
+//! The formats carry whole Unix seconds: a fraction of a second is dropped (rounded down, so a
+//! time is never moved later than the one written). A bare date is a whole day: a period from `2026-12-01` to
 //! `2027-11-30` starts at 00:00:00 JST on the first day and ends at 23:59:59 JST on the last,
 //! the way a Japanese PoA states its period (期間).
 
@@ -55,9 +55,16 @@ pub fn parse_time(text: &str) -> Result<UnixTime, TimeTextError> {
         return Err(error("date and time are separated by T"));
     }
     let seconds = clock(&bytes[11..19]).ok_or_else(|| error("the time is not HH:MM:SS"))?;
-    let offset = match &bytes[19..] {
+    let mut rest = &bytes[19..];
+    if let [b'.', fraction @ ..] = rest {
+        let digits = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 || digits > 9 {
+            return Err(error("a fraction of a second has 1 to 9 digits"));
+        }
+        rest = &fraction[digits..];
+    }
+    let offset = match rest {
         b"Z" | b"z" => 0,
-        [b'.', ..] => return Err(error("fractions of a second are not allowed")),
         [sign @ (b'+' | b'-'), rest @ ..] if rest.len() == 5 && rest[2] == b':' => {
             let hours = number(&rest[..2]).filter(|h| *h <= 23);
             let minutes = number(&rest[3..]).filter(|m| *m <= 59);
@@ -193,6 +200,13 @@ mod tests {
         assert_eq!(seconds("2026-12-01T00:00:00Z"), Some(1_796_083_200));
         assert_eq!(seconds("2026-11-30T18:30:00-05:30"), Some(1_796_083_200));
         assert_eq!(seconds("1969-12-31T23:59:59z"), Some(-1));
+        // Fractions are dropped: whole seconds, rounded down.
+        assert_eq!(seconds("1970-01-01T00:00:03.999Z"), Some(3));
+        assert_eq!(seconds("1969-12-31T23:59:59.5Z"), Some(-1));
+        assert_eq!(
+            seconds("2026-12-01T09:00:00.123456789+09:00"),
+            Some(1_796_083_200)
+        );
     }
 
     #[test]
@@ -201,7 +215,8 @@ mod tests {
             ("2026-12-01", "too short"),
             ("2026-12-01T09:00:00", "too short"),
             ("2026-12-01 09:00:00+09:00", "separated by T"),
-            ("2026-12-01T09:00:00.5Z", "fractions"),
+            ("2026-12-01T09:00:00.Z", "1 to 9 digits"),
+            ("2026-12-01T09:00:00.1234567890Z", "1 to 9 digits"),
             ("2026-12-01T09:00:00+0900", "offset is missing"),
             ("2026-12-01T09:00:60Z", "HH:MM:SS"),
             ("2026-12-01T24:00:00Z", "HH:MM:SS"),

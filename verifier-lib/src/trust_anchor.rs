@@ -22,6 +22,9 @@ pub enum AnchorRole {
     CommercialRegistration,
     /// A time-stamping authority's root.
     TimeStamping,
+    /// A root trusted for path validation alone (`eproxy cert check --role any`): it vouches
+    /// for no eproxy role, so it never anchors a PoA, a contract or a timestamp.
+    Unscoped,
 }
 
 impl fmt::Display for AnchorRole {
@@ -31,6 +34,7 @@ impl fmt::Display for AnchorRole {
             AnchorRole::JpkiAuthentication => "JPKI user-authentication",
             AnchorRole::CommercialRegistration => "commercial-registration",
             AnchorRole::TimeStamping => "time-stamping",
+            AnchorRole::Unscoped => "unscoped",
         })
     }
 }
@@ -45,6 +49,9 @@ pub enum SignerRole {
     Representative,
     /// A time-stamping authority: time-stamping roots only.
     TimeStampingAuthority,
+    /// Any end entity, for RFC 5280 path validation alone (`eproxy cert check --role any`):
+    /// every anchor, and no key usage required of the leaf. Never used to accept a signature.
+    Any,
 }
 
 impl SignerRole {
@@ -59,6 +66,7 @@ impl SignerRole {
                     AnchorRole::CommercialRegistration
                 )
                 | (SignerRole::TimeStampingAuthority, AnchorRole::TimeStamping)
+                | (SignerRole::Any, _)
         )
     }
 }
@@ -69,6 +77,7 @@ impl fmt::Display for SignerRole {
             SignerRole::Employee => "employee",
             SignerRole::Representative => "representative",
             SignerRole::TimeStampingAuthority => "time-stamping authority",
+            SignerRole::Any => "any end entity",
         })
     }
 }
@@ -192,5 +201,29 @@ mod tests {
             roots[0].certificate().sha256(),
             roots[1].certificate().sha256()
         );
+    }
+
+    #[test]
+    fn roles_meet_only_their_anchors_and_unscoped_roots_serve_path_validation_alone() {
+        let anchors = [
+            AnchorRole::JpkiSigning,
+            AnchorRole::JpkiAuthentication,
+            AnchorRole::CommercialRegistration,
+            AnchorRole::TimeStamping,
+            AnchorRole::Unscoped,
+        ];
+        let accepted = |signer: SignerRole| -> Vec<AnchorRole> {
+            anchors.into_iter().filter(|a| signer.accepts(*a)).collect()
+        };
+        assert_eq!(accepted(SignerRole::Employee), [AnchorRole::JpkiSigning]);
+        assert_eq!(
+            accepted(SignerRole::Representative),
+            [AnchorRole::JpkiSigning, AnchorRole::CommercialRegistration]
+        );
+        assert_eq!(
+            accepted(SignerRole::TimeStampingAuthority),
+            [AnchorRole::TimeStamping]
+        );
+        assert_eq!(accepted(SignerRole::Any), anchors);
     }
 }

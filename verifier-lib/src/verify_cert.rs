@@ -74,6 +74,7 @@ pub fn verify_path(
     }
     match signer {
         SignerRole::TimeStampingAuthority => tsa_usage::check(leaf)?,
+        SignerRole::Any => {}
         SignerRole::Employee | SignerRole::Representative => {
             if !leaf.explicitly_permits(KeyUsages::DigitalSignature)
                 && !leaf.explicitly_permits(KeyUsages::NonRepudiation)

@@ -6,11 +6,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::CommandFactory as _;
 use eproxy_policy::UnixTime;
 
-use crate::cli::{Cli, Command, ContractCommand, KeyArgs, LogCommand};
+use crate::cli::{CertCommand, Cli, Command, ContractCommand, KeyArgs, LogCommand};
 use crate::error::CliError;
 use crate::key::{Secrets, SigningKey};
 use crate::secret::SecretSource;
 
+mod cert;
 mod contract;
 mod delegation;
 mod log;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
             json,
         }) => contract::sign(&terms, &document, &key, &out, json),
         Command::Verify(args) => verify::run(&args),
+        Command::Cert(CertCommand::Check(args)) => cert::check(&args),
         Command::Log(LogCommand::Monitor {
             registry,
             state,

@@ -197,6 +197,13 @@ fn a_pkcs12_signed_poa_covers_a_contract_and_the_verdict_says_why_not_when_it_do
     let (code, report) = desk.verify(&crls);
     assert_eq!(code, 1, "{report}");
     assert_eq!(reason_kinds(&report), ["PoaStatusUnknown"], "{report}");
+    assert!(
+        report["reasons"][0]["what_to_do"]
+            .as_str()
+            .unwrap()
+            .contains("eproxy delegation evidence"),
+        "{report}"
+    );
 
     let lenient = [&crls[..], &["--lenient"]].concat();
     let (code, report) = desk.verify(&lenient);
@@ -217,7 +224,34 @@ fn a_pkcs12_signed_poa_covers_a_contract_and_the_verdict_says_why_not_when_it_do
     assert_eq!(code, 1);
     assert_eq!(reason_kinds(&report), ["DocumentMismatch"]);
 
-    // Over the cap, and after the PoA's period: each rejection names its reason.
+    // Signed by someone the PoA does not bind: the reason, and what the company can do.
+    let key = format!(
+        "pem:{},{}",
+        desk.pki("employee/suzuki.key.pem").display(),
+        desk.pki("employee/suzuki.pem").display()
+    );
+    eproxy()
+        .args(["contract", "sign", "--terms"])
+        .arg(desk.path("terms.toml"))
+        .arg("--document")
+        .arg(desk.path("contract.pdf"))
+        .args(["--key", &key, "-o"])
+        .arg(desk.path("contract.p7s"))
+        .assert()
+        .success();
+    let (code, report) = desk.verify(&lenient);
+    assert_eq!(code, 1);
+    let kinds = reason_kinds(&report);
+    let index = kinds.iter().position(|k| k == "SignerNotDelegatee").unwrap();
+    assert!(
+        report["reasons"][index]["what_to_do"]
+            .as_str()
+            .unwrap()
+            .contains("--supersedes"),
+        "{report}"
+    );
+
+    // Over the cap: the rejection names the amount.
     json(&desk.sign_contract(&poa_id, 5_000_001));
     let (code, report) = desk.verify(&lenient);
     assert_eq!(code, 1);

@@ -3,8 +3,9 @@
 //! (bad arguments, unreadable files).
 
 use eproxy_policy::CorporateNumber;
+use eproxy_verifier::Error;
 use eproxy_verifier::note::VerifierKey;
-use eproxy_verifier::verdict::{TimeSource, Verdict};
+use eproxy_verifier::verdict::{Reason, TimeSource, Verdict};
 use eproxy_verifier::verify::{ContractInput, PoaSource, Verifier};
 use eproxy_verifier::verify_cert::RevocationPolicy;
 use serde::Serialize;
@@ -137,6 +138,8 @@ struct Report {
 struct Item {
     kind: String,
     message: String,
+    /// What to do about it, where there is something to do.
+    what_to_do: Option<&'static str>,
 }
 
 impl Item {
@@ -151,8 +154,42 @@ impl Item {
         Self {
             kind,
             message: value.to_string(),
+            what_to_do: None,
         }
     }
+
+    fn of_reason(reason: &Reason) -> Self {
+        Self {
+            what_to_do: what_to_do(reason),
+            ..Self::of(reason)
+        }
+    }
+}
+
+/// The usual remedy for a reason, for the person who has to act on it.
+fn what_to_do(reason: &Reason) -> Option<&'static str> {
+    Some(match reason {
+        Reason::SignerCertificate(Error::CertificateExpired { .. }) => {
+            "the employee's signing certificate had expired: once the card's certificate is \
+             renewed, the company binds the new one with `eproxy delegation new --delegatee-cert \
+             NEW.pem --supersedes OLD_ID …`, and the contract is signed again"
+        }
+        Reason::SignerNotDelegatee { .. } => {
+            "the contract was signed with a certificate the PoA does not bind (a renewed card?): \
+             the company re-binds with `eproxy delegation new --supersedes OLD_ID …`"
+        }
+        Reason::PoaRevoked { .. } | Reason::PoaSuperseded { .. } => {
+            "the PoA no longer held at the contract's time: ask the company which PoA is in force"
+        }
+        Reason::PoaStatusUnknown { .. } => {
+            "fetch the registry's evidence (`eproxy delegation evidence ID --contract CONTRACT \
+             -o bundle`) and verify with --evidence, or accept the risk with --lenient"
+        }
+        Reason::DocumentMismatch => {
+            "the document is not the one signed: compare versions with the signer"
+        }
+        _ => return None,
+    })
 }
 
 impl Report {
@@ -160,7 +197,7 @@ impl Report {
         let facts = &verdict.facts;
         Self {
             accepted: verdict.accepted(),
-            reasons: verdict.reasons.iter().map(Item::of).collect(),
+            reasons: verdict.reasons.iter().map(Item::of_reason).collect(),
             warnings: verdict.warnings.iter().map(Item::of).collect(),
             time: facts.time.as_ref().map(|(t, _)| TimeView::of(*t)),
             time_source: facts.time.as_ref().map(|(_, source)| match source {
@@ -186,6 +223,9 @@ impl Report {
             out.push_str("REJECTED: the contract is not shown to be covered\n");
             for reason in &self.reasons {
                 out.push_str(&format!("  reason: {}\n", reason.message));
+                if let Some(fix) = reason.what_to_do {
+                    out.push_str(&format!("    what to do: {fix}\n"));
+                }
             }
         }
         for warning in &self.warnings {

@@ -139,7 +139,7 @@ impl DelegationView {
     pub fn text(&self) -> String {
         let mut out = String::new();
         let mut line = |label: &str, value: &str| {
-            let _ = writeln!(out, "  {label:<28} {value}");
+            let _ = writeln!(out, "  {} {value}", padded(label));
         };
         line(
             "委任者 Delegator",
@@ -207,6 +207,35 @@ impl DelegationView {
             line("備考 Remarks (unverified)", &self.remarks);
         }
         out
+    }
+}
+
+/// The width of the label column, in terminal cells.
+const LABEL_CELLS: usize = 28;
+
+/// `label` padded to [`LABEL_CELLS`] terminal cells, counting East Asian wide characters
+/// (kanji, kana, full-width forms) as two cells so that the columns line up.
+fn padded(label: &str) -> String {
+    let cells: usize = label.chars().map(cells).sum();
+    format!("{label}{}", " ".repeat(LABEL_CELLS.saturating_sub(cells)))
+}
+
+/// The cells a character takes in a terminal: two for the wide ranges of Unicode's East Asian
+/// Width property that Japanese text uses, one otherwise.
+fn cells(c: char) -> usize {
+    match u32::from(c) {
+        0x1100..=0x115F
+        | 0x2E80..=0x303E
+        | 0x3041..=0x33FF
+        | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF
+        | 0xA000..=0xA4CF
+        | 0xAC00..=0xD7A3
+        | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFF60
+        | 0xFFE0..=0xFFE6 => 2,
+        _ => 1,
     }
 }
 
@@ -305,9 +334,9 @@ impl SignerView {
 
     /// The labelled text, under `label`.
     pub fn text(&self, label: &str) -> String {
-        let mut out = format!("  {label:<28} {}\n", self.summary());
+        let mut out = format!("  {} {}\n", padded(label), self.summary());
         let mut line = |value: String| {
-            let _ = writeln!(out, "  {:<28} {value}", "");
+            let _ = writeln!(out, "  {} {value}", padded(""));
         };
         if let Some(r) = &self.commercial_registration {
             line(format!("本店 {}", r.corporate_address));
@@ -329,6 +358,16 @@ impl SignerView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_line_up_whatever_their_script() {
+        assert_eq!(padded("期間 Valid").chars().count(), LABEL_CELLS - 2);
+        assert_eq!(padded("Valid").len(), LABEL_CELLS);
+        let cells_of = |s: &str| s.chars().map(cells).sum::<usize>();
+        assert_eq!(cells_of(&padded("委任者 Delegator")), LABEL_CELLS);
+        assert_eq!(cells_of(&padded("ｶﾅ")), LABEL_CELLS);
+        assert_eq!(cells_of(&padded("")), LABEL_CELLS);
+    }
 
     #[test]
     fn thousands_are_grouped() {

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use eproxy_policy::UnixTime;
+use eproxy_policy::{CivilTime, UnixTime};
 
 /// Japan Standard Time, UTC+9, in seconds: the zone of a bare date and of displayed times.
 const JST_OFFSET: i64 = 9 * 3600;
@@ -50,11 +50,13 @@ pub fn parse_time(text: &str) -> Result<UnixTime, TimeTextError> {
     if bytes.len() < 20 {
         return Err(error("too short for a date, a time and an offset"));
     }
-    let days = date(&bytes[..10]).ok_or_else(|| error("the date is not YYYY-MM-DD"))?;
+    let (year, month, day) =
+        date(&bytes[..10]).ok_or_else(|| error("the date is not YYYY-MM-DD"))?;
     if !matches!(bytes[10], b'T' | b't') {
         return Err(error("date and time are separated by T"));
     }
-    let seconds = clock(&bytes[11..19]).ok_or_else(|| error("the time is not HH:MM:SS"))?;
+    let (hour, minute, second) =
+        clock(&bytes[11..19]).ok_or_else(|| error("the time is not HH:MM:SS"))?;
     let mut rest = &bytes[19..];
     if let [b'.', fraction @ ..] = rest {
         let digits = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -76,7 +78,18 @@ pub fn parse_time(text: &str) -> Result<UnixTime, TimeTextError> {
         }
         _ => return Err(error("the offset is missing: end with Z or ±HH:MM")),
     };
-    Ok(UnixTime::from_seconds(days * DAY + seconds - offset))
+    let civil = CivilTime {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+    };
+    let at = civil
+        .to_unix()
+        .ok_or_else(|| error("the date or the time is not in the calendar"))?;
+    Ok(UnixTime::from_seconds(at.seconds() - offset))
 }
 
 /// Reads a period's end: an RFC 3339 date-time, or a bare `YYYY-MM-DD` taken as the whole day
@@ -85,11 +98,22 @@ pub fn parse_period_end(text: &str, end: DateEnd) -> Result<UnixTime, TimeTextEr
     if text.len() != 10 {
         return parse_time(text);
     }
-    let days = date(text.as_bytes()).ok_or_else(|| TimeTextError {
+    let error = || TimeTextError {
         text: text.to_owned(),
         why: "the date is not YYYY-MM-DD",
-    })?;
-    let midnight_jst = days * DAY - JST_OFFSET;
+    };
+    let (year, month, day) = date(text.as_bytes()).ok_or_else(error)?;
+    let midnight_utc = CivilTime {
+        year,
+        month,
+        day,
+        hour: 0,
+        minute: 0,
+        second: 0,
+    }
+    .to_unix()
+    .ok_or_else(error)?;
+    let midnight_jst = midnight_utc.seconds() - JST_OFFSET;
     Ok(UnixTime::from_seconds(match end {
         DateEnd::Start => midnight_jst,
         DateEnd::End => midnight_jst + DAY - 1,
@@ -98,91 +122,41 @@ pub fn parse_period_end(text: &str, end: DateEnd) -> Result<UnixTime, TimeTextEr
 
 /// `t` in RFC 3339, UTC: `2026-12-01T00:00:00Z`.
 pub fn utc(t: UnixTime) -> String {
-    let (date, time) = civil(t.seconds());
-    format!("{date}T{time}Z")
+    CivilTime::of(t).to_string()
 }
 
 /// `t` as people in Japan read it: `2026-12-01 09:00:00 JST`.
 pub fn jst(t: UnixTime) -> String {
-    let (date, time) = civil(t.seconds() + JST_OFFSET);
-    format!("{date} {time} JST")
+    let civil = CivilTime::of(UnixTime::from_seconds(t.seconds() + JST_OFFSET));
+    format!("{} {} JST", civil.date(), civil.time_of_day())
 }
 
-/// The civil date and time of `seconds` since the epoch, as `YYYY-MM-DD` and `HH:MM:SS`.
-fn civil(seconds: i64) -> (String, String) {
-    let (days, of_day) = (seconds.div_euclid(DAY), seconds.rem_euclid(DAY));
-    let (year, month, day) = civil_from_days(days);
-    (
-        format!("{year:04}-{month:02}-{day:02}"),
-        format!(
-            "{:02}:{:02}:{:02}",
-            of_day / 3600,
-            of_day % 3600 / 60,
-            of_day % 60
-        ),
-    )
-}
-
-/// `YYYY-MM-DD` (years 0001 to 9999) as days since 1970-01-01.
-fn date(bytes: &[u8]) -> Option<i64> {
+/// `YYYY-MM-DD` as year, month and day (years 0001 to 9999; the calendar is checked later).
+fn date(bytes: &[u8]) -> Option<(i64, i64, i64)> {
     let [y @ .., b'-', m1, m2, b'-', d1, d2] = bytes else {
         return None;
     };
     let year = number(y).filter(|_| y.len() == 4).filter(|y| *y >= 1)?;
-    let month = number(&[*m1, *m2]).filter(|m| (1..=12).contains(m))?;
-    let day = number(&[*d1, *d2]).filter(|d| *d >= 1 && *d <= days_in_month(year, month))?;
-    Some(days_from_civil(year, month, day))
+    Some((year, number(&[*m1, *m2])?, number(&[*d1, *d2])?))
 }
 
-/// `HH:MM:SS` as seconds into the day. A leap second (`:60`) is refused: Unix time has none.
-fn clock(bytes: &[u8]) -> Option<i64> {
+/// `HH:MM:SS` as hour, minute and second (the calendar is checked later; a leap second `:60`
+/// is refused there: Unix time has none).
+fn clock(bytes: &[u8]) -> Option<(i64, i64, i64)> {
     let [h1, h2, b':', m1, m2, b':', s1, s2] = bytes else {
         return None;
     };
-    let hours = number(&[*h1, *h2]).filter(|h| *h <= 23)?;
-    let minutes = number(&[*m1, *m2]).filter(|m| *m <= 59)?;
-    let seconds = number(&[*s1, *s2]).filter(|s| *s <= 59)?;
-    Some(hours * 3600 + minutes * 60 + seconds)
+    Some((
+        number(&[*h1, *h2])?,
+        number(&[*m1, *m2])?,
+        number(&[*s1, *s2])?,
+    ))
 }
 
 fn number(digits: &[u8]) -> Option<i64> {
     digits.iter().try_fold(0i64, |n, d| {
         d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
     })
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// The inverse of [`days_from_civil`].
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
@@ -218,10 +192,11 @@ mod tests {
             ("2026-12-01T09:00:00.Z", "1 to 9 digits"),
             ("2026-12-01T09:00:00.1234567890Z", "1 to 9 digits"),
             ("2026-12-01T09:00:00+0900", "offset is missing"),
-            ("2026-12-01T09:00:60Z", "HH:MM:SS"),
-            ("2026-12-01T24:00:00Z", "HH:MM:SS"),
-            ("2026-02-29T00:00:00Z", "YYYY-MM-DD"),
-            ("2026-13-01T00:00:00Z", "YYYY-MM-DD"),
+            ("2026-12-01T09:00:60Z", "not in the calendar"),
+            ("2026-12-01T24:00:00Z", "not in the calendar"),
+            ("2026-12-01T9:00:00+09:00", "HH:MM:SS"),
+            ("2026-02-29T00:00:00Z", "not in the calendar"),
+            ("2026-13-01T00:00:00Z", "not in the calendar"),
             ("0000-01-01T00:00:00Z", "YYYY-MM-DD"),
             ("２026-12-01T09:00:00Z", "YYYY-MM-DD"),
             ("2026-12-01T09:00:00+24:00", "±HH:MM"),
@@ -257,10 +232,6 @@ mod tests {
             "9999-12-31T23:59:59Z",
         ] {
             assert_eq!(utc(parse_time(text).unwrap()), text);
-        }
-        for days in (-800_000..3_000_000).step_by(997) {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
         }
     }
 }

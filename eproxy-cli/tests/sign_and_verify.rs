@@ -242,7 +242,10 @@ fn a_pkcs12_signed_poa_covers_a_contract_and_the_verdict_says_why_not_when_it_do
     let (code, report) = desk.verify(&lenient);
     assert_eq!(code, 1);
     let kinds = reason_kinds(&report);
-    let index = kinds.iter().position(|k| k == "SignerNotDelegatee").unwrap();
+    let index = kinds
+        .iter()
+        .position(|k| k == "SignerNotDelegatee")
+        .unwrap();
     assert!(
         report["reasons"][index]["what_to_do"]
             .as_str()

@@ -13,6 +13,7 @@
 //! sub-delegation depth consistent with the matters).
 #![forbid(unsafe_code)]
 
+pub mod calendar;
 mod corporate_number;
 mod covers;
 mod grant;
@@ -21,6 +22,7 @@ mod scope;
 mod time;
 mod within;
 
+pub use calendar::CivilTime;
 pub use corporate_number::{CorporateNumber, CorporateNumberError};
 pub use covers::{CoverageViolation, Terms, covers};
 pub use grant::Grant;

@@ -25,9 +25,10 @@ impl fmt::Debug for UnixTime {
     }
 }
 
+/// RFC 3339 in UTC (`2026-12-01T00:00:00Z`): how times read in every message.
 impl fmt::Display for UnixTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (Unix seconds)", self.0)
+        crate::CivilTime::of(*self).fmt(f)
     }
 }
 

@@ -5,7 +5,7 @@
 //! and come out negative. RFC 3161 lets a timestamp's genTime carry a fraction of a second,
 //! which [`Fraction::Truncated`] allows.
 
-use eproxy_policy::UnixTime;
+use eproxy_policy::{CivilTime, UnixTime};
 
 use crate::der_input::{Input, WalkError, tag};
 
@@ -65,20 +65,16 @@ pub(crate) fn generalized_time(value: &[u8], fraction: Fraction) -> Result<UnixT
 /// `MMDDHHMMSS` of `year` in Unix seconds, every field checked against the calendar.
 fn date_time(year: i64, rest: &[u8]) -> Result<UnixTime, WalkError> {
     let [month, day, hour, minute, second] = [0, 2, 4, 6, 8].map(|at| number(&rest[at..at + 2]));
-    let (month, day, hour, minute, second) = (month?, day?, hour?, minute?, second?);
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
-        return Err(WalkError::Time);
+    CivilTime {
+        year,
+        month: month?,
+        day: day?,
+        hour: hour?,
+        minute: minute?,
+        second: second?,
     }
-    let days = days_from_civil(year, month, day);
-    Ok(UnixTime::from_seconds(
-        days * 86_400 + hour * 3_600 + minute * 60 + second,
-    ))
+    .to_unix()
+    .ok_or(WalkError::Time)
 }
 
 /// ASCII decimal digits as a number; anything else is an error.
@@ -90,31 +86,6 @@ fn number(digits: &[u8]) -> Result<i64, WalkError> {
             Err(WalkError::Time)
         }
     })
-}
-
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days from 1970-01-01 to the proleptic Gregorian date (the "days from civil" algorithm:
-/// years counted from March, so the leap day ends a year, in 400-year eras).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 #[cfg(test)]

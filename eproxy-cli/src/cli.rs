@@ -70,6 +70,25 @@ pub enum TestkitCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Run the test PKI's time-stamping authority (RFC 3161 over HTTP) until interrupted, at
+    /// the current time or at a fixed one. Test material only.
+    #[command(
+        after_help = "Example:\n  eproxy testkit tsa --certificate ./pki/tsa/tsa.pem --key ./pki/tsa/tsa.key.pem --listen 127.0.0.1:3161"
+    )]
+    Tsa {
+        /// The TSA's certificate (PEM).
+        #[arg(long, value_name = "FILE")]
+        certificate: PathBuf,
+        /// Its private key (unencrypted PKCS#8 PEM).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// Where to listen (port 0 picks a free one; the first line printed names it).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3161")]
+        listen: String,
+        /// Stamp every token with this time (RFC 3161 genTime) instead of the current time.
+        #[arg(long, value_name = "RFC3339")]
+        time: Option<String>,
+    },
     /// Store a certificate on a PKCS#11 token beside its key (same id), for tokens such as
     /// SoftHSM2 where a key is imported alone. Prepares a test token; real cards come with
     /// their certificate.
@@ -325,6 +344,10 @@ pub enum ContractCommand {
         /// The signer (the employee the PoA names).
         #[command(flatten)]
         key: KeyArgs,
+        /// Timestamp the signature at this RFC 3161 authority (http://…), so that verifiers
+        /// know from a third party when it was signed; else EPROXY_TSA.
+        #[arg(long, value_name = "URL", env = "EPROXY_TSA")]
+        tsa: Option<String>,
         /// Where to write the signed contract (DER).
         #[arg(short, long, value_name = "FILE")]
         out: PathBuf,

@@ -19,6 +19,7 @@ mod render;
 mod secret;
 mod signing;
 mod time_text;
+mod tsa;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

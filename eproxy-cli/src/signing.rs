@@ -14,7 +14,9 @@ use cms::signed_data::{
 use der::asn1::{Any, GeneralizedTime, ObjectIdentifier, OctetString, SetOfVec, UtcTime};
 use der::{Decode as _, Encode as _, Tag};
 use eproxy_policy::UnixTime;
-use eproxy_verifier::cms::{CONTENT_TYPE, ID_DATA, ID_SIGNED_DATA, MESSAGE_DIGEST, SIGNING_TIME};
+use eproxy_verifier::cms::{
+    CONTENT_TYPE, ID_DATA, ID_SIGNED_DATA, MESSAGE_DIGEST, SIGNATURE_TIME_STAMP_TOKEN, SIGNING_TIME,
+};
 use eproxy_verifier::crypto::AWS_LC;
 use eproxy_verifier::verify_cms::verify_cms;
 use sha2::{Digest as _, Sha256};
@@ -33,15 +35,36 @@ pub fn sign_content(
     content: &[u8],
     signing_time: UnixTime,
 ) -> Result<Vec<u8>, CliError> {
+    sign_content_stamped(key, content, signing_time, None).map(|(cms, _)| cms)
+}
+
+/// [`sign_content`], the signature timestamped by the authority at `tsa` (RFC 3161) if given:
+/// the token goes into the SignerInfo's unsigned attributes (signatureTimeStampToken), and its
+/// time is returned.
+pub fn sign_content_stamped(
+    key: &dyn SigningKey,
+    content: &[u8],
+    signing_time: UnixTime,
+    tsa: Option<&str>,
+) -> Result<(Vec<u8>, Option<UnixTime>), CliError> {
     let encoding = |e: der::Error| CliError::new(format!("cannot encode the signature: {e}"));
     let attributes = signed_attributes(content, signing_time).map_err(encoding)?;
     let signature = key.sign(&attributes.to_der().map_err(encoding)?)?;
-    let cms = assemble(key, content, attributes, signature).map_err(encoding)?;
+    let (unsigned, stamped_at) = match tsa {
+        Some(url) => {
+            let (token, at) = crate::tsa::timestamp(url, &signature)?;
+            let value = Any::from_der(&token).map_err(encoding)?;
+            let attribute = attribute(SIGNATURE_TIME_STAMP_TOKEN, value).map_err(encoding)?;
+            (Some(attribute), Some(at))
+        }
+        None => (None, None),
+    };
+    let cms = assemble(key, content, attributes, signature, unsigned).map_err(encoding)?;
     verify_cms(&AWS_LC, &cms, None, &[]).map_err(|e| {
         CliError::new(format!("the signature just made does not verify: {e}"))
             .fix("check that the key and the certificate belong together")
     })?;
-    Ok(cms)
+    Ok((cms, stamped_at))
 }
 
 /// content-type, message-digest and signingTime, in DER order (a SET OF sorts itself).
@@ -62,6 +85,7 @@ fn assemble(
     content: &[u8],
     attributes: SetOfVec<Attribute>,
     signature: Vec<u8>,
+    unsigned: Option<Attribute>,
 ) -> der::Result<Vec<u8>> {
     let certificate = x509_cert::Certificate::from_der(key.certificate().der())?;
     let sha256 = AlgorithmIdentifierOwned {
@@ -81,7 +105,7 @@ fn assemble(
             parameters: Some(Any::from(der::asn1::Null)),
         },
         signature: OctetString::new(signature)?,
-        unsigned_attrs: None,
+        unsigned_attrs: unsigned.map(|a| SetOfVec::try_from(vec![a])).transpose()?,
     };
     let mut certificates = SetOfVec::new();
     certificates.insert(CertificateChoices::Certificate(certificate))?;

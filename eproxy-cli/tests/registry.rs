@@ -115,6 +115,43 @@ impl Drop for Registry {
     }
 }
 
+/// The test PKI's time-stamping authority, serving over HTTP at the current time or a fixed one.
+struct Tsa {
+    process: Child,
+    url: String,
+}
+
+impl Tsa {
+    fn start(desk: &Desk) -> Self {
+        let mut command = Process::new(env!("CARGO_BIN_EXE_eproxy"));
+        command
+            .args(["testkit", "tsa", "--listen", "127.0.0.1:0", "--certificate"])
+            .arg(desk.pki("tsa/tsa.pem"))
+            .arg("--key")
+            .arg(desk.pki("tsa/tsa.key.pem"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut process = command.spawn().unwrap();
+        let line = BufReader::new(process.stdout.take().unwrap())
+            .lines()
+            .next()
+            .unwrap()
+            .unwrap();
+        let url = line
+            .strip_prefix("eproxy testkit tsa: listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Self { process, url }
+    }
+}
+
+impl Drop for Tsa {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
 struct Desk {
     dir: tempfile::TempDir,
 }
@@ -190,7 +227,8 @@ impl Desk {
         json(&output)["delegation_id"].as_str().unwrap().to_owned()
     }
 
-    fn contract(&self, poa_id: &str, out: &str) {
+    /// The employee signs a contract under `poa_id`, timestamped by `tsa`; returns the report.
+    fn contract(&self, poa_id: &str, out: &str, tsa: &Tsa) -> serde_json::Value {
         std::fs::write(
             self.path("terms.toml"),
             format!(
@@ -207,15 +245,16 @@ impl Desk {
             self.pki("employee/yamada.key.pem").display(),
             self.pki("employee/yamada.pem").display()
         );
-        eproxy()
-            .args(["contract", "sign", "--terms"])
+        let output = eproxy()
+            .args(["contract", "sign", "--json", "--terms"])
             .arg(self.path("terms.toml"))
             .arg("--document")
             .arg(self.path("contract.pdf"))
-            .args(["--key", &key, "-o"])
+            .args(["--key", &key, "--tsa", &tsa.url, "-o"])
             .arg(self.path(out))
-            .assert()
-            .success();
+            .output()
+            .unwrap();
+        json(&output)
     }
 
     /// `eproxy verify --json` of `contract` against `bundle`, strictly, with the CRLs.
@@ -238,6 +277,8 @@ impl Desk {
             .arg(self.pki("crl/jpki-signing.crl.pem"))
             .arg("--crl")
             .arg(self.pki("crl/commercial-registration.crl.pem"))
+            .arg("--crl")
+            .arg(self.pki("crl/tsa.crl.pem"))
             .arg("--document")
             .arg(self.path("contract.pdf"))
             .output()
@@ -349,7 +390,9 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
 
     // The employee signs a contract; the counterparty fetches the evidence with it and the
     // strict verdict accepts.
-    desk.contract(&poa_id, "contract.p7s");
+    let tsa = Tsa::start(&desk);
+    let signed = desk.contract(&poa_id, "contract.p7s", &tsa);
+    assert!(signed["timestamp"]["unix"].as_i64().is_some(), "{signed}");
     let contract = desk.path("contract.p7s").display().to_string();
     let bundle = desk.path("bundle.pb").display().to_string();
     let output = at_registry(
@@ -371,9 +414,9 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
     );
     let (code, report) = desk.verify("contract.p7s", "bundle.pb", &operator_key);
     assert_eq!(code, 0, "{report}");
-    // Only caveat: no timestamp, so the contract is judged at the verification time.
-    assert_eq!(report["warnings"][0]["kind"], "NoTimestamp", "{report}");
-    assert_eq!(report["warnings"].as_array().unwrap().len(), 1, "{report}");
+    // Timestamped, with the registry's evidence and every CRL: nothing is left unchecked.
+    assert_eq!(report["time_source"], "timestamp", "{report}");
+    assert_eq!(report["warnings"].as_array().unwrap().len(), 0, "{report}");
     assert_eq!(report["checkpoint_size"], 1);
 
     // Someone without a contract under the PoA gets nothing.
@@ -408,7 +451,10 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
     let status = json(&at_registry(&registry, &["delegation", "status", &poa_id]));
     assert_eq!(status["status"], "revoked");
 
-    desk.contract(&poa_id, "late-contract.p7s");
+    // A contract signed and timestamped after the revocation (a second later at least, so
+    // that the two times differ even at the granularity of a second).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    desk.contract(&poa_id, "late-contract.p7s", &tsa);
     let late = desk.path("late-contract.p7s").display().to_string();
     let late_bundle = desk.path("late-bundle.pb").display().to_string();
     let output = at_registry(

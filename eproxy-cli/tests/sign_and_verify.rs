@@ -625,3 +625,99 @@ fn a_key_on_a_pkcs11_token_signs_a_poa_and_a_contract() {
     );
     assert!(!desk.path("wrong.p7s").exists());
 }
+
+#[test]
+fn a_timestamped_contract_is_judged_at_the_authoritys_time_and_an_unreachable_one_is_an_error() {
+    use std::io::BufRead as _;
+    let desk = Desk::new();
+    assert_eq!(desk.new_draft(&[]).status.code(), Some(0));
+    let poa_id = json(&desk.sign_draft(&pkcs12_key(&desk), "poa.p7s"))["delegation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Two days ago: inside every test certificate's validity, which starts at minting less a
+    // margin.
+    let output = std::process::Command::new("date")
+        .args(["-u", "-d", "-2 days", "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .unwrap();
+    let stamped_at = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let mut tsa = std::process::Command::new(env!("CARGO_BIN_EXE_eproxy"))
+        .args([
+            "testkit",
+            "tsa",
+            "--listen",
+            "127.0.0.1:0",
+            "--time",
+            &stamped_at,
+        ])
+        .arg("--certificate")
+        .arg(desk.pki("tsa/tsa.pem"))
+        .arg("--key")
+        .arg(desk.pki("tsa/tsa.key.pem"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let line = std::io::BufReader::new(tsa.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    let url = line
+        .strip_prefix("eproxy testkit tsa: listening on ")
+        .unwrap()
+        .to_owned();
+
+    desk.sign_contract(&poa_id, 1000); // writes terms.toml and contract.pdf
+    let key = format!(
+        "pem:{},{}",
+        desk.pki("employee/yamada.key.pem").display(),
+        desk.pki("employee/yamada.pem").display()
+    );
+    let sign = |tsa_url: &str| {
+        eproxy()
+            .args(["contract", "sign", "--json", "--terms"])
+            .arg(desk.path("terms.toml"))
+            .arg("--document")
+            .arg(desk.path("contract.pdf"))
+            .args(["--key", &key, "--tsa", tsa_url, "-o"])
+            .arg(desk.path("contract.p7s"))
+            .output()
+            .unwrap()
+    };
+    let signed = json(&sign(&url));
+    assert_eq!(signed["timestamp"]["rfc3339"], stamped_at.as_str());
+    let crls: Vec<String> = ["jpki-signing", "commercial-registration", "tsa"]
+        .iter()
+        .flat_map(|c| {
+            [
+                "--crl".to_owned(),
+                desk.pki(&format!("crl/{c}.crl.pem")).display().to_string(),
+            ]
+        })
+        .collect();
+    let mut args: Vec<&str> = crls.iter().map(String::as_str).collect();
+    args.push("--lenient");
+    let (code, report) = desk.verify(&args);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["time_source"], "timestamp");
+    assert_eq!(report["time"]["rfc3339"], stamped_at.as_str());
+    let _ = tsa.kill();
+    let _ = tsa.wait();
+
+    // No authority there: the command fails (exit 2) and writes nothing new.
+    std::fs::remove_file(desk.path("contract.p7s")).unwrap();
+    let output = sign("http://127.0.0.1:1");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("cannot reach the time-stamping authority"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!desk.path("contract.p7s").exists());
+    // An https URL is refused with what to do.
+    let output = sign("https://tsa.example.jp");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("http://"), "{}", stderr(&output));
+}

@@ -258,6 +258,10 @@ pub enum Error {
     /// certificate by its hash (RFC 3161 2.4.1, RFC 5816), or name another certificate.
     #[error("the timestamp does not bind the TSA's certificate (signingCertificateV2)")]
     TimestampSigningCertificate,
+    /// A time-stamping authority's reply does not carry the nonce of the request it answers
+    /// (RFC 3161 2.4.2): it may be a replayed or misdirected token.
+    #[error("the timestamp does not carry the request's nonce")]
+    TimestampNonceMismatch,
 
     /// A signed checkpoint (C2SP signed note) or a verifier key is not in the expected format.
     #[error("malformed checkpoint or note key: {detail}")]

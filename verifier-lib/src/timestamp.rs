@@ -11,6 +11,7 @@ use eproxy_policy::UnixTime;
 use spki::AlgorithmIdentifierRef;
 
 use crate::certificate::Certificate;
+use crate::crypto::SignatureVerifier;
 use crate::digest::DigestAlgorithm;
 use crate::time::{Fraction, generalized_time};
 use crate::trust_anchor::SignerRole;
@@ -47,7 +48,7 @@ struct TstInfo<'a> {
     _accuracy: Option<Accuracy>,
     #[asn1(default = "Default::default")]
     _ordering: bool,
-    _nonce: Option<der::asn1::IntRef<'a>>,
+    nonce: Option<der::asn1::IntRef<'a>>,
     #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
     _tsa: Option<x509_cert::ext::pkix::name::GeneralName>,
     #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
@@ -104,20 +105,7 @@ pub fn verify_timestamp(
     pool: &[Certificate],
 ) -> Result<VerifiedTimestamp, Error> {
     let signed = verify_cms_with(context.provider, context.cache, token, None, pool)?;
-    if signed.content_type != ID_CT_TST_INFO {
-        return Err(Error::TimestampNotTstInfo {
-            content_type: signed.content_type,
-        });
-    }
-    let info = TstInfo::from_der(signed.content).map_err(|_| malformed("TSTInfo"))?;
-    if info.version != 1 {
-        return Err(malformed("TSTInfo version"));
-    }
-    let imprint_digest = DigestAlgorithm::from_oid(info.message_imprint.hash_algorithm.oid)?;
-    if info.message_imprint.hashed_message.as_bytes() != imprint_digest.digest(signature_value) {
-        return Err(Error::TimestampImprintMismatch);
-    }
-    check_signing_certificate(&signed.signed_attributes, &signed.signer)?;
+    let info = read_tst_info(&signed, signature_value)?;
     let gen_time = gen_time(info.gen_time)?;
 
     let at_gen_time = PathContext {
@@ -137,6 +125,51 @@ pub fn verify_timestamp(
         policy: info.policy,
         path,
     })
+}
+
+/// What a client checks of a time-stamping authority's reply before embedding the token: the
+/// token's signature is intact, it is a TSTInfo over `signature_value`, it binds its signer's
+/// certificate, and it carries the request's `nonce` (big-endian, as sent). Returns genTime.
+/// Whether the TSA is trusted is not decided here: that is [`verify_timestamp`]'s job, done by
+/// whoever relies on the time.
+pub fn check_reply_token(
+    provider: &dyn SignatureVerifier,
+    token: &[u8],
+    signature_value: &[u8],
+    nonce: &[u8],
+) -> Result<UnixTime, Error> {
+    let signed = verify_cms_with(provider, None, token, None, &[])?;
+    let info = read_tst_info(&signed, signature_value)?;
+    // The same number: equal once leading zero octets (DER's sign octet among them) are gone.
+    let significant =
+        |bytes: &'_ [u8]| -> Vec<u8> { bytes.iter().copied().skip_while(|b| *b == 0).collect() };
+    if info.nonce.map(|n| significant(n.as_bytes())) != Some(significant(nonce)) {
+        return Err(Error::TimestampNonceMismatch);
+    }
+    gen_time(info.gen_time)
+}
+
+/// The TSTInfo of a verified token, checked to cover `signature_value` and to bind the TSA's
+/// certificate.
+fn read_tst_info<'a>(
+    signed: &'a crate::verify_cms::VerifiedCms<'a>,
+    signature_value: &[u8],
+) -> Result<TstInfo<'a>, Error> {
+    if signed.content_type != ID_CT_TST_INFO {
+        return Err(Error::TimestampNotTstInfo {
+            content_type: signed.content_type,
+        });
+    }
+    let info = TstInfo::from_der(signed.content).map_err(|_| malformed("TSTInfo"))?;
+    if info.version != 1 {
+        return Err(malformed("TSTInfo version"));
+    }
+    let imprint_digest = DigestAlgorithm::from_oid(info.message_imprint.hash_algorithm.oid)?;
+    if info.message_imprint.hashed_message.as_bytes() != imprint_digest.digest(signature_value) {
+        return Err(Error::TimestampImprintMismatch);
+    }
+    check_signing_certificate(&signed.signed_attributes, &signed.signer)?;
+    Ok(info)
 }
 
 /// The ESS signingCertificateV2 attribute must name the TSA's certificate by its hash.

@@ -14,8 +14,9 @@ use crate::draft::parse_matter;
 use crate::error::CliError;
 use crate::input::read_limited;
 use crate::output::{print_json, write_output};
-use crate::render::SignerView;
-use crate::signing::sign_content;
+use crate::render::{SignerView, TimeView};
+use crate::signing::sign_content_stamped;
+use crate::time_text::jst;
 
 /// The largest terms file read.
 const MAX_TERMS_BYTES: usize = 64 * 1024;
@@ -47,6 +48,8 @@ struct Signed {
     delegation_id: String,
     document_sha256: String,
     signer: SignerView,
+    /// The time-stamping authority's time, when the signature was timestamped.
+    timestamp: Option<TimeView>,
 }
 
 /// Signs `document` under the terms in `terms_path`.
@@ -54,6 +57,7 @@ pub fn sign(
     terms_path: &Path,
     document: &Path,
     key: &KeyArgs,
+    tsa: Option<&str>,
     out: &Path,
     json: bool,
 ) -> Result<Outcome, CliError> {
@@ -89,13 +93,14 @@ pub fn sign(
         ))
     })?;
     let key = open_key(key)?;
-    let cms = sign_content(key.as_ref(), &terms.encode(), now)?;
+    let (cms, stamped_at) = sign_content_stamped(key.as_ref(), &terms.encode(), now, tsa)?;
     write_output(out, &cms)?;
     let report = Signed {
         file: out.display().to_string(),
         delegation_id: terms.delegation_id.to_string(),
         document_sha256: hex::encode(document_sha256),
         signer: SignerView::of(key.certificate()),
+        timestamp: stamped_at.map(TimeView::of),
     };
     if json {
         print_json(&report)?;
@@ -104,6 +109,12 @@ pub fn sign(
         println!("  under PoA {}", report.delegation_id);
         println!("  document SHA-256 {}", report.document_sha256);
         println!("  signed by {}", report.signer.summary());
+        match stamped_at {
+            Some(at) => println!("  timestamped {} by the time-stamping authority", jst(at)),
+            None => println!(
+                "  not timestamped: verifiers will judge it at their own time (give --tsa URL)"
+            ),
+        }
     }
     Ok(Outcome::Done)
 }

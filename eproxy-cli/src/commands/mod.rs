@@ -37,9 +37,10 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
             terms,
             document,
             key,
+            tsa,
             out,
             json,
-        }) => contract::sign(&terms, &document, &key, &out, json),
+        }) => contract::sign(&terms, &document, &key, tsa.as_deref(), &out, json),
         Command::Verify(args) => verify::run(&args),
         Command::Cert(CertCommand::Check(args)) => cert::check(&args),
         Command::Log(LogCommand::Monitor {

@@ -3,22 +3,30 @@
 
 use std::path::Path;
 
-use eproxy_testkit::TestPki;
 use eproxy_testkit::export::{TEST_MATERIAL_BANNER, write_to};
+use eproxy_testkit::tsa_server::{Clock, serve};
+use eproxy_testkit::{Credential, TestPki};
 use serde::Serialize;
 
 use crate::cli::TestkitCommand;
 use crate::commands::{Outcome, now};
 use crate::error::CliError;
-use crate::input::read_certificate;
+use crate::input::{read_certificate, read_limited};
 use crate::key::KeySpec;
 use crate::output::print_json;
 use crate::secret::SecretSource;
+use crate::time_text::parse_time;
 
 /// Runs `eproxy testkit …`.
 pub fn run(command: TestkitCommand) -> Result<Outcome, CliError> {
     match command {
         TestkitCommand::Init { out, seed, json } => init(&out, &seed, json).map(|()| Outcome::Done),
+        TestkitCommand::Tsa {
+            certificate,
+            key,
+            listen,
+            time,
+        } => serve_tsa(&certificate, &key, &listen, time.as_deref()),
         TestkitCommand::TokenCertificate {
             key,
             certificate,
@@ -92,6 +100,38 @@ fn init(out: &Path, seed: &str, json: bool) -> Result<(), CliError> {
         out.join("trust").display()
     );
     Ok(())
+}
+
+/// Serves the test TSA until the process is stopped.
+fn serve_tsa(
+    certificate: &Path,
+    key: &Path,
+    listen: &str,
+    time: Option<&str>,
+) -> Result<Outcome, CliError> {
+    let read = |path: &Path| {
+        let bytes = read_limited(path, 64 * 1024, "PEM file")?;
+        String::from_utf8(bytes)
+            .map_err(|_| CliError::new(format!("{} is not PEM text", path.display())))
+    };
+    let credential = Credential::from_pem(&read(certificate)?, &read(key)?)
+        .map_err(|e| CliError::new(format!("cannot load the TSA credential: {e}")))?;
+    let clock = match time {
+        Some(text) => {
+            Clock::Fixed(parse_time(text).map_err(|e| CliError::new(format!("--time: {e}")))?)
+        }
+        None => Clock::Now,
+    };
+    let listener = std::net::TcpListener::bind(listen)
+        .map_err(|e| CliError::new(format!("cannot listen on {listen}: {e}")))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| CliError::new(format!("cannot listen on {listen}: {e}")))?;
+    println!("eproxy testkit tsa: listening on http://{address}");
+    std::io::Write::flush(&mut std::io::stdout())
+        .map_err(|e| CliError::new(format!("cannot write to standard output: {e}")))?;
+    eprintln!("{TEST_MATERIAL_BANNER}");
+    serve(listener, &credential, clock)
 }
 
 /// A test PKI goes into a directory of its own: writing into one that holds other files could

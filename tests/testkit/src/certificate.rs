@@ -34,6 +34,21 @@ pub struct Credential {
 }
 
 impl Credential {
+    /// A credential read back from the PEM files the kit writes (`NAME.pem`, `NAME.key.pem`),
+    /// for tools that act as one of its parties (the test TSA of `eproxy testkit tsa`).
+    pub fn from_pem(certificate_pem: &str, key_pem: &str) -> Result<Self, Error> {
+        use der::DecodePem as _;
+        use rsa::pkcs8::DecodePrivateKey as _;
+        let certificate = Certificate::from_pem(certificate_pem)?;
+        let key =
+            PrivateKey::from_pkcs8_pem(key_pem).map_err(|e| Error::KeyEncoding(e.to_string()))?;
+        Ok(Self {
+            der: certificate.to_der()?,
+            certificate,
+            key: Arc::new(key),
+        })
+    }
+
     /// The parsed certificate.
     pub fn certificate(&self) -> &Certificate {
         &self.certificate

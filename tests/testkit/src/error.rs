@@ -29,6 +29,9 @@ pub enum Error {
     /// A validity period was reversed or started before 1970.
     #[error("validity: {0}")]
     Validity(#[from] eproxy_policy::ValidityError),
+    /// A request to the kit's time-stamping authority was malformed or could not be read.
+    #[error("bad request: {0}")]
+    Request(String),
     /// A 12-digit registered number was malformed.
     #[error("registered number: {0}")]
     RegisteredNumber(#[from] eproxy_policy::CorporateNumberError),

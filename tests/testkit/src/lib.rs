@@ -9,7 +9,7 @@
 //! - commercial-registration-profiled roots and representative certificates
 //!   ([`commercial_registration`]) with the Ministry of Justice's three critical extensions;
 //! - CRLs revoking chosen certificates at chosen times ([`crl`]);
-//! - an RFC 3161 time-stamping authority ([`tsa`]);
+//! - an RFC 3161 time-stamping authority ([`tsa`]), also over HTTP ([`tsa_server`]);
 //! - CMS SignedData, correct or deliberately wrong ([`cms`]);
 //! - a registry operator in miniature: log, signed statements, checkpoints, bundles ([`operator`]);
 //! - the standard story of a PoA and a contract, signed and registered ([`scenario`]);
@@ -40,6 +40,7 @@ pub mod scenario;
 mod time;
 pub mod tls;
 pub mod tsa;
+pub mod tsa_server;
 
 pub use certificate::{CertificateTemplate, Credential, Issuer, issue, serial_number};
 pub use error::Error;

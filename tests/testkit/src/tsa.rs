@@ -78,6 +78,12 @@ pub struct TimestampRequest<'a> {
     pub imprint_digest: DigestChoice,
     /// Whether to bind the TSA certificate with ESS signingCertificateV2 (RFC 3161 requires it).
     pub bind_certificate: bool,
+    /// The request's nonce (a non-negative INTEGER's big-endian magnitude), echoed in the
+    /// TSTInfo as RFC 3161 requires when the request carries one.
+    pub nonce: Option<Vec<u8>>,
+    /// The imprint's digest itself, when only it is at hand (a TSA sees the hash, never the
+    /// data); `stamped` is then ignored.
+    pub imprint: Option<Vec<u8>>,
 }
 
 impl<'a> TimestampRequest<'a> {
@@ -89,6 +95,8 @@ impl<'a> TimestampRequest<'a> {
             serial: 1,
             imprint_digest: DigestChoice::Sha256,
             bind_certificate: true,
+            nonce: None,
+            imprint: None,
         }
     }
 }
@@ -102,21 +110,27 @@ pub fn timestamp_token(tsa: &Credential, request: &TimestampRequest<'_>) -> Resu
         0x30,
         &[
             tlv(0x30, &request.imprint_digest.oid().to_der()?)?,
-            OctetStringRef::new(&request.imprint_digest.digest(request.stamped))?.to_der()?,
+            OctetStringRef::new(
+                &request
+                    .imprint
+                    .clone()
+                    .unwrap_or_else(|| request.imprint_digest.digest(request.stamped)),
+            )?
+            .to_der()?,
         ]
         .concat(),
     )?;
-    let tst_info = tlv(
-        0x30,
-        &[
-            1u8.to_der()?,
-            TEST_POLICY.to_der()?,
-            imprint,
-            request.serial.to_der()?,
-            gen_time.to_der()?,
-        ]
-        .concat(),
-    )?;
+    let mut fields = vec![
+        1u8.to_der()?,
+        TEST_POLICY.to_der()?,
+        imprint,
+        request.serial.to_der()?,
+        gen_time.to_der()?,
+    ];
+    if let Some(nonce) = &request.nonce {
+        fields.push(der::asn1::Uint::new(nonce)?.to_der()?);
+    }
+    let tst_info = tlv(0x30, &fields.concat())?;
     let mut signer = CmsSigner::new(tsa, &tst_info);
     signer.content_type = ID_CT_TST_INFO;
     if request.bind_certificate {

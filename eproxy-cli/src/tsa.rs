@@ -1,0 +1,156 @@
+//! A time-stamping authority's client (RFC 3161 over HTTP, section 3.4): a contract's signature
+//! is timestamped so that whoever verifies it later knows, from a third party, when it was
+//! signed, before or after a revocation, inside the PoA's period or not.
+//!
+//! The request carries a SHA-256 imprint of the signature value, a random nonce and certReq;
+//! the reply's token is checked (signature intact, imprint, nonce, ESS certificate binding)
+//! before it is embedded. Whether the TSA is trusted is the verifier's question, answered
+//! against its time-stamping anchors.
+
+use der::asn1::{Any, ObjectIdentifier, OctetString, Uint};
+use der::{Decode as _, Encode as _, Sequence};
+use eproxy_policy::UnixTime;
+use eproxy_verifier::crypto::AWS_LC;
+use eproxy_verifier::timestamp::check_reply_token;
+use http_body_util::{BodyExt as _, Full, Limited};
+use sha2::{Digest as _, Sha256};
+use spki::AlgorithmIdentifierOwned;
+
+use crate::error::CliError;
+
+/// The largest reply read: a token with a certificate chain.
+const MAX_REPLY_BYTES: usize = 64 * 1024;
+/// How long the authority may take.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+
+/// TimeStampReq ::= SEQUENCE { version INTEGER { v1(1) }, messageImprint MessageImprint,
+/// reqPolicy TSAPolicyId OPTIONAL, nonce INTEGER OPTIONAL, certReq BOOLEAN DEFAULT FALSE,
+/// extensions [0] IMPLICIT Extensions OPTIONAL }
+#[derive(Sequence)]
+struct TimeStampReq {
+    version: u8,
+    message_imprint: MessageImprint,
+    nonce: Uint,
+    cert_req: bool,
+}
+
+/// MessageImprint ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier, hashedMessage OCTET STRING }
+#[derive(Sequence)]
+struct MessageImprint {
+    hash_algorithm: AlgorithmIdentifierOwned,
+    hashed_message: OctetString,
+}
+
+/// TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken TimeStampToken OPTIONAL }
+#[derive(Sequence)]
+struct TimeStampResp {
+    status: PkiStatusInfo,
+    time_stamp_token: Option<Any>,
+}
+
+/// PKIStatusInfo ::= SEQUENCE { status PKIStatus, statusString PKIFreeText OPTIONAL,
+/// failInfo PKIFailureInfo OPTIONAL }
+#[derive(Sequence)]
+struct PkiStatusInfo {
+    status: u8,
+    status_string: Option<Any>,
+    fail_info: Option<Any>,
+}
+
+/// A token for `signature_value` from the authority at `url` (http://…), checked; with the
+/// time it states.
+pub fn timestamp(url: &str, signature_value: &[u8]) -> Result<(Vec<u8>, UnixTime), CliError> {
+    let encoding =
+        |e: der::Error| CliError::new(format!("cannot encode the timestamp request: {e}"));
+    let mut nonce = [0u8; 16];
+    getrandom::fill(&mut nonce)
+        .map_err(|e| CliError::new(format!("cannot draw a random nonce: {e}")))?;
+    nonce[0] &= 0x7f;
+    let request = TimeStampReq {
+        version: 1,
+        message_imprint: MessageImprint {
+            hash_algorithm: AlgorithmIdentifierOwned {
+                oid: SHA256,
+                parameters: None,
+            },
+            hashed_message: OctetString::new(Sha256::digest(signature_value).to_vec())
+                .map_err(encoding)?,
+        },
+        nonce: Uint::new(&nonce).map_err(encoding)?,
+        cert_req: true,
+    }
+    .to_der()
+    .map_err(encoding)?;
+    let reply = post(url, request)?;
+    let response = TimeStampResp::from_der(&reply).map_err(|e| {
+        CliError::new(format!(
+            "the time-stamping authority's reply is not a TimeStampResp: {e}"
+        ))
+    })?;
+    // 0 granted, 1 grantedWithMods; anything else is a refusal.
+    if response.status.status > 1 {
+        return Err(CliError::new(format!(
+            "the time-stamping authority refused (PKIStatus {})",
+            response.status.status
+        )));
+    }
+    let token = response
+        .time_stamp_token
+        .ok_or_else(|| CliError::new("the time-stamping authority granted but sent no token"))?
+        .to_der()
+        .map_err(encoding)?;
+    let gen_time = check_reply_token(&AWS_LC, &token, signature_value, &nonce).map_err(|e| {
+        CliError::new(format!(
+            "the time-stamping authority's token is not usable: {e}"
+        ))
+    })?;
+    Ok((token, gen_time))
+}
+
+/// POSTs a timestamp query and returns the reply's body.
+fn post(url: &str, body: Vec<u8>) -> Result<Vec<u8>, CliError> {
+    let uri: hyper::Uri = url
+        .parse()
+        .map_err(|e| CliError::new(format!("{url} is not a URL: {e}")))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(CliError::new(format!("{url}: only http:// time-stamping URLs are supported"))
+            .fix("RFC 3161 tokens are signed, so plain HTTP is the usual transport: use the authority's http:// URL"));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::new(format!("cannot start the network runtime: {e}")))?;
+    runtime.block_on(async {
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http::<Full<bytes::Bytes>>();
+        let request = hyper::Request::post(uri)
+            .header("content-type", "application/timestamp-query")
+            .body(Full::new(bytes::Bytes::from(body)))
+            .map_err(|e| CliError::new(format!("cannot build the request: {e}")))?;
+        let unreachable = |e: &dyn std::fmt::Display| {
+            CliError::new(format!(
+                "cannot reach the time-stamping authority at {url}: {e}"
+            ))
+        };
+        let response = tokio::time::timeout(TIMEOUT, client.request(request))
+            .await
+            .map_err(|e| unreachable(&e))?
+            .map_err(|e| unreachable(&e))?;
+        if !response.status().is_success() {
+            return Err(CliError::new(format!(
+                "the time-stamping authority at {url} answered HTTP {}",
+                response.status()
+            )));
+        }
+        let body = tokio::time::timeout(
+            TIMEOUT,
+            Limited::new(response.into_body(), MAX_REPLY_BYTES).collect(),
+        )
+        .await
+        .map_err(|e| unreachable(&e))?
+        .map_err(|e| unreachable(&e))?;
+        Ok(body.to_bytes().to_vec())
+    })
+}

@@ -257,11 +257,29 @@ pub enum DelegationCommand {
         json: bool,
     },
     /// Show a signed PoA (or a draft): the grant, with Japanese labels and English, and the
-    /// signer's and delegatee's certificate data.
-    #[command(after_help = "Example:\n  eproxy delegation show poa.p7s")]
+    /// signer's certificate data. Given an id, the company's PoA is fetched from the registry
+    /// (with --key, as `list` does) and shown with its status.
+    #[command(
+        after_help = "Examples:\n  eproxy delegation show poa.p7s\n  eproxy delegation show 3f2a…e9 --key pkcs12:rep.p12 --operator-key operator.vkey"
+    )]
     Show {
-        /// A signed PoA (.p7s) or a draft (.toml).
-        file: PathBuf,
+        /// A signed PoA (.p7s), a draft (.toml), or a delegation id.
+        target: String,
+        /// For an id: a representative's key, to fetch the company's PoA.
+        #[arg(long, value_name = "KEY")]
+        key: Option<KeySpec>,
+        /// A file holding the key's password.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+        /// A file holding the token's PIN.
+        #[arg(long, value_name = "FILE")]
+        pin_file: Option<PathBuf>,
+        /// The company (default: the one a commercial-registration certificate names).
+        #[arg(long, value_name = "NUMBER")]
+        company: Option<String>,
+        /// The registry, for an id.
+        #[command(flatten)]
+        registry: RegistryArgs,
         /// Report as JSON.
         #[arg(long)]
         json: bool,

@@ -215,7 +215,7 @@ const LABEL_CELLS: usize = 28;
 
 /// `label` padded to [`LABEL_CELLS`] terminal cells, counting East Asian wide characters
 /// (kanji, kana, full-width forms) as two cells so that the columns line up.
-fn padded(label: &str) -> String {
+pub fn padded(label: &str) -> String {
     let cells: usize = label.chars().map(cells).sum();
     format!("{label}{}", " ".repeat(LABEL_CELLS.saturating_sub(cells)))
 }

@@ -387,6 +387,14 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
     list_args.extend(representative.iter().map(String::as_str));
     let listed = json(&at_registry(&registry, &list_args));
     assert_eq!(listed[0]["delegation_id"], poa_id.as_str());
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    // And shows one by its id, fetched from the registry with its status.
+    let mut show_args = vec!["delegation", "show", poa_id.as_str()];
+    show_args.extend(representative.iter().map(String::as_str));
+    let shown = json(&at_registry(&registry, &show_args));
+    assert_eq!(shown["delegation_id"], poa_id.as_str());
+    assert_eq!(shown["registry_status"]["status"], "active");
+    assert_eq!(shown["delegation"]["amount_cap_yen"], 5_000_000);
 
     // The employee signs a contract; the counterparty fetches the evidence with it and the
     // strict verdict accepts.

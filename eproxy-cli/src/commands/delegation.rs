@@ -7,7 +7,7 @@ use eproxy_verifier::crypto::AWS_LC;
 use eproxy_verifier::verify_cms::verify_cms;
 use serde::Serialize;
 
-use crate::cli::{DelegationCommand, KeyArgs, NewDelegationArgs};
+use crate::cli::{DelegationCommand, KeyArgs, NewDelegationArgs, RegistryArgs};
 use crate::commands::{Outcome, now, open_key, registry};
 use crate::draft::{
     AmountCapDraft, CompanyDraft, CounterpartiesDraft, DRAFT_FORMAT, DelegateeDraft, Draft,
@@ -16,7 +16,7 @@ use crate::draft::{
 use crate::error::CliError;
 use crate::input::{MAX_CMS_FILE_BYTES, read_certificate, read_limited};
 use crate::output::{print_json, write_output};
-use crate::render::{DelegationView, SignerView};
+use crate::render::{DelegationView, SignerView, padded};
 use crate::signing::sign_content;
 
 /// Runs `eproxy delegation …`.
@@ -29,7 +29,22 @@ pub fn run(command: DelegationCommand) -> Result<Outcome, CliError> {
             out,
             json,
         } => sign(&draft, &key, &out, json),
-        DelegationCommand::Show { file, json } => show(&file, json),
+        DelegationCommand::Show {
+            target,
+            key,
+            password_file,
+            pin_file,
+            company,
+            registry,
+            json,
+        } => {
+            let key = key.map(|key| KeyArgs {
+                key,
+                password_file,
+                pin_file,
+            });
+            show(&target, key.as_ref(), company.as_deref(), &registry, json)
+        }
         DelegationCommand::Submit {
             file,
             crl,
@@ -181,10 +196,41 @@ struct Shown {
     form: &'static str,
     delegation: DelegationView,
     signer: Option<SignerView>,
+    /// The registry's status, when the PoA was fetched from it.
+    registry_status: Option<registry::StatusReport>,
 }
 
-fn show(file: &Path, json: bool) -> Result<Outcome, CliError> {
-    let shown = if file.extension().is_some_and(|e| e == "toml") {
+fn show(
+    target: &str,
+    key: Option<&KeyArgs>,
+    company: Option<&str>,
+    registry_args: &RegistryArgs,
+    json: bool,
+) -> Result<Outcome, CliError> {
+    let file = Path::new(target);
+    let shown = if !file.exists() && DelegationId::parse(target).is_ok() {
+        let id = registry::parse_id(target)?;
+        let key = key.ok_or_else(|| {
+            CliError::new(format!(
+                "{target} is an id: fetching the PoA needs the company's key"
+            ))
+            .fix("give --key KEY (a representative's), or show the PoA's file instead")
+        })?;
+        let poa = registry::company_poas(key, company, registry_args)?
+            .into_iter()
+            .find(|poa| poa.status.delegation_id == id.to_string())
+            .ok_or_else(|| {
+                CliError::new(format!("the registry lists no PoA {id} for this company"))
+            })?;
+        let (delegation, signer) = open_signed(&poa.cms, file)?;
+        Shown {
+            delegation_id: Some(id.to_string()),
+            form: "signed",
+            delegation: DelegationView::of(&delegation),
+            signer: Some(signer),
+            registry_status: Some(poa.status),
+        }
+    } else if file.extension().is_some_and(|e| e == "toml") {
         let draft = Draft::read(file)?;
         let delegation = draft.to_delegation(file.parent().unwrap_or(Path::new(".")), now()?)?;
         Shown {
@@ -192,6 +238,7 @@ fn show(file: &Path, json: bool) -> Result<Outcome, CliError> {
             form: "draft",
             delegation: DelegationView::of(&delegation),
             signer: None,
+            registry_status: None,
         }
     } else {
         let cms = read_limited(file, MAX_CMS_FILE_BYTES, "signed PoA")?;
@@ -201,6 +248,7 @@ fn show(file: &Path, json: bool) -> Result<Outcome, CliError> {
             form: "signed",
             delegation: DelegationView::of(&delegation),
             signer: Some(signer),
+            registry_status: None,
         }
     };
     if json {
@@ -212,6 +260,9 @@ fn show(file: &Path, json: bool) -> Result<Outcome, CliError> {
         None => println!("電子委任状の下書き Power of attorney draft (unsigned)"),
     }
     print!("{}", shown.delegation.text());
+    if let Some(status) = &shown.registry_status {
+        println!("  {} {}", padded("状態 Registry status"), status.status);
+    }
     if let Some(signer) = &shown.signer {
         print!("{}", signer.text("署名者 Signed by"));
         println!(

@@ -95,10 +95,10 @@ pub fn submit(
 
 /// `status`'s report.
 #[derive(Serialize)]
-struct StatusReport {
-    delegation_id: String,
+pub struct StatusReport {
+    pub delegation_id: String,
     /// active, revoked, superseded, expired, parent-inactive or unknown.
-    status: &'static str,
+    pub status: &'static str,
     /// When it changed (revocation, supersession, parent's end).
     effective_at: Option<TimeView>,
     reason: Option<String>,
@@ -255,6 +255,14 @@ struct Listed {
     status: StatusReport,
 }
 
+/// One PoA of the company's listing: its bytes and its verified status.
+pub struct ListedPoa {
+    /// The PoA's CMS, checked to hash to its id.
+    pub cms: Vec<u8>,
+    /// Its status, checked under the operator's key.
+    pub status: StatusReport,
+}
+
 /// Lists the company's PoAs, every page.
 pub fn list(
     key: &KeyArgs,
@@ -262,6 +270,32 @@ pub fn list(
     registry: &RegistryArgs,
     json: bool,
 ) -> Result<Outcome, CliError> {
+    let listed: Vec<Listed> = company_poas(key, company, registry)?
+        .into_iter()
+        .map(|poa| Listed {
+            delegation_id: poa.status.delegation_id.clone(),
+            status: poa.status,
+        })
+        .collect();
+    if json {
+        return print_json(&listed).map(|()| Outcome::Done);
+    }
+    if listed.is_empty() {
+        println!("the registry holds no PoA of this company");
+    }
+    for item in &listed {
+        println!("{}  {}", item.delegation_id, item.status.status);
+    }
+    Ok(Outcome::Done)
+}
+
+/// The company's PoAs at the registry, each checked: its bytes hash to its id, and its status
+/// statement is the operator's and about it.
+pub fn company_poas(
+    key: &KeyArgs,
+    company: Option<&str>,
+    registry: &RegistryArgs,
+) -> Result<Vec<ListedPoa>, CliError> {
     /// The most pages followed: far beyond any company's PoAs at the registry's page size.
     const MAX_PAGES: usize = 10_000;
     let url = registry_url(registry.registry.as_deref())?;
@@ -289,35 +323,28 @@ pub fn list(
         }
         Err(CliError::new("the registry's listing does not end"))
     })?;
-    let mut listed = Vec::new();
-    for summary in &summaries {
-        let signed = summary
-            .status
-            .as_ref()
-            .ok_or_else(|| CliError::new("a listed PoA has no status statement"))?;
-        let status = status_report(signed, &operator)?;
-        if status.delegation_id != summary.delegation_id
-            || DelegationId::of_cms(&summary.delegation_cms).to_string() != summary.delegation_id
-        {
-            return Err(CliError::new(
-                "the registry listed a PoA whose bytes or status do not match its id",
-            ));
-        }
-        listed.push(Listed {
-            delegation_id: summary.delegation_id.clone(),
-            status,
-        });
-    }
-    if json {
-        return print_json(&listed).map(|()| Outcome::Done);
-    }
-    if listed.is_empty() {
-        println!("the registry holds no PoA of this company");
-    }
-    for item in &listed {
-        println!("{}  {}", item.delegation_id, item.status.status);
-    }
-    Ok(Outcome::Done)
+    summaries
+        .into_iter()
+        .map(|summary| {
+            let signed = summary
+                .status
+                .as_ref()
+                .ok_or_else(|| CliError::new("a listed PoA has no status statement"))?;
+            let status = status_report(signed, &operator)?;
+            if status.delegation_id != summary.delegation_id
+                || DelegationId::of_cms(&summary.delegation_cms).to_string()
+                    != summary.delegation_id
+            {
+                return Err(CliError::new(
+                    "the registry listed a PoA whose bytes or status do not match its id",
+                ));
+            }
+            Ok(ListedPoa {
+                cms: summary.delegation_cms,
+                status,
+            })
+        })
+        .collect()
 }
 
 /// Fetches a PoA's evidence bundle: as a counterparty (with the contract signed under it) or as
@@ -391,7 +418,7 @@ struct Fetched {
     bytes: usize,
 }
 
-fn parse_id(text: &str) -> Result<DelegationId, CliError> {
+pub fn parse_id(text: &str) -> Result<DelegationId, CliError> {
     DelegationId::parse(text).map_err(|e| {
         CliError::new(format!("{text:?} is not a delegation id: {e}"))
             .fix("a delegation id is the 64 hexadecimal digits `eproxy delegation sign` printed")

@@ -33,7 +33,8 @@ pub enum Command {
     /// attorney from their company cover it? Exit status 0 accepted, 1 rejected, 2 usage, input
     /// or network error.
     #[command(after_help = "Examples:\n  \
-        eproxy verify contract.p7s --trust ./pki/trust --evidence bundle.pb --operator-key operator.pub\n  \
+        eproxy verify contract.p7s --trust ./pki/trust --evidence bundle.pb --operator-key operator.vkey\n  \
+        eproxy verify contract.p7s --trust ./pki/trust --registry http://127.0.0.1:50051 --operator-key operator.vkey\n  \
         eproxy verify contract.p7s --trust ./pki/trust --poa poa.p7s --document contract.pdf --at 2026-12-01T10:00:00+09:00")]
     Verify(VerifyArgs),
     /// The registry's transparency log.
@@ -342,6 +343,9 @@ pub struct NewDelegationArgs {
     /// Where to write the draft.
     #[arg(short, long, value_name = "FILE")]
     pub out: PathBuf,
+    /// Report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `eproxy contract …`
@@ -387,13 +391,19 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub document: Option<PathBuf>,
     /// The registry's evidence bundle for the contract's PoA (needs --operator-key).
-    #[arg(long, value_name = "BUNDLE", conflicts_with = "poa")]
+    #[arg(long, value_name = "BUNDLE", conflicts_with_all = ["poa", "registry"])]
     pub evidence: Option<PathBuf>,
+    /// Fetch the evidence from this registry, the contract as entitlement (needs
+    /// --operator-key). Also from EPROXY_REGISTRY or the config file when neither --evidence
+    /// nor --poa is given.
+    #[arg(long, value_name = "URL", conflicts_with = "poa")]
+    pub registry: Option<String>,
     /// A signed PoA given directly, the contract's first, then its parents. Its registry
     /// status is then unknown, and the verdict says so.
     #[arg(long, value_name = "FILE")]
     pub poa: Vec<PathBuf>,
-    /// The registry operator's public key (a note verifier key, `name+hash+base64`, in a file).
+    /// The registry operator's public key (a note verifier key, `name+hash+base64`, in a file);
+    /// else `operator_key` in the config file.
     #[arg(long, value_name = "FILE")]
     pub operator_key: Option<PathBuf>,
     /// CRLs for the certificate paths (PEM or DER). Repeat for several.

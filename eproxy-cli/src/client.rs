@@ -51,11 +51,16 @@ fn config_path() -> Option<PathBuf> {
     Some(base.join("eproxy").join("config.toml"))
 }
 
-/// The registry's URL: the flag (or `EPROXY_REGISTRY`, which clap reads into it), else the
-/// config file.
+/// The registry's URL: the flag, else `EPROXY_REGISTRY`, else the config file.
 pub fn registry_url(flag: Option<&str>) -> Result<String, CliError> {
     if let Some(url) = flag {
         return Ok(url.to_owned());
+    }
+    if let Some(url) = std::env::var("EPROXY_REGISTRY")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        return Ok(url);
     }
     Config::load()?.registry.ok_or_else(|| {
         CliError::new("no registry named")

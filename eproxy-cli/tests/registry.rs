@@ -427,6 +427,26 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
     assert_eq!(report["warnings"].as_array().unwrap().len(), 0, "{report}");
     assert_eq!(report["checkpoint_size"], 1);
 
+    // The same in one step: verify fetches the evidence itself, the contract as entitlement.
+    let output = eproxy()
+        .args(["verify", "--json"])
+        .arg(desk.path("contract.p7s"))
+        .arg("--trust")
+        .arg(desk.pki("trust"))
+        .args(["--registry", &registry.url, "--operator-key"])
+        .arg(&operator_key)
+        .arg("--crl")
+        .arg(desk.pki("crl/jpki-signing.crl.pem"))
+        .arg("--crl")
+        .arg(desk.pki("crl/commercial-registration.crl.pem"))
+        .arg("--crl")
+        .arg(desk.pki("crl/tsa.crl.pem"))
+        .output()
+        .unwrap();
+    let fetched = json(&output);
+    assert_eq!(fetched["accepted"], true, "{fetched}");
+    assert_eq!(fetched["chain"][0], poa_id.as_str());
+
     // Someone without a contract under the PoA gets nothing.
     std::fs::write(desk.path("not-a-contract.p7s"), b"\x30\x03\x02\x01\x00").unwrap();
     let other = desk.path("not-a-contract.p7s").display().to_string();
@@ -510,6 +530,13 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
     // A second registry with the operator's key and another history: more entries than the
     // monitor saw, but not an extension of them. The monitor says so, loudly.
     let fork = Registry::start(&desk.pki(""), Some(&registry));
+    // Its empty log, signed with the same key, is a shrunken one.
+    let (code, alert) = monitor(&fork, &state, &operator_key);
+    assert_eq!(code, 1, "{alert}");
+    assert!(
+        alert["alert"].as_str().unwrap().contains("shrank"),
+        "{alert}"
+    );
     for cap in 1..=size + 1 {
         let file = format!("fork-{cap}.p7s");
         desk.poa(cap, &file);

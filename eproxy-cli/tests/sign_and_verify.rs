@@ -153,10 +153,18 @@ fn pkcs12_key(desk: &Desk) -> String {
 #[test]
 fn a_pkcs12_signed_poa_covers_a_contract_and_the_verdict_says_why_not_when_it_does_not() {
     let desk = Desk::new();
-    assert_eq!(desk.new_draft(&[]).status.code(), Some(0));
+    let drafted = json(&desk.new_draft(&["--json"]));
+    assert_eq!(drafted["delegatee"]["jpki"]["name"], "山田　太郎");
     let signed = json(&desk.sign_draft(&pkcs12_key(&desk), "poa.p7s"));
     let poa_id = signed["delegation_id"].as_str().unwrap().to_owned();
     assert_eq!(poa_id.len(), 64);
+    assert_eq!(
+        signed["signer"]["certificate_sha256"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
     assert_eq!(
         signed["signer"]["commercial_registration"]["director_name"],
         "佐藤サンプル"

@@ -149,8 +149,23 @@ fn new(args: &NewDelegationArgs) -> Result<Outcome, CliError> {
         crate::time_text::jst(certificate.not_after()),
     );
     write_output(&args.out, text.as_bytes())?;
-    eprintln!("wrote the draft {}", args.out.display());
+    if args.json {
+        print_json(&Drafted {
+            file: args.out.display().to_string(),
+            delegatee: identity,
+        })?;
+    } else {
+        eprintln!("wrote the draft {}", args.out.display());
+    }
     Ok(Outcome::Done)
+}
+
+/// `new`'s `--json` report.
+#[derive(Serialize)]
+struct Drafted {
+    file: String,
+    /// The certificate the draft binds.
+    delegatee: SignerView,
 }
 
 /// The `--json` report of a signing.

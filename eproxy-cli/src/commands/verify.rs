@@ -4,13 +4,19 @@
 
 use eproxy_policy::CorporateNumber;
 use eproxy_verifier::Error;
-use eproxy_verifier::note::VerifierKey;
 use eproxy_verifier::verdict::{Reason, TimeSource, Verdict};
 use eproxy_verifier::verify::{ContractInput, PoaSource, Verifier};
 use eproxy_verifier::verify_cert::RevocationPolicy;
 use serde::Serialize;
 
+use eproxy_proto::decode_contract_terms;
+use eproxy_proto::registry::v1 as api;
+use eproxy_verifier::crypto::AWS_LC;
+use eproxy_verifier::verify_cms::verify_cms;
+
 use crate::cli::VerifyArgs;
+use crate::client::{operator_key_path, refused, registry_url, with_registry};
+use crate::commands::registry::read_operator_key;
 use crate::commands::{Outcome, now};
 use crate::error::CliError;
 use crate::input::{MAX_CMS_FILE_BYTES, read_crls, read_limited, read_trust_dir};
@@ -51,37 +57,27 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, CliError> {
     let operator_key;
     let poas: Vec<Vec<u8>>;
     let poa_refs: Vec<&[u8]>;
-    let poa = match (&args.evidence, args.poa.is_empty()) {
-        (Some(path), _) => {
-            let key_path = args.operator_key.as_ref().ok_or_else(|| {
-                CliError::new("--evidence needs --operator-key: evidence is only as good as the key it is checked under")
-                    .fix("give the registry operator's published key file (operator.vkey)")
-            })?;
-            let text = read_limited(key_path, 4096, "operator key")?;
-            let text = String::from_utf8(text).map_err(|_| {
-                CliError::new(format!("{} is not a verifier key", key_path.display()))
-            })?;
-            operator_key = VerifierKey::parse(text.trim()).map_err(|e| {
-                CliError::new(format!("{}: not a verifier key: {e}", key_path.display()))
-            })?;
-            bundle = read_limited(path, MAX_BUNDLE_BYTES, "evidence bundle")?;
-            PoaSource::Evidence {
-                bundle: &bundle,
-                operator_key: &operator_key,
-            }
-        }
-        (None, false) => {
-            poas = args
-                .poa
-                .iter()
-                .map(|path| read_limited(path, MAX_CMS_FILE_BYTES, "signed PoA"))
-                .collect::<Result<_, _>>()?;
-            poa_refs = poas.iter().map(Vec::as_slice).collect();
-            PoaSource::Unchecked(&poa_refs)
-        }
-        (None, true) => {
-            return Err(CliError::new("no power of attorney to check the contract against")
-                .fix("give --evidence BUNDLE --operator-key FILE (from `eproxy delegation evidence`), or --poa FILE"));
+    let poa = if !args.poa.is_empty() {
+        poas = args
+            .poa
+            .iter()
+            .map(|path| read_limited(path, MAX_CMS_FILE_BYTES, "signed PoA"))
+            .collect::<Result<_, _>>()?;
+        poa_refs = poas.iter().map(Vec::as_slice).collect();
+        PoaSource::Unchecked(&poa_refs)
+    } else {
+        let key_path = operator_key_path(args.operator_key.as_ref())?.ok_or_else(|| {
+            CliError::new("registry evidence needs the operator's key: evidence is only as good as the key it is checked under")
+                .fix("give --operator-key FILE (the operator's operator.vkey), or --poa FILE to check the PoA alone")
+        })?;
+        operator_key = read_operator_key(&key_path)?;
+        bundle = match &args.evidence {
+            Some(path) => read_limited(path, MAX_BUNDLE_BYTES, "evidence bundle")?,
+            None => fetch_evidence(&contract, args.registry.as_deref())?,
+        };
+        PoaSource::Evidence {
+            bundle: &bundle,
+            operator_key: &operator_key,
         }
     };
 
@@ -109,6 +105,35 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, CliError> {
         Outcome::Done
     } else {
         Outcome::Rejected
+    })
+}
+
+/// The evidence for the PoA the contract names, fetched from the registry with the contract as
+/// the entitlement (what a counterparty holds).
+fn fetch_evidence(contract: &[u8], registry: Option<&str>) -> Result<Vec<u8>, CliError> {
+    let url = registry_url(registry).map_err(|e| {
+        e.fix("give --evidence BUNDLE, --registry URL (EPROXY_REGISTRY), or --poa FILE")
+    })?;
+    let signed = verify_cms(&AWS_LC, contract, None, &[]).map_err(|e| {
+        CliError::new(format!(
+            "the contract's signature does not verify, so the PoA it names cannot be fetched: {e}"
+        ))
+    })?;
+    let terms = decode_contract_terms(signed.content)
+        .map_err(|e| CliError::new(format!("the contract holds no valid terms: {e}")))?;
+    let id = terms.delegation_id.to_string();
+    let contract = contract.to_vec();
+    with_registry(&url, |mut registry, _| async move {
+        registry
+            .get_evidence(api::GetEvidenceRequest {
+                delegation_id: id,
+                entitlement: Some(api::get_evidence_request::Entitlement::ContractCms(
+                    contract,
+                )),
+            })
+            .await
+            .map(|r| r.into_inner().bundle)
+            .map_err(|s| refused("release the evidence", s))
     })
 }
 

@@ -43,6 +43,15 @@ pub enum Command {
     /// Certificates.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// The whole story in a minute, in a temporary directory: a test PKI, a registry, a PoA
+    /// issued and registered, a contract signed and verified, a revocation, a later contract
+    /// rejected, the log monitored. Every step is a real command, printed as typed.
+    #[command(after_help = "Example:\n  eproxy demo")]
+    Demo {
+        /// Keep the temporary directory (its path is printed).
+        #[arg(long)]
+        keep: bool,
+    },
     /// Print a completion script for a shell.
     #[command(
         after_help = "Example:\n  eproxy completions bash > ~/.local/share/bash-completion/completions/eproxy"

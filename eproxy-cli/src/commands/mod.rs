@@ -14,6 +14,7 @@ use crate::secret::SecretSource;
 mod cert;
 mod contract;
 mod delegation;
+mod demo;
 mod log;
 mod registry;
 mod testkit;
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         }) => contract::sign(&terms, &document, &key, tsa.as_deref(), &out, json),
         Command::Verify(args) => verify::run(&args),
         Command::Cert(CertCommand::Check(args)) => cert::check(&args),
+        Command::Demo { keep } => demo::run(keep),
         Command::Log(LogCommand::Monitor {
             registry,
             state,

@@ -1,0 +1,43 @@
+//! `eproxy demo` runs the whole story against a real registry and says so: its verdicts are
+//! checked here, not only its exit status.
+
+use assert_cmd::Command;
+
+#[test]
+fn the_demo_tells_the_story_with_the_expected_verdicts() {
+    let output = Command::cargo_bin("eproxy")
+        .unwrap()
+        .arg("demo")
+        .env_remove("EPROXY_REGISTRY")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The contract before the revocation is accepted twice (before and after it), the one
+    // after it is rejected for it.
+    assert_eq!(text.matches("ACCEPTED").count(), 2, "{text}");
+    assert_eq!(text.matches("REJECTED").count(), 1, "{text}");
+    assert!(text.contains("was revoked at"), "{text}");
+    assert!(text.contains("consistent, size 0 -> 2 (+2)"), "{text}");
+    // Each step shows the command a user would type.
+    for command in [
+        "$ eproxy delegation new ",
+        "$ eproxy delegation sign ",
+        "$ eproxy delegation submit ",
+        "$ eproxy contract sign ",
+        "$ eproxy verify ",
+        "$ eproxy delegation revoke ",
+        "$ eproxy log monitor ",
+    ] {
+        assert!(text.contains(command), "{command} missing from\n{text}");
+    }
+    assert!(
+        text.trim_end()
+            .ends_with("Every verdict was the expected one.")
+    );
+}

@@ -46,9 +46,7 @@ pub fn run(keep: bool) -> Result<Outcome, CliError> {
             "the demo runs the registry, and {} is missing",
             registry_binary.display()
         ))
-        .fix(
-            "build both programs: cargo build -p eproxy-registry -p eproxy-cli (scripts/run does)",
-        ));
+        .fix("build both programs: cargo build -p eproxy-registry -p eproxy-cli"));
     }
     let temporary = tempfile::Builder::new()
         .prefix("eproxy-demo-")

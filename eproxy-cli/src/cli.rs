@@ -132,6 +132,36 @@ pub struct KeyArgs {
     pub pin_file: Option<PathBuf>,
 }
 
+/// A representative's key, for commands that may act for the company but need not.
+#[derive(Debug, Args)]
+pub struct OptionalKeyArgs {
+    /// The key: pkcs12:FILE, pem:KEYFILE,CERTFILE or pkcs11:MODULE[;token=LABEL][;id=HEX].
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<KeySpec>,
+    /// A file holding the key's password.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// A file holding the token's PIN.
+    #[arg(long, value_name = "FILE")]
+    pub pin_file: Option<PathBuf>,
+}
+
+impl OptionalKeyArgs {
+    /// The key and its secrets, if a key was named.
+    pub fn given(self) -> Option<KeyArgs> {
+        let Self {
+            key,
+            password_file,
+            pin_file,
+        } = self;
+        key.map(|key| KeyArgs {
+            key,
+            password_file,
+            pin_file,
+        })
+    }
+}
+
 /// `eproxy delegation …`
 #[derive(Debug, Subcommand)]
 pub enum DelegationCommand {
@@ -244,15 +274,9 @@ pub enum DelegationCommand {
         /// A contract signed under the PoA: the counterparty's entitlement.
         #[arg(long, value_name = "FILE", conflicts_with = "key")]
         contract: Option<PathBuf>,
-        /// Or the company's representative's key: pkcs12:FILE, pem:KEY,CERT or pkcs11:….
-        #[arg(long, value_name = "KEY")]
-        key: Option<KeySpec>,
-        /// A file holding the key's password.
-        #[arg(long, value_name = "FILE")]
-        password_file: Option<PathBuf>,
-        /// A file holding the token's PIN.
-        #[arg(long, value_name = "FILE")]
-        pin_file: Option<PathBuf>,
+        /// Or the company's representative's key (--key): pkcs12:FILE, pem:KEY,CERT or pkcs11:….
+        #[command(flatten)]
+        signer: OptionalKeyArgs,
         /// The company (default: the one a commercial-registration certificate names).
         #[arg(long, value_name = "NUMBER")]
         company: Option<String>,
@@ -275,15 +299,9 @@ pub enum DelegationCommand {
     Show {
         /// A signed PoA (.p7s), a draft (.toml), or a delegation id.
         target: String,
-        /// For an id: a representative's key, to fetch the company's PoA.
-        #[arg(long, value_name = "KEY")]
-        key: Option<KeySpec>,
-        /// A file holding the key's password.
-        #[arg(long, value_name = "FILE")]
-        password_file: Option<PathBuf>,
-        /// A file holding the token's PIN.
-        #[arg(long, value_name = "FILE")]
-        pin_file: Option<PathBuf>,
+        /// For an id: a representative's key (--key), to fetch the company's PoA.
+        #[command(flatten)]
+        signer: OptionalKeyArgs,
         /// The company (default: the one a commercial-registration certificate names).
         #[arg(long, value_name = "NUMBER")]
         company: Option<String>,

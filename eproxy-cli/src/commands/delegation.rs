@@ -31,20 +31,17 @@ pub fn run(command: DelegationCommand) -> Result<Outcome, CliError> {
         } => sign(&draft, &key, &out, json),
         DelegationCommand::Show {
             target,
-            key,
-            password_file,
-            pin_file,
+            signer,
             company,
             registry,
             json,
-        } => {
-            let key = key.map(|key| KeyArgs {
-                key,
-                password_file,
-                pin_file,
-            });
-            show(&target, key.as_ref(), company.as_deref(), &registry, json)
-        }
+        } => show(
+            &target,
+            signer.given().as_ref(),
+            company.as_deref(),
+            &registry,
+            json,
+        ),
         DelegationCommand::Submit {
             file,
             crl,
@@ -69,29 +66,20 @@ pub fn run(command: DelegationCommand) -> Result<Outcome, CliError> {
         DelegationCommand::Evidence {
             id,
             contract,
-            key,
-            password_file,
-            pin_file,
+            signer,
             company,
             registry,
             out,
             json,
-        } => {
-            let key = key.map(|key| KeyArgs {
-                key,
-                password_file,
-                pin_file,
-            });
-            registry::evidence(
-                &id,
-                contract.as_deref(),
-                key.as_ref(),
-                company.as_deref(),
-                &registry,
-                &out,
-                json,
-            )
-        }
+        } => registry::evidence(
+            &id,
+            contract.as_deref(),
+            signer.given().as_ref(),
+            company.as_deref(),
+            &registry,
+            &out,
+            json,
+        ),
     }
 }
 

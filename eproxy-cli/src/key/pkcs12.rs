@@ -156,6 +156,10 @@ enum Pkcs12Error {
     KeyCount(usize),
     /// No certificate for the key.
     NoCertificate,
+    /// The private key is not an RSA key.
+    KeyNotRsa,
+    /// A certificate in the file does not parse.
+    Certificate(eproxy_verifier::Error),
 }
 
 impl std::fmt::Display for Pkcs12Error {
@@ -171,6 +175,8 @@ impl std::fmt::Display for Pkcs12Error {
             Self::TooLarge(what) => write!(f, "too many {what}"),
             Self::KeyCount(n) => write!(f, "it holds {n} private keys where one was expected"),
             Self::NoCertificate => f.write_str("it holds no certificate for its private key"),
+            Self::KeyNotRsa => f.write_str("the private key is not an RSA key"),
+            Self::Certificate(e) => write!(f, "{e}"),
         }
     }
 }
@@ -206,22 +212,14 @@ pub fn open(file: &Path, password: &SecretSource) -> Result<SoftwareKey, CliErro
         certificate,
         chain,
     } = pair(contents).map_err(fail)?;
-    let key = PrivateKey::from_pkcs8_der(&key)
-        .map_err(|e| CliError::new(format!("{name}: the private key is not an RSA key: {e}")))?;
-    let parse =
-        |der: &[u8]| Certificate::from_der(der).map_err(|e| CliError::new(format!("{name}: {e}")));
-    let chain = chain
-        .iter()
-        .map(|der| parse(der))
-        .collect::<Result<_, _>>()?;
-    SoftwareKey::new(key, parse(&certificate)?, chain, &name)
+    SoftwareKey::new(key, certificate, chain, &name)
 }
 
-/// A key with its certificate and the other certificates of the file, all DER.
+/// A key with its certificate and the other certificates of the file, each parsed once.
 struct Paired {
-    key: Vec<u8>,
-    certificate: Vec<u8>,
-    chain: Vec<Vec<u8>>,
+    key: PrivateKey,
+    certificate: Certificate,
+    chain: Vec<Certificate>,
 }
 
 /// The key, its certificate (matched by localKeyId, else by public key) and the other
@@ -229,28 +227,29 @@ struct Paired {
 fn pair(contents: Contents) -> Result<Paired, Pkcs12Error> {
     let [(key, key_id)] = <[_; 1]>::try_from(contents.keys)
         .map_err(|keys: Vec<_>| Pkcs12Error::KeyCount(keys.len()))?;
-    let public = PrivateKey::from_pkcs8_der(&key)
-        .ok()
-        .map(|k| rsa::PublicKey::from(&k));
-    let position = contents
+    let key = PrivateKey::from_pkcs8_der(&key).map_err(|_| Pkcs12Error::KeyNotRsa)?;
+    let public = rsa::PublicKey::from(&key);
+    let mut certificates = contents
         .certificates
+        .into_iter()
+        .map(|(der, id)| {
+            Ok((
+                Certificate::from_der(&der).map_err(Pkcs12Error::Certificate)?,
+                id,
+            ))
+        })
+        .collect::<Result<Vec<_>, Pkcs12Error>>()?;
+    let position = certificates
         .iter()
         .position(|(_, id)| key_id.is_some() && *id == key_id)
         .or_else(|| {
-            contents.certificates.iter().position(|(der, _)| {
-                let certified = Certificate::from_der(der)
-                    .ok()
-                    .and_then(|c| rsa::PublicKey::try_from(c.spki()).ok());
-                public.is_some() && certified == public
+            certificates.iter().position(|(certificate, _)| {
+                rsa::PublicKey::try_from(certificate.spki()).ok().as_ref() == Some(&public)
             })
         })
         .ok_or(Pkcs12Error::NoCertificate)?;
-    let mut certificates: Vec<Vec<u8>> = contents
-        .certificates
-        .into_iter()
-        .map(|(der, _)| der)
-        .collect();
-    let certificate = certificates.remove(position);
+    let (certificate, _) = certificates.remove(position);
+    let certificates = certificates.into_iter().map(|(c, _)| c).collect();
     Ok(Paired {
         key,
         certificate,

@@ -1,12 +1,12 @@
 //! `eproxy demo` runs the whole story against a real registry and says so: its verdicts are
 //! checked here, not only its exit status.
 
-use assert_cmd::Command;
+mod common;
+use common::eproxy;
 
 #[test]
 fn the_demo_tells_the_story_with_the_expected_verdicts() {
-    let output = Command::cargo_bin("eproxy")
-        .unwrap()
+    let output = eproxy()
         .arg("demo")
         .env_remove("EPROXY_REGISTRY")
         .output()

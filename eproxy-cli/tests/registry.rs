@@ -8,14 +8,12 @@ use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Process, Stdio};
 
-use assert_cmd::Command;
 use eproxy_testkit::TestPki;
 
-const ORIGIN: &str = "registry.eproxy.test/log";
+mod common;
+use common::{Desk, Tsa, date, eproxy, json};
 
-fn eproxy() -> Command {
-    Command::cargo_bin("eproxy").unwrap()
-}
+const ORIGIN: &str = "registry.eproxy.test/log";
 
 /// The registry binary, built by `cargo test --workspace` (scripts/test) beside this one.
 fn registry_binary() -> PathBuf {
@@ -55,28 +53,10 @@ impl Registry {
             }
         }
         let config = data.path().join("eproxy-registry.toml");
-        let root = |p: &str| pki.join(p).display().to_string();
-        let text = std::fs::read_to_string(&config)
-            .unwrap()
-            .replace(
-                "jpki_signing = []",
-                &format!("jpki_signing = [{:?}]", root("trust/jpki-signing/root.pem")),
-            )
-            .replace(
-                "commercial_registration = []",
-                &format!(
-                    "commercial_registration = [{:?}]",
-                    root("trust/commercial-registration/root.pem")
-                ),
-            )
-            .replace(
-                "crls = []",
-                &format!(
-                    "crls = [{:?}, {:?}]",
-                    root("crl/jpki-signing.crl.pem"),
-                    root("crl/commercial-registration.crl.pem")
-                ),
-            );
+        let text = eproxy_testkit::export::registry_config_trusting(
+            &std::fs::read_to_string(&config).unwrap(),
+            pki,
+        );
         std::fs::write(&config, text).unwrap();
         let mut process = Process::new(registry_binary())
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
@@ -115,70 +95,8 @@ impl Drop for Registry {
     }
 }
 
-/// The test PKI's time-stamping authority, serving over HTTP at the current time or a fixed one.
-struct Tsa {
-    process: Child,
-    url: String,
-}
-
-impl Tsa {
-    fn start(desk: &Desk) -> Self {
-        let mut command = Process::new(env!("CARGO_BIN_EXE_eproxy"));
-        command
-            .args(["testkit", "tsa", "--listen", "127.0.0.1:0", "--certificate"])
-            .arg(desk.pki("tsa/tsa.pem"))
-            .arg("--key")
-            .arg(desk.pki("tsa/tsa.key.pem"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut process = command.spawn().unwrap();
-        let line = BufReader::new(process.stdout.take().unwrap())
-            .lines()
-            .next()
-            .unwrap()
-            .unwrap();
-        let url = line
-            .strip_prefix("eproxy testkit tsa: listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Self { process, url }
-    }
-}
-
-impl Drop for Tsa {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-struct Desk {
-    dir: tempfile::TempDir,
-}
-
+/// The registry test's steps at the desk.
 impl Desk {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let assert = eproxy()
-            .args(["testkit", "init", "--json", "--out"])
-            .arg(dir.path().join("pki"))
-            .assert()
-            .success();
-        let report: serde_json::Value =
-            serde_json::from_slice(&assert.get_output().stdout).unwrap();
-        let password = report["pkcs12_password"].as_str().unwrap();
-        std::fs::write(dir.path().join("password"), password).unwrap();
-        Self { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn pki(&self, name: &str) -> PathBuf {
-        self.path("pki").join(name)
-    }
-
     fn representative(&self) -> Vec<String> {
         vec![
             "--key".into(),
@@ -208,9 +126,9 @@ impl Desk {
             .args(["--amount-cap", &cap.to_string(), "--counterparty", "any"])
             .args([
                 "--from",
-                &date("-1 day"),
+                &date("-1 day", "+%Y-%m-%d"),
                 "--until",
-                &date("+365 days"),
+                &date("+365 days", "+%Y-%m-%d"),
                 "-o",
             ])
             .arg(self.path("poa.toml"))
@@ -288,26 +206,6 @@ impl Desk {
             serde_json::from_slice(&output.stdout).unwrap_or_default(),
         )
     }
-}
-
-/// A date relative to today (GNU date's syntax), as YYYY-MM-DD: the registry checks validity
-/// periods against its clock and limits their length.
-fn date(relative: &str) -> String {
-    let output = Process::new("date")
-        .args(["-u", "-d", relative, "+%Y-%m-%d"])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
-
-fn json(output: &std::process::Output) -> serde_json::Value {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 /// `eproxy ARGS… --registry URL --operator-key KEY --json`.
@@ -398,7 +296,7 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
 
     // The employee signs a contract; the counterparty fetches the evidence with it and the
     // strict verdict accepts.
-    let tsa = Tsa::start(&desk);
+    let tsa = Tsa::start(&desk, None);
     let signed = desk.contract(&poa_id, "contract.p7s", &tsa);
     assert!(signed["timestamp"]["unix"].as_i64().is_some(), "{signed}");
     let contract = desk.path("contract.p7s").display().to_string();

@@ -2,43 +2,15 @@
 //! a PoA draft, its signature with each kind of software key, a contract signed under it, and
 //! the counterparty's verdict, including the refusals.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use eproxy_testkit::TestPki;
 
-fn eproxy() -> Command {
-    Command::cargo_bin("eproxy").unwrap()
-}
+mod common;
+use common::{Desk, Tsa, date, eproxy, json, stderr};
 
-/// A test PKI and a working directory, with the PKCS#12 password in a file.
-struct Desk {
-    dir: tempfile::TempDir,
-}
-
+/// The offline steps at the desk.
 impl Desk {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let assert = eproxy()
-            .args(["testkit", "init", "--json", "--out"])
-            .arg(dir.path().join("pki"))
-            .assert()
-            .success();
-        let report: serde_json::Value =
-            serde_json::from_slice(&assert.get_output().stdout).unwrap();
-        let password = report["pkcs12_password"].as_str().unwrap();
-        std::fs::write(dir.path().join("password"), format!("{password}\n")).unwrap();
-        Self { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn pki(&self, name: &str) -> PathBuf {
-        self.path("pki").join(name)
-    }
-
     /// `eproxy delegation new` for the standard company's representative and 山田.
     fn new_draft(&self, extra: &[&str]) -> std::process::Output {
         let company = &TestPki::standard().company;
@@ -122,19 +94,6 @@ impl Desk {
         let report = serde_json::from_slice(&output.stdout).unwrap_or_default();
         (output.status.code().unwrap(), report)
     }
-}
-
-fn json(output: &std::process::Output) -> serde_json::Value {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
-fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn reason_kinds(report: &serde_json::Value) -> Vec<String> {
@@ -636,7 +595,6 @@ fn a_key_on_a_pkcs11_token_signs_a_poa_and_a_contract() {
 
 #[test]
 fn a_timestamped_contract_is_judged_at_the_authoritys_time_and_an_unreachable_one_is_an_error() {
-    use std::io::BufRead as _;
     let desk = Desk::new();
     assert_eq!(desk.new_draft(&[]).status.code(), Some(0));
     let poa_id = json(&desk.sign_draft(&pkcs12_key(&desk), "poa.p7s"))["delegation_id"]
@@ -645,37 +603,9 @@ fn a_timestamped_contract_is_judged_at_the_authoritys_time_and_an_unreachable_on
         .to_owned();
     // Two days ago: inside every test certificate's validity, which starts at minting less a
     // margin.
-    let output = std::process::Command::new("date")
-        .args(["-u", "-d", "-2 days", "+%Y-%m-%dT%H:%M:%SZ"])
-        .output()
-        .unwrap();
-    let stamped_at = String::from_utf8(output.stdout).unwrap().trim().to_owned();
-    let mut tsa = std::process::Command::new(env!("CARGO_BIN_EXE_eproxy"))
-        .args([
-            "testkit",
-            "tsa",
-            "--listen",
-            "127.0.0.1:0",
-            "--time",
-            &stamped_at,
-        ])
-        .arg("--certificate")
-        .arg(desk.pki("tsa/tsa.pem"))
-        .arg("--key")
-        .arg(desk.pki("tsa/tsa.key.pem"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let line = std::io::BufReader::new(tsa.stdout.take().unwrap())
-        .lines()
-        .next()
-        .unwrap()
-        .unwrap();
-    let url = line
-        .strip_prefix("eproxy testkit tsa: listening on ")
-        .unwrap()
-        .to_owned();
+    let stamped_at = date("-2 days", "+%Y-%m-%dT%H:%M:%SZ");
+    let tsa = Tsa::start(&desk, Some(&stamped_at));
+    let url = tsa.url.clone();
 
     desk.sign_contract(&poa_id, 1000); // writes terms.toml and contract.pdf
     let key = format!(
@@ -711,8 +641,7 @@ fn a_timestamped_contract_is_judged_at_the_authoritys_time_and_an_unreachable_on
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["time_source"], "timestamp");
     assert_eq!(report["time"]["rfc3339"], stamped_at.as_str());
-    let _ = tsa.kill();
-    let _ = tsa.wait();
+    drop(tsa);
 
     // No authority there: the command fails (exit 2) and writes nothing new.
     std::fs::remove_file(desk.path("contract.p7s")).unwrap();

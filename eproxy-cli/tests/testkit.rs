@@ -1,10 +1,7 @@
 //! `eproxy testkit init`, driven through the real binary.
 
-use assert_cmd::Command;
-
-fn eproxy() -> Command {
-    Command::cargo_bin("eproxy").unwrap()
-}
+mod common;
+use common::eproxy;
 
 #[test]
 fn init_writes_a_marked_test_pki_and_reports_it() {

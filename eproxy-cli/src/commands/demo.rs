@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use eproxy_testkit::TestPki;
+use eproxy_testkit::export::registry_config_trusting;
 use eproxy_testkit::scenario::COUNTERPARTY;
 
 use crate::commands::Outcome;
@@ -325,45 +326,17 @@ impl Demo {
         let config = data.join("eproxy-registry.toml");
         let text =
             std::fs::read_to_string(&config).map_err(|e| CliError::file(&config, "read", e))?;
-        let pki = |p: &str| self.dir.join("pki").join(p).display().to_string();
-        let edited = text
-            .replace(
-                "jpki_signing = []",
-                &format!("jpki_signing = [{:?}]", pki("trust/jpki-signing/root.pem")),
-            )
-            .replace(
-                "commercial_registration = []",
-                &format!(
-                    "commercial_registration = [{:?}]",
-                    pki("trust/commercial-registration/root.pem")
-                ),
-            )
-            .replace(
-                "crls = []",
-                &format!(
-                    "crls = [{:?}, {:?}]",
-                    pki("crl/jpki-signing.crl.pem"),
-                    pki("crl/commercial-registration.crl.pem")
-                ),
-            );
+        let edited = registry_config_trusting(&text, &self.dir.join("pki"));
         std::fs::write(&config, edited).map_err(|e| CliError::file(&config, "write", e))?;
         println!("    (registry/eproxy-registry.toml now trusts the test roots and CRLs)");
         println!("$ eproxy-registry serve --data-dir registry --listen 127.0.0.1:0");
-        let mut child = Command::new(&self.registry_binary)
+        let mut command = Command::new(&self.registry_binary);
+        command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(&data)
             .env("EPROXY_LOG", "warn")
-            .env("EPROXY_METRICS_LISTEN", "127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| CliError::new(format!("cannot start eproxy-registry: {e}")))?;
-        let line = first_line(&mut child)?;
-        let service = Service(child);
-        let address = line
-            .strip_prefix("eproxy-registry: listening on ")
-            .ok_or_else(|| CliError::new(format!("eproxy-registry said {line:?}")))?;
-        println!("    {line}");
+            .env("EPROXY_METRICS_LISTEN", "127.0.0.1:0");
+        let (service, address) = listening(command, "eproxy-registry: listening on ")?;
         Ok((service, format!("http://{address}")))
     }
 
@@ -380,21 +353,9 @@ impl Demo {
             "127.0.0.1:0",
         ];
         println!("$ eproxy {} &", shell_words(&args));
-        let mut child = Command::new(&self.eproxy)
-            .args(args)
-            .current_dir(&self.dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| CliError::new(format!("cannot start the test TSA: {e}")))?;
-        let line = first_line(&mut child)?;
-        let service = Service(child);
-        let url = line
-            .strip_prefix("eproxy testkit tsa: listening on ")
-            .ok_or_else(|| CliError::new(format!("the test TSA said {line:?}")))?
-            .to_owned();
-        println!("    {line}");
-        Ok((service, url))
+        let mut command = Command::new(&self.eproxy);
+        command.args(args).current_dir(&self.dir);
+        listening(command, "eproxy testkit tsa: listening on ")
     }
 
     fn write_terms(&self, poa_id: &str) -> Result<(), CliError> {
@@ -450,16 +411,27 @@ fn chapter(title: &str) {
     println!("\n== {title}");
 }
 
-fn first_line(child: &mut Child) -> Result<String, CliError> {
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| CliError::new("a service's output is not captured"))?;
-    BufReader::new(stdout)
-        .lines()
-        .next()
+/// Starts a service and waits until its first line, `announcement` then where it listens,
+/// says it is ready. Returns the service and where it listens.
+fn listening(mut command: Command, announcement: &str) -> Result<(Service, String), CliError> {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| CliError::new(format!("cannot start {command:?}: {e}")))?;
+    let stdout = child.stdout.take();
+    // Stopped on every path from here, the early returns included.
+    let service = Service(child);
+    let line = stdout
+        .and_then(|out| BufReader::new(out).lines().next())
         .and_then(Result::ok)
-        .ok_or_else(|| CliError::new("a service ended before it listened"))
+        .ok_or_else(|| CliError::new("a service ended before it listened"))?;
+    let address = line
+        .strip_prefix(announcement)
+        .ok_or_else(|| CliError::new(format!("a service said {line:?}")))?
+        .to_owned();
+    println!("    {line}");
+    Ok((service, address))
 }
 
 fn json(text: &str) -> Result<serde_json::Value, CliError> {

@@ -76,20 +76,10 @@ impl Registry {
         assert!(status.success());
         eproxy_testkit::export::write_to(pki(), &data.path().join("pki")).unwrap();
         let config = data.path().join("eproxy-registry.toml");
-        let text = std::fs::read_to_string(&config)
-            .unwrap()
-            .replace(
-                "jpki_signing = []",
-                r#"jpki_signing = ["pki/trust/jpki-signing/root.pem", "pki/trust/jpki-signing/root-previous.pem"]"#,
-            )
-            .replace(
-                "commercial_registration = []",
-                r#"commercial_registration = ["pki/trust/commercial-registration/root.pem"]"#,
-            )
-            .replace(
-                "crls = []",
-                r#"crls = ["pki/crl/jpki-signing.crl.pem", "pki/crl/commercial-registration.crl.pem"]"#,
-            );
+        let text = eproxy_testkit::export::registry_config_trusting(
+            &std::fs::read_to_string(&config).unwrap(),
+            Path::new("pki"),
+        );
         std::fs::write(&config, edit(data.path(), text)).unwrap();
         let mut registry = Self {
             data,

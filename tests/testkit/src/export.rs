@@ -196,3 +196,34 @@ impl Output<'_> {
         self.write_secret(&format!("{stem}.p12"), &p12, &format!("{what}: PKCS#12"))
     }
 }
+
+/// A registry configuration, as `eproxy-registry init` writes it, made to trust the test PKI
+/// written under `pki_dir` (by [`write_to`]): its JPKI signing roots (both generations) and
+/// commercial-registration root as anchors, its CRLs for those roles.
+pub fn registry_config_trusting(config: &str, pki_dir: &Path) -> String {
+    let file = |relative: &str| format!("{:?}", pki_dir.join(relative).display().to_string());
+    config
+        .replace(
+            "jpki_signing = []",
+            &format!(
+                "jpki_signing = [{}, {}]",
+                file("trust/jpki-signing/root.pem"),
+                file("trust/jpki-signing/root-previous.pem")
+            ),
+        )
+        .replace(
+            "commercial_registration = []",
+            &format!(
+                "commercial_registration = [{}]",
+                file("trust/commercial-registration/root.pem")
+            ),
+        )
+        .replace(
+            "crls = []",
+            &format!(
+                "crls = [{}, {}]",
+                file("crl/jpki-signing.crl.pem"),
+                file("crl/commercial-registration.crl.pem")
+            ),
+        )
+}

@@ -4,177 +4,14 @@
 //! monitored across growth, then caught forking (a second registry with the same key and
 //! another history).
 
-use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command as Process, Stdio};
-
-use eproxy_testkit::TestPki;
+use std::path::Path;
 
 mod common;
-use common::{Desk, Tsa, date, eproxy, json};
+use common::registry::Registry;
+use common::{Desk, Tsa, eproxy, json};
 
-const ORIGIN: &str = "registry.eproxy.test/log";
-
-/// The registry binary, built by `cargo test --workspace` (scripts/test) beside this one.
-fn registry_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    let binary = dir.join("eproxy-registry");
-    assert!(
-        binary.exists(),
-        "{} is missing: build it first (`cargo build -p eproxy-registry`; scripts/test builds \
-         every binary)",
-        binary.display()
-    );
-    binary
-}
-
-/// A registry process serving a data directory that trusts the desk's test PKI.
-struct Registry {
-    data: tempfile::TempDir,
-    process: Child,
-    url: String,
-}
-
-impl Registry {
-    /// A new registry; with `key_from`, it signs with that registry's operator key.
-    fn start(pki: &Path, key_from: Option<&Registry>) -> Self {
-        let data = tempfile::tempdir().unwrap();
-        let status = Process::new(registry_binary())
-            .args(["init", "--origin", ORIGIN, "--data-dir"])
-            .arg(data.path())
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success());
-        if let Some(other) = key_from {
-            for file in ["operator-key.pem", "operator.vkey"] {
-                std::fs::copy(other.data.path().join(file), data.path().join(file)).unwrap();
-            }
-        }
-        let config = data.path().join("eproxy-registry.toml");
-        let text = eproxy_testkit::export::registry_config_trusting(
-            &std::fs::read_to_string(&config).unwrap(),
-            pki,
-        );
-        std::fs::write(&config, text).unwrap();
-        let mut process = Process::new(registry_binary())
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data.path())
-            .env("EPROXY_LOG", "warn")
-            .env("EPROXY_METRICS_LISTEN", "127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
-        let line = lines.next().unwrap().unwrap();
-        let address = line
-            .strip_prefix("eproxy-registry: listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        Self {
-            data,
-            process,
-            url: format!("http://{address}"),
-        }
-    }
-
-    fn operator_key(&self) -> PathBuf {
-        self.data.path().join("operator.vkey")
-    }
-
-    fn stop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// The registry test's steps at the desk.
+/// The registry test's checks at the desk.
 impl Desk {
-    fn representative(&self) -> Vec<String> {
-        vec![
-            "--key".into(),
-            format!("pkcs12:{}", self.pki("representative/sato.p12").display()),
-            "--password-file".into(),
-            self.path("password").display().to_string(),
-        ]
-    }
-
-    /// A PoA with `cap` yen, signed by the representative, written to `out`; returns its id.
-    fn poa(&self, cap: u64, out: &str) -> String {
-        let company = &TestPki::standard().company;
-        eproxy()
-            .args(["delegation", "new", "--company"])
-            .arg(company.corporate_number().unwrap().to_string())
-            .args(["--company-name", &company.corporate_name])
-            .args(["--company-address", &company.corporate_address])
-            .args(["--representative", &company.director_name])
-            .arg("--delegatee-cert")
-            .arg(self.pki("employee/yamada.pem"))
-            .args([
-                "--delegatee-name",
-                "山田　太郎",
-                "--matter",
-                "conclude-contracts",
-            ])
-            .args(["--amount-cap", &cap.to_string(), "--counterparty", "any"])
-            .args([
-                "--from",
-                &date("-1 day", "+%Y-%m-%d"),
-                "--until",
-                &date("+365 days", "+%Y-%m-%d"),
-                "-o",
-            ])
-            .arg(self.path("poa.toml"))
-            .assert()
-            .success();
-        let output = eproxy()
-            .args(["delegation", "sign", "--json"])
-            .arg(self.path("poa.toml"))
-            .args(self.representative())
-            .arg("-o")
-            .arg(self.path(out))
-            .output()
-            .unwrap();
-        json(&output)["delegation_id"].as_str().unwrap().to_owned()
-    }
-
-    /// The employee signs a contract under `poa_id`, timestamped by `tsa`; returns the report.
-    fn contract(&self, poa_id: &str, out: &str, tsa: &Tsa) -> serde_json::Value {
-        std::fs::write(
-            self.path("terms.toml"),
-            format!(
-                "delegation = \"{poa_id}\"\nmatter = \"conclude-contracts\"\n\
-                 counterparty = \"{}\"\namount_yen = 800000\ntitle = \"売買契約書\"\n\
-                 media_type = \"application/pdf\"\n",
-                eproxy_testkit::scenario::COUNTERPARTY
-            ),
-        )
-        .unwrap();
-        std::fs::write(self.path("contract.pdf"), b"%PDF-1.7 sale").unwrap();
-        let key = format!(
-            "pem:{},{}",
-            self.pki("employee/yamada.key.pem").display(),
-            self.pki("employee/yamada.pem").display()
-        );
-        let output = eproxy()
-            .args(["contract", "sign", "--json", "--terms"])
-            .arg(self.path("terms.toml"))
-            .arg("--document")
-            .arg(self.path("contract.pdf"))
-            .args(["--key", &key, "--tsa", &tsa.url, "-o"])
-            .arg(self.path(out))
-            .output()
-            .unwrap();
-        json(&output)
-    }
-
     /// `eproxy verify --json` of `contract` against `bundle`, strictly, with the CRLs.
     fn verify(
         &self,
@@ -206,17 +43,6 @@ impl Desk {
             serde_json::from_slice(&output.stdout).unwrap_or_default(),
         )
     }
-}
-
-/// `eproxy ARGS… --registry URL --operator-key KEY --json`.
-fn at_registry(registry: &Registry, args: &[&str]) -> std::process::Output {
-    eproxy()
-        .args(args)
-        .args(["--registry", &registry.url, "--json", "--operator-key"])
-        .arg(registry.operator_key())
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .output()
-        .unwrap()
 }
 
 fn monitor(registry: &Registry, state: &Path, operator_key: &Path) -> (i32, serde_json::Value) {
@@ -270,26 +96,26 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
     // Issue and submit; the same bytes again add nothing.
     let poa_id = desk.poa(5_000_000, "poa.p7s");
     let poa = desk.path("poa.p7s").display().to_string();
-    let submitted = json(&at_registry(&registry, &["delegation", "submit", &poa]));
+    let submitted = json(&registry.cli(&["delegation", "submit", &poa]));
     assert_eq!(submitted["delegation_id"], poa_id.as_str());
     assert_eq!(submitted["already_registered"], false);
-    let again = json(&at_registry(&registry, &["delegation", "submit", &poa]));
+    let again = json(&registry.cli(&["delegation", "submit", &poa]));
     assert_eq!(again["already_registered"], true);
     assert_eq!(again["log_index"], submitted["log_index"]);
-    let status = json(&at_registry(&registry, &["delegation", "status", &poa_id]));
+    let status = json(&registry.cli(&["delegation", "status", &poa_id]));
     assert_eq!(status["status"], "active");
 
     // The company lists its PoAs.
     let mut list_args = vec!["delegation", "list"];
     let representative = desk.representative();
     list_args.extend(representative.iter().map(String::as_str));
-    let listed = json(&at_registry(&registry, &list_args));
+    let listed = json(&registry.cli(&list_args));
     assert_eq!(listed[0]["delegation_id"], poa_id.as_str());
     assert_eq!(listed.as_array().unwrap().len(), 1);
     // And shows one by its id, fetched from the registry with its status.
     let mut show_args = vec!["delegation", "show", poa_id.as_str()];
     show_args.extend(representative.iter().map(String::as_str));
-    let shown = json(&at_registry(&registry, &show_args));
+    let shown = json(&registry.cli(&show_args));
     assert_eq!(shown["delegation_id"], poa_id.as_str());
     assert_eq!(shown["registry_status"]["status"], "active");
     assert_eq!(shown["delegation"]["amount_cap_yen"], 5_000_000);
@@ -301,18 +127,15 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
     assert!(signed["timestamp"]["unix"].as_i64().is_some(), "{signed}");
     let contract = desk.path("contract.p7s").display().to_string();
     let bundle = desk.path("bundle.pb").display().to_string();
-    let output = at_registry(
-        &registry,
-        &[
-            "delegation",
-            "evidence",
-            &poa_id,
-            "--contract",
-            &contract,
-            "-o",
-            &bundle,
-        ],
-    );
+    let output = registry.cli(&[
+        "delegation",
+        "evidence",
+        &poa_id,
+        "--contract",
+        &contract,
+        "-o",
+        &bundle,
+    ]);
     assert!(
         output.status.success(),
         "{}",
@@ -348,18 +171,15 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
     // Someone without a contract under the PoA gets nothing.
     std::fs::write(desk.path("not-a-contract.p7s"), b"\x30\x03\x02\x01\x00").unwrap();
     let other = desk.path("not-a-contract.p7s").display().to_string();
-    let denied = at_registry(
-        &registry,
-        &[
-            "delegation",
-            "evidence",
-            &poa_id,
-            "--contract",
-            &other,
-            "-o",
-            "/dev/null",
-        ],
-    );
+    let denied = registry.cli(&[
+        "delegation",
+        "evidence",
+        &poa_id,
+        "--contract",
+        &other,
+        "-o",
+        "/dev/null",
+    ]);
     assert_eq!(denied.status.code(), Some(2));
 
     wait_for_size(&registry, 1, &operator_key);
@@ -371,10 +191,10 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
     // The representative revokes; status says so, and a contract judged now is rejected.
     let mut revoke_args = vec!["delegation", "revoke", poa_id.as_str(), "--reason", "退職"];
     revoke_args.extend(representative.iter().map(String::as_str));
-    let revoked = json(&at_registry(&registry, &revoke_args));
+    let revoked = json(&registry.cli(&revoke_args));
     assert_eq!(revoked["status"], "revoked");
     assert_eq!(revoked["reason"], "退職");
-    let status = json(&at_registry(&registry, &["delegation", "status", &poa_id]));
+    let status = json(&registry.cli(&["delegation", "status", &poa_id]));
     assert_eq!(status["status"], "revoked");
 
     // A contract signed and timestamped after the revocation (a second later at least, so
@@ -383,18 +203,15 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
     desk.contract(&poa_id, "late-contract.p7s", &tsa);
     let late = desk.path("late-contract.p7s").display().to_string();
     let late_bundle = desk.path("late-bundle.pb").display().to_string();
-    let output = at_registry(
-        &registry,
-        &[
-            "delegation",
-            "evidence",
-            &poa_id,
-            "--contract",
-            &late,
-            "-o",
-            &late_bundle,
-        ],
-    );
+    let output = registry.cli(&[
+        "delegation",
+        "evidence",
+        &poa_id,
+        "--contract",
+        &late,
+        "-o",
+        &late_bundle,
+    ]);
     assert!(
         output.status.success(),
         "{}",
@@ -439,7 +256,7 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
         let file = format!("fork-{cap}.p7s");
         desk.poa(cap, &file);
         let path = desk.path(&file).display().to_string();
-        json(&at_registry(&fork, &["delegation", "submit", &path]));
+        json(&fork.cli(&["delegation", "submit", &path]));
     }
     wait_for_size(&fork, size + 1, &operator_key);
     let (code, alert) = monitor(&fork, &state, &operator_key);

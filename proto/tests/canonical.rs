@@ -217,7 +217,10 @@ proptest! {
             prop_assert_eq!(d.encode(), bytes.clone());
         }
         if let Ok(t) = decode_contract_terms(&bytes) {
-            prop_assert_eq!(t.encode(), bytes);
+            prop_assert_eq!(t.encode(), bytes.clone());
+        }
+        if let Ok(r) = eproxy_proto::decode_registry_request(&bytes) {
+            prop_assert_eq!(r.encode(), bytes);
         }
     }
 

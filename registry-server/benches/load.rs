@@ -3,9 +3,12 @@
 //! submission is in a signed checkpoint. Results and the machine are recorded in BENCHMARKS.md.
 //!
 //! Run: `cargo bench -p eproxy-registry --bench load -- [--poas N] [--concurrency C]
-//! [--status-seconds S] [--fill M]` (defaults 20000, 64, 10, none). With `--fill`, the registry
-//! is then filled to M PoAs (untimed) and GetStatus measured again over all of them: lookup
-//! latency at scale, against the first measurement.
+//! [--status-seconds S] [--fill M] [--sustain SECONDS --rate R]` (defaults 20000, 64, 10, none,
+//! none). With `--fill`, the registry is then filled to M PoAs (untimed) and GetStatus measured
+//! again over all of them: lookup latency at scale, against the first measurement. With
+//! `--sustain`, the registry then serves, for that long, submissions paced at R a second and
+//! GetStatus as fast as the other clients go, and the registry's resident memory is sampled
+//! every second: the report gives each minute's rates, p99s and memory, and every sample.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -27,6 +30,8 @@ struct Options {
     concurrency: usize,
     status_seconds: u64,
     fill: usize,
+    sustain: u64,
+    rate: usize,
 }
 
 fn options() -> Options {
@@ -35,6 +40,8 @@ fn options() -> Options {
         concurrency: 64,
         status_seconds: 10,
         fill: 0,
+        sustain: 0,
+        rate: 500,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -48,6 +55,8 @@ fn options() -> Options {
             "--concurrency" => options.concurrency = value(),
             "--status-seconds" => options.status_seconds = value() as u64,
             "--fill" => options.fill = value(),
+            "--sustain" => options.sustain = value() as u64,
+            "--rate" => options.rate = value(),
             // cargo bench passes --bench; anything else is a mistake.
             "--bench" => {}
             other => panic!("unknown argument {other}"),
@@ -210,6 +219,9 @@ async fn run(options: Options) {
             last_p99.as_secs_f64() / first_p99.as_secs_f64()
         );
     }
+    if options.sustain > 0 {
+        sustain(&registry, &channels, &ids, &options).await;
+    }
     let data = registry.data_dir().join("db");
     let bytes = directory_size(&data);
     println!(
@@ -220,6 +232,131 @@ async fn run(options: Options) {
     if let Some(rss) = registry.process.as_ref().and_then(|p| resident_kib(p.id())) {
         println!("registry resident memory: {} MiB", rss / 1024);
     }
+}
+
+/// One completed call of the sustained load: the second it finished in, and its latency.
+type Sample = (u64, Duration);
+
+/// The sustained load: submissions paced at `--rate` a second and GetStatus over the registered
+/// ids as fast as `--concurrency` clients go, for `--sustain` seconds, with the registry's
+/// resident memory sampled each second. Prints a line a minute and every memory sample.
+async fn sustain(registry: &Registry, channels: &[Channel], ids: &[String], options: &Options) {
+    let total = options.rate * options.sustain as usize;
+    let started = Instant::now();
+    let poas = Arc::new(sign_poas(total, "sustain", 0));
+    println!(
+        "sustain: signed {total} PoAs in {:.0} s (not timed)",
+        started.elapsed().as_secs_f64()
+    );
+    let ids = Arc::new(ids.to_vec());
+    let pid = registry.process.as_ref().map(std::process::Child::id);
+    let started = Instant::now();
+    let seconds = options.sustain;
+    let second = move || started.elapsed().as_secs();
+
+    // Submissions: each tick of 10 ms releases its share of the rate.
+    let submitter = {
+        let (poas, channel) = (Arc::clone(&poas), channels[0].clone());
+        let per_tick = options.rate.div_ceil(100);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(Duration::from_millis(10));
+            let mut calls = tokio::task::JoinSet::new();
+            let mut next = 0;
+            while second() < seconds && next < poas.len() {
+                ticks.tick().await;
+                for _ in 0..per_tick.min(poas.len() - next) {
+                    let (poas, mut client) =
+                        (Arc::clone(&poas), RegistryClient::new(channel.clone()));
+                    calls.spawn(async move {
+                        let start = Instant::now();
+                        submit(&mut client, &poas[next]).await;
+                        (second(), start.elapsed())
+                    });
+                    next += 1;
+                }
+            }
+            calls.join_all().await
+        })
+    };
+    // GetStatus from the other clients, unpaced.
+    let mut readers = Vec::new();
+    for task in 0..options.concurrency {
+        let ids = Arc::clone(&ids);
+        let mut client = RegistryClient::new(channels[1 + task % (CONNECTIONS - 1)].clone());
+        readers.push(tokio::spawn(async move {
+            let mut samples = Vec::new();
+            let mut i = task * 7919;
+            while second() < seconds {
+                i = (i + 104_729) % ids.len();
+                let start = Instant::now();
+                client
+                    .get_status(GetStatusRequest {
+                        delegation_id: ids[i].clone(),
+                    })
+                    .await
+                    .unwrap();
+                samples.push((second(), start.elapsed()));
+            }
+            samples
+        }));
+    }
+    // Resident memory, each second.
+    let mut memory = Vec::new();
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    while second() < seconds {
+        ticks.tick().await;
+        memory.push(pid.and_then(resident_kib).unwrap_or(0));
+    }
+    let submitted = submitter.await.unwrap();
+    let mut statuses = Vec::new();
+    for reader in readers {
+        statuses.extend(reader.await.unwrap());
+    }
+    report_sustained(&submitted, &statuses, &memory, options);
+}
+
+/// Each minute's rates, p99s and resident memory, and every memory sample.
+fn report_sustained(submitted: &[Sample], statuses: &[Sample], memory: &[u64], options: &Options) {
+    let in_minute = |samples: &[Sample], minute: u64| -> Vec<Duration> {
+        samples
+            .iter()
+            .filter(|(s, _)| s / 60 == minute)
+            .map(|(_, d)| *d)
+            .collect()
+    };
+    let p99 = |mut v: Vec<Duration>| -> f64 {
+        if v.is_empty() {
+            return 0.0;
+        }
+        v.sort();
+        v[(v.len() * 99).div_ceil(100) - 1].as_secs_f64() * 1e3
+    };
+    println!(
+        "sustain: {} s, submissions paced at {}/s, GetStatus from {} clients",
+        options.sustain, options.rate, options.concurrency
+    );
+    for minute in 0..options.sustain.div_ceil(60) {
+        let (subs, stats) = (in_minute(submitted, minute), in_minute(statuses, minute));
+        let window = 60.0_f64.min(options.sustain as f64 - minute as f64 * 60.0);
+        let rss: Vec<u64> = memory
+            .iter()
+            .skip(minute as usize * 60)
+            .take(60)
+            .copied()
+            .collect();
+        println!(
+            "  minute {minute}: SubmitDelegation {:.0}/s p99 {:.2} ms; GetStatus {:.0}/s p99 \
+             {:.2} ms; RSS {}-{} MiB",
+            subs.len() as f64 / window,
+            p99(subs),
+            stats.len() as f64 / window,
+            p99(stats),
+            rss.iter().min().unwrap_or(&0) / 1024,
+            rss.iter().max().unwrap_or(&0) / 1024,
+        );
+    }
+    let series: Vec<String> = memory.iter().map(|kib| (kib / 1024).to_string()).collect();
+    println!("  RSS each second, MiB: {}", series.join(" "));
 }
 
 /// Submits every PoA of `poas` from `concurrency` client tasks; their latencies and the time it

@@ -47,6 +47,11 @@ revocation = "strict"
 # The largest request accepted, in bytes.
 max_message_bytes = 1048576
 
+# Memory for writes not yet in the database's tables, in MiB, per column family (RocksDB's
+# write buffer). The write-ahead log reserves about this much disk at a time, so a full disk
+# refuses writes only once that reserve is used up.
+write_buffer_mib = 64
+
 # Each request's deadline, in seconds, and how many are served at once.
 request_timeout_seconds = 10
 concurrency_limit = 256
@@ -94,6 +99,9 @@ pub struct Config {
     /// The largest request, bytes.
     #[serde(default = "default_max_message_bytes")]
     pub max_message_bytes: usize,
+    /// The write buffer per column family, MiB.
+    #[serde(default = "default_write_buffer_mib")]
+    pub write_buffer_mib: u32,
     /// Each request's deadline.
     #[serde(default = "default_timeout")]
     pub request_timeout_seconds: u64,
@@ -131,6 +139,9 @@ fn default_revocation() -> String {
 }
 fn default_max_message_bytes() -> usize {
     1024 * 1024
+}
+fn default_write_buffer_mib() -> u32 {
+    64
 }
 fn default_timeout() -> u64 {
     10

@@ -71,6 +71,37 @@ impl Log {
         }
     }
 
+    /// Adds the leaves `store` holds beyond the tree: after the store was reopened, a batch
+    /// whose commit reported failure may have reached the disk all the same (RocksDB commits
+    /// a batch whole or not at all). Returns how many were added.
+    pub fn catch_up(&self, store: &dyn Store) -> Result<u64, StoreError> {
+        let mut added = 0;
+        loop {
+            let size = self.size();
+            let after = size.checked_sub(1).map(index_key);
+            let chunk = store.scan(
+                Family::LogLeaves,
+                &[],
+                after.as_ref().map(|key| key.as_slice()),
+                REBUILD_CHUNK,
+            )?;
+            if chunk.is_empty() {
+                return Ok(added);
+            }
+            let mut tree = write(&self.tree);
+            for (key, leaf) in chunk {
+                if key != index_key(tree.size()) {
+                    return Err(StoreError(format!(
+                        "log leaf {} missing: the stored log has a gap",
+                        tree.size()
+                    )));
+                }
+                tree.push(leaf_hash(&leaf));
+                added += 1;
+            }
+        }
+    }
+
     /// The latest signed checkpoint.
     pub fn latest(&self) -> CheckpointRecord {
         read(&self.latest).clone()

@@ -158,8 +158,10 @@ fn init(data_dir: &Path, origin: &str) -> Result<(), String> {
     }
     let operator = Operator::create(origin, &data_dir.join(KEY_FILE)).map_err(|e| e.to_string())?;
     let verifier_key = format!("{}\n", operator.verifier_key());
-    std::fs::write(data_dir.join(VERIFIER_KEY_FILE), &verifier_key)
-        .and_then(|()| std::fs::write(&config_path, template(origin)))
+    write_durably(&data_dir.join(VERIFIER_KEY_FILE), verifier_key.as_bytes())
+        .and_then(|()| write_durably(&config_path, template(origin).as_bytes()))
+        // The directory's entries too: a crash must not lose the files just made.
+        .and_then(|()| std::fs::File::open(data_dir)?.sync_all())
         .map_err(|e| format!("cannot write to {}: {e}", data_dir.display()))?;
     println!(
         "eproxy-registry: initialised {}\n  operator key: {} (keep it secret; mode 0600)\n  \
@@ -170,6 +172,14 @@ fn init(data_dir: &Path, origin: &str) -> Result<(), String> {
         config_path.display()
     );
     Ok(())
+}
+
+/// Writes `bytes` to a new file at `path` and syncs it to disk.
+fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 fn serve(data_dir: &Path, listen: Option<String>) -> Result<(), String> {

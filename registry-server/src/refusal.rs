@@ -26,7 +26,10 @@ pub enum Refusal {
 
 impl From<crate::store::StoreError> for Refusal {
     fn from(error: crate::store::StoreError) -> Self {
-        Refusal::Unavailable(error.to_string())
+        Refusal::Unavailable(format!(
+            "the registry's storage refused the request ({}): nothing was stored or changed; retry later",
+            error.for_caller()
+        ))
     }
 }
 

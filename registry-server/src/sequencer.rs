@@ -94,6 +94,8 @@ struct Writer {
     metrics: Arc<Metrics>,
     /// The last batch time, nanoseconds: batch times never go backwards.
     last_nanos: u64,
+    /// The store's generation the log has caught up with.
+    generation: u64,
 }
 
 impl Writer {
@@ -103,6 +105,7 @@ impl Writer {
             log,
             metrics,
             last_nanos: 0,
+            generation: 0,
         }
     }
 
@@ -137,7 +140,36 @@ impl Writer {
         self.last_nanos
     }
 
+    /// Lets a failed store try to recover, and catches the log up with what a reopened store
+    /// holds, before a batch reads or writes anything. A store still refusing writes still
+    /// serves the batch's reads (only its commit fails); a log that could not catch up serves
+    /// nothing, since the batch's new leaves would take the places of stored ones.
+    fn recover(&mut self) -> Result<(), StoreError> {
+        if let Err(error) = self.store.recover() {
+            tracing::debug!(%error, "storage still refuses writes");
+        }
+        let generation = self.store.generation();
+        if generation != self.generation {
+            let added = self.log.catch_up(self.store.as_ref())?;
+            if added > 0 {
+                tracing::warn!(
+                    added,
+                    "leaves whose commit had reported failure were found durable on reopening"
+                );
+            }
+            self.generation = generation;
+        }
+        Ok(())
+    }
+
     fn process(&mut self, jobs: Vec<Job>) {
+        if let Err(error) = self.recover() {
+            tracing::error!(%error, "the reopened log could not be read; the batch is refused");
+            for (_, reply) in jobs {
+                let _ = reply.send(Err(Refusal::from(error.clone())));
+            }
+            return;
+        }
         let nanos = self.now_nanos();
         let mut batch = Batch::new(self.store.as_ref(), nanos, self.log.size());
         let mut answers = Vec::with_capacity(jobs.len());

@@ -43,8 +43,16 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     let operator = Arc::new(
         Operator::load(&config.origin, &data_dir.join(KEY_FILE)).map_err(|e| e.to_string())?,
     );
-    let store: Arc<dyn Store> =
-        Arc::new(RocksStore::open(&data_dir.join(DB_DIR)).map_err(|e| e.to_string())?);
+    if !(1..=4096).contains(&config.write_buffer_mib) {
+        return Err(format!(
+            "write_buffer_mib = {}: expected 1 to 4096",
+            config.write_buffer_mib
+        ));
+    }
+    let write_buffer = config.write_buffer_mib as usize * (1 << 20);
+    let store: Arc<dyn Store> = Arc::new(
+        RocksStore::open_with(&data_dir.join(DB_DIR), write_buffer).map_err(|e| e.to_string())?,
+    );
     let log = Arc::new(Log::open(store.as_ref(), &operator).map_err(|e| e.to_string())?);
     let metrics = Arc::new(Metrics::new(Arc::clone(&log)));
     let service = Arc::new(RegistryService {

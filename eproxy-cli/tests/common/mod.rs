@@ -2,6 +2,8 @@
 //! TSA as a process, and reading the binary's answers. (Each test crate uses its own part.)
 #![allow(dead_code)]
 
+pub mod registry;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command as Process, Output, Stdio};

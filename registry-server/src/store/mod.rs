@@ -94,6 +94,20 @@ impl Write {
 #[error("storage: {0}")]
 pub struct StoreError(pub String);
 
+impl StoreError {
+    /// What went wrong, for the caller of a refused request: the engine's own message names
+    /// files on the server, so it goes to the operator's log and the caller gets its class.
+    pub fn for_caller(&self) -> &'static str {
+        if self.0.contains("No space left on device") {
+            "its disk is full"
+        } else if self.0.contains("Read-only file system") || self.0.contains("read-only") {
+            "its data directory is read-only"
+        } else {
+            "its storage failed"
+        }
+    }
+}
+
 /// A key and its value.
 pub type Entry = (Vec<u8>, Vec<u8>);
 
@@ -115,4 +129,17 @@ pub trait Store: Send + Sync + 'static {
     /// Applies every write (in order) or none, and returns only once they are durable (on disk, synced):
     /// the registry acknowledges nothing before.
     fn commit(&self, writes: &[Write]) -> Result<(), StoreError>;
+
+    /// Tries to make a failed engine writable again (an engine may limit how often it tries);
+    /// errs while it still refuses writes. Reads are served either way.
+    fn recover(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// How many times the engine has been reopened after a failure. A reopened engine may hold
+    /// a batch whose commit reported failure but reached the disk (a failed sync), so the
+    /// writer catches up with what is stored when this changes.
+    fn generation(&self) -> u64 {
+        0
+    }
 }

@@ -1,7 +1,16 @@
 //! The RocksDB engine: one database, one column family per [`Family`], every commit one
 //! synced write batch.
+//!
+//! A write that fails (a full disk, a file system turned read-only) leaves RocksDB refusing
+//! every later write until it is reopened. So a failed commit marks the store failed, and
+//! [`Store::recover`], which the writer calls before each batch, reopens it at most once a
+//! second: first read-only, which needs no disk space and takes no lock, so reads go on; then
+//! read-write in its place. Until that succeeds, commits are refused with the cause and reads
+//! are served.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard};
+use std::time::{Duration, Instant};
 
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, DBCompressionType, Direction,
@@ -23,7 +32,7 @@ const BLOCK_CACHE_BYTES: usize = 256 << 20;
 /// - PoAs are stored in 64 KiB blocks rather than 4 KiB: a company's PoAs embed the same
 ///   certificates, which LZ4 finds again within a block. PoA bytes are read for evidence and
 ///   listings, not for the hot status lookups.
-fn family_options(family: Family, cache: &Cache) -> Options {
+fn family_options(family: Family, cache: &Cache, write_buffer_bytes: usize) -> Options {
     let mut table = BlockBasedOptions::default();
     table.set_block_cache(cache);
     table.set_bloom_filter(10.0, false);
@@ -33,14 +42,34 @@ fn family_options(family: Family, cache: &Cache) -> Options {
         table.set_block_size(64 << 10);
     }
     let mut options = Options::default();
+    options.set_write_buffer_size(write_buffer_bytes);
     options.set_block_based_table_factory(&table);
     options.set_compression_type(DBCompressionType::Lz4);
     options
 }
 
+/// RocksDB's default write buffer, 64 MiB.
+pub const DEFAULT_WRITE_BUFFER_BYTES: usize = 64 << 20;
+
+/// How often a failed store tries to reopen for writing.
+const REOPEN_INTERVAL: Duration = Duration::from_secs(1);
+
 /// A RocksDB database in a directory.
 pub struct RocksStore {
+    dir: PathBuf,
+    write_buffer_bytes: usize,
+    open: RwLock<Opened>,
+    /// When writing last failed or a reopen was last tried.
+    last_attempt: Mutex<Option<Instant>>,
+}
+
+/// The database as it is open now.
+struct Opened {
     db: DB,
+    /// Why writes are refused, if they are: the database is then failed or read-only.
+    refusing: Option<StoreError>,
+    /// How many times the database has been reopened.
+    generation: u64,
 }
 
 fn engine(error: rocksdb::Error) -> StoreError {
@@ -48,17 +77,68 @@ fn engine(error: rocksdb::Error) -> StoreError {
 }
 
 impl RocksStore {
-    /// Opens the database in `dir`, creating it and any missing family.
+    /// Opens the database in `dir`, creating it and any missing family, with RocksDB's
+    /// default write buffer.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let mut options = Options::default();
-        options.create_if_missing(true);
-        options.create_missing_column_families(true);
-        let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
-        let families = Family::ALL.iter().map(|family| {
-            ColumnFamilyDescriptor::new(family.name(), family_options(*family, &cache))
-        });
-        let db = DB::open_cf_descriptors(&options, dir, families).map_err(engine)?;
-        Ok(Self { db })
+        Self::open_with(dir, DEFAULT_WRITE_BUFFER_BYTES)
+    }
+
+    /// [`RocksStore::open`] with a write buffer of `write_buffer_bytes` per family.
+    pub fn open_with(dir: &Path, write_buffer_bytes: usize) -> Result<Self, StoreError> {
+        let db = open_db(dir, write_buffer_bytes, false)?;
+        Ok(Self::around(db, dir, write_buffer_bytes))
+    }
+
+    fn around(db: DB, dir: &Path, write_buffer_bytes: usize) -> Self {
+        Self {
+            dir: dir.to_owned(),
+            write_buffer_bytes,
+            open: RwLock::new(Opened {
+                db,
+                refusing: None,
+                generation: 0,
+            }),
+            last_attempt: Mutex::new(None),
+        }
+    }
+
+    fn opened(&self) -> RwLockReadGuard<'_, Opened> {
+        self.open.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Reopens a failed database, at most once every [`REOPEN_INTERVAL`]: read-only first, so
+    /// that reads go on whatever happens next, then read-write. Errs while writes must still
+    /// be refused.
+    fn reopen(&self) -> Result<(), StoreError> {
+        let mut last = self
+            .last_attempt
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut opened = self.open.write().unwrap_or_else(PoisonError::into_inner);
+        let Some(refusing) = opened.refusing.clone() else {
+            return Ok(());
+        };
+        if last.is_some_and(|at| at.elapsed() < REOPEN_INTERVAL) {
+            return Err(refusing);
+        }
+        *last = Some(Instant::now());
+        let reader = open_db(&self.dir, self.write_buffer_bytes, true)?;
+        // The failed writer closes here, releasing the database's lock.
+        opened.db = reader;
+        opened.generation += 1;
+        match open_db(&self.dir, self.write_buffer_bytes, false) {
+            Ok(writer) => {
+                opened.db = writer;
+                opened.refusing = None;
+                tracing::info!(dir = %self.dir.display(), "storage reopened: writes resume");
+                Ok(())
+            }
+            Err(error) => {
+                tracing::warn!(%error, "storage still refuses writes; serving reads");
+                opened.refusing = Some(error.clone());
+                Err(error)
+            }
+        }
     }
 
     /// Opens the database at `primary` as a follower: a RocksDB secondary instance, which may
@@ -73,7 +153,7 @@ impl RocksStore {
         let db = DB::open_cf_descriptors_as_secondary(&options, primary, scratch, families)
             .map_err(engine)?;
         db.try_catch_up_with_primary().map_err(engine)?;
-        Ok(Self { db })
+        Ok(Self::around(db, scratch, DEFAULT_WRITE_BUFFER_BYTES))
     }
 
     /// Copies every family into `target`; the number of entries. The copy is of one moment when
@@ -82,11 +162,12 @@ impl RocksStore {
     pub fn copy_to(&self, target: &dyn Store) -> Result<u64, StoreError> {
         const BATCH: usize = 10_000;
         let mut copied = 0;
+        let opened = self.opened();
         for family in Family::ALL {
             let mut batch = Vec::with_capacity(BATCH);
-            for entry in self
+            for entry in opened
                 .db
-                .iterator_cf(self.family(family)?, IteratorMode::Start)
+                .iterator_cf(family_handle(&opened.db, family)?, IteratorMode::Start)
             {
                 let (key, value) = entry.map_err(engine)?;
                 batch.push(Write::put(family, key.into_vec(), value.into_vec()));
@@ -101,17 +182,48 @@ impl RocksStore {
         }
         Ok(copied)
     }
+}
 
-    fn family(&self, family: Family) -> Result<&rocksdb::ColumnFamily, StoreError> {
-        self.db
-            .cf_handle(family.name())
-            .ok_or_else(|| StoreError(format!("column family {} missing", family.name())))
+/// Opens the database in `dir`, read-only or creating what is missing.
+fn open_db(dir: &Path, write_buffer_bytes: usize, read_only: bool) -> Result<DB, StoreError> {
+    let mut options = Options::default();
+    options.create_if_missing(true);
+    options.create_missing_column_families(true);
+    let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
+    let families = Family::ALL.iter().map(|family| {
+        ColumnFamilyDescriptor::new(
+            family.name(),
+            family_options(*family, &cache, write_buffer_bytes),
+        )
+    });
+    // The default family holds nothing, but its write buffer counts too: the write-ahead log
+    // reserves disk for the largest buffer of any family.
+    let mut default = Options::default();
+    default.set_write_buffer_size(write_buffer_bytes);
+    let families = families.chain(std::iter::once(ColumnFamilyDescriptor::new(
+        rocksdb::DEFAULT_COLUMN_FAMILY_NAME,
+        default,
+    )));
+    if read_only {
+        DB::open_cf_descriptors_read_only(&options, dir, families, false)
+    } else {
+        DB::open_cf_descriptors(&options, dir, families)
     }
+    .map_err(engine)
+}
+
+fn family_handle(db: &DB, family: Family) -> Result<&rocksdb::ColumnFamily, StoreError> {
+    db.cf_handle(family.name())
+        .ok_or_else(|| StoreError(format!("column family {} missing", family.name())))
 }
 
 impl Store for RocksStore {
     fn get(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.db.get_cf(self.family(family)?, key).map_err(engine)
+        let opened = self.opened();
+        opened
+            .db
+            .get_cf(family_handle(&opened.db, family)?, key)
+            .map_err(engine)
     }
 
     fn scan(
@@ -122,8 +234,9 @@ impl Store for RocksStore {
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError> {
         let from = after.unwrap_or(prefix);
-        let iterator = self.db.iterator_cf(
-            self.family(family)?,
+        let opened = self.opened();
+        let iterator = opened.db.iterator_cf(
+            family_handle(&opened.db, family)?,
             IteratorMode::From(from, Direction::Forward),
         );
         let mut entries = Vec::new();
@@ -141,9 +254,13 @@ impl Store for RocksStore {
     }
 
     fn commit(&self, writes: &[Write]) -> Result<(), StoreError> {
+        let opened = self.opened();
+        if let Some(refusing) = &opened.refusing {
+            return Err(refusing.clone());
+        }
         let mut batch = WriteBatch::default();
         for write in writes {
-            let family = self.family(write.family)?;
+            let family = family_handle(&opened.db, write.family)?;
             match &write.value {
                 Some(value) => batch.put_cf(family, &write.key, value),
                 None => batch.delete_cf(family, &write.key),
@@ -151,7 +268,27 @@ impl Store for RocksStore {
         }
         let mut options = WriteOptions::default();
         options.set_sync(true);
-        self.db.write_opt(batch, &options).map_err(engine)
+        let written = opened.db.write_opt(batch, &options).map_err(engine);
+        drop(opened);
+        if let Err(error) = &written {
+            self.open
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .refusing = Some(error.clone());
+            *self
+                .last_attempt
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+        }
+        written
+    }
+
+    fn recover(&self) -> Result<(), StoreError> {
+        self.reopen()
+    }
+
+    fn generation(&self) -> u64 {
+        self.opened().generation
     }
 }
 

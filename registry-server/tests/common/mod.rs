@@ -66,7 +66,12 @@ impl Registry {
     /// [`Registry::start`], the configuration file first changed by `edit` (given the data
     /// directory).
     pub fn start_with(edit: impl FnOnce(&Path, String) -> String) -> Self {
-        let data = tempfile::tempdir().unwrap();
+        Self::start_in(&std::env::temp_dir(), edit)
+    }
+
+    /// [`Registry::start_with`], the data directory made inside `parent`.
+    pub fn start_in(parent: &Path, edit: impl FnOnce(&Path, String) -> String) -> Self {
+        let data = tempfile::tempdir_in(parent).unwrap();
         let status = Command::new(binary())
             .args(["init", "--origin", ORIGIN, "--data-dir"])
             .arg(data.path())

@@ -32,6 +32,7 @@ pub mod export;
 pub mod extensions;
 pub mod jpki;
 pub mod keys;
+pub mod mutation;
 pub mod names;
 pub mod operator;
 pub mod pkcs12;

@@ -1,0 +1,185 @@
+//! A registry process for the CLI's end-to-end tests, and the desk's steps against it: a PoA
+//! issued and signed by the representative, a contract signed by the employee.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Process, Stdio};
+
+use eproxy_testkit::TestPki;
+
+use super::{Desk, Tsa, date, eproxy, json};
+
+/// The origin every test registry's log has.
+pub const ORIGIN: &str = "registry.eproxy.test/log";
+
+/// The registry binary, built by `cargo test --workspace` (scripts/test) beside this one.
+pub fn registry_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let binary = dir.join("eproxy-registry");
+    assert!(
+        binary.exists(),
+        "{} is missing: build it first (`cargo build -p eproxy-registry`; scripts/test builds \
+         every binary)",
+        binary.display()
+    );
+    binary
+}
+
+/// A registry process serving a data directory that trusts the desk's test PKI.
+pub struct Registry {
+    pub data: tempfile::TempDir,
+    pub process: Child,
+    pub url: String,
+}
+
+impl Registry {
+    /// A new registry; with `key_from`, it signs with that registry's operator key.
+    pub fn start(pki: &Path, key_from: Option<&Registry>) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let status = Process::new(registry_binary())
+            .args(["init", "--origin", ORIGIN, "--data-dir"])
+            .arg(data.path())
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        if let Some(other) = key_from {
+            for file in ["operator-key.pem", "operator.vkey"] {
+                std::fs::copy(other.data.path().join(file), data.path().join(file)).unwrap();
+            }
+        }
+        let config = data.path().join("eproxy-registry.toml");
+        let text = eproxy_testkit::export::registry_config_trusting(
+            &std::fs::read_to_string(&config).unwrap(),
+            pki,
+        );
+        std::fs::write(&config, text).unwrap();
+        let mut process = Process::new(registry_binary())
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data.path())
+            .env("EPROXY_LOG", "warn")
+            .env("EPROXY_METRICS_LISTEN", "127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
+        let line = lines.next().unwrap().unwrap();
+        let address = line
+            .strip_prefix("eproxy-registry: listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Self {
+            data,
+            process,
+            url: format!("http://{address}"),
+        }
+    }
+
+    pub fn operator_key(&self) -> PathBuf {
+        self.data.path().join("operator.vkey")
+    }
+
+    /// `eproxy ARGS… --registry URL --operator-key KEY --json`, with no configuration file.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        eproxy()
+            .args(args)
+            .args(["--registry", &self.url, "--json", "--operator-key"])
+            .arg(self.operator_key())
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .output()
+            .unwrap()
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The desk's steps towards a registry.
+impl Desk {
+    pub fn representative(&self) -> Vec<String> {
+        vec![
+            "--key".into(),
+            format!("pkcs12:{}", self.pki("representative/sato.p12").display()),
+            "--password-file".into(),
+            self.path("password").display().to_string(),
+        ]
+    }
+
+    /// A PoA with `cap` yen, signed by the representative, written to `out`; returns its id.
+    pub fn poa(&self, cap: u64, out: &str) -> String {
+        let company = &TestPki::standard().company;
+        eproxy()
+            .args(["delegation", "new", "--company"])
+            .arg(company.corporate_number().unwrap().to_string())
+            .args(["--company-name", &company.corporate_name])
+            .args(["--company-address", &company.corporate_address])
+            .args(["--representative", &company.director_name])
+            .arg("--delegatee-cert")
+            .arg(self.pki("employee/yamada.pem"))
+            .args([
+                "--delegatee-name",
+                "山田　太郎",
+                "--matter",
+                "conclude-contracts",
+            ])
+            .args(["--amount-cap", &cap.to_string(), "--counterparty", "any"])
+            .args([
+                "--from",
+                &date("-1 day", "+%Y-%m-%d"),
+                "--until",
+                &date("+365 days", "+%Y-%m-%d"),
+                "-o",
+            ])
+            .arg(self.path("poa.toml"))
+            .assert()
+            .success();
+        let output = eproxy()
+            .args(["delegation", "sign", "--json"])
+            .arg(self.path("poa.toml"))
+            .args(self.representative())
+            .arg("-o")
+            .arg(self.path(out))
+            .output()
+            .unwrap();
+        json(&output)["delegation_id"].as_str().unwrap().to_owned()
+    }
+
+    /// The employee signs a contract under `poa_id`, timestamped by `tsa`; returns the report.
+    pub fn contract(&self, poa_id: &str, out: &str, tsa: &Tsa) -> serde_json::Value {
+        std::fs::write(
+            self.path("terms.toml"),
+            format!(
+                "delegation = \"{poa_id}\"\nmatter = \"conclude-contracts\"\n\
+                 counterparty = \"{}\"\namount_yen = 800000\ntitle = \"売買契約書\"\n\
+                 media_type = \"application/pdf\"\n",
+                eproxy_testkit::scenario::COUNTERPARTY
+            ),
+        )
+        .unwrap();
+        std::fs::write(self.path("contract.pdf"), b"%PDF-1.7 sale").unwrap();
+        let key = format!(
+            "pem:{},{}",
+            self.pki("employee/yamada.key.pem").display(),
+            self.pki("employee/yamada.pem").display()
+        );
+        let output = eproxy()
+            .args(["contract", "sign", "--json", "--terms"])
+            .arg(self.path("terms.toml"))
+            .arg("--document")
+            .arg(self.path("contract.pdf"))
+            .args(["--key", &key, "--tsa", &tsa.url, "-o"])
+            .arg(self.path(out))
+            .output()
+            .unwrap();
+        json(&output)
+    }
+}

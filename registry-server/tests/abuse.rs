@@ -1,0 +1,316 @@
+//! Abuse of the gRPC endpoint: oversized messages, malformed HTTP/2 and gRPC framing, stalled
+//! requests, client deadlines, and thousands of connections at once. After each, the registry
+//! is still running and a well-behaved client is served.
+
+mod common;
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::time::Instant;
+
+use bytes::Bytes;
+use common::*;
+
+/// The registry's request deadline in these tests, seconds.
+const DEADLINE_SECONDS: u64 = 2;
+
+fn registry() -> Registry {
+    Registry::start_with(|_, config| {
+        config.replace(
+            "request_timeout_seconds = 10",
+            &format!("request_timeout_seconds = {DEADLINE_SECONDS}"),
+        )
+    })
+}
+
+fn host(registry: &Registry) -> &str {
+    registry.address.trim_start_matches("http://")
+}
+
+/// The registry is running and answers a well-behaved client within a second.
+async fn still_serving(registry: &mut Registry) {
+    let process = registry.process.as_mut().unwrap();
+    assert!(process.try_wait().unwrap().is_none(), "the registry died");
+    let started = Instant::now();
+    let (checkpoint, _) = registry.checkpoint().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "slow: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(checkpoint.origin, ORIGIN);
+}
+
+/// Writes `bytes` on a new connection and reads until the registry closes it (within 5 s);
+/// what it answered.
+fn raw_exchange(registry: &Registry, bytes: &[u8]) -> Vec<u8> {
+    let mut stream = TcpStream::connect(host(registry)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    // The registry may close before reading everything: a failed write is an answer too.
+    let _ = stream.write_all(bytes);
+    let mut answer = Vec::new();
+    match stream.read_to_end(&mut answer) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(e) => panic!("the registry kept a malformed connection open: {e}"),
+    }
+    answer
+}
+
+const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// An HTTP/2 frame header: length, type, flags, stream.
+fn frame(length: u32, kind: u8, flags: u8, stream: u32) -> Vec<u8> {
+    let mut header = length.to_be_bytes()[1..].to_vec();
+    header.extend([kind, flags]);
+    header.extend(stream.to_be_bytes());
+    header
+}
+
+/// The types of the HTTP/2 frames in `bytes`.
+fn frame_types(mut bytes: &[u8]) -> Vec<u8> {
+    let mut types = Vec::new();
+    while bytes.len() >= 9 {
+        let length =
+            usize::from(bytes[0]) << 16 | usize::from(bytes[1]) << 8 | usize::from(bytes[2]);
+        types.push(bytes[3]);
+        bytes = &bytes[(9 + length).min(bytes.len())..];
+    }
+    types
+}
+
+/// A raw HTTP/2 gRPC call: the unary request body `body` (already framed, or not) sent to
+/// `method`, with `headers` added; the grpc-status and grpc-message, from the headers or the
+/// trailers. With `end` false the request is never finished.
+async fn h2_call(
+    registry: &Registry,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+    end: bool,
+) -> (String, String) {
+    let tcp = tokio::net::TcpStream::connect(host(registry))
+        .await
+        .unwrap();
+    let (client, connection) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(connection);
+    let mut request = http::Request::builder()
+        .method("POST")
+        .uri(format!("{}{method}", registry.address))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut client = client.ready().await.unwrap();
+    let (response, mut stream) = client
+        .send_request(request.body(()).unwrap(), false)
+        .unwrap();
+    stream.send_data(Bytes::from(body), end).unwrap();
+    let response = response.await.unwrap();
+    let (parts, mut body) = response.into_parts();
+    let status = |map: &http::HeaderMap, name: &str| {
+        map.get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    if parts.headers.contains_key("grpc-status") {
+        return (
+            status(&parts.headers, "grpc-status"),
+            status(&parts.headers, "grpc-message"),
+        );
+    }
+    while body.data().await.is_some() {}
+    let trailers = body.trailers().await.unwrap().unwrap_or_default();
+    (
+        status(&trailers, "grpc-status"),
+        status(&trailers, "grpc-message"),
+    )
+}
+
+/// A gRPC message frame around `message`: uncompressed, its length, the bytes.
+fn grpc_frame(message: &[u8]) -> Vec<u8> {
+    let mut framed = vec![0];
+    framed.extend(u32::try_from(message.len()).unwrap().to_be_bytes());
+    framed.extend(message);
+    framed
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_and_malformed_requests_are_refused_and_the_registry_keeps_serving() {
+    let mut registry = registry();
+
+    // A message over the 1 MiB limit: OUT_OF_RANGE, as the API states.
+    let refused = registry
+        .registry()
+        .await
+        .max_encoding_message_size(8 << 20)
+        .submit_delegation(SubmitDelegationRequest {
+            delegation_cms: vec![0x30; 2 << 20],
+            crls: Vec::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::OutOfRange, "{refused:?}");
+
+    // A gRPC frame announcing 4 GiB (and sending 5 bytes): refused before anything is
+    // allocated for it.
+    let mut huge = vec![0, 0xff, 0xff, 0xff, 0xff];
+    huge.extend([1, 2, 3, 4, 5]);
+    let (code, message) = h2_call(
+        &registry,
+        "/eproxy.registry.v1.Registry/SubmitDelegation",
+        &[],
+        huge,
+        true,
+    )
+    .await;
+    assert_eq!(code, (Code::OutOfRange as i32).to_string(), "{message}");
+
+    // Bytes that are not protobuf, and a frame flagged compressed when no compression was
+    // agreed: refused, with a reason.
+    for body in [
+        grpc_frame(&[0xff; 40]),
+        vec![1, 0, 0, 0, 3, 1, 2, 3],
+        vec![0, 0, 0, 0, 9, 1],
+    ] {
+        let (code, message) = h2_call(
+            &registry,
+            "/eproxy.registry.v1.Registry/GetStatus",
+            &[],
+            body,
+            true,
+        )
+        .await;
+        assert_ne!(code, "0", "a malformed body was answered OK");
+        assert!(!code.is_empty() && !message.is_empty(), "no reason given");
+    }
+    // An unknown method: UNIMPLEMENTED.
+    let (code, _) = h2_call(
+        &registry,
+        "/eproxy.registry.v1.Registry/Nothing",
+        &[],
+        grpc_frame(&[]),
+        true,
+    )
+    .await;
+    assert_eq!(code, (Code::Unimplemented as i32).to_string());
+
+    // Malformed connections: each is closed, none takes the registry down.
+    let mut garbage = vec![0u8; 64 << 10];
+    getrandom::fill(&mut garbage).unwrap();
+    raw_exchange(&registry, &garbage);
+    raw_exchange(&registry, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    raw_exchange(&registry, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    // The preface, then a SETTINGS frame of an impossible length; then a frame claiming 16 MiB.
+    for bad in [frame(5, 4, 0, 0), frame(0xff_ffff, 0, 0, 1)] {
+        let mut bytes = PREFACE.to_vec();
+        bytes.extend(bad);
+        bytes.extend([0; 64]);
+        let answer = raw_exchange(&registry, &bytes);
+        assert!(
+            frame_types(&answer).contains(&7),
+            "no GOAWAY: {answer:02x?}"
+        );
+    }
+    // Headers on stream 0, a protocol error.
+    let mut bytes = PREFACE.to_vec();
+    bytes.extend(frame(0, 4, 0, 0));
+    bytes.extend(frame(3, 1, 4, 0));
+    bytes.extend([0x82, 0x84, 0x86]);
+    raw_exchange(&registry, &bytes);
+
+    still_serving(&mut registry).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_requests_end_at_their_deadline_while_others_are_served() {
+    let mut registry = registry();
+    // A request body that never arrives: cut off at the registry's deadline.
+    let started = Instant::now();
+    let stalled = h2_call(
+        &registry,
+        "/eproxy.registry.v1.Registry/GetStatus",
+        &[],
+        vec![0, 0, 0, 0, 100, 1, 2, 3],
+        false,
+    );
+    // Meanwhile another client is served at once.
+    let other = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let during = Instant::now();
+        registry.checkpoint().await;
+        during.elapsed()
+    };
+    let ((code, message), served_in) = tokio::join!(stalled, other);
+    let waited = started.elapsed();
+    assert_ne!(code, "0", "{message}");
+    assert!(
+        waited >= Duration::from_secs(DEADLINE_SECONDS)
+            && waited < Duration::from_secs(DEADLINE_SECONDS + 2),
+        "the stalled request ended after {waited:?}"
+    );
+    assert!(served_in < Duration::from_secs(1), "{served_in:?}");
+
+    // The client's own, shorter deadline (grpc-timeout 300 ms) is honoured.
+    let started = Instant::now();
+    let (code, _) = h2_call(
+        &registry,
+        "/eproxy.registry.v1.Registry/GetStatus",
+        &[("grpc-timeout", "300m")],
+        vec![0, 0, 0, 0, 100, 1, 2, 3],
+        false,
+    )
+    .await;
+    assert_ne!(code, "0");
+    assert!(
+        started.elapsed() < Duration::from_millis(1_500),
+        "the client's deadline was ignored: {:?}",
+        started.elapsed()
+    );
+
+    still_serving(&mut registry).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousands_of_connections_at_once_do_not_starve_other_clients() {
+    const IDLE: usize = 1_000;
+    const BUSY: usize = 1_500;
+    let mut registry = registry();
+    let id = DelegationId::of_cms(b"nothing").to_string();
+
+    // Connections that say nothing at all, and connections that sent only the preface.
+    let mut idle = Vec::new();
+    for i in 0..IDLE {
+        let mut stream = TcpStream::connect(host(&registry)).unwrap();
+        if i % 2 == 0 {
+            stream.write_all(PREFACE).unwrap();
+        }
+        idle.push(stream);
+    }
+    // Busy connections, each with a call in flight at once.
+    let mut calls = Vec::new();
+    for _ in 0..BUSY {
+        let channel = Channel::from_shared(registry.address.clone()).unwrap();
+        let id = id.clone();
+        calls.push(tokio::spawn(async move {
+            let channel = channel.connect().await.map_err(|e| e.to_string())?;
+            RegistryClient::new(channel)
+                .get_status(GetStatusRequest { delegation_id: id })
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }));
+    }
+    // A well-behaved client meanwhile.
+    still_serving(&mut registry).await;
+    for call in calls {
+        if let Err(error) = call.await.unwrap() {
+            panic!("a busy connection's call failed: {error}");
+        }
+    }
+    drop(idle);
+    still_serving(&mut registry).await;
+}

@@ -56,6 +56,10 @@ write_buffer_mib = 64
 request_timeout_seconds = 10
 concurrency_limit = 256
 
+# How many client connections may be open at once; one more is closed as soon as it is
+# accepted. Keep it below the process's file-descriptor limit (ulimit -n).
+max_connections = 10000
+
 # Trust anchors by role, as certificate files (PEM or DER), relative to the data directory or
 # absolute. The real JPKI roots are built in; set use_builtin_jpki = false to use only the
 # files listed.
@@ -108,6 +112,9 @@ pub struct Config {
     /// Requests served at once.
     #[serde(default = "default_concurrency")]
     pub concurrency_limit: usize,
+    /// Connections open at once.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
     /// Whether the built-in JPKI roots are trusted.
     #[serde(default = "default_true")]
     pub use_builtin_jpki: bool,
@@ -148,6 +155,9 @@ fn default_timeout() -> u64 {
 }
 fn default_concurrency() -> usize {
     256
+}
+fn default_max_connections() -> usize {
+    10_000
 }
 fn default_true() -> bool {
     true

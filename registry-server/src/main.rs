@@ -1,5 +1,6 @@
 //! `eproxy-registry`: the accredited operator's registry of powers of attorney. This file only
-//! wires the command line to the modules, which read as a story: `server` (the listener),
+//! wires the command line to the modules, which read as a story: `server` (the listener) and
+//! `connections` (accepting them, within bounds),
 //! `service` (each gRPC call), `submission` (the checks before a write), `sequencer` and
 //! `command` (the one writer and its state changes), `log` and `tree` (the transparency log),
 //! `status` (what a PoA's status is), `store` (storage behind a narrow trait), `operator` (the
@@ -10,6 +11,7 @@ mod audit;
 mod backup;
 mod command;
 mod config;
+mod connections;
 mod crls;
 mod evidence;
 mod listing;

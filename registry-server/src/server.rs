@@ -10,7 +10,6 @@ use eproxy_proto::registry::v1::registry_server::RegistryServer;
 use eproxy_proto::registry::v1::transparency_log_server::TransparencyLogServer;
 use eproxy_verifier::verify::Verifier;
 use tokio::net::TcpListener;
-use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, ServerTlsConfig};
 
 use crate::command::{Command, Outcome};
@@ -137,10 +136,8 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(4 * limit),
         )
-        // Small answers go out at once: with Nagle's algorithm on, a reply could wait for the
-        // client's delayed ACK (40 ms on Linux).
         .serve_with_incoming_shutdown(
-            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            crate::connections::accept(listener, config.max_connections),
             async {
                 shutdown().await;
                 let _ = stopping.send(());

@@ -314,3 +314,47 @@ async fn thousands_of_connections_at_once_do_not_starve_other_clients() {
     drop(idle);
     still_serving(&mut registry).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_limit_are_closed_and_the_open_ones_served() {
+    const LIMIT: usize = 100;
+    let mut registry = Registry::start_with(|_, config| {
+        config.replace(
+            "max_connections = 10000",
+            &format!("max_connections = {LIMIT}"),
+        )
+    });
+    // A client connected first, then connections that hold every other place.
+    let mut early = registry.registry().await;
+    let mut holders = Vec::new();
+    for _ in 0..LIMIT - 1 {
+        holders.push(TcpStream::connect(host(&registry)).unwrap());
+    }
+    // Wait until the registry has accepted them all (each gets its SETTINGS frame).
+    for holder in &mut holders {
+        holder
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut settings = [0; 9];
+        holder.read_exact(&mut settings).unwrap();
+    }
+    // One more is closed at once, without an answer.
+    let mut extra = TcpStream::connect(host(&registry)).unwrap();
+    extra
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = extra.read_to_end(&mut answer);
+    assert!(answer.is_empty(), "a connection over the limit was served");
+    // The early client is still served.
+    early
+        .get_status(GetStatusRequest {
+            delegation_id: DelegationId::of_cms(b"x").to_string(),
+        })
+        .await
+        .unwrap();
+    // Places freed are taken again.
+    drop(holders);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    still_serving(&mut registry).await;
+}

@@ -24,9 +24,8 @@ struct Target {
     writes: Mutex<u64>,
 }
 
-fn target() -> &'static Target {
-    static TARGET: OnceLock<Target> = OnceLock::new();
-    TARGET.get_or_init(|| {
+impl Target {
+    fn start() -> Self {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let registry = Registry::start();
         runtime.block_on(async {
@@ -34,12 +33,12 @@ fn target() -> &'static Target {
                 registry.submit(poa).await.unwrap();
             }
         });
-        Target {
+        Self {
             registry,
             runtime,
             writes: Mutex::new(2),
         }
-    })
+    }
 }
 
 /// Valid inputs the requests are mutated from.
@@ -174,8 +173,7 @@ fn request() -> impl Strategy<Value = Request> {
 
 /// Sends `request`; the refusal's code and message, or `None` when answered OK (after
 /// checking what an OK answer to a submission implies).
-async fn send(request: Request) -> Option<(Code, String)> {
-    let target = target();
+async fn send(target: &Target, request: Request) -> Option<(Code, String)> {
     let mut registry = target.registry.registry().await;
     let mut log = target.registry.log().await;
     let answer = match request {
@@ -252,11 +250,13 @@ async fn send(request: Request) -> Option<(Code, String)> {
         .map(|status| (status.code(), status.message().to_owned()))
 }
 
-proptest! {
-    #[test]
-    fn every_request_is_answered_or_refused_with_a_documented_reason(request in request()) {
-        let target = target();
-        let refusal = target.runtime.block_on(send(request));
+/// Runs the cases against one registry process, which the test owns and stops at its end.
+#[test]
+fn every_request_is_answered_or_refused_with_a_documented_reason() {
+    let target = Target::start();
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::default());
+    let outcome = runner.run(&request(), |request| {
+        let refusal = target.runtime.block_on(send(&target, request));
         if let Some((code, message)) = refusal {
             prop_assert!(
                 matches!(
@@ -267,13 +267,22 @@ proptest! {
                         | Code::NotFound
                         | Code::OutOfRange
                 ),
-                "undocumented refusal {:?}: {}", code, message
+                "undocumented refusal {:?}: {}",
+                code,
+                message
             );
             prop_assert!(!message.is_empty(), "a refusal without a reason");
         }
         // The log holds exactly the writes answered OK: a refused request changed nothing.
         let writes = *target.writes.lock().unwrap();
-        let size = target.runtime.block_on(target.registry.checkpoint_of(writes)).size;
+        let size = target
+            .runtime
+            .block_on(target.registry.checkpoint_of(writes))
+            .size;
         prop_assert_eq!(size, writes);
+        Ok(())
+    });
+    if let Err(failure) = outcome {
+        panic!("{failure}");
     }
 }

@@ -3,8 +3,9 @@
 //! submission is in a signed checkpoint. Results and the machine are recorded in BENCHMARKS.md.
 //!
 //! Run: `cargo bench -p eproxy-registry --bench load -- [--poas N] [--concurrency C]
-//! [--status-seconds S] [--fill M] [--sustain SECONDS --rate R]` (defaults 20000, 64, 10, none,
-//! none). With `--fill`, the registry is then filled to M PoAs (untimed) and GetStatus measured
+//! [--status-seconds S] [--fill M] [--sustain SECONDS --rate R] [--write-buffer-mib W]`
+//! (defaults 20000, 64, 10, none, none, 64: W is the registry's `write_buffer_mib`). With
+//! `--fill`, the registry is then filled to M PoAs (untimed) and GetStatus measured
 //! again over all of them: lookup latency at scale, against the first measurement. With
 //! `--sustain`, the registry then serves, for that long, submissions paced at R a second and
 //! GetStatus as fast as the other clients go, and the registry's resident memory is sampled
@@ -32,6 +33,7 @@ struct Options {
     fill: usize,
     sustain: u64,
     rate: usize,
+    write_buffer_mib: usize,
 }
 
 fn options() -> Options {
@@ -42,6 +44,7 @@ fn options() -> Options {
         fill: 0,
         sustain: 0,
         rate: 500,
+        write_buffer_mib: 64,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -57,6 +60,7 @@ fn options() -> Options {
             "--fill" => options.fill = value(),
             "--sustain" => options.sustain = value() as u64,
             "--rate" => options.rate = value(),
+            "--write-buffer-mib" => options.write_buffer_mib = value(),
             // cargo bench passes --bench; anything else is a mistake.
             "--bench" => {}
             other => panic!("unknown argument {other}"),
@@ -141,7 +145,12 @@ async fn run(options: Options) {
         poas.len() + probes.len(),
         started.elapsed().as_secs_f64()
     );
-    let registry = Registry::start();
+    let registry = Registry::start_with(|_, config| {
+        config.replace(
+            "write_buffer_mib = 64",
+            &format!("write_buffer_mib = {}", options.write_buffer_mib),
+        )
+    });
     let channels = channels(&registry).await;
 
     // Durable submissions, each fully verified.
@@ -219,15 +228,15 @@ async fn run(options: Options) {
             last_p99.as_secs_f64() / first_p99.as_secs_f64()
         );
     }
+    let mut stored = ids.len();
     if options.sustain > 0 {
-        sustain(&registry, &channels, &ids, &options).await;
+        stored += sustain(&registry, &channels, &ids, &options).await;
     }
     let data = registry.data_dir().join("db");
     let bytes = directory_size(&data);
     println!(
-        "disk: {bytes} bytes for {} PoAs = {} bytes/PoA",
-        ids.len(),
-        bytes / ids.len() as u64
+        "disk: {bytes} bytes for {stored} PoAs = {} bytes/PoA",
+        bytes / stored as u64
     );
     if let Some(rss) = registry.process.as_ref().and_then(|p| resident_kib(p.id())) {
         println!("registry resident memory: {} MiB", rss / 1024);
@@ -239,8 +248,14 @@ type Sample = (u64, Duration);
 
 /// The sustained load: submissions paced at `--rate` a second and GetStatus over the registered
 /// ids as fast as `--concurrency` clients go, for `--sustain` seconds, with the registry's
-/// resident memory sampled each second. Prints a line a minute and every memory sample.
-async fn sustain(registry: &Registry, channels: &[Channel], ids: &[String], options: &Options) {
+/// resident memory sampled each second. Prints a line a minute and every memory sample;
+/// returns how many PoAs it registered.
+async fn sustain(
+    registry: &Registry,
+    channels: &[Channel],
+    ids: &[String],
+    options: &Options,
+) -> usize {
     let total = options.rate * options.sustain as usize;
     let started = Instant::now();
     let poas = Arc::new(sign_poas(total, "sustain", 0));
@@ -313,6 +328,7 @@ async fn sustain(registry: &Registry, channels: &[Channel], ids: &[String], opti
         statuses.extend(reader.await.unwrap());
     }
     report_sustained(&submitted, &statuses, &memory, options);
+    submitted.len()
 }
 
 /// Each minute's rates, p99s and resident memory, and every memory sample.

@@ -79,7 +79,7 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         crl_reload,
         Arc::clone(&metrics),
     ));
-    let listener = TcpListener::bind(&config.listen)
+    let listener = listen(&config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
@@ -167,6 +167,27 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         .map_err(|e| format!("the last checkpoint could not be published: {e}"))?;
     tracing::info!(size = log.size(), "stopped");
     Ok(())
+}
+
+/// How many connections the kernel may queue before they are accepted (capped by
+/// net.core.somaxconn): a burst of clients beyond it would see their connections dropped or
+/// reset. Tokio's default is 1,024.
+const LISTEN_BACKLOG: u32 = 4_096;
+
+/// Listens on `address` (host:port; the first address it resolves to).
+async fn listen(address: &str) -> std::io::Result<TcpListener> {
+    let address = tokio::net::lookup_host(address)
+        .await?
+        .next()
+        .ok_or_else(|| std::io::Error::other("the address resolves to nothing"))?;
+    let socket = if address.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Tells standard output, if anyone still reads it.

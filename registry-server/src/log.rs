@@ -75,31 +75,7 @@ impl Log {
     /// whose commit reported failure may have reached the disk all the same (RocksDB commits
     /// a batch whole or not at all). Returns how many were added.
     pub fn catch_up(&self, store: &dyn Store) -> Result<u64, StoreError> {
-        let mut added = 0;
-        loop {
-            let size = self.size();
-            let after = size.checked_sub(1).map(index_key);
-            let chunk = store.scan(
-                Family::LogLeaves,
-                &[],
-                after.as_ref().map(|key| key.as_slice()),
-                REBUILD_CHUNK,
-            )?;
-            if chunk.is_empty() {
-                return Ok(added);
-            }
-            let mut tree = write(&self.tree);
-            for (key, leaf) in chunk {
-                if key != index_key(tree.size()) {
-                    return Err(StoreError(format!(
-                        "log leaf {} missing: the stored log has a gap",
-                        tree.size()
-                    )));
-                }
-                tree.push(leaf_hash(&leaf));
-                added += 1;
-            }
-        }
+        extend_from(&mut write(&self.tree), store)
     }
 
     /// The latest signed checkpoint.
@@ -210,20 +186,21 @@ impl Log {
     }
 }
 
-/// The tree of the leaves in `store` and the stored checkpoint, if any, which must commit to
-/// those leaves: a gap in the leaves or a checkpoint whose root differs from the leaves' is an
-/// error, never served.
-pub fn check_stored(
-    store: &dyn Store,
-) -> Result<(MerkleTree, Option<CheckpointRecord>), StoreError> {
-    let mut tree = MerkleTree::new();
-    let mut after: Option<Vec<u8>> = None;
+/// Adds to `tree` the leaves `store` holds beyond it, in order; how many. A missing leaf is an
+/// error: the stored log has a gap.
+fn extend_from(tree: &mut MerkleTree, store: &dyn Store) -> Result<u64, StoreError> {
+    let mut added = 0;
     loop {
-        let chunk = store.scan(Family::LogLeaves, &[], after.as_deref(), REBUILD_CHUNK)?;
-        let Some((last, _)) = chunk.last() else {
-            break;
-        };
-        let last = last.clone();
+        let after = tree.size().checked_sub(1).map(index_key);
+        let chunk = store.scan(
+            Family::LogLeaves,
+            &[],
+            after.as_ref().map(|key| key.as_slice()),
+            REBUILD_CHUNK,
+        )?;
+        if chunk.is_empty() {
+            return Ok(added);
+        }
         for (key, leaf) in chunk {
             if key != index_key(tree.size()) {
                 return Err(StoreError(format!(
@@ -232,9 +209,19 @@ pub fn check_stored(
                 )));
             }
             tree.push(leaf_hash(&leaf));
+            added += 1;
         }
-        after = Some(last);
     }
+}
+
+/// The tree of the leaves in `store` and the stored checkpoint, if any, which must commit to
+/// those leaves: a gap in the leaves or a checkpoint whose root differs from the leaves' is an
+/// error, never served.
+pub fn check_stored(
+    store: &dyn Store,
+) -> Result<(MerkleTree, Option<CheckpointRecord>), StoreError> {
+    let mut tree = MerkleTree::new();
+    extend_from(&mut tree, store)?;
     let Some(bytes) = store.get(Family::Checkpoint, LATEST_CHECKPOINT)? else {
         return Ok((tree, None));
     };

@@ -123,7 +123,7 @@ pub fn bundle(
         let state = effective(&record, now, |ancestor| status_record(store, ancestor))?;
         let proof = service
             .log
-            .inclusion_proof(record.log_index, checkpoint.size)?;
+            .inclusion_proof(store, record.log_index, checkpoint.size)?;
         links.push(LinkEvidence {
             delegation_cms: cms,
             status: Some(statement(

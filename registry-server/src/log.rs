@@ -1,5 +1,6 @@
-//! The transparency log: leaves on disk, their tree in memory, and the latest signed
-//! checkpoint, which is the registry's promise about its whole history.
+//! The transparency log: leaves on disk, their tree in memory (its upper part: see
+//! [`crate::tree`]), and the latest signed checkpoint, which is the registry's promise about
+//! its whole history.
 //!
 //! Two rules keep that promise. A checkpoint is signed only for a tree whose leaves are already
 //! durable (the sequencer appends to the tree after its commit). And the registry never signs
@@ -16,13 +17,13 @@ use crate::operator::Operator;
 use crate::records::{CheckpointRecord, LATEST_CHECKPOINT, index_key};
 use crate::refusal::Refusal;
 use crate::store::{Family, Store, StoreError, Write};
-use crate::tree::MerkleTree;
+use crate::tree::{MerkleTree, ReadError, Reader};
 
 /// The most leaves one GetLeaves call returns.
 pub const MAX_LEAVES_PER_CALL: u64 = 1_000;
 
 /// Leaves read per scan while rebuilding the tree.
-const REBUILD_CHUNK: usize = 10_000;
+const REBUILD_CHUNK: u64 = 10_000;
 
 /// The log's state in memory.
 #[derive(Debug)]
@@ -106,8 +107,7 @@ impl Log {
         if size < current.size || (size == current.size && !current.note.is_empty()) {
             return Ok(());
         }
-        let root = read(&self.tree)
-            .root(size)
+        let root = root_of(&read(&self.tree), store, size)?
             .ok_or_else(|| StoreError(format!("no tree of size {size} to sign")))?;
         let record = CheckpointRecord {
             size,
@@ -126,25 +126,41 @@ impl Log {
 
     /// The inclusion proof of `index` in the tree of `size` leaves, `size` at most the latest
     /// checkpoint's.
-    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, Refusal> {
+    pub fn inclusion_proof(
+        &self,
+        store: &dyn Store,
+        index: u64,
+        size: u64,
+    ) -> Result<Vec<Hash>, Refusal> {
         self.check_published(size)?;
-        inclusion_proof_in(&*read(&self.tree), index, size).ok_or_else(|| {
-            Refusal::OutOfRange(format!("leaf {index} is not in a tree of {size} leaves"))
-        })
+        let tree = read(&self.tree);
+        inclusion_proof_in(&reader(&tree, store), index, size)
+            .map_err(StoreError::from)?
+            .ok_or_else(|| {
+                Refusal::OutOfRange(format!("leaf {index} is not in a tree of {size} leaves"))
+            })
     }
 
     /// The consistency proof from `old_size` to `new_size`, both at most the latest
     /// checkpoint's.
-    pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, Refusal> {
+    pub fn consistency_proof(
+        &self,
+        store: &dyn Store,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<Vec<Hash>, Refusal> {
         self.check_published(new_size)?;
         if old_size == new_size && old_size > 0 {
             return Ok(Vec::new());
         }
-        consistency_proof_in(&*read(&self.tree), old_size, new_size).ok_or_else(|| {
-            Refusal::OutOfRange(format!(
-                "no consistency proof from size {old_size} to {new_size}: need 0 < old ≤ new"
-            ))
-        })
+        let tree = read(&self.tree);
+        consistency_proof_in(&reader(&tree, store), old_size, new_size)
+            .map_err(StoreError::from)?
+            .ok_or_else(|| {
+                Refusal::OutOfRange(format!(
+                    "no consistency proof from size {old_size} to {new_size}: need 0 < old ≤ new"
+                ))
+            })
     }
 
     /// The leaves `start..end`, within the published log and at most [`MAX_LEAVES_PER_CALL`].
@@ -155,18 +171,7 @@ impl Log {
                 "leaves {start}..{end}: need start < end and at most {MAX_LEAVES_PER_CALL}"
             )));
         }
-        // Keys are big-endian indexes: the scan starts just after leaf start - 1.
-        let after = start.checked_sub(1).map(index_key);
-        let leaves: Vec<Vec<u8>> = store
-            .scan(
-                Family::LogLeaves,
-                &[],
-                after.as_ref().map(|key| key.as_slice()),
-                usize::try_from(end - start).unwrap_or(usize::MAX),
-            )?
-            .into_iter()
-            .map(|(_, leaf)| leaf)
-            .collect();
+        let leaves = stored_leaves(store, start, end - start)?;
         if leaves.len() as u64 != end - start {
             return Err(Refusal::Unavailable(
                 "log leaves missing from storage".into(),
@@ -186,28 +191,78 @@ impl Log {
     }
 }
 
+/// Up to `limit` stored leaves from index `first` on, in order: fewer only where the log ends.
+/// A missing leaf before the end is an error: the stored log has a gap.
+fn stored_leaves(store: &dyn Store, first: u64, limit: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+    // Keys are big-endian indexes: the scan starts just after leaf first - 1.
+    let after = first.checked_sub(1).map(index_key);
+    let entries = store.scan(
+        Family::LogLeaves,
+        &[],
+        after.as_ref().map(|key| key.as_slice()),
+        usize::try_from(limit).unwrap_or(usize::MAX),
+    )?;
+    let mut leaves = Vec::with_capacity(entries.len());
+    for (expected, (key, leaf)) in (first..).zip(entries) {
+        if key != index_key(expected) {
+            return Err(StoreError(format!(
+                "log leaf {expected} missing: the stored log has a gap"
+            )));
+        }
+        leaves.push(leaf);
+    }
+    Ok(leaves)
+}
+
+/// The hashes of the `count` stored leaves from index `first` on, all of which must be there:
+/// how the tree reads back an older chunk.
+fn leaf_hashes(store: &dyn Store, first: u64, count: u64) -> Result<Vec<Hash>, StoreError> {
+    let leaves = stored_leaves(store, first, count)?;
+    if leaves.len() as u64 != count {
+        return Err(StoreError(format!(
+            "log leaves {first}..{} missing from storage",
+            first + count
+        )));
+    }
+    Ok(leaves.iter().map(|leaf| leaf_hash(leaf)).collect())
+}
+
+/// `tree`, reading older chunks' leaves back from `store`.
+fn reader<'a>(
+    tree: &'a MerkleTree,
+    store: &'a dyn Store,
+) -> Reader<'a, impl Fn(u64, u64) -> Result<Vec<Hash>, StoreError> + 'a> {
+    tree.reader(move |first, count| leaf_hashes(store, first, count))
+}
+
+/// The root of the first `size` leaves of `tree`, reading older chunks from `store`.
+fn root_of(tree: &MerkleTree, store: &dyn Store, size: u64) -> Result<Option<Hash>, StoreError> {
+    Ok(reader(tree, store).root(size)?)
+}
+
+impl From<ReadError<StoreError>> for StoreError {
+    fn from(error: ReadError<StoreError>) -> Self {
+        match error {
+            ReadError::Load(error) => error,
+            ReadError::Mismatch(mismatch) => StoreError(format!(
+                "the stored log leaves from index {} do not hash to the tree built from them: \
+                 the store was altered or damaged",
+                mismatch.first_leaf
+            )),
+        }
+    }
+}
+
 /// Adds to `tree` the leaves `store` holds beyond it, in order; how many. A missing leaf is an
 /// error: the stored log has a gap.
 fn extend_from(tree: &mut MerkleTree, store: &dyn Store) -> Result<u64, StoreError> {
     let mut added = 0;
     loop {
-        let after = tree.size().checked_sub(1).map(index_key);
-        let chunk = store.scan(
-            Family::LogLeaves,
-            &[],
-            after.as_ref().map(|key| key.as_slice()),
-            REBUILD_CHUNK,
-        )?;
-        if chunk.is_empty() {
+        let leaves = stored_leaves(store, tree.size(), REBUILD_CHUNK)?;
+        if leaves.is_empty() {
             return Ok(added);
         }
-        for (key, leaf) in chunk {
-            if key != index_key(tree.size()) {
-                return Err(StoreError(format!(
-                    "log leaf {} missing: the stored log has a gap",
-                    tree.size()
-                )));
-            }
+        for leaf in leaves {
             tree.push(leaf_hash(&leaf));
             added += 1;
         }
@@ -227,7 +282,7 @@ pub fn check_stored(
     };
     let record = CheckpointRecord::decode(bytes.as_slice())
         .map_err(|e| StoreError(format!("corrupt checkpoint record: {e}")))?;
-    if tree.root(record.size).map(|root| root.to_vec()) != Some(record.root.clone()) {
+    if root_of(&tree, store, record.size)?.map(|root| root.to_vec()) != Some(record.root.clone()) {
         return Err(StoreError(format!(
             "the stored log does not match its last signed checkpoint (size {}): refusing to \
              serve a history that differs from what was published",
@@ -235,4 +290,81 @@ pub fn check_stored(
         )));
     }
     Ok((tree, Some(record)))
+}
+
+#[cfg(test)]
+mod tests {
+    use eproxy_verifier::merkle::{consistency_proof, inclusion_proof, root};
+
+    use super::*;
+    use crate::store::RocksStore;
+
+    /// A store on disk holding `n` leaves, and their hashes.
+    fn stored(n: u64) -> (tempfile::TempDir, RocksStore, Vec<Hash>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RocksStore::open(dir.path()).unwrap();
+        let leaves: Vec<Vec<u8>> = (0..n).map(|i| format!("leaf {i}").into_bytes()).collect();
+        let writes: Vec<Write> = (0..n)
+            .zip(&leaves)
+            .map(|(i, leaf)| Write::put(Family::LogLeaves, index_key(i).to_vec(), leaf.clone()))
+            .collect();
+        store.commit(&writes).unwrap();
+        let hashes = leaves.iter().map(|leaf| leaf_hash(leaf)).collect();
+        (dir, store, hashes)
+    }
+
+    /// Over a real store of several chunks, roots and proofs of older sizes (which read chunks
+    /// back from disk) equal the reference computed from every leaf hash.
+    #[test]
+    fn proofs_read_back_from_the_store_equal_the_reference() {
+        let (_dir, store, all) = stored(1_000);
+        let (tree, _) = check_stored(&store).unwrap();
+        assert_eq!(tree.size(), 1_000);
+        let reader = reader(&tree, &store);
+        for size in [1, 255, 256, 257, 600, 999, 1_000] {
+            let prefix = &all[..size as usize];
+            assert_eq!(root_of(&tree, &store, size).unwrap(), Some(root(prefix)));
+            for index in [0, size / 3, size - 1] {
+                assert_eq!(
+                    inclusion_proof_in(&reader, index, size).unwrap(),
+                    inclusion_proof(prefix, index as usize),
+                    "inclusion of {index} in {size}"
+                );
+                let old = index + 1;
+                assert_eq!(
+                    consistency_proof_in(&reader, old, size).unwrap(),
+                    consistency_proof(prefix, old as usize),
+                    "consistency {old} -> {size}"
+                );
+            }
+        }
+    }
+
+    /// A stored leaf changed after the tree was built: the proofs that need its chunk fail
+    /// with a reason, the others are still served.
+    #[test]
+    fn an_altered_stored_leaf_is_an_error_not_a_proof() {
+        let (_dir, store, all) = stored(600);
+        let (tree, _) = check_stored(&store).unwrap();
+        let altered = Write::put(
+            Family::LogLeaves,
+            index_key(300).to_vec(),
+            b"forged".to_vec(),
+        );
+        store.commit(&[altered]).unwrap();
+        let error = root_of(&tree, &store, 400).unwrap_err();
+        assert!(error.0.contains("from index 256"), "{error}");
+        assert!(error.0.contains("altered or damaged"), "{error}");
+        let reader = reader(&tree, &store);
+        assert_eq!(
+            inclusion_proof_in(&reader, 100, 512).unwrap(),
+            inclusion_proof(&all[..512], 100)
+        );
+        // A deleted leaf in a complete chunk: missing, said so.
+        store
+            .commit(&[Write::delete(Family::LogLeaves, index_key(10).to_vec())])
+            .unwrap();
+        let error = root_of(&tree, &store, 100).unwrap_err();
+        assert!(error.0.contains("missing"), "{error}");
+    }
 }

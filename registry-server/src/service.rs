@@ -280,10 +280,11 @@ impl Api {
         request: Request<GetInclusionProofRequest>,
     ) -> Result<Response<GetInclusionProofResponse>, Status> {
         let request = request.into_inner();
-        let hashes = self
-            .0
-            .log
-            .inclusion_proof(request.leaf_index, request.tree_size)?;
+        let hashes = self.0.log.inclusion_proof(
+            self.0.store.as_ref(),
+            request.leaf_index,
+            request.tree_size,
+        )?;
         Ok(Response::new(GetInclusionProofResponse {
             proof: Some(InclusionProof {
                 leaf_index: request.leaf_index,
@@ -298,10 +299,11 @@ impl Api {
         request: Request<GetConsistencyProofRequest>,
     ) -> Result<Response<GetConsistencyProofResponse>, Status> {
         let request = request.into_inner();
-        let hashes = self
-            .0
-            .log
-            .consistency_proof(request.old_size, request.new_size)?;
+        let hashes = self.0.log.consistency_proof(
+            self.0.store.as_ref(),
+            request.old_size,
+            request.new_size,
+        )?;
         Ok(Response::new(GetConsistencyProofResponse {
             hashes: hashes.iter().map(|h| h.to_vec()).collect(),
         }))

@@ -2,6 +2,8 @@
 //! as RFC 9162 §2.1.3.2 and §2.1.4.2 state it), and reference proof generation over an in-memory
 //! list of leaf hashes.
 
+use std::convert::Infallible;
+
 use sha2::{Digest, Sha256};
 
 /// A SHA-256 node hash.
@@ -29,18 +31,32 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
 /// Where proof generation gets the hash of a subtree: the RFC 6962 Merkle tree hash MTH of the
 /// leaves `start..end`. Proofs only ask for subtrees that RFC 6962's recursion visits, whose
 /// `start` is a multiple of the largest power of two not above `end - start`, so a store of
-/// complete subtree hashes answers each in O(log n).
+/// complete subtree hashes answers each in O(log n). A source that reads hashes back from
+/// storage can fail: its error ends the proof, which is then not produced at all.
 pub trait SubtreeHashes {
+    /// Why a hash could not be had ([`Infallible`] for hashes in memory).
+    type Error;
+
     /// MTH of leaves `start..end` (`start < end`, within the tree).
-    fn subtree_hash(&self, start: u64, end: u64) -> Hash;
+    fn subtree_hash(&self, start: u64, end: u64) -> Result<Hash, Self::Error>;
 }
 
 /// The in-memory reference: a list of leaf hashes, each subtree hashed on demand in O(n).
 impl SubtreeHashes for [Hash] {
-    fn subtree_hash(&self, start: u64, end: u64) -> Hash {
+    type Error = Infallible;
+
+    fn subtree_hash(&self, start: u64, end: u64) -> Result<Hash, Infallible> {
         let range = usize::try_from(start).unwrap_or(usize::MAX)
             ..usize::try_from(end).unwrap_or(usize::MAX);
-        root(self.get(range).unwrap_or_default())
+        Ok(root(self.get(range).unwrap_or_default()))
+    }
+}
+
+/// The value of a computation that cannot fail.
+fn certain<T>(result: Result<T, Infallible>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(never) => match never {},
     }
 }
 
@@ -64,7 +80,11 @@ pub fn split(n: u64) -> u64 {
 /// The audit path of leaf `index` in the tree of `leaves` (RFC 6962 §2.1.1), or `None` if the
 /// index is outside the tree.
 pub fn inclusion_proof(leaves: &[Hash], index: usize) -> Option<Vec<Hash>> {
-    inclusion_proof_in(leaves, index as u64, leaves.len() as u64)
+    certain(inclusion_proof_in(
+        leaves,
+        index as u64,
+        leaves.len() as u64,
+    ))
 }
 
 /// The audit path of leaf `index` in the tree of the first `size` leaves of `tree`, or `None`
@@ -73,13 +93,13 @@ pub fn inclusion_proof_in<T: SubtreeHashes + ?Sized>(
     tree: &T,
     index: u64,
     size: u64,
-) -> Option<Vec<Hash>> {
+) -> Result<Option<Vec<Hash>>, T::Error> {
     if index >= size {
-        return None;
+        return Ok(None);
     }
     let mut proof = Vec::new();
-    audit_path(tree, index, 0, size, &mut proof);
-    Some(proof)
+    audit_path(tree, index, 0, size, &mut proof)?;
+    Ok(Some(proof))
 }
 
 fn audit_path<T: SubtreeHashes + ?Sized>(
@@ -88,24 +108,29 @@ fn audit_path<T: SubtreeHashes + ?Sized>(
     start: u64,
     end: u64,
     proof: &mut Vec<Hash>,
-) {
+) -> Result<(), T::Error> {
     if end - start <= 1 {
-        return;
+        return Ok(());
     }
     let middle = start + split(end - start);
     if index < middle {
-        audit_path(tree, index, start, middle, proof);
-        proof.push(tree.subtree_hash(middle, end));
+        audit_path(tree, index, start, middle, proof)?;
+        proof.push(tree.subtree_hash(middle, end)?);
     } else {
-        audit_path(tree, index, middle, end, proof);
-        proof.push(tree.subtree_hash(start, middle));
+        audit_path(tree, index, middle, end, proof)?;
+        proof.push(tree.subtree_hash(start, middle)?);
     }
+    Ok(())
 }
 
 /// The consistency proof between the first `old_size` leaves and all of `leaves` (RFC 6962
 /// §2.1.2), or `None` unless `0 < old_size <= leaves.len()`.
 pub fn consistency_proof(leaves: &[Hash], old_size: usize) -> Option<Vec<Hash>> {
-    consistency_proof_in(leaves, old_size as u64, leaves.len() as u64)
+    certain(consistency_proof_in(
+        leaves,
+        old_size as u64,
+        leaves.len() as u64,
+    ))
 }
 
 /// The consistency proof between the trees of the first `old_size` and `new_size` leaves of
@@ -115,13 +140,13 @@ pub fn consistency_proof_in<T: SubtreeHashes + ?Sized>(
     tree: &T,
     old_size: u64,
     new_size: u64,
-) -> Option<Vec<Hash>> {
+) -> Result<Option<Vec<Hash>>, T::Error> {
     if old_size == 0 || old_size > new_size {
-        return None;
+        return Ok(None);
     }
     let mut proof = Vec::new();
-    subproof(tree, old_size, 0, new_size, true, &mut proof);
-    Some(proof)
+    subproof(tree, old_size, 0, new_size, true, &mut proof)?;
+    Ok(Some(proof))
 }
 
 /// SUBPROOF(m, D[start:end], complete) of RFC 6962 §2.1.2, `m` counted from `start`.
@@ -132,21 +157,22 @@ fn subproof<T: SubtreeHashes + ?Sized>(
     end: u64,
     complete: bool,
     proof: &mut Vec<Hash>,
-) {
+) -> Result<(), T::Error> {
     if m == end - start {
         if !complete {
-            proof.push(tree.subtree_hash(start, end));
+            proof.push(tree.subtree_hash(start, end)?);
         }
-        return;
+        return Ok(());
     }
     let k = split(end - start);
     if m <= k {
-        subproof(tree, m, start, start + k, complete, proof);
-        proof.push(tree.subtree_hash(start + k, end));
+        subproof(tree, m, start, start + k, complete, proof)?;
+        proof.push(tree.subtree_hash(start + k, end)?);
     } else {
-        subproof(tree, m - k, start + k, end, false, proof);
-        proof.push(tree.subtree_hash(start, start + k));
+        subproof(tree, m - k, start + k, end, false, proof)?;
+        proof.push(tree.subtree_hash(start, start + k)?);
     }
+    Ok(())
 }
 
 /// Whether `proof` shows the leaf with hash `leaf` at `index` in the tree of `size` leaves whose

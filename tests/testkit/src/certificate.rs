@@ -1,7 +1,7 @@
 //! Issuing a certificate from a template, and the credential (certificate plus private key) that
 //! comes out.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use der::referenced::OwnedToRef;
 use der::{Encode, EncodePem, pem::LineEnding};
@@ -31,6 +31,9 @@ pub struct Credential {
     certificate: Certificate,
     der: Vec<u8>,
     key: Arc<PrivateKey>,
+    /// The same key for aws-lc-rs, made on first use (`None` if it refuses the key): see
+    /// [`Credential::sign_fast`].
+    fast_key: Arc<OnceLock<Option<aws_lc_rs::rsa::KeyPair>>>,
 }
 
 impl Credential {
@@ -46,6 +49,7 @@ impl Credential {
             der: certificate.to_der()?,
             certificate,
             key: Arc::new(key),
+            fast_key: Arc::default(),
         })
     }
 
@@ -83,6 +87,27 @@ impl Credential {
     /// commercial-registration certificates use.
     pub fn signing_key(&self) -> SigningKey<Sha256> {
         SigningKey::new(PrivateKey::clone(&self.key))
+    }
+
+    /// An RSASSA-PKCS1-v1_5 signature over `message` with `encoding`'s digest, by aws-lc-rs:
+    /// several times faster than RustCrypto's `rsa`, which the load benchmark's millions of
+    /// PoAs need. PKCS#1 v1.5 is deterministic, so the bytes are the same as `signing_key`'s.
+    /// `None` if aws-lc-rs does not take the key (it refuses keys under 2048 bits, which
+    /// refusal tests use).
+    pub fn sign_fast(
+        &self,
+        encoding: &'static dyn aws_lc_rs::signature::RsaEncoding,
+        message: &[u8],
+    ) -> Option<Vec<u8>> {
+        let key = self.fast_key.get_or_init(|| {
+            let pkcs8 = self.key.to_pkcs8_der().ok()?;
+            aws_lc_rs::rsa::KeyPair::from_pkcs8(pkcs8.as_bytes()).ok()
+        });
+        let key = key.as_ref()?;
+        let mut signature = vec![0; key.public_modulus_len()];
+        let random = aws_lc_rs::rand::SystemRandom::new();
+        key.sign(encoding, &random, message, &mut signature).ok()?;
+        Some(signature)
     }
 
     /// The certificate as PEM (`-----BEGIN CERTIFICATE-----`).
@@ -208,6 +233,7 @@ pub fn issue(template: CertificateTemplate, issuer: Issuer<'_>) -> Result<Creden
         certificate,
         der,
         key,
+        fast_key: Arc::default(),
     })
 }
 

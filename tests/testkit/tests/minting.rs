@@ -143,3 +143,18 @@ fn the_employee_binding_is_the_sha256_of_the_certificate_der() {
         TestPki::standard().moved_employee.sha256()
     );
 }
+
+/// The fast signer (aws-lc-rs) the kit signs CMS with gives the same PKCS#1 v1.5 bytes as
+/// RustCrypto's, so a test's signatures do not depend on which one made them.
+#[test]
+fn the_fast_signer_gives_rustcryptos_signature() {
+    use signature::{SignatureEncoding, Signer};
+    let representative = &TestPki::standard().representative;
+    for message in [&b""[..], b"a power of attorney", &[0xff; 5000]] {
+        let fast = representative
+            .sign_fast(&aws_lc_rs::signature::RSA_PKCS1_SHA256, message)
+            .expect("aws-lc-rs takes a 2048-bit key");
+        let reference = representative.signing_key().sign(message).to_vec();
+        assert_eq!(fast, reference);
+    }
+}

@@ -93,14 +93,30 @@ pub const ROLE_DIRECTORIES: [(&str, AnchorRole); 4] = [
     ("tsa", AnchorRole::TimeStamping),
 ];
 
-/// The trust anchors under `dir`: every `.pem`, `.crt`, `.cer` or `.der` file in each role's
+/// The trust anchors under `dir` (see [`read_trust_certificates`]); a malformed anchor
+/// certificate is an error naming its file.
+pub fn read_trust_dir(dir: &Path) -> Result<TrustAnchors, CliError> {
+    trust_anchors(read_trust_certificates(dir)?)
+        .map_err(|(file, e)| CliError::new(format!("{}: {e}", file.display())))
+}
+
+/// One certificate of a trust directory, not yet parsed.
+pub struct TrustFile {
+    /// The file it came from.
+    pub path: std::path::PathBuf,
+    /// The role its directory vouches for.
+    pub role: AnchorRole,
+    /// The certificate's DER.
+    pub der: Vec<u8>,
+}
+
+/// The certificates under `dir`: every `.pem`, `.crt`, `.cer` or `.der` file in each role's
 /// subdirectory (see [`ROLE_DIRECTORIES`]), and any directly in `dir`, which vouch for no role
 /// ([`AnchorRole::Unscoped`]: `eproxy cert check --role any` alone uses them). A missing role
-/// directory means no anchor of that role; a directory with no anchor at all is refused, since
-/// it could only reject everything.
-pub fn read_trust_dir(dir: &Path) -> Result<TrustAnchors, CliError> {
-    let mut anchors = TrustAnchors::new();
-    let mut count = 0;
+/// directory means no anchor of that role; a directory with no certificate at all is refused,
+/// since it could only reject everything.
+pub fn read_trust_certificates(dir: &Path) -> Result<Vec<TrustFile>, CliError> {
+    let mut found = Vec::new();
     let places = ROLE_DIRECTORIES
         .iter()
         .map(|(name, role)| (dir.join(name), *role))
@@ -123,16 +139,17 @@ pub fn read_trust_dir(dir: &Path) -> Result<TrustAnchors, CliError> {
             })
             .collect();
         files.sort();
-        for file in files {
-            for certificate in read_certificates(&file)? {
-                let anchor = TrustAnchor::new(role, certificate.der().to_vec())
-                    .map_err(|e| CliError::new(format!("{}: {e}", file.display())))?;
-                anchors.add(anchor);
-                count += 1;
+        for path in files {
+            for der in read_der_blocks(&path, "CERTIFICATE", InputKind::Certificate)? {
+                found.push(TrustFile {
+                    path: path.clone(),
+                    role,
+                    der,
+                });
             }
         }
     }
-    if count == 0 {
+    if found.is_empty() {
         let names: Vec<&str> = ROLE_DIRECTORIES.iter().map(|(n, _)| *n).collect();
         return Err(
             CliError::new(format!("{} holds no trust anchors", dir.display())).fix(format!(
@@ -140,6 +157,20 @@ pub fn read_trust_dir(dir: &Path) -> Result<TrustAnchors, CliError> {
                 names.join(", ")
             )),
         );
+    }
+    Ok(found)
+}
+
+/// The anchors of `files`, or the first file whose certificate does not parse, with why.
+pub fn trust_anchors(
+    files: Vec<TrustFile>,
+) -> Result<TrustAnchors, (std::path::PathBuf, eproxy_verifier::Error)> {
+    let mut anchors = TrustAnchors::new();
+    for file in files {
+        match TrustAnchor::new(file.role, file.der) {
+            Ok(anchor) => anchors.add(anchor),
+            Err(e) => return Err((file.path, e)),
+        }
     }
     Ok(anchors)
 }

@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
 use x509_cert::ext::pkix::{
     AuthorityKeyIdentifier, BasicConstraints, CertificatePolicies, CrlDistributionPoints,
-    ExtendedKeyUsage, IssuerAltName, KeyUsage, KeyUsages, SubjectAltName, SubjectKeyIdentifier,
+    ExtendedKeyUsage, IssuerAltName, KeyUsage, KeyUsages, NameConstraints, SubjectAltName,
+    SubjectKeyIdentifier,
 };
 
 use crate::commercial_registration::{POLICIES, REGISTERED_CORPORATION_INFO, REGISTRAR};
@@ -21,6 +22,7 @@ use crate::der_input::{Input, check_size, classify, tag};
 use crate::extension::{Extension, parse_extensions};
 use crate::limits::MAX_CERTIFICATE_BYTES;
 use crate::name::read_name;
+use crate::profile::{ProfileRule, Profiled, violations};
 use crate::signed_data::{SignedStructure, check_inner_algorithm};
 use crate::time::read_time;
 use crate::{Error, InputKind};
@@ -29,7 +31,7 @@ use crate::{Error, InputKind};
 const AUTHORITY_INFO_ACCESS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
 
 /// The extensions whose meaning eproxy knows, so that they may be critical.
-const UNDERSTOOD: [ObjectIdentifier; 13] = [
+const UNDERSTOOD: [ObjectIdentifier; 14] = [
     BasicConstraints::OID,
     KeyUsage::OID,
     ExtendedKeyUsage::OID,
@@ -40,6 +42,7 @@ const UNDERSTOOD: [ObjectIdentifier; 13] = [
     IssuerAltName::OID,
     CrlDistributionPoints::OID,
     AUTHORITY_INFO_ACCESS,
+    NameConstraints::OID,
     POLICIES,
     REGISTRAR,
     REGISTERED_CORPORATION_INFO,
@@ -98,6 +101,9 @@ struct Decoded {
     /// The first critical extension not understood, reported during path validation (a
     /// certificate carrying one may still be parsed and displayed).
     unknown_critical: Option<ObjectIdentifier>,
+    /// The rules of RFC 5280's profile the certificate breaks (usually none), reported
+    /// likewise.
+    violations: Vec<ProfileRule>,
 }
 
 /// The parts of a TBSCertificate (RFC 5280 4.1), borrowed from the DER.
@@ -196,7 +202,17 @@ impl Certificate {
             Some(list) => parse_extensions(list, kind)?,
             None => Vec::new(),
         };
-        let decoded = decode_extensions(der, &extensions)?;
+        let mut decoded = decode_extensions(der, &extensions)?;
+        decoded.violations = violations(&Profiled {
+            serial: tbs.serial,
+            issuer: tbs.issuer,
+            subject: tbs.subject,
+            extensions: &extensions,
+            basic_constraints: decoded.basic_constraints.as_ref(),
+            key_cert_sign: decoded
+                .key_usage
+                .is_some_and(|ku| ku.0.contains(KeyUsages::KeyCertSign)),
+        });
         Ok(Self(Arc::new(Parsed {
             der: der.into(),
             sha256,
@@ -306,12 +322,38 @@ impl Certificate {
         Ok(())
     }
 
-    /// Ok unless a critical extension is not understood.
-    pub(crate) fn check_critical_extensions(&self) -> Result<(), Error> {
-        match self.0.decoded.unknown_critical {
-            Some(oid) => Err(Error::UnknownCriticalExtension { oid }),
+    /// Ok unless a critical extension is not understood or the certificate breaks RFC 5280's
+    /// profile (see [`crate::profile`]): what every certificate below an anchor must pass.
+    pub(crate) fn check_conformance(&self) -> Result<(), Error> {
+        self.check_rules(|_| true)
+    }
+
+    /// [`Certificate::check_conformance`] for a trust anchor, which only the rules that
+    /// [bind anchors](ProfileRule::binds_anchors) hold.
+    pub(crate) fn check_anchor_conformance(&self) -> Result<(), Error> {
+        self.check_rules(ProfileRule::binds_anchors)
+    }
+
+    fn check_rules(&self, applies: impl Fn(ProfileRule) -> bool) -> Result<(), Error> {
+        if let Some(oid) = self.0.decoded.unknown_critical {
+            return Err(Error::UnknownCriticalExtension { oid });
+        }
+        match self
+            .0
+            .decoded
+            .violations
+            .iter()
+            .find(|rule| applies(**rule))
+        {
+            Some(rule) => Err(Error::NonConformingCertificate { rule: *rule }),
             None => Ok(()),
         }
+    }
+
+    /// Whether the subject and the issuer are the same name: RFC 5280's self-issued
+    /// certificate, which path length and name constraints pass over (6.1.4 (l), 6.1.3 (b)).
+    pub(crate) fn is_self_issued(&self) -> bool {
+        self.subject_der() == self.issuer_der()
     }
 
     /// basicConstraints cA.

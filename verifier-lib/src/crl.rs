@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use x509_cert::ext::pkix::crl::CrlReason;
 use x509_cert::ext::pkix::crl::dp::IssuingDistributionPoint;
 use x509_cert::ext::pkix::name::DistributionPointName;
-use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber};
+use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber, KeyUsages};
 
 use crate::certificate::Certificate;
 use crate::der_input::{Input, check_size, classify, tag};
@@ -139,6 +139,23 @@ impl<'a> TbsCertList<'a> {
     }
 }
 
+/// RFC 5280 5.2.3: cRLNumber is non-critical and a non-negative integer of at most 20 octets.
+fn check_crl_number(extension: &Extension<'_>) -> Result<(), Error> {
+    let malformed = |detail: &str| Error::Malformed {
+        kind: KIND,
+        detail: format!("cRLNumber {detail} (RFC 5280 5.2.3)"),
+    };
+    if extension.critical {
+        return Err(malformed("is marked critical"));
+    }
+    let number = IntRef::from_der(extension.value).map_err(|_| malformed("is not an INTEGER"))?;
+    let bytes = number.as_bytes();
+    if bytes.first().is_some_and(|b| b & 0x80 != 0) || bytes.len() > 21 {
+        return Err(malformed("is negative or longer than 20 octets"));
+    }
+    Ok(())
+}
+
 /// The extensions in `list` (an Extensions DER, if present).
 fn extensions_of(list: Option<&[u8]>) -> Result<Vec<Extension<'_>>, Error> {
     list.map_or_else(|| Ok(Vec::new()), |list| parse_extensions(list, KIND))
@@ -154,18 +171,29 @@ impl<'a> Crl<'a> {
         check_inner_algorithm(outer_algorithm, tbs.signature, KIND)?;
         let mut unusable = None;
         let mut scope = None;
+        let mut numbered = false;
         for extension in extensions_of(tbs.extensions)? {
             match extension.oid {
+                CrlNumber::OID => {
+                    check_crl_number(&extension)?;
+                    numbered = true;
+                }
                 ISSUING_DISTRIBUTION_POINT => {
                     scope = Some(
                         IssuingDistributionPoint::from_der(extension.value)
                             .map_err(|e| classify(e, KIND, "issuingDistributionPoint"))?,
                     );
                 }
-                CrlNumber::OID | AuthorityKeyIdentifier::OID => {}
+                AuthorityKeyIdentifier::OID => {}
                 oid if extension.critical => unusable = unusable.or(Some(oid)),
                 _ => {}
             }
+        }
+        if !numbered {
+            return Err(Error::Malformed {
+                kind: KIND,
+                detail: "cRLNumber is missing (RFC 5280 5.2.3: every CRL carries one)".into(),
+            });
         }
         let mut entries = Vec::with_capacity(tbs.revoked.len());
         for RevokedCertificate {
@@ -272,6 +300,9 @@ pub(crate) fn revocation_status(
     for crl in context.crls {
         if !crl.speaks_for(certificate, at)? {
             continue;
+        }
+        if !issuer.permits(KeyUsages::CRLSign) {
+            return Err(Error::CrlIssuerKeyUsage);
         }
         let signed = &crl.signed;
         let verify = || {

@@ -216,6 +216,20 @@ pub enum Error {
         /// The extension.
         oid: ObjectIdentifier,
     },
+    /// A certificate of the path, the anchor included, breaks a rule of RFC 5280's profile
+    /// that conforming CAs must follow (see [`crate::profile`]).
+    #[error("a certificate breaks RFC 5280's profile: {rule}")]
+    NonConformingCertificate {
+        /// The rule.
+        rule: crate::profile::ProfileRule,
+    },
+    /// A CRL covering the certificate at the validation time was supplied, but its issuer's
+    /// keyUsage does not assert cRLSign (RFC 5280 6.3.3 (f)): the CRL cannot be trusted, and
+    /// a revocation list that cannot be trusted is not taken as silence.
+    #[error(
+        "a CRL for the certificate is signed by a CA whose keyUsage does not permit CRL signing"
+    )]
+    CrlIssuerKeyUsage,
     /// The path ends at a JPKI user-authentication root. That certificate proves who logged in,
     /// never who signed: the law gives its signatures no effect.
     #[error(
@@ -331,6 +345,48 @@ pub enum Error {
     /// strict.
     #[error("revocation status unknown: no CRL from the issuer covers the validation time")]
     RevocationStatusUnknown,
+
+    // Name constraints and subject alternative names.
+    /// A nameConstraints extension (RFC 5280 4.2.1.10) is not well-formed DER of its syntax; has
+    /// neither permittedSubtrees nor excludedSubtrees, or an empty list; sets a minimum other
+    /// than 0 or a maximum; lists more than 4096 subtrees; or holds a constraint RFC 5280 does
+    /// not allow (a dNSName with a leading period or a wildcard, an rfc822Name that is not a
+    /// mailbox, host or `.domain`, an iPAddress that is not an address and a contiguous mask).
+    #[error("malformed nameConstraints: {detail}")]
+    MalformedNameConstraints {
+        /// Which subtree failed, and how.
+        detail: String,
+    },
+    /// A name of a certificate (its subject, a subject emailAddress or a subjectAltName entry)
+    /// is of a form for which an issuer's nameConstraints lists permitted subtrees, and lies
+    /// within none of them, or cannot be placed (e.g. a URI without a domain host).
+    #[error("{name} is not within the permitted subtrees of an issuer's name constraints")]
+    NameNotPermitted {
+        /// The name, its form first.
+        name: String,
+    },
+    /// A name of a certificate lies within an excluded subtree of an issuer's nameConstraints,
+    /// or may (a wildcard dNSName, or a name of a form eproxy cannot compare).
+    #[error("{name} is within the excluded subtree {constraint} of an issuer's name constraints")]
+    NameExcluded {
+        /// The name, its form first.
+        name: String,
+        /// The excluded subtree.
+        constraint: String,
+    },
+    /// Checking name constraints took more (name, constraint) comparisons than the path's
+    /// budget ([`crate::name_constraints::NAME_CONSTRAINT_BUDGET`]).
+    #[error("name-constraint checking exceeded its budget of comparisons")]
+    NameConstraintBudgetExceeded,
+    /// A subjectAltName extension (RFC 5280 4.2.1.6) is not well-formed DER of GeneralNames, is
+    /// empty, lists more than 4096 names, or holds a name not in its form's syntax (a dNSName
+    /// not in preferred name syntax, an rfc822Name that is not a mailbox, an iPAddress of other
+    /// than 4 or 16 octets, a URI that is not absolute visible ASCII).
+    #[error("malformed subjectAltName: {detail}")]
+    MalformedSubjectAltName {
+        /// Which name failed, and how.
+        detail: String,
+    },
 }
 
 impl Error {
@@ -345,10 +401,14 @@ impl Error {
             Error::AnchorRoleMismatch { .. } => 25,
             Error::AuthenticationRootCannotAnchorSignature => 26,
             Error::IssuerNotCa | Error::IssuerKeyUsage | Error::PathLengthExceeded => 30,
-            Error::UnknownCriticalExtension { .. } | Error::DuplicateExtension { .. } => 40,
+            Error::UnknownCriticalExtension { .. }
+            | Error::DuplicateExtension { .. }
+            | Error::NonConformingCertificate { .. } => 40,
             Error::CertificateNotYetValid { .. } | Error::CertificateExpired { .. } => 50,
             Error::RevocationStatusUnknown => 55,
             Error::CertificateRevoked { .. } => 60,
+            Error::NameNotPermitted { .. } | Error::NameExcluded { .. } => 42,
+            Error::NameConstraintBudgetExceeded => 10,
             _ => 45,
         }
     }

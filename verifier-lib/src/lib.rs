@@ -9,8 +9,9 @@
 //! - [`signed_data`]: one signature check, with the algorithm policy (RSA ≥ 2048 bits, no SHA-1
 //!   or MD5) and the primitives behind [`crypto::SignatureVerifier`] ([`crypto::AWS_LC`] by
 //!   default, [`crypto::RING`] as an alternative);
-//! - [`certificate`], [`crl`], [`trust_anchor`], [`verify_cert`]: certificate paths to anchors
-//!   grouped by role, with revocation from caller-supplied CRLs;
+//! - [`certificate`], [`profile`], [`name_constraints`], [`crl`], [`trust_anchor`],
+//!   [`verify_cert`]: certificate paths to anchors grouped by role, with RFC 5280's profile and
+//!   name constraints and revocation from caller-supplied CRLs;
 //! - [`cms`], [`verify_cms`]: CMS SignedData, its signed attributes as received, its signature;
 //! - [`timestamp`]: RFC 3161 signature timestamps, the trusted time of a signature;
 //! - [`merkle`], [`note`], [`evidence`]: RFC 6962 proofs, signed checkpoints and the registry's
@@ -33,8 +34,10 @@ pub mod jpki;
 pub mod limits;
 pub mod merkle;
 mod name;
+pub mod name_constraints;
 pub mod note;
 pub mod pem;
+pub mod profile;
 pub mod signed_data;
 mod time;
 pub mod timestamp;

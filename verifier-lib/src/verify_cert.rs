@@ -6,13 +6,15 @@
 //! alternative is tried depth-first within a budget of signature checks; when all fail, the most
 //! specific failure is reported (see [`Error::rank`]).
 
+use der::oid::AssociatedOid;
 use eproxy_policy::UnixTime;
-use x509_cert::ext::pkix::KeyUsages;
+use x509_cert::ext::pkix::{KeyUsages, SubjectAltName};
 
 use crate::certificate::Certificate;
 use crate::crl::{Crl, RevocationStatus, revocation_status};
 use crate::crypto::SignatureVerifier;
 use crate::limits::{MAX_PATH_LENGTH, SIGNATURE_BUDGET};
+use crate::name_constraints::{NAME_CONSTRAINT_BUDGET, NameConstraints};
 use crate::signed_data::verify_signature;
 use crate::trust_anchor::{AnchorRole, SignerRole, TrustAnchors};
 use crate::verification_cache::{Signer, VerificationCache};
@@ -68,8 +70,10 @@ pub fn verify_path(
     intermediates: &[Certificate],
     signer: SignerRole,
 ) -> Result<VerifiedPath, Error> {
-    leaf.check_critical_extensions()?;
-    if leaf.is_ca() {
+    leaf.check_conformance()?;
+    // RFC 5280 puts no condition on the certificate at the end of a path; eproxy's own roles
+    // sign as people and authorities, never as CAs.
+    if leaf.is_ca() && signer != SignerRole::Any {
         return Err(Error::SignerIsCa);
     }
     match signer {
@@ -157,8 +161,9 @@ impl Search<'_> {
         Err(best)
     }
 
-    /// Completes the path at an anchor: signature, the anchor's validity and role, then
-    /// revocation of every certificate below it.
+    /// Completes the path at an anchor: signature, the anchor's own certificate (a conforming
+    /// CA that may sign certificates, valid at T) and role, the name constraints along the
+    /// path, then revocation of every certificate below it.
     fn try_anchor(
         &mut self,
         child: &Certificate,
@@ -166,6 +171,13 @@ impl Search<'_> {
         role: AnchorRole,
     ) -> Result<VerifiedPath, Error> {
         self.check_issuer(child, root)?;
+        if !root.is_ca() {
+            return Err(Error::IssuerNotCa);
+        }
+        if !root.permits(KeyUsages::KeyCertSign) {
+            return Err(Error::IssuerKeyUsage);
+        }
+        root.check_anchor_conformance()?;
         root.check_validity(self.context.at)?;
         if role == AnchorRole::JpkiAuthentication {
             return Err(Error::AuthenticationRootCannotAnchorSignature);
@@ -176,6 +188,7 @@ impl Search<'_> {
                 anchor: role,
             });
         }
+        self.check_name_constraints(root)?;
         let mut revocation_unknown = 0;
         for (index, certificate) in self.path.iter().enumerate() {
             let issuer = self.path.get(index + 1).unwrap_or(root);
@@ -193,6 +206,28 @@ impl Search<'_> {
             chain: self.path.iter().map(|c| c.der().to_vec()).collect(),
             revocation_unknown,
         })
+    }
+
+    /// RFC 5280 6.1.3 (b) and (c): every name of every certificate below a CA whose
+    /// certificate constrains names (the anchor's included) lies within those constraints.
+    /// Self-issued intermediates pass over them; the signer's certificate never does.
+    fn check_name_constraints(&self, root: &Certificate) -> Result<(), Error> {
+        let mut budget = NAME_CONSTRAINT_BUDGET;
+        let issuers = self.path.iter().skip(1).chain(std::iter::once(root));
+        for (position, ca) in (1..).zip(issuers) {
+            let Some(extension) = ca.extension(x509_cert::ext::pkix::NameConstraints::OID) else {
+                continue;
+            };
+            let constraints = NameConstraints::from_der(extension.value)?;
+            for (index, certificate) in self.path[..position].iter().enumerate() {
+                if index > 0 && certificate.is_self_issued() {
+                    continue;
+                }
+                let alt_names = certificate.extension(SubjectAltName::OID).map(|e| e.value);
+                constraints.check(certificate.subject_der(), alt_names, &mut budget)?;
+            }
+        }
+        Ok(())
     }
 
     /// Whether `issuer` signed `child`, spending one unit of the budget.
@@ -226,15 +261,19 @@ impl Search<'_> {
 
     /// The checks an intermediate CA must pass to issue the path below it.
     fn check_intermediate(&self, ca: &Certificate) -> Result<(), Error> {
-        ca.check_critical_extensions()?;
         if !ca.is_ca() {
             return Err(Error::IssuerNotCa);
         }
         if !ca.permits(KeyUsages::KeyCertSign) {
             return Err(Error::IssuerKeyUsage);
         }
-        // Intermediates already below this one (the signer's certificate does not count).
-        let below = self.path.len() - 1;
+        ca.check_conformance()?;
+        // Intermediates already below this one: neither the signer's certificate nor a
+        // self-issued one counts (RFC 5280 4.2.1.9, 6.1.4 (l)).
+        let below = self.path[1..]
+            .iter()
+            .filter(|c| !c.is_self_issued())
+            .count();
         if ca
             .path_len_constraint()
             .is_some_and(|limit| below > usize::from(limit))

@@ -2,8 +2,9 @@
 //! validator (the one that guards every PoA and contract), for a role or for any. Exit status
 //! 0 valid, 1 invalid, 2 when the question could not be asked (unreadable files, bad flags).
 //!
-//! A certificate or CRL that is framed properly (PEM or DER) but whose content is malformed is
-//! an answer, not an input error: the certificate is invalid, with the reason.
+//! A certificate, CRL or trust anchor that is framed properly (PEM or DER) but whose content is
+//! malformed (or over the size limits) is an answer, not an input error: the certificate is
+//! invalid, with the reason. CONFORMANCE.md gives the validator's score on x509-limbo.
 
 use eproxy_verifier::Error;
 use eproxy_verifier::InputKind;
@@ -17,7 +18,7 @@ use serde::Serialize;
 use crate::cli::{CertCheckArgs, Role};
 use crate::commands::{Outcome, now};
 use crate::error::CliError;
-use crate::input::{read_der_blocks, read_trust_dir};
+use crate::input::{read_der_blocks, read_trust_certificates, trust_anchors};
 use crate::output::print_json;
 use crate::render::{SignerView, TimeView};
 use crate::time_text::parse_time;
@@ -41,7 +42,7 @@ struct Report {
 
 /// Runs `eproxy cert check`.
 pub fn check(args: &CertCheckArgs) -> Result<Outcome, CliError> {
-    let anchors = read_trust_dir(&args.trust)?;
+    let trusted = read_trust_certificates(&args.trust)?;
     let at = match &args.at {
         Some(text) => parse_time(text).map_err(|e| CliError::new(format!("--at: {e}")))?,
         None => now()?,
@@ -69,18 +70,23 @@ pub fn check(args: &CertCheckArgs) -> Result<Outcome, CliError> {
     } else {
         RevocationPolicy::Lenient
     };
-    let outcome = validate(
-        &leaf[0],
-        &intermediates,
-        &crls,
-        &anchors,
-        role,
-        revocation,
-        at,
-    );
+    // A malformed anchor is an answer too: no path can end at it.
+    let outcome = match trust_anchors(trusted) {
+        Ok(anchors) => validate(
+            &leaf[0],
+            &intermediates,
+            &crls,
+            &anchors,
+            role,
+            revocation,
+            at,
+        )
+        .map_err(|e| e.to_string()),
+        Err((file, e)) => Err(format!("trust anchor {}: {e}", file.display())),
+    };
     let report = Report {
         valid: outcome.is_ok(),
-        reason: outcome.as_ref().err().map(ToString::to_string),
+        reason: outcome.as_ref().err().cloned(),
         role: role_name,
         at: TimeView::of(at),
         anchor_role: outcome.as_ref().ok().map(|p| p.anchor_role.to_string()),

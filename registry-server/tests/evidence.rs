@@ -20,13 +20,15 @@ async fn evidence_goes_only_to_the_entitled_and_verifies_offline() {
 
     // Tanaka signs a contract under the sub-delegation; its counterparty asks for the evidence.
     let mut terms = scenario::terms(&child);
-    terms.signing_time_claimed = UnixTime::from_seconds(unix_now());
+    let signed_at = UnixTime::from_seconds(unix_now());
+    terms.signing_time_claimed = signed_at;
     let contract = scenario::contract(&tanaka, &terms, None).unwrap();
     let bundle = registry
         .evidence(&child_id, Some(Entitlement::ContractCms(contract.clone())))
         .await
         .unwrap();
-    let verdict = verify_offline(&contract, &bundle, &registry.verifier_key());
+    // Checked as of the signing time: the bundle was made after it, so it speaks of then.
+    let verdict = verify_offline(&contract, &bundle, &registry.verifier_key(), signed_at);
     assert!(verdict.accepted(), "{verdict:#?}");
     assert_eq!(verdict.facts.chain, vec![child_id, root_id]);
 
@@ -87,7 +89,19 @@ async fn evidence_goes_only_to_the_entitled_and_verifies_offline() {
         .unwrap();
     let key = registry.verifier_key();
     registry.stop().await;
-    assert!(verify_offline(&contract, &counterparty_bundle, &key).accepted());
+    let verdict = verify_offline(&contract, &counterparty_bundle, &key, signed_at);
+    assert!(verdict.accepted(), "{verdict:#?}");
+    // Without a timestamp the contract's time is the verification time, and a statement made
+    // before it says nothing of the PoA then: the same bundle checked later is stale.
+    let later = UnixTime::from_seconds(unix_now() + 2);
+    let verdict = verify_offline(&contract, &counterparty_bundle, &key, later);
+    assert!(
+        verdict.reasons.iter().any(|r| matches!(
+            r,
+            Reason::Evidence(eproxy_verifier::Error::StatusStatementStale { .. })
+        )),
+        "{verdict:#?}"
+    );
 
     // Each release is in the audit trail.
     let export = Command::new(binary())

@@ -29,7 +29,7 @@ pub use eproxy_verifier::evidence::{RegistryStatus, verify_status_statement};
 pub use eproxy_verifier::merkle::{Hash, leaf_hash, verify_consistency, verify_inclusion};
 pub use eproxy_verifier::note::{Checkpoint, VerifierKey, verify_checkpoint};
 pub use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors};
-pub use eproxy_verifier::verdict::Verdict;
+pub use eproxy_verifier::verdict::{Reason, Verdict};
 pub use eproxy_verifier::verify::{ContractInput, PoaSource, Verifier};
 pub use prost::Message;
 pub use tonic::Code;
@@ -372,8 +372,13 @@ pub fn revocation(
     signed_request(signer, action, nonce, edit)
 }
 
-/// A counterparty's verifier over the test PKI, checking a contract at the current time.
-pub fn verify_offline(contract: &[u8], bundle: &[u8], operator_key: &VerifierKey) -> Verdict {
+/// A counterparty's verifier over the test PKI, checking a contract (without a timestamp) as of `at`.
+pub fn verify_offline(
+    contract: &[u8],
+    bundle: &[u8],
+    operator_key: &VerifierKey,
+    at: UnixTime,
+) -> Verdict {
     let anchors = pki().trust_anchors().unwrap();
     let crls = [
         pki().jpki_signing_crl.der(),
@@ -388,7 +393,7 @@ pub fn verify_offline(contract: &[u8], bundle: &[u8], operator_key: &VerifierKey
         },
         crls: &crls,
         certificates: &[],
-        verification_time: UnixTime::from_seconds(unix_now()),
+        verification_time: at,
         expected_counterparty: Some(scenario::counterparty()),
     })
 }

@@ -9,7 +9,9 @@
 //! again over all of them: lookup latency at scale, against the first measurement. With
 //! `--sustain`, the registry then serves, for that long, submissions paced at R a second and
 //! GetStatus as fast as the other clients go, and the registry's resident memory is sampled
-//! every second: the report gives each minute's rates, p99s and memory, and every sample.
+//! every second with the storage engine's state (level-0 files, compaction backlog, slowed or
+//! stopped writes): the report gives each minute's rates, p99s, memory and engine state, and
+//! each second's memory, engine state and submission p99.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -315,24 +317,64 @@ async fn sustain(
             samples
         }));
     }
-    // Resident memory, each second.
-    let mut memory = Vec::new();
+    // Resident memory and the storage engine's state, each second.
+    let mut machine = Vec::new();
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
     while second() < seconds {
         ticks.tick().await;
-        memory.push(pid.and_then(resident_kib).unwrap_or(0));
+        let metrics = registry.metrics.clone();
+        let page = tokio::task::spawn_blocking(move || scrape(&metrics))
+            .await
+            .unwrap();
+        machine.push(Machine::sample(pid, &page));
     }
     let submitted = submitter.await.unwrap();
     let mut statuses = Vec::new();
     for reader in readers {
         statuses.extend(reader.await.unwrap());
     }
-    report_sustained(&submitted, &statuses, &memory, options);
+    report_sustained(&submitted, &statuses, &machine, options);
     submitted.len()
 }
 
+/// The registry's state in one second of the sustained load.
+struct Machine {
+    /// Resident memory, KiB.
+    rss_kib: u64,
+    /// The storage engine's gauges (see the metrics page): level-0 files, bytes pending
+    /// compaction, whether writes were slowed or stopped.
+    level0_files: u64,
+    pending_compaction_bytes: u64,
+    writes_delayed: bool,
+    writes_stopped: bool,
+}
+
+impl Machine {
+    fn sample(pid: Option<u32>, page: &str) -> Self {
+        let gauge = |name: &str| -> u64 {
+            let prefix = format!("eproxy_storage_{name} ");
+            page.lines()
+                .find_map(|l| l.strip_prefix(prefix.as_str()))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        Self {
+            rss_kib: pid.and_then(resident_kib).unwrap_or(0),
+            level0_files: gauge("level0_files"),
+            pending_compaction_bytes: gauge("pending_compaction_bytes"),
+            writes_delayed: gauge("writes_delayed") == 1,
+            writes_stopped: gauge("writes_stopped") == 1,
+        }
+    }
+}
+
 /// Each minute's rates, p99s and resident memory, and every memory sample.
-fn report_sustained(submitted: &[Sample], statuses: &[Sample], memory: &[u64], options: &Options) {
+fn report_sustained(
+    submitted: &[Sample],
+    statuses: &[Sample],
+    machine: &[Machine],
+    options: &Options,
+) {
     let in_minute = |samples: &[Sample], minute: u64| -> Vec<Duration> {
         samples
             .iter()
@@ -354,25 +396,61 @@ fn report_sustained(submitted: &[Sample], statuses: &[Sample], memory: &[u64], o
     for minute in 0..options.sustain.div_ceil(60) {
         let (subs, stats) = (in_minute(submitted, minute), in_minute(statuses, minute));
         let window = 60.0_f64.min(options.sustain as f64 - minute as f64 * 60.0);
-        let rss: Vec<u64> = memory
-            .iter()
-            .skip(minute as usize * 60)
-            .take(60)
-            .copied()
-            .collect();
+        let seconds: Vec<&Machine> = machine.iter().skip(minute as usize * 60).take(60).collect();
+        let rss = seconds.iter().map(|m| m.rss_kib / 1024);
         println!(
             "  minute {minute}: SubmitDelegation {:.0}/s p99 {:.2} ms; GetStatus {:.0}/s p99 \
-             {:.2} ms; RSS {}-{} MiB",
+             {:.2} ms; RSS {}-{} MiB; level-0 files up to {}, pending compaction up to {} MiB, \
+             writes slowed {} s, stopped {} s",
             subs.len() as f64 / window,
             p99(subs),
             stats.len() as f64 / window,
             p99(stats),
-            rss.iter().min().unwrap_or(&0) / 1024,
-            rss.iter().max().unwrap_or(&0) / 1024,
+            rss.clone().min().unwrap_or(0),
+            rss.max().unwrap_or(0),
+            seconds.iter().map(|m| m.level0_files).max().unwrap_or(0),
+            seconds
+                .iter()
+                .map(|m| m.pending_compaction_bytes)
+                .max()
+                .unwrap_or(0)
+                >> 20,
+            seconds.iter().filter(|m| m.writes_delayed).count(),
+            seconds.iter().filter(|m| m.writes_stopped).count(),
         );
     }
-    let series: Vec<String> = memory.iter().map(|kib| (kib / 1024).to_string()).collect();
-    println!("  RSS each second, MiB: {}", series.join(" "));
+    let each_second = |value: &dyn Fn(&Machine) -> String| -> String {
+        machine.iter().map(value).collect::<Vec<_>>().join(" ")
+    };
+    println!(
+        "  RSS each second, MiB: {}",
+        each_second(&|m| (m.rss_kib / 1024).to_string())
+    );
+    println!(
+        "  level-0 files each second: {}",
+        each_second(&|m| m.level0_files.to_string())
+    );
+    println!(
+        "  writes each second (. flowing, s slowed, X stopped): {}",
+        each_second(&|m| match (m.writes_stopped, m.writes_delayed) {
+            (true, _) => "X".into(),
+            (false, true) => "s".into(),
+            (false, false) => ".".into(),
+        })
+    );
+    let submission_p99s: Vec<String> = (0..options.sustain)
+        .map(|second| {
+            let in_second = submitted
+                .iter()
+                .filter(|(s, _)| *s == second)
+                .map(|(_, d)| *d);
+            format!("{:.0}", p99(in_second.collect()))
+        })
+        .collect();
+    println!(
+        "  SubmitDelegation p99 each second, ms: {}",
+        submission_p99s.join(" ")
+    );
 }
 
 /// Submits every PoA of `poas` from `concurrency` client tasks; their latencies and the time it

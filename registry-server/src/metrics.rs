@@ -1,6 +1,7 @@
 //! Prometheus metrics on their own HTTP port (`metrics_listen`): requests by method and outcome,
-//! latency histograms by method, and the log's size and checkpoint age. Counts and timings
-//! only: no ids, names or other personal data.
+//! latency histograms by method, the log's size and checkpoint age, and what the storage
+//! engine's background work is doing (its stalls are what a latency spike is first checked
+//! against). Counts and timings only: no ids, names or other personal data.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -16,6 +17,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::log::Log;
+use crate::store::Store;
 
 /// Latency bucket bounds, seconds.
 const BUCKETS: [f64; 14] = [
@@ -42,18 +44,19 @@ struct Counts {
 }
 
 /// The registry's metrics.
-#[derive(Debug)]
 pub struct Metrics {
     counts: Mutex<Counts>,
     log: Arc<Log>,
+    store: Arc<dyn Store>,
 }
 
 impl Metrics {
-    /// Metrics for a registry whose log is `log`.
-    pub fn new(log: Arc<Log>) -> Self {
+    /// Metrics for a registry whose log is `log`, kept in `store`.
+    pub fn new(log: Arc<Log>, store: Arc<dyn Store>) -> Self {
         Self {
             counts: Mutex::new(Counts::default()),
             log,
+            store,
         }
     }
 
@@ -158,6 +161,56 @@ impl Metrics {
             checkpoint.size,
             (now_unix - checkpoint.signed_at).max(0)
         );
+        let engine = self.store.engine_state();
+        for (name, help, value) in [
+            (
+                "level0_files",
+                "The most level-0 files of any column family (writes slow past 20).",
+                engine.level0_files_max,
+            ),
+            (
+                "pending_compaction_bytes",
+                "Bytes compaction has yet to rewrite.",
+                engine.pending_compaction_bytes,
+            ),
+            (
+                "running_flushes",
+                "Memtable flushes running.",
+                engine.running_flushes,
+            ),
+            (
+                "running_compactions",
+                "Compactions running.",
+                engine.running_compactions,
+            ),
+            (
+                "writes_delayed",
+                "1 while the engine slows writes for background work.",
+                u64::from(engine.writes_delayed),
+            ),
+            (
+                "writes_stopped",
+                "1 while the engine stops writes for background work.",
+                u64::from(engine.writes_stopped),
+            ),
+            (
+                "memtable_bytes",
+                "Bytes in memtables.",
+                engine.memtable_bytes,
+            ),
+            (
+                "block_cache_bytes",
+                "Bytes in the block cache.",
+                engine.block_cache_bytes,
+            ),
+        ] {
+            let _ = write!(
+                out,
+                "# HELP eproxy_storage_{name} {help}\n\
+                 # TYPE eproxy_storage_{name} gauge\n\
+                 eproxy_storage_{name} {value}\n"
+            );
+        }
         out
     }
 }

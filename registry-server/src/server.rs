@@ -53,7 +53,7 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         RocksStore::open_with(&data_dir.join(DB_DIR), write_buffer).map_err(|e| e.to_string())?,
     );
     let log = Arc::new(Log::open(store.as_ref(), &operator).map_err(|e| e.to_string())?);
-    let metrics = Arc::new(Metrics::new(Arc::clone(&log)));
+    let metrics = Arc::new(Metrics::new(Arc::clone(&log), Arc::clone(&store)));
     let service = Arc::new(RegistryService {
         metrics: Arc::clone(&metrics),
         store: Arc::clone(&store),

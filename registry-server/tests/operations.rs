@@ -132,6 +132,27 @@ async fn metrics_count_calls_by_method_and_outcome() {
         .find_map(|l| l.strip_prefix("eproxy_checkpoint_age_seconds "))
         .unwrap();
     assert!(age.parse::<i64>().unwrap() <= 2);
+
+    // The storage engine: the registration sits in a memtable, nothing has been flushed yet
+    // (a 64 MiB buffer), and writes flow.
+    let gauge = |name: &str| -> u64 {
+        let prefix = format!("eproxy_storage_{name} ");
+        let line = page.lines().find_map(|l| l.strip_prefix(prefix.as_str()));
+        line.unwrap_or_else(|| panic!("{name} missing from\n{page}"))
+            .parse()
+            .unwrap()
+    };
+    assert!(gauge("memtable_bytes") > 0);
+    for (name, value) in [
+        ("level0_files", 0),
+        ("pending_compaction_bytes", 0),
+        ("writes_delayed", 0),
+        ("writes_stopped", 0),
+    ] {
+        assert_eq!(gauge(name), value, "{name}");
+    }
+    assert!(gauge("running_flushes") <= 1 && gauge("running_compactions") <= 1);
+    assert!(gauge("block_cache_bytes") <= 256 << 20);
 }
 
 #[tokio::test]

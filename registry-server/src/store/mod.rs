@@ -111,6 +111,28 @@ impl StoreError {
 /// A key and its value.
 pub type Entry = (Vec<u8>, Vec<u8>);
 
+/// What the storage engine is doing now, for the metrics page: the background work that can
+/// hold writes back and how much memory it holds. Sampled, never stored.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EngineState {
+    /// The most level-0 files of any family: past a threshold, the engine slows writes.
+    pub level0_files_max: u64,
+    /// Bytes compaction must rewrite to bring every level under its target, summed over families.
+    pub pending_compaction_bytes: u64,
+    /// Flushes and compactions running now.
+    pub running_flushes: u64,
+    /// See [`EngineState::running_flushes`].
+    pub running_compactions: u64,
+    /// Whether writes are being slowed (a delayed write rate is in force).
+    pub writes_delayed: bool,
+    /// Whether writes are stopped until background work catches up.
+    pub writes_stopped: bool,
+    /// Bytes in memtables, summed over families.
+    pub memtable_bytes: u64,
+    /// Bytes in the shared block cache.
+    pub block_cache_bytes: u64,
+}
+
 /// A storage engine.
 pub trait Store: Send + Sync + 'static {
     /// The value of `key`, if any.
@@ -142,4 +164,7 @@ pub trait Store: Send + Sync + 'static {
     fn generation(&self) -> u64 {
         0
     }
+
+    /// The engine's background state now.
+    fn engine_state(&self) -> EngineState;
 }

@@ -12,12 +12,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
+use rocksdb::properties::PropName;
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, DBCompressionType, Direction,
     IteratorMode, Options, WriteBatch, WriteOptions,
 };
 
-use super::{Entry, Family, Store, StoreError, Write};
+use super::{EngineState, Entry, Family, Store, StoreError, Write};
 
 /// The block cache all families share. Status lookups read one small record among millions:
 /// a cache hit costs no system call.
@@ -212,6 +213,15 @@ fn open_db(dir: &Path, write_buffer_bytes: usize, read_only: bool) -> Result<DB,
     .map_err(engine)
 }
 
+/// An integer property of each family; a family or property RocksDB cannot give is left out,
+/// so the metrics page shows what is known.
+fn per_family<'a>(db: &'a DB, property: &'a PropName) -> impl Iterator<Item = u64> + 'a {
+    Family::ALL.iter().filter_map(move |family| {
+        let handle = db.cf_handle(family.name())?;
+        db.property_int_value_cf(handle, property).ok().flatten()
+    })
+}
+
 fn family_handle(db: &DB, family: Family) -> Result<&rocksdb::ColumnFamily, StoreError> {
     db.cf_handle(family.name())
         .ok_or_else(|| StoreError(format!("column family {} missing", family.name())))
@@ -285,6 +295,26 @@ impl Store for RocksStore {
 
     fn recover(&self) -> Result<(), StoreError> {
         self.reopen()
+    }
+
+    fn engine_state(&self) -> EngineState {
+        use rocksdb::properties as p;
+        let opened = self.opened();
+        let db = &opened.db;
+        // The write controller and the background threads are the database's, not a family's.
+        let whole =
+            |property: &PropName| db.property_int_value(property).ok().flatten().unwrap_or(0);
+        EngineState {
+            level0_files_max: per_family(db, &p::num_files_at_level(0)).max().unwrap_or(0),
+            pending_compaction_bytes: per_family(db, p::ESTIMATE_PENDING_COMPACTION_BYTES).sum(),
+            running_flushes: whole(p::NUM_RUNNING_FLUSHES),
+            running_compactions: whole(p::NUM_RUNNING_COMPACTIONS),
+            writes_delayed: whole(p::ACTUAL_DELAYED_WRITE_RATE) > 0,
+            writes_stopped: whole(p::IS_WRITE_STOPPED) > 0,
+            memtable_bytes: per_family(db, p::CUR_SIZE_ALL_MEM_TABLES).sum(),
+            // Every family reports the one cache they share.
+            block_cache_bytes: per_family(db, p::BLOCK_CACHE_USAGE).max().unwrap_or(0),
+        }
     }
 
     fn generation(&self) -> u64 {

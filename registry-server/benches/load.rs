@@ -3,12 +3,14 @@
 //! submission is in a signed checkpoint. Results and the machine are recorded in BENCHMARKS.md.
 //!
 //! Run: `cargo bench -p eproxy-registry --bench load -- [--poas N] [--concurrency C]
-//! [--status-seconds S] [--fill M] [--sustain SECONDS --rate R] [--write-buffer-mib W]`
-//! (defaults 20000, 64, 10, none, none, 64: W is the registry's `write_buffer_mib`). With
+//! [--status-seconds S] [--fill M] [--sustain SECONDS --rate R [--status-rate Q]]
+//! [--write-buffer-mib W]` (defaults 20000, 64, 10, none, none, unpaced, 64: W is the
+//! registry's `write_buffer_mib`). With
 //! `--fill`, the registry is then filled to M PoAs (untimed) and GetStatus measured
 //! again over all of them: lookup latency at scale, against the first measurement. With
 //! `--sustain`, the registry then serves, for that long, submissions paced at R a second and
-//! GetStatus as fast as the other clients go, and the registry's resident memory is sampled
+//! GetStatus as fast as the other clients go (or paced at Q a second in all, each call's
+//! latency counted from when it was due), and the registry's resident memory is sampled
 //! every second with the storage engine's state (level-0 files, compaction backlog, slowed or
 //! stopped writes): the report gives each minute's rates, p99s, memory and engine state, and
 //! each second's memory, engine state and submission p99.
@@ -35,6 +37,8 @@ struct Options {
     fill: usize,
     sustain: u64,
     rate: usize,
+    /// GetStatus calls a second while sustaining, spread over the clients; 0: unpaced.
+    status_rate: usize,
     write_buffer_mib: usize,
 }
 
@@ -46,6 +50,7 @@ fn options() -> Options {
         fill: 0,
         sustain: 0,
         rate: 500,
+        status_rate: 0,
         write_buffer_mib: 64,
     };
     let mut args = std::env::args().skip(1);
@@ -62,6 +67,7 @@ fn options() -> Options {
             "--fill" => options.fill = value(),
             "--sustain" => options.sustain = value() as u64,
             "--rate" => options.rate = value(),
+            "--status-rate" => options.status_rate = value(),
             "--write-buffer-mib" => options.write_buffer_mib = value(),
             // cargo bench passes --bench; anything else is a mistake.
             "--bench" => {}
@@ -295,24 +301,34 @@ async fn sustain(
             calls.join_all().await
         })
     };
-    // GetStatus from the other clients, unpaced.
+    // GetStatus from the other clients: unpaced, each as fast as it goes, or paced at
+    // --status-rate in all. A paced call's latency counts from when it was due, so a stall
+    // counts against every call it delays (no coordinated omission).
     let mut readers = Vec::new();
     for task in 0..options.concurrency {
         let ids = Arc::clone(&ids);
         let mut client = RegistryClient::new(channels[1 + task % (CONNECTIONS - 1)].clone());
+        let mut pace = (options.status_rate > 0).then(|| {
+            tokio::time::interval(Duration::from_secs_f64(
+                options.concurrency as f64 / options.status_rate as f64,
+            ))
+        });
         readers.push(tokio::spawn(async move {
             let mut samples = Vec::new();
             let mut i = task * 7919;
             while second() < seconds {
                 i = (i + 104_729) % ids.len();
-                let start = Instant::now();
+                let due = match &mut pace {
+                    Some(pace) => pace.tick().await.into_std(),
+                    None => Instant::now(),
+                };
                 client
                     .get_status(GetStatusRequest {
                         delegation_id: ids[i].clone(),
                     })
                     .await
                     .unwrap();
-                samples.push((second(), start.elapsed()));
+                samples.push((second(), due.elapsed()));
             }
             samples
         }));
@@ -390,8 +406,14 @@ fn report_sustained(
         v[(v.len() * 99).div_ceil(100) - 1].as_secs_f64() * 1e3
     };
     println!(
-        "sustain: {} s, submissions paced at {}/s, GetStatus from {} clients",
-        options.sustain, options.rate, options.concurrency
+        "sustain: {} s, submissions paced at {}/s, GetStatus from {} clients {}",
+        options.sustain,
+        options.rate,
+        options.concurrency,
+        match options.status_rate {
+            0 => "unpaced".to_owned(),
+            rate => format!("paced at {rate}/s in all"),
+        }
     );
     for minute in 0..options.sustain.div_ceil(60) {
         let (subs, stats) = (in_minute(submitted, minute), in_minute(statuses, minute));

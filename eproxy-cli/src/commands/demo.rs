@@ -84,6 +84,21 @@ impl Demo {
         let (_registry, registry_url) = self.start_registry()?;
         let (_tsa, tsa_url) = self.start_tsa()?;
         let operator_key = "registry/operator.vkey";
+        // A watcher follows the log from its empty start, so that the last chapter shows every
+        // entry the story adds (and the demo never depends on when a checkpoint is published).
+        self.eproxy(
+            &[
+                "log",
+                "monitor",
+                "--registry",
+                &registry_url,
+                "--operator-key",
+                operator_key,
+                "--state",
+                "monitor.json",
+            ],
+            0,
+        )?;
 
         chapter("The representative issues a power of attorney to 山田　太郎 and registers it");
         let company = &TestPki::standard().company;
@@ -152,19 +167,6 @@ impl Demo {
                 "poa.p7s",
                 "--registry",
                 &registry_url,
-            ],
-            0,
-        )?;
-        self.eproxy(
-            &[
-                "log",
-                "monitor",
-                "--registry",
-                &registry_url,
-                "--operator-key",
-                operator_key,
-                "--state",
-                "monitor.json",
             ],
             0,
         )?;

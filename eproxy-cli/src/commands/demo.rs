@@ -86,19 +86,22 @@ impl Demo {
         let operator_key = "registry/operator.vkey";
         // A watcher follows the log from its empty start, so that the last chapter shows every
         // entry the story adds (and the demo never depends on when a checkpoint is published).
-        self.eproxy(
-            &[
-                "log",
-                "monitor",
-                "--registry",
-                &registry_url,
-                "--operator-key",
-                operator_key,
-                "--state",
-                "monitor.json",
-            ],
-            0,
-        )?;
+        let monitor = || {
+            self.eproxy(
+                &[
+                    "log",
+                    "monitor",
+                    "--registry",
+                    &registry_url,
+                    "--operator-key",
+                    operator_key,
+                    "--state",
+                    "monitor.json",
+                ],
+                0,
+            )
+        };
+        monitor()?;
 
         chapter("The representative issues a power of attorney to 山田　太郎 and registers it");
         let company = &TestPki::standard().company;
@@ -265,19 +268,7 @@ impl Demo {
 
         chapter("Anyone watching the log sees it grow, consistently");
         self.wait_for_checkpoint(&registry_url, operator_key, 2)?;
-        self.eproxy(
-            &[
-                "log",
-                "monitor",
-                "--registry",
-                &registry_url,
-                "--operator-key",
-                operator_key,
-                "--state",
-                "monitor.json",
-            ],
-            0,
-        )?;
+        monitor()?;
         println!("\nEvery verdict was the expected one.");
         Ok(Outcome::Done)
     }

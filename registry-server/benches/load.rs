@@ -13,7 +13,7 @@
 //! latency counted from when it was due), and the registry's resident memory is sampled
 //! every second with the storage engine's state (level-0 files, compaction backlog, slowed or
 //! stopped writes): the report gives each minute's rates, p99s, memory and engine state, and
-//! each second's memory, engine state and submission p99.
+//! each second's memory, engine state and p99s.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -460,19 +460,15 @@ fn report_sustained(
             (false, false) => ".".into(),
         })
     );
-    let submission_p99s: Vec<String> = (0..options.sustain)
-        .map(|second| {
-            let in_second = submitted
-                .iter()
-                .filter(|(s, _)| *s == second)
-                .map(|(_, d)| *d);
-            format!("{:.0}", p99(in_second.collect()))
-        })
-        .collect();
-    println!(
-        "  SubmitDelegation p99 each second, ms: {}",
-        submission_p99s.join(" ")
-    );
+    for (name, samples) in [("SubmitDelegation", submitted), ("GetStatus", statuses)] {
+        let p99s: Vec<String> = (0..options.sustain)
+            .map(|second| {
+                let in_second = samples.iter().filter(|(s, _)| *s == second);
+                format!("{:.0}", p99(in_second.map(|(_, d)| *d).collect()))
+            })
+            .collect();
+        println!("  {name} p99 each second, ms: {}", p99s.join(" "));
+    }
 }
 
 /// Submits every PoA of `poas` from `concurrency` client tasks; their latencies and the time it

@@ -9,7 +9,7 @@ use crate::audit::AuditRecord;
 use prost::Message;
 
 use crate::records::{
-    Reads, StatusRecord, company_key, delegatee_key, nonce_key_time, status_record,
+    Reads, StatusRecord, company_key, delegatee_key, id_of, nonce_key_time, status_record,
 };
 use crate::refusal::Refusal;
 use crate::sequencer::Batch;
@@ -70,6 +70,9 @@ pub struct Registration {
     pub delegation: Delegation,
     /// SHA-256 of the certificate that signed it (the audit's actor).
     pub signer_sha256: [u8; 32],
+    /// Its [signing act](eproxy_verifier::verify_cms::VerifiedCms::signing_act): the same
+    /// for every encoding of this signed PoA.
+    pub signing_act: [u8; 32],
 }
 
 /// What a command did.
@@ -145,6 +148,15 @@ impl Registration {
                 already: true,
             });
         }
+        // The same signature in other CMS bytes would be a second PoA under a second id, one
+        // that the first one's revocation does not reach.
+        if let Some(registered) = batch.read(Family::SigningActs, &self.signing_act)? {
+            let registered = id_of(&registered)?;
+            return Err(Refusal::AlreadyExists(format!(
+                "this power of attorney's signature is already registered, as {registered}: \
+                 the same signed PoA in another encoding is not registered again"
+            )));
+        }
         let delegation = &self.delegation;
         let company = delegation.delegator.corporate_number;
         if let Some(parent) = &delegation.parent {
@@ -190,6 +202,11 @@ impl Registration {
             ..StatusRecord::default()
         };
         batch.put(Family::Poa, self.id.as_bytes().to_vec(), self.cms);
+        batch.put(
+            Family::SigningActs,
+            self.signing_act.to_vec(),
+            self.id.as_bytes().to_vec(),
+        );
         batch.put(
             Family::Status,
             self.id.as_bytes().to_vec(),

@@ -4,14 +4,14 @@
 //! fresh (the page token and the filter are outside the signed part and only narrow what it
 //! authorises), so a listing request's nonce is not spent; each page released is audited.
 
+use eproxy_proto::Action;
 use eproxy_proto::registry::v1::DelegationSummary;
-use eproxy_proto::{Action, DelegationId};
 use eproxy_verifier::commercial_registration::RegisteredCorporation;
 use eproxy_verifier::jpki::JpkiIdentity;
 use eproxy_verifier::trust_anchor::AnchorRole;
 
 use crate::command::Release;
-use crate::records::{delegatee_prefix, status_record};
+use crate::records::{delegatee_prefix, id_of, status_record};
 use crate::refusal::Refusal;
 use crate::service::RegistryService;
 use crate::signed_request::{Verified, stored_delegation};
@@ -120,12 +120,6 @@ fn is_representative(
         }
         _ => Ok(false),
     }
-}
-
-fn id_of(bytes: &[u8]) -> Result<DelegationId, Refusal> {
-    <[u8; 32]>::try_from(bytes)
-        .map(DelegationId::from_bytes)
-        .map_err(|_| Refusal::Unavailable("a corrupt index entry".into()))
 }
 
 /// One page of the PoAs in `range` after `page_token`, and the next token (empty at the end).

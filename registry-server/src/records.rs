@@ -7,6 +7,7 @@ use eproxy_proto::DelegationId;
 use eproxy_proto::v1::DelegationStatus;
 use prost::Message;
 
+use crate::refusal::Refusal;
 use crate::store::{Family, Store, StoreError};
 
 /// Everything the registry knows of one PoA beyond its CMS: its registration, its current
@@ -59,6 +60,13 @@ impl StatusRecord {
     pub fn decode_stored(bytes: &[u8]) -> Result<Self, StoreError> {
         Self::decode(bytes).map_err(|e| StoreError(format!("corrupt status record: {e}")))
     }
+}
+
+/// The delegation id an index entry holds; anything else is storage corruption.
+pub fn id_of(bytes: &[u8]) -> Result<DelegationId, Refusal> {
+    <[u8; 32]>::try_from(bytes)
+        .map(DelegationId::from_bytes)
+        .map_err(|_| Refusal::Unavailable("a corrupt index entry".into()))
 }
 
 /// The latest signed checkpoint and what it commits to.

@@ -13,6 +13,9 @@ pub enum Refusal {
     /// The caller is not entitled; deliberately says nothing more.
     #[error("not entitled")]
     Denied,
+    /// The same thing is already stored under another name (one signed PoA, re-encoded).
+    #[error("{0}")]
+    AlreadyExists(String),
     /// No such PoA or log entry.
     #[error("{0}")]
     NotFound(String),
@@ -40,6 +43,7 @@ impl From<Refusal> for tonic::Status {
             Refusal::Invalid(_) => tonic::Status::invalid_argument(message),
             Refusal::Precondition(_) => tonic::Status::failed_precondition(message),
             Refusal::Denied => tonic::Status::permission_denied(message),
+            Refusal::AlreadyExists(_) => tonic::Status::already_exists(message),
             Refusal::NotFound(_) => tonic::Status::not_found(message),
             Refusal::OutOfRange(_) => tonic::Status::out_of_range(message),
             Refusal::Unavailable(_) => tonic::Status::unavailable(message),

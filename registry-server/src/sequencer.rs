@@ -302,6 +302,7 @@ mod tests {
             cms,
             delegation: delegation(&TestPki::standard().employee, contracts_only(), None),
             signer_sha256: [0; 32],
+            signing_act: DelegationId::of_cms(&[i]).as_bytes().to_owned(),
         }))
     }
 

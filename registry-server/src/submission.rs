@@ -66,8 +66,11 @@ impl SubmissionPolicy {
                 reasons.join("; ")
             )));
         }
-        let (Some(delegation), Some(signer_sha256)) = (outcome.delegation, outcome.signer_sha256)
-        else {
+        let (Some(delegation), Some(signer_sha256), Some(signing_act)) = (
+            outcome.delegation,
+            outcome.signer_sha256,
+            outcome.signing_act,
+        ) else {
             return Err(Refusal::Invalid(
                 "the power of attorney could not be read".into(),
             ));
@@ -92,6 +95,7 @@ impl SubmissionPolicy {
             cms: cms.to_vec(),
             delegation,
             signer_sha256,
+            signing_act,
         })
     }
 }

@@ -143,3 +143,78 @@ async fn revocation_is_signed_fresh_entitled_and_idempotent() {
         ]
     );
 }
+
+/// The same signed PoA in other CMS clothing: the signer named by key identifier instead of
+/// issuer and serial, the signature algorithm named `rsaEncryption`, another certificate
+/// carried beside the signer's, a signature timestamp added. The signature still verifies over
+/// the same signed attributes, but the bytes, and so the id, differ. A holder of the PoA must
+/// not be able to register it again under a new id, least of all after it was revoked.
+#[tokio::test]
+async fn a_revoked_poa_cannot_return_under_another_encoding() {
+    use eproxy_testkit::cms::{
+        CmsSigner, SIGNATURE_TIME_STAMP_TOKEN, SignatureOid, SignerId, attribute,
+    };
+    use eproxy_testkit::tsa::{TimestampRequest, timestamp_token};
+    let registry = Registry::start();
+    let content = delegation_in(pki(), &pki().employee, contracts_only(), None).encode();
+    let original = CmsSigner::new(&pki().representative, &content)
+        .sign()
+        .unwrap();
+    let original_id = DelegationId::of_cms(&original);
+    registry.submit(&original).await.unwrap();
+
+    let variant = |edit: &dyn Fn(&mut CmsSigner)| {
+        let mut signer = CmsSigner::new(&pki().representative, &content);
+        edit(&mut signer);
+        signer.sign().unwrap()
+    };
+    let signature = CmsSigner::new(&pki().representative, &content)
+        .signature_value()
+        .unwrap();
+    let token = timestamp_token(
+        &pki().tsa,
+        &TimestampRequest::new(&signature, scenario::signed_at()),
+    )
+    .unwrap();
+    let variants = [
+        variant(&|s| s.signer_id = SignerId::SubjectKeyId),
+        variant(&|s| s.signature_oid = SignatureOid::RsaEncryption),
+        variant(&|s| s.certificates.push(&pki().employee)),
+        variant(&|s| {
+            s.unsigned_attributes =
+                vec![attribute(SIGNATURE_TIME_STAMP_TOKEN, std::slice::from_ref(&token)).unwrap()]
+        }),
+    ];
+    let refuse_all = async |when: &str| {
+        for cms in &variants {
+            assert_ne!(DelegationId::of_cms(cms), original_id);
+            let refusal = registry.submit(cms).await.unwrap_err();
+            assert_eq!(
+                refusal.code(),
+                Code::AlreadyExists,
+                "{when}: {}",
+                refusal.message()
+            );
+            assert!(
+                refusal.message().contains(&original_id.to_string()),
+                "{when}: {}",
+                refusal.message()
+            );
+        }
+    };
+    refuse_all("while active").await;
+    registry
+        .revoke(&revocation(&pki().representative, original_id, 1, |_| {}))
+        .await
+        .unwrap();
+    refuse_all("after revocation").await;
+    // Nothing was stored for any of them, and the original stays revoked.
+    for cms in &variants {
+        let id = DelegationId::of_cms(cms);
+        assert_eq!(registry.status(&id).await.status, RegistryStatus::Unknown);
+    }
+    assert!(matches!(
+        registry.status(&original_id).await.status,
+        RegistryStatus::Revoked { .. }
+    ));
+}

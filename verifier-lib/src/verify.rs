@@ -135,6 +135,7 @@ impl Verifier {
                 verdict,
                 delegation: None,
                 signer_sha256: None,
+                signing_act: None,
             };
         };
         let run = Run {
@@ -153,15 +154,13 @@ impl Verifier {
         let first = DelegationId::of_cms(input.delegation);
         let links = run.verified_chain(&supplied, first, input.at, &mut verdict);
         let delegation = links.first().and_then(|link| link.delegation.clone());
-        let signer_sha256 = links
-            .first()
-            .and_then(|link| link.cms.as_ref())
-            .map(|cms| *cms.signer.sha256());
+        let signed = links.first().and_then(|link| link.cms.as_ref());
         verdict.facts.grant = delegation.as_ref().map(|d| d.grant.clone());
         DelegationVerdict {
             verdict,
             delegation,
-            signer_sha256,
+            signer_sha256: signed.map(|cms| *cms.signer.sha256()),
+            signing_act: signed.map(|cms| cms.signing_act),
         }
     }
 }
@@ -236,6 +235,9 @@ pub struct DelegationVerdict {
     pub delegation: Option<Delegation>,
     /// SHA-256 of the certificate that signed it, if its signature verified.
     pub signer_sha256: Option<[u8; 32]>,
+    /// Its signature's [signing act](crate::verify_cms::VerifiedCms::signing_act), if it
+    /// verified: the same for every encoding of this signed PoA.
+    pub signing_act: Option<[u8; 32]>,
 }
 
 /// The caller's CRLs and extra certificates, parsed; `None` (and the reason in `verdict`) if

@@ -38,6 +38,14 @@ pub struct VerifiedCms<'a> {
     pub timestamp_token: Option<&'a [u8]>,
     /// The signed attributes (empty if there were none), each type at most once.
     pub signed_attributes: Vec<Attribute<'a>>,
+    /// SHA-256 over the signer's public key and the exact bytes its signature covers (the
+    /// signed attributes, or the content where there are none): what the signer committed to.
+    /// The CMS around a signature can be re-encoded without breaking it (other certificates
+    /// carried, the signer named by key identifier instead of issuer and serial, the algorithm
+    /// identifiers spelled otherwise, unsigned attributes such as a timestamp added), which
+    /// changes the CMS bytes and any id taken from them, but never this digest. A registry keys
+    /// on it so that one signed PoA cannot be registered twice under two ids.
+    pub signing_act: [u8; 32],
 }
 
 /// Verifies the CMS signature in `cms` over its content, or over `detached` when the CMS carries
@@ -180,13 +188,26 @@ pub fn verify_cms_with<'a>(
     Ok(VerifiedCms {
         content_type: signed_data.econtent_type,
         content,
-        signer,
         certificates: others,
         claimed_signing_time,
         signature: signer_info.signature,
         timestamp_token,
         signed_attributes: signer_info.signed_attributes.clone(),
+        signing_act: signing_act(&signer, &message),
+        signer,
     })
+}
+
+/// See [`VerifiedCms::signing_act`]: each part length-prefixed, so no two splits of the same
+/// bytes collide.
+fn signing_act(signer: &Certificate, message: &[u8]) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update(b"eproxy signing act v1");
+    for part in [signer.spki_der(), message] {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part);
+    }
+    hash.finalize().into()
 }
 
 fn malformed(what: &str) -> Error {

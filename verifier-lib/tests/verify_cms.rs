@@ -115,6 +115,66 @@ fn every_accepted_variant_verifies() {
     }
 }
 
+/// One signature in other CMS encodings keeps its signing act; another signed message or
+/// another signer's key does not.
+#[test]
+fn the_signing_act_survives_re_encoding_and_nothing_else() {
+    let original = signer().sign().unwrap();
+    let act = verify(&original, None).unwrap().signing_act;
+    type Change = Box<dyn Fn(&mut CmsSigner<'static>)>;
+    let same: Vec<(&str, Change)> = vec![
+        (
+            "subject key id",
+            Box::new(|s| s.signer_id = SignerId::SubjectKeyId),
+        ),
+        (
+            "rsaEncryption",
+            Box::new(|s| s.signature_oid = SignatureOid::RsaEncryption),
+        ),
+        (
+            "another certificate carried",
+            Box::new(|s| s.certificates.push(&pki().representative)),
+        ),
+        (
+            "an unsigned attribute",
+            Box::new(|s| s.unsigned_attributes = vec![content_type_attribute(ID_DATA)]),
+        ),
+    ];
+    for (name, change) in same {
+        let mut spec = signer();
+        change(&mut spec);
+        let cms = spec.sign().unwrap();
+        assert_ne!(cms, original, "{name}: the bytes differ");
+        assert_eq!(verify(&cms, None).unwrap().signing_act, act, "{name}");
+    }
+    let different: Vec<(&str, Change)> = vec![
+        ("sha384", Box::new(|s| s.digest = DigestChoice::Sha384)),
+        (
+            "no signed attributes",
+            Box::new(|s| s.signed_attributes = SignedAttributes::Absent),
+        ),
+        (
+            "a signing time",
+            Box::new(|s| {
+                s.signed_attributes = SignedAttributes::Standard {
+                    signing_time: Some(STANDARD_NOW),
+                }
+            }),
+        ),
+        ("other content", Box::new(|s| s.content = b"other".to_vec())),
+    ];
+    for (name, change) in different {
+        let mut spec = signer();
+        change(&mut spec);
+        let cms = spec.sign().unwrap();
+        assert_ne!(verify(&cms, None).unwrap().signing_act, act, "{name}");
+    }
+    let by_other_key = CmsSigner::new(&pki().representative, CONTENT)
+        .sign()
+        .unwrap();
+    assert_ne!(verify(&by_other_key, None).unwrap().signing_act, act);
+}
+
 #[test]
 fn the_signer_certificate_may_come_from_the_pool() {
     let mut spec = signer();

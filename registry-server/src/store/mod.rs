@@ -26,11 +26,14 @@ pub enum Family {
     Audit,
     /// Nonces of accepted signed requests, until they fall out of the skew window.
     Nonces,
+    /// Index: each registered PoA's signing act (its signer's key and the bytes the signature
+    /// covers), to delegation id, so that one signed PoA re-encoded is not registered twice.
+    SigningActs,
 }
 
 impl Family {
     /// Every family, in a fixed order.
-    pub const ALL: [Family; 8] = [
+    pub const ALL: [Family; 9] = [
         Family::Poa,
         Family::Status,
         Family::ByCompany,
@@ -39,6 +42,7 @@ impl Family {
         Family::Checkpoint,
         Family::Audit,
         Family::Nonces,
+        Family::SigningActs,
     ];
 
     /// The family's name in the engine.
@@ -52,6 +56,7 @@ impl Family {
             Family::Checkpoint => "checkpoint",
             Family::Audit => "audit",
             Family::Nonces => "nonces",
+            Family::SigningActs => "signing_acts",
         }
     }
 }

@@ -156,6 +156,10 @@ pub struct CmsSigner<'a> {
     pub key_of: Option<&'a Credential>,
     /// Attribute TLVs added to [`SignedAttributes::Standard`] (e.g. ESS signingCertificateV2).
     pub extra_signed_attributes: Vec<Vec<u8>>,
+    /// The signature value to embed, from an earlier [`CmsSigner::signature_value`] of the
+    /// same signer: the load benchmark signs millions of PoAs ahead, keeping only their
+    /// signatures, and assembles each CMS when it submits it.
+    pub signature: Option<Vec<u8>>,
 }
 
 impl<'a> CmsSigner<'a> {
@@ -177,6 +181,7 @@ impl<'a> CmsSigner<'a> {
             sign_instead: None,
             key_of: None,
             extra_signed_attributes: Vec::new(),
+            signature: None,
         }
     }
 
@@ -222,7 +227,10 @@ impl<'a> CmsSigner<'a> {
     /// The ContentInfo DER.
     pub fn sign(&self) -> Result<Vec<u8>, Error> {
         let (signed_attributes, _) = self.signed_part()?;
-        let signature = self.signature_value()?;
+        let signature = match &self.signature {
+            Some(signature) => signature.clone(),
+            None => self.signature_value()?,
+        };
 
         let certificate = self.credential.certificate().tbs_certificate();
         let (version, signer_id) = match self.signer_id {

@@ -415,16 +415,23 @@ struct Machine {
     pending_compaction_bytes: u64,
     writes_delayed: bool,
     writes_stopped: bool,
+    /// Calls being served, and waiting for a place, in the write and the read lane.
+    in_flight: [u64; 2],
+    waiting: [u64; 2],
 }
 
 impl Machine {
     fn sample(pid: Option<u32>, page: &str) -> Self {
-        let gauge = |name: &str| -> u64 {
-            let prefix = format!("eproxy_storage_{name} ");
+        let metric = |name: &str| -> u64 {
+            let prefix = format!("{name} ");
             page.lines()
                 .find_map(|l| l.strip_prefix(prefix.as_str()))
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0)
+        };
+        let gauge = |name: &str| metric(&format!("eproxy_storage_{name}"));
+        let lanes = |name: &str| {
+            ["write", "read"].map(|lane| metric(&format!("{name}{{lane=\"{lane}\"}}")))
         };
         Self {
             rss_kib: pid.and_then(resident_kib).unwrap_or(0),
@@ -432,6 +439,8 @@ impl Machine {
             pending_compaction_bytes: gauge("pending_compaction_bytes"),
             writes_delayed: gauge("writes_delayed") == 1,
             writes_stopped: gauge("writes_stopped") == 1,
+            in_flight: lanes("eproxy_requests_in_flight"),
+            waiting: lanes("eproxy_requests_waiting"),
         }
     }
 }
@@ -475,7 +484,8 @@ fn report_sustained(
         println!(
             "  minute {minute}: SubmitDelegation {:.0}/s p99 {:.2} ms; GetStatus {:.0}/s p99 \
              {:.2} ms; RSS {}-{} MiB; level-0 files up to {}, pending compaction up to {} MiB, \
-             writes slowed {} s, stopped {} s",
+             writes slowed {} s, stopped {} s; write lane up to {} in flight, {} waiting; read \
+             lane up to {} waiting",
             subs.len() as f64 / window,
             p99(subs),
             stats.len() as f64 / window,
@@ -491,6 +501,9 @@ fn report_sustained(
                 >> 20,
             seconds.iter().filter(|m| m.writes_delayed).count(),
             seconds.iter().filter(|m| m.writes_stopped).count(),
+            seconds.iter().map(|m| m.in_flight[0]).max().unwrap_or(0),
+            seconds.iter().map(|m| m.waiting[0]).max().unwrap_or(0),
+            seconds.iter().map(|m| m.waiting[1]).max().unwrap_or(0),
         );
     }
     let each_second = |value: &dyn Fn(&Machine) -> String| -> String {
@@ -512,6 +525,12 @@ fn report_sustained(
             (false, false) => ".".into(),
         })
     );
+    for (lane, name) in ["write", "read"].iter().enumerate() {
+        println!(
+            "  {name} lane each second, in flight/waiting: {}",
+            each_second(&|m| format!("{}/{}", m.in_flight[lane], m.waiting[lane]))
+        );
+    }
     for (name, samples) in [("SubmitDelegation", submitted), ("GetStatus", statuses)] {
         let p99s: Vec<String> = (0..options.sustain)
             .map(|second| {

@@ -52,7 +52,10 @@ max_message_bytes = 1048576
 # refuses writes only once that reserve is used up.
 write_buffer_mib = 64
 
-# Each request's deadline, in seconds, and how many are served at once.
+# Each request's deadline, in seconds, and how many are served at once in each of two lanes:
+# calls that write (submissions, revocations, evidence releases, listings) and calls that only
+# read (statuses, checkpoints, proofs), so that writes held up by the disk never keep a lookup
+# waiting. A call waits for a place within its deadline.
 request_timeout_seconds = 10
 concurrency_limit = 256
 
@@ -109,7 +112,7 @@ pub struct Config {
     /// Each request's deadline.
     #[serde(default = "default_timeout")]
     pub request_timeout_seconds: u64,
-    /// Requests served at once.
+    /// Requests served at once, in each lane (see `lanes.rs`).
     #[serde(default = "default_concurrency")]
     pub concurrency_limit: usize,
     /// Connections open at once.

@@ -14,6 +14,7 @@ mod config;
 mod connections;
 mod crls;
 mod evidence;
+mod lanes;
 mod listing;
 mod log;
 mod metrics;

@@ -16,6 +16,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
+use crate::lanes::Lanes;
 use crate::log::Log;
 use crate::store::Store;
 
@@ -48,15 +49,17 @@ pub struct Metrics {
     counts: Mutex<Counts>,
     log: Arc<Log>,
     store: Arc<dyn Store>,
+    lanes: Lanes,
 }
 
 impl Metrics {
-    /// Metrics for a registry whose log is `log`, kept in `store`.
-    pub fn new(log: Arc<Log>, store: Arc<dyn Store>) -> Self {
+    /// Metrics for a registry whose log is `log`, kept in `store`, serving calls in `lanes`.
+    pub fn new(log: Arc<Log>, store: Arc<dyn Store>, lanes: Lanes) -> Self {
         Self {
             counts: Mutex::new(Counts::default()),
             log,
             store,
+            lanes,
         }
     }
 
@@ -161,6 +164,30 @@ impl Metrics {
             checkpoint.size,
             (now_unix - checkpoint.signed_at).max(0)
         );
+        out.push_str(
+            "# HELP eproxy_requests_in_flight Calls being served, by lane (write or read).\n\
+             # TYPE eproxy_requests_in_flight gauge\n",
+        );
+        let lanes = self.lanes.states();
+        for lane in lanes {
+            let _ = writeln!(
+                out,
+                "eproxy_requests_in_flight{{lane=\"{}\"}} {}",
+                lane.name, lane.in_flight
+            );
+        }
+        out.push_str(
+            "# HELP eproxy_requests_waiting Calls waiting for a place in their lane \
+             (concurrency_limit each).\n\
+             # TYPE eproxy_requests_waiting gauge\n",
+        );
+        for lane in lanes {
+            let _ = writeln!(
+                out,
+                "eproxy_requests_waiting{{lane=\"{}\"}} {}",
+                lane.name, lane.waiting
+            );
+        }
         let engine = self.store.engine_state();
         for (name, help, value) in [
             (

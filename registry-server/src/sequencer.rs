@@ -313,7 +313,11 @@ mod tests {
         let store: Arc<dyn Store> = Arc::new(RocksStore::open(dir.path()).unwrap());
         let operator = Operator::new("test/log", SigningKey::from_bytes(&[1; 32])).unwrap();
         let log = Arc::new(Log::open(store.as_ref(), &operator).unwrap());
-        let metrics = Arc::new(Metrics::new(Arc::clone(&log), Arc::clone(&store)));
+        let metrics = Arc::new(Metrics::new(
+            Arc::clone(&log),
+            Arc::clone(&store),
+            crate::lanes::Lanes::new(1),
+        ));
         let (messages, receiver) = mpsc::channel(QUEUE);
         let mut answers = Vec::new();
         for i in 0..10 {
@@ -358,7 +362,11 @@ mod tests {
         let store: Arc<dyn Store> = Arc::new(RocksStore::open(dir.path()).unwrap());
         let operator = Operator::new("test/log", SigningKey::from_bytes(&[1; 32])).unwrap();
         let log = Arc::new(Log::open(store.as_ref(), &operator).unwrap());
-        let metrics = Arc::new(Metrics::new(Arc::clone(&log), Arc::clone(&store)));
+        let metrics = Arc::new(Metrics::new(
+            Arc::clone(&log),
+            Arc::clone(&store),
+            crate::lanes::Lanes::new(1),
+        ));
         let now = crate::service::now().seconds();
         let key =
             |offset: i64, tag: u8| nonce_key(UnixTime::from_seconds(now + offset), &[tag; 16]);

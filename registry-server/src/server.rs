@@ -15,6 +15,7 @@ use tonic::transport::{Identity, ServerTlsConfig};
 use crate::command::{Command, Outcome};
 use crate::config::{Config, KEY_FILE};
 use crate::crls::OperatorCrls;
+use crate::lanes::Lanes;
 use crate::log::Log;
 use crate::metrics::Metrics;
 use crate::operator::Operator;
@@ -53,7 +54,12 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         RocksStore::open_with(&data_dir.join(DB_DIR), write_buffer).map_err(|e| e.to_string())?,
     );
     let log = Arc::new(Log::open(store.as_ref(), &operator).map_err(|e| e.to_string())?);
-    let metrics = Arc::new(Metrics::new(Arc::clone(&log), Arc::clone(&store)));
+    let lanes = Lanes::new(config.concurrency_limit);
+    let metrics = Arc::new(Metrics::new(
+        Arc::clone(&log),
+        Arc::clone(&store),
+        lanes.clone(),
+    ));
     let service = Arc::new(RegistryService {
         metrics: Arc::clone(&metrics),
         store: Arc::clone(&store),
@@ -120,10 +126,9 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     }
     let server = builder
         .timeout(grace)
-        // One limit for the whole server, however many connections share it.
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
-            config.concurrency_limit,
-        ))
+        // Limits for the whole server, however many connections share them: one for the
+        // calls that write, one for those that read.
+        .layer(lanes)
         .add_service(health_service)
         .add_service(reflection)
         .add_service(

@@ -371,3 +371,63 @@ async fn connections_beyond_the_limit_are_closed_and_the_open_ones_served() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     still_serving(&mut registry).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_holding_every_place_do_not_hold_up_reads() {
+    // As many stalled submissions as the four joined below.
+    const LIMIT: usize = 4;
+    let mut registry = Registry::start_with(|_, config| {
+        config
+            .replace(
+                "request_timeout_seconds = 10",
+                &format!("request_timeout_seconds = {DEADLINE_SECONDS}"),
+            )
+            .replace(
+                "concurrency_limit = 256",
+                &format!("concurrency_limit = {LIMIT}"),
+            )
+    });
+    // Submissions whose bodies never finish take every place in the write lane until their
+    // deadline.
+    let started = Instant::now();
+    let stall = || {
+        h2_call(
+            &registry,
+            "/eproxy.registry.v1.Registry/SubmitDelegation",
+            &[],
+            vec![0, 0, 0, 4, 0, 1, 2, 3],
+            false,
+        )
+    };
+    let meanwhile = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let page = scrape(&registry.metrics);
+        assert!(
+            page.contains(&format!(
+                "eproxy_requests_in_flight{{lane=\"write\"}} {LIMIT}"
+            )),
+            "{page}"
+        );
+        // A read is served at once.
+        let read = Instant::now();
+        registry.status(&DelegationId::of_cms(b"x")).await;
+        let read = read.elapsed();
+        // A submission waits for a place: the lane was full.
+        let write = registry
+            .submit(&poa(&pki().employee, contracts_only()))
+            .await;
+        (read, write, started.elapsed())
+    };
+    let (a, b, c, d, (read, write, written_after)) =
+        tokio::join!(stall(), stall(), stall(), stall(), meanwhile);
+    for (code, message) in [a, b, c, d] {
+        assert_ne!(code, "0", "{message}");
+    }
+    assert!(read < Duration::from_secs(1), "the read waited {read:?}");
+    write.unwrap();
+    assert!(
+        written_after >= Duration::from_millis(DEADLINE_SECONDS * 1000 - 200),
+        "the submission did not wait for a place: {written_after:?}"
+    );
+    still_serving(&mut registry).await;
+}

@@ -169,8 +169,19 @@ async fn oversized_and_malformed_requests_are_refused_and_the_registry_keeps_ser
     .await;
     assert_eq!(code, (Code::OutOfRange as i32).to_string(), "{message}");
 
-    // Bytes that are not protobuf, and a frame flagged compressed when no compression was
-    // agreed: refused, with a reason.
+    // Bytes that are not protobuf: INTERNAL, gRPC's code for a request that does not decode,
+    // as the API states.
+    let (code, message) = h2_call(
+        &registry,
+        "/eproxy.registry.v1.Registry/GetStatus",
+        &[],
+        grpc_frame(&[0xff; 40]),
+        true,
+    )
+    .await;
+    assert_eq!(code, (Code::Internal as i32).to_string(), "{message}");
+    // Those bytes, a frame flagged compressed when no compression was agreed, and a frame cut
+    // short: refused, with a reason.
     for body in [
         grpc_frame(&[0xff; 40]),
         vec![1, 0, 0, 0, 3, 1, 2, 3],

@@ -117,14 +117,33 @@ where
         let lanes = self.lanes.clone();
         Box::pin(async move {
             let lane = lanes.lane_of(request.uri().path());
-            lane.waiting.fetch_add(1, Ordering::Relaxed);
-            let place = Arc::clone(&lane.places).acquire_owned().await;
-            lane.waiting.fetch_sub(1, Ordering::Relaxed);
+            let place = {
+                // Counted while waiting, however the wait ends: a call whose deadline passes
+                // is dropped right here.
+                let _waiting = Waiting::count(&lane.waiting);
+                Arc::clone(&lane.places).acquire_owned().await
+            };
             // The semaphore is never closed, so a place always comes.
             let _place = place.ok();
             std::future::poll_fn(|cx| inner.poll_ready(cx)).await?;
             inner.call(request).await
         })
+    }
+}
+
+/// One call counted in a lane's `waiting` for as long as this lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn count(waiting: &'a AtomicUsize) -> Self {
+        waiting.fetch_add(1, Ordering::Relaxed);
+        Self(waiting)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -184,9 +203,15 @@ mod tests {
         .await
         .expect("the read waited behind the writes");
         assert_eq!(answer.unwrap(), read);
+        // A waiting call whose deadline passes is no longer counted.
+        let third = laned.ready().await.unwrap().call(call(write));
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(50), third).await;
+        assert!(waited.is_err(), "the third write found a place");
+        assert_eq!(lanes.states()[0].waiting, 1);
         release.send(true).unwrap();
         assert_eq!(first.await.unwrap().unwrap(), write);
         assert_eq!(second.await.unwrap().unwrap(), write);
-        assert_eq!(lanes.states()[0].in_flight, 0);
+        let state = lanes.states()[0];
+        assert_eq!((state.in_flight, state.waiting), (0, 0));
     }
 }

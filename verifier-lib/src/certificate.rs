@@ -75,8 +75,6 @@ struct Parsed {
     serial: Range<usize>,
     issuer: Range<usize>,
     subject: Range<usize>,
-    /// Where the subjectPublicKeyInfo TLV lies in `der`.
-    spki: Range<usize>,
     public_key: SubjectPublicKeyInfoOwned,
     not_before: UnixTime,
     not_after: UnixTime,
@@ -224,7 +222,6 @@ impl Certificate {
             serial: range_in(der, tbs.serial),
             issuer: range_in(der, tbs.issuer),
             subject: range_in(der, tbs.subject),
-            spki: range_in(der, tbs.spki),
             public_key,
             not_before: tbs.not_before,
             not_after: tbs.not_after,
@@ -281,11 +278,6 @@ impl Certificate {
     /// The subject public key.
     pub fn spki(&self) -> SubjectPublicKeyInfoRef<'_> {
         self.0.public_key.owned_to_ref()
-    }
-
-    /// The subjectPublicKeyInfo TLV, as received.
-    pub fn spki_der(&self) -> &[u8] {
-        &self.0.der[self.0.spki.clone()]
     }
 
     /// The subjectKeyIdentifier, if present.

@@ -14,7 +14,7 @@ use crate::cms::{
 use crate::crypto::SignatureVerifier;
 use crate::der_input::{Input, WalkError};
 use crate::digest::DigestAlgorithm;
-use crate::signed_data::verify_signature;
+use crate::signed_data::{RSA_ENCRYPTION, verify_signature};
 use crate::time::read_time;
 use crate::verification_cache::{Signer, VerificationCache};
 use crate::{Error, InputKind};
@@ -193,21 +193,38 @@ pub fn verify_cms_with<'a>(
         signature: signer_info.signature,
         timestamp_token,
         signed_attributes: signer_info.signed_attributes.clone(),
-        signing_act: signing_act(&signer, &message),
+        signing_act: signing_act(&signer, &message)?,
         signer,
     })
 }
 
-/// See [`VerifiedCms::signing_act`]: each part length-prefixed, so no two splits of the same
-/// bytes collide.
-fn signing_act(signer: &Certificate, message: &[u8]) -> [u8; 32] {
+/// See [`VerifiedCms::signing_act`]: the signer's key, then the bytes signed, each part
+/// length-prefixed so that no two splits of the same bytes collide. The key is named by its
+/// algorithm, its parameters and its bits, except that an RSA key's parameters (NULL or absent:
+/// two spellings of one key that two certificates could carry) are left out.
+fn signing_act(signer: &Certificate, message: &[u8]) -> Result<[u8; 32], Error> {
+    let spki = signer.spki();
+    let parameters = match (
+        spki.algorithm.oid == RSA_ENCRYPTION,
+        spki.algorithm.parameters,
+    ) {
+        (false, Some(parameters)) => {
+            der::Encode::to_der(&parameters).map_err(|_| malformed("signer key parameters"))?
+        }
+        _ => Vec::new(),
+    };
     let mut hash = Sha256::new();
     hash.update(b"eproxy signing act v1");
-    for part in [signer.spki_der(), message] {
+    for part in [
+        spki.algorithm.oid.as_bytes(),
+        &parameters,
+        spki.subject_public_key.raw_bytes(),
+        message,
+    ] {
         hash.update((part.len() as u64).to_be_bytes());
         hash.update(part);
     }
-    hash.finalize().into()
+    Ok(hash.finalize().into())
 }
 
 fn malformed(what: &str) -> Error {

@@ -55,7 +55,8 @@ write_buffer_mib = 64
 # Each request's deadline, in seconds, and how many are served at once in each of two lanes:
 # calls that write (submissions, revocations, evidence releases, listings) and calls that only
 # read (statuses, checkpoints, proofs), so that writes held up by the disk never keep a lookup
-# waiting. A call waits for a place within its deadline.
+# waiting. A call waits for a place within its deadline. Up to twice this many are served in
+# all, each holding at most max_message_bytes of request.
 request_timeout_seconds = 10
 concurrency_limit = 256
 

@@ -25,6 +25,7 @@ mod sequencer;
 mod server;
 mod service;
 mod signed_request;
+mod signing_acts;
 mod status;
 mod store;
 mod submission;

@@ -54,6 +54,14 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         RocksStore::open_with(&data_dir.join(DB_DIR), write_buffer).map_err(|e| e.to_string())?,
     );
     let log = Arc::new(Log::open(store.as_ref(), &operator).map_err(|e| e.to_string())?);
+    let indexed = crate::signing_acts::backfill(store.as_ref())
+        .map_err(|e| format!("cannot index the stored PoAs' signing acts: {e}"))?;
+    if indexed > 0 {
+        tracing::info!(
+            indexed,
+            "indexed the signing acts of PoAs stored before the index"
+        );
+    }
     let lanes = Lanes::new(config.concurrency_limit);
     let metrics = Arc::new(Metrics::new(
         Arc::clone(&log),

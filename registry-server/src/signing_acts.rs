@@ -1,0 +1,160 @@
+//! The index of signing acts (a PoA's signer key and the bytes it signed, see
+//! [`VerifiedCms::signing_act`]), which keeps one signed PoA from being registered twice under
+//! two ids. A store written before the index existed holds PoAs without entries, and each of
+//! them could be registered again, re-encoded: so at start-up, before it serves, the registry
+//! fills the index from the stored PoAs, once, and then marks it complete.
+
+use eproxy_proto::DelegationId;
+use eproxy_verifier::crypto::AWS_LC;
+use eproxy_verifier::verify_cms::{VerifiedCms, verify_cms};
+
+use crate::records::{id_of, status_record};
+use crate::store::{Family, Store, Write};
+
+/// The key that marks the index complete: no signing act (32 bytes) can be it.
+const COMPLETE: &[u8] = b"complete";
+
+/// Stored PoAs read, and their entries committed, at a time.
+const CHUNK: usize = 1_000;
+
+/// Fills the index from every stored PoA unless it is marked complete; returns how many
+/// entries it wrote. Where two stored PoAs share a signing act (registered before the index
+/// refused the second), the entry names the one registered first, the lower log index.
+pub fn backfill(store: &dyn Store) -> Result<usize, String> {
+    if store
+        .get(Family::SigningActs, COMPLETE)
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {
+        return Ok(0);
+    }
+    let mut written = 0;
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let poas = store
+            .scan(Family::Poa, &[], after.as_deref(), CHUNK)
+            .map_err(|e| e.to_string())?;
+        let mut writes: Vec<Write> = Vec::new();
+        for (key, cms) in &poas {
+            let id = id_of(key).map_err(|e| e.to_string())?;
+            let act = verify_cms(&AWS_LC, cms, None, &[])
+                .map(|verified: VerifiedCms<'_>| verified.signing_act)
+                .map_err(|e| format!("the stored PoA {id} does not verify: {e}"))?;
+            let pending = writes.iter().position(|w| w.key == act);
+            let indexed = match pending {
+                Some(at) => writes[at].value.clone(),
+                None => store
+                    .get(Family::SigningActs, &act)
+                    .map_err(|e| e.to_string())?,
+            };
+            if let Some(other) = indexed {
+                let other = id_of(&other).map_err(|e| e.to_string())?;
+                if log_index(store, &other)? <= log_index(store, &id)? {
+                    continue;
+                }
+            }
+            let entry = Write::put(Family::SigningActs, act.to_vec(), id.as_bytes().to_vec());
+            match pending {
+                Some(at) => writes[at] = entry,
+                None => writes.push(entry),
+            }
+        }
+        written += writes.len();
+        let last = poas.len() < CHUNK;
+        if last {
+            writes.push(Write::put(Family::SigningActs, COMPLETE.to_vec(), vec![1]));
+        }
+        store.commit(&writes).map_err(|e| e.to_string())?;
+        if last {
+            return Ok(written);
+        }
+        after = poas.last().map(|(key, _)| key.clone());
+    }
+}
+
+/// The log index `id` was registered at.
+fn log_index(store: &dyn Store, id: &DelegationId) -> Result<u64, String> {
+    status_record(store, id)
+        .map_err(|e| e.to_string())?
+        .map(|record| record.log_index)
+        .ok_or_else(|| format!("the stored PoA {id} has no status record"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::StatusRecord;
+    use crate::store::RocksStore;
+    use eproxy_testkit::TestPki;
+    use eproxy_testkit::cms::{CmsSigner, SignerId};
+    use eproxy_testkit::scenario::{contracts_only, delegation_in};
+    use prost::Message;
+
+    /// A PoA as a store made before the index holds it: its CMS and its status record.
+    fn stored(cms: &[u8], log_index: u64) -> [Write; 2] {
+        let id = DelegationId::of_cms(cms);
+        let record = StatusRecord {
+            log_index,
+            ..StatusRecord::default()
+        };
+        [
+            Write::put(Family::Poa, id.as_bytes().to_vec(), cms.to_vec()),
+            Write::put(
+                Family::Status,
+                id.as_bytes().to_vec(),
+                record.encode_to_vec(),
+            ),
+        ]
+    }
+
+    #[test]
+    fn an_old_store_is_indexed_once_the_first_registration_of_each_act_kept() {
+        let pki = TestPki::standard();
+        let content = |remarks: &str| {
+            let mut delegation = delegation_in(pki, &pki.employee, contracts_only(), None);
+            delegation.remarks = remarks.into();
+            delegation.encode()
+        };
+        let first = content("first");
+        let original = CmsSigner::new(&pki.representative, &first).sign().unwrap();
+        let mut copy = CmsSigner::new(&pki.representative, &first);
+        copy.signer_id = SignerId::SubjectKeyId;
+        let copy = copy.sign().unwrap();
+        let other = CmsSigner::new(&pki.representative, &content("other"))
+            .sign()
+            .unwrap();
+        let act = |cms: &[u8]| verify_cms(&AWS_LC, cms, None, &[]).unwrap().signing_act;
+        assert_eq!(act(&original), act(&copy));
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = RocksStore::open(dir.path()).unwrap();
+        // The copy was registered after the original (a higher log index), whichever the
+        // scan meets first.
+        let writes: Vec<Write> = [stored(&copy, 7), stored(&original, 3), stored(&other, 5)]
+            .into_iter()
+            .flatten()
+            .collect();
+        store.commit(&writes).unwrap();
+
+        assert_eq!(backfill(&store), Ok(2));
+        let indexed = |cms: &[u8]| store.get(Family::SigningActs, &act(cms)).unwrap();
+        let id = |cms: &[u8]| Some(DelegationId::of_cms(cms).as_bytes().to_vec());
+        assert_eq!(indexed(&original), id(&original));
+        assert_eq!(indexed(&other), id(&other));
+        // Marked complete: the next start does nothing.
+        assert_eq!(backfill(&store), Ok(0));
+
+        // A stored PoA that does not verify stops the start-up, naming it.
+        let dir = tempfile::tempdir().unwrap();
+        let store = RocksStore::open(dir.path()).unwrap();
+        let mut broken = other.clone();
+        let last = broken.len() - 1;
+        broken[last] ^= 1;
+        store.commit(&stored(&broken, 0)).unwrap();
+        let refused = backfill(&store).unwrap_err();
+        assert!(
+            refused.contains(&DelegationId::of_cms(&broken).to_string()),
+            "{refused}"
+        );
+    }
+}

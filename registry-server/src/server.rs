@@ -24,6 +24,20 @@ use crate::service::{Api, RegistryService};
 use crate::store::{RocksStore, Store};
 use crate::submission::SubmissionPolicy;
 
+/// Calls open at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS); a client wanting
+/// more opens more connections (up to `max_connections`). The HTTP/2 stack's default, which
+/// the gRPC server would otherwise replace with no limit at all: calls accepted but still
+/// waiting for a place in their lane each hold a stream and their request's unread data, and a
+/// connection whose unread data fills its flow-control window starves into tiny DATA frames
+/// until the stack's budget for them closes it (the suspected cause of a load client's broken
+/// pipe, BENCHMARKS.md).
+const MAX_STREAMS_PER_CONNECTION: u32 = 200;
+
+/// Streams the registry may reset for a client's protocol errors before it closes the
+/// connection (the "MadeYouReset" defence): the HTTP/2 stack's default, which the gRPC server
+/// would otherwise turn off.
+const MAX_LOCAL_ERROR_RESETS: usize = 1024;
+
 /// How often a grown log gets a new signed checkpoint.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
 
@@ -134,6 +148,8 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     }
     let server = builder
         .timeout(grace)
+        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
+        .http2_max_local_error_reset_streams(Some(MAX_LOCAL_ERROR_RESETS))
         // Limits for the whole server, however many connections share them: one for the
         // calls that write, one for those that read.
         .layer(lanes)

@@ -444,3 +444,42 @@ async fn writes_holding_every_place_do_not_hold_up_reads() {
     );
     still_serving(&mut registry).await;
 }
+
+/// The registry's HTTP/2 settings, from the first frame it sends on a new connection.
+fn server_settings(registry: &Registry) -> Vec<(u16, u32)> {
+    let mut stream = TcpStream::connect(host(registry)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream.write_all(PREFACE).unwrap();
+    stream.write_all(&frame(0, 4, 0, 0)).unwrap();
+    let mut header = [0; 9];
+    stream.read_exact(&mut header).unwrap();
+    assert_eq!(
+        header[3], 4,
+        "the first frame is not SETTINGS: {header:02x?}"
+    );
+    let length =
+        usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
+    let mut payload = vec![0; length];
+    stream.read_exact(&mut payload).unwrap();
+    payload
+        .chunks_exact(6)
+        .map(|s| {
+            (
+                u16::from_be_bytes([s[0], s[1]]),
+                u32::from_be_bytes([s[2], s[3], s[4], s[5]]),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_carries_at_most_200_calls_at_once() {
+    let mut registry = registry();
+    // SETTINGS_MAX_CONCURRENT_STREAMS (0x3): without it a client may open streams without
+    // bound, each holding its unread request while it waits for a place.
+    let settings = server_settings(&registry);
+    assert!(settings.contains(&(0x3, 200)), "{settings:?}");
+    still_serving(&mut registry).await;
+}

@@ -325,7 +325,8 @@ async fn sustain(
 
     // Submissions: each tick of 10 ms releases its share of the rate.
     let submitter = {
-        let (poas, channel) = (Arc::clone(&poas), channels[0].clone());
+        // Spread over every connection: one carries at most 200 calls at once.
+        let (poas, channels) = (Arc::clone(&poas), channels.to_vec());
         let per_tick = options.rate.div_ceil(100);
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(Duration::from_millis(10));
@@ -340,7 +341,8 @@ async fn sustain(
                     samples.push(sample.unwrap());
                 }
                 for _ in 0..per_tick.min(poas.len() - next) {
-                    let (cms, mut client) = (poas.poa(next), RegistryClient::new(channel.clone()));
+                    let channel = channels[next % channels.len()].clone();
+                    let (cms, mut client) = (poas.poa(next), RegistryClient::new(channel));
                     calls.spawn(async move {
                         let start = Instant::now();
                         submit(&mut client, &cms).await;

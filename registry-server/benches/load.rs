@@ -297,8 +297,10 @@ async fn run(options: Options) {
     }
 }
 
-/// One completed call of the sustained load: the second it finished in, and its latency.
-type Sample = (u64, Duration);
+/// One call of the sustained load: the second it ended in, and its latency or, when it failed,
+/// its gRPC code. A failed call is counted and reported; it does not end the run, so a long
+/// run reports what happened after its first failure too.
+type Sample = (u64, Result<Duration, Code>);
 
 /// The sustained load: submissions paced at `--rate` a second and GetStatus over the registered
 /// ids as fast as `--concurrency` clients go, for `--sustain` seconds, with the registry's
@@ -345,8 +347,16 @@ async fn sustain(
                     let (cms, mut client) = (poas.poa(next), RegistryClient::new(channel));
                     calls.spawn(async move {
                         let start = Instant::now();
-                        submit(&mut client, &cms).await;
-                        (second(), start.elapsed())
+                        let submitted = client
+                            .submit_delegation(SubmitDelegationRequest {
+                                delegation_cms: cms,
+                                crls: Vec::new(),
+                            })
+                            .await;
+                        (
+                            second(),
+                            submitted.map(|_| start.elapsed()).map_err(|e| e.code()),
+                        )
                     });
                     next += 1;
                 }
@@ -376,13 +386,15 @@ async fn sustain(
                     Some(pace) => pace.tick().await.into_std(),
                     None => Instant::now(),
                 };
-                client
+                let answered = client
                     .get_status(GetStatusRequest {
                         delegation_id: ids[i].clone(),
                     })
-                    .await
-                    .unwrap();
-                samples.push((second(), due.elapsed()));
+                    .await;
+                samples.push((
+                    second(),
+                    answered.map(|_| due.elapsed()).map_err(|e| e.code()),
+                ));
             }
             samples
         }));
@@ -404,7 +416,7 @@ async fn sustain(
         statuses.extend(reader.await.unwrap());
     }
     report_sustained(&submitted, &statuses, &machine, options);
-    submitted.len()
+    submitted.iter().filter(|(_, outcome)| outcome.is_ok()).count()
 }
 
 /// The registry's state in one second of the sustained load.
@@ -458,8 +470,14 @@ fn report_sustained(
         samples
             .iter()
             .filter(|(s, _)| s / 60 == minute)
-            .map(|(_, d)| *d)
+            .filter_map(|(_, d)| d.ok())
             .collect()
+    };
+    let failed_in_minute = |samples: &[Sample], minute: u64| -> usize {
+        samples
+            .iter()
+            .filter(|(s, d)| s / 60 == minute && d.is_err())
+            .count()
     };
     let p99 = |mut v: Vec<Duration>| -> f64 {
         if v.is_empty() {
@@ -487,7 +505,7 @@ fn report_sustained(
             "  minute {minute}: SubmitDelegation {:.0}/s p99 {:.2} ms; GetStatus {:.0}/s p99 \
              {:.2} ms; RSS {}-{} MiB; level-0 files up to {}, pending compaction up to {} MiB, \
              writes slowed {} s, stopped {} s; write lane up to {} in flight, {} waiting; read \
-             lane up to {} waiting",
+             lane up to {} waiting; failed calls {} submissions, {} lookups",
             subs.len() as f64 / window,
             p99(subs),
             stats.len() as f64 / window,
@@ -506,6 +524,8 @@ fn report_sustained(
             seconds.iter().map(|m| m.in_flight[0]).max().unwrap_or(0),
             seconds.iter().map(|m| m.waiting[0]).max().unwrap_or(0),
             seconds.iter().map(|m| m.waiting[1]).max().unwrap_or(0),
+            failed_in_minute(submitted, minute),
+            failed_in_minute(statuses, minute),
         );
     }
     let each_second = |value: &dyn Fn(&Machine) -> String| -> String {
@@ -537,10 +557,27 @@ fn report_sustained(
         let p99s: Vec<String> = (0..options.sustain)
             .map(|second| {
                 let in_second = samples.iter().filter(|(s, _)| *s == second);
-                format!("{:.0}", p99(in_second.map(|(_, d)| *d).collect()))
+                format!(
+                    "{:.0}",
+                    p99(in_second.filter_map(|(_, d)| d.ok()).collect())
+                )
             })
             .collect();
         println!("  {name} p99 each second, ms: {}", p99s.join(" "));
+        let mut failures: Vec<(String, usize)> = Vec::new();
+        for (second, outcome) in samples {
+            if let Err(code) = outcome {
+                let code = format!("{code:?}");
+                match failures.iter_mut().find(|(c, _)| *c == code) {
+                    Some((_, count)) => *count += 1,
+                    None => {
+                        println!("  {name}: first {code} in second {second}");
+                        failures.push((code, 1));
+                    }
+                }
+            }
+        }
+        println!("  {name} failures by code: {failures:?}");
     }
 }
 

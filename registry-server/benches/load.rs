@@ -416,7 +416,10 @@ async fn sustain(
         statuses.extend(reader.await.unwrap());
     }
     report_sustained(&submitted, &statuses, &machine, options);
-    submitted.iter().filter(|(_, outcome)| outcome.is_ok()).count()
+    submitted
+        .iter()
+        .filter(|(_, outcome)| outcome.is_ok())
+        .count()
 }
 
 /// The registry's state in one second of the sustained load.

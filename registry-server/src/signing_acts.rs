@@ -1,12 +1,12 @@
 //! The index of signing acts (a PoA's signer key and the bytes it signed, see
-//! [`VerifiedCms::signing_act`]), which keeps one signed PoA from being registered twice under
+//! [`VerifiedCms::signing_act`](eproxy_verifier::verify_cms::VerifiedCms::signing_act)), which keeps one signed PoA from being registered twice under
 //! two ids. A store written before the index existed holds PoAs without entries, and each of
 //! them could be registered again, re-encoded: so at start-up, before it serves, the registry
 //! fills the index from the stored PoAs, once, and then marks it complete.
 
 use eproxy_proto::DelegationId;
 use eproxy_verifier::crypto::AWS_LC;
-use eproxy_verifier::verify_cms::{VerifiedCms, verify_cms};
+use eproxy_verifier::verify_cms::verify_cms;
 
 use crate::records::{id_of, status_record};
 use crate::store::{Family, Store, Write};
@@ -38,7 +38,7 @@ pub fn backfill(store: &dyn Store) -> Result<usize, String> {
         for (key, cms) in &poas {
             let id = id_of(key).map_err(|e| e.to_string())?;
             let act = verify_cms(&AWS_LC, cms, None, &[])
-                .map(|verified: VerifiedCms<'_>| verified.signing_act)
+                .and_then(|verified| verified.signing_act())
                 .map_err(|e| format!("the stored PoA {id} does not verify: {e}"))?;
             let pending = writes.iter().position(|w| w.key == act);
             let indexed = match pending {
@@ -123,7 +123,12 @@ mod tests {
         let other = CmsSigner::new(&pki.representative, &content("other"))
             .sign()
             .unwrap();
-        let act = |cms: &[u8]| verify_cms(&AWS_LC, cms, None, &[]).unwrap().signing_act;
+        let act = |cms: &[u8]| {
+            verify_cms(&AWS_LC, cms, None, &[])
+                .unwrap()
+                .signing_act()
+                .unwrap()
+        };
         assert_eq!(act(&original), act(&copy));
 
         let dir = tempfile::tempdir().unwrap();

@@ -160,7 +160,7 @@ impl Verifier {
             verdict,
             delegation,
             signer_sha256: signed.map(|cms| *cms.signer.sha256()),
-            signing_act: signed.map(|cms| cms.signing_act),
+            signing_act: signed.and_then(|cms| cms.signing_act().ok()),
         }
     }
 }

@@ -38,14 +38,48 @@ pub struct VerifiedCms<'a> {
     pub timestamp_token: Option<&'a [u8]>,
     /// The signed attributes (empty if there were none), each type at most once.
     pub signed_attributes: Vec<Attribute<'a>>,
-    /// SHA-256 over the signer's public key and the exact bytes its signature covers (the
-    /// signed attributes, or the content where there are none): what the signer committed to.
-    /// The CMS around a signature can be re-encoded without breaking it (other certificates
-    /// carried, the signer named by key identifier instead of issuer and serial, the algorithm
-    /// identifiers spelled otherwise, unsigned attributes such as a timestamp added), which
-    /// changes the CMS bytes and any id taken from them, but never this digest. A registry keys
-    /// on it so that one signed PoA cannot be registered twice under two ids.
-    pub signing_act: [u8; 32],
+    /// The bytes the signature covers (the signed attributes under a SET OF tag, or the
+    /// content where there are none), for [`VerifiedCms::signing_act`].
+    signed_bytes: Vec<u8>,
+}
+
+impl VerifiedCms<'_> {
+    /// SHA-256 over the signer's public key and the exact bytes its signature covers: what the
+    /// signer committed to. The CMS around a signature can be re-encoded without breaking it
+    /// (other certificates carried, the signer named by key identifier instead of issuer and
+    /// serial, the algorithm identifiers spelled otherwise, unsigned attributes such as a
+    /// timestamp added), which changes the CMS bytes and any id taken from them, but never this
+    /// digest. A registry keys on it so that one signed PoA cannot be registered twice under
+    /// two ids; computed on request, since only that caller needs it.
+    ///
+    /// The key is named by its algorithm, its parameters and its bits, except that an RSA
+    /// key's parameters (NULL or absent: two spellings of one key that two certificates could
+    /// carry) are left out; each part is length-prefixed so that no two splits of the same
+    /// bytes collide.
+    pub fn signing_act(&self) -> Result<[u8; 32], Error> {
+        let spki = self.signer.spki();
+        let parameters = match (
+            spki.algorithm.oid == RSA_ENCRYPTION,
+            spki.algorithm.parameters,
+        ) {
+            (false, Some(parameters)) => {
+                der::Encode::to_der(&parameters).map_err(|_| malformed("signer key parameters"))?
+            }
+            _ => Vec::new(),
+        };
+        let mut hash = Sha256::new();
+        hash.update(b"eproxy signing act v1");
+        for part in [
+            spki.algorithm.oid.as_bytes(),
+            &parameters,
+            spki.subject_public_key.raw_bytes(),
+            &self.signed_bytes,
+        ] {
+            hash.update((part.len() as u64).to_be_bytes());
+            hash.update(part);
+        }
+        Ok(hash.finalize().into())
+    }
 }
 
 /// Verifies the CMS signature in `cms` over its content, or over `detached` when the CMS carries
@@ -193,38 +227,9 @@ pub fn verify_cms_with<'a>(
         signature: signer_info.signature,
         timestamp_token,
         signed_attributes: signer_info.signed_attributes.clone(),
-        signing_act: signing_act(&signer, &message)?,
         signer,
+        signed_bytes: message,
     })
-}
-
-/// See [`VerifiedCms::signing_act`]: the signer's key, then the bytes signed, each part
-/// length-prefixed so that no two splits of the same bytes collide. The key is named by its
-/// algorithm, its parameters and its bits, except that an RSA key's parameters (NULL or absent:
-/// two spellings of one key that two certificates could carry) are left out.
-fn signing_act(signer: &Certificate, message: &[u8]) -> Result<[u8; 32], Error> {
-    let spki = signer.spki();
-    let parameters = match (
-        spki.algorithm.oid == RSA_ENCRYPTION,
-        spki.algorithm.parameters,
-    ) {
-        (false, Some(parameters)) => {
-            der::Encode::to_der(&parameters).map_err(|_| malformed("signer key parameters"))?
-        }
-        _ => Vec::new(),
-    };
-    let mut hash = Sha256::new();
-    hash.update(b"eproxy signing act v1");
-    for part in [
-        spki.algorithm.oid.as_bytes(),
-        &parameters,
-        spki.subject_public_key.raw_bytes(),
-        message,
-    ] {
-        hash.update((part.len() as u64).to_be_bytes());
-        hash.update(part);
-    }
-    Ok(hash.finalize().into())
 }
 
 fn malformed(what: &str) -> Error {

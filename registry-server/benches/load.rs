@@ -347,12 +347,7 @@ async fn sustain(
                     let (cms, mut client) = (poas.poa(next), RegistryClient::new(channel));
                     calls.spawn(async move {
                         let start = Instant::now();
-                        let submitted = client
-                            .submit_delegation(SubmitDelegationRequest {
-                                delegation_cms: cms,
-                                crls: Vec::new(),
-                            })
-                            .await;
+                        let submitted = try_submit(&mut client, cms).await;
                         (
                             second(),
                             submitted.map(|_| start.elapsed()).map_err(|e| e.code()),
@@ -669,14 +664,21 @@ fn resident_kib(pid: u32) -> Option<u64> {
 
 /// One submission, which must succeed.
 async fn submit(client: &mut RegistryClient<Channel>, cms: &[u8]) -> SubmitDelegationResponse {
+    try_submit(client, cms.to_vec()).await.unwrap()
+}
+
+/// One submission, its answer or why it failed.
+async fn try_submit(
+    client: &mut RegistryClient<Channel>,
+    cms: Vec<u8>,
+) -> Result<SubmitDelegationResponse, tonic::Status> {
     client
         .submit_delegation(SubmitDelegationRequest {
-            delegation_cms: cms.to_vec(),
+            delegation_cms: cms,
             crls: Vec::new(),
         })
         .await
-        .unwrap()
-        .into_inner()
+        .map(tonic::Response::into_inner)
 }
 
 /// Every client task's latencies.

@@ -9,18 +9,19 @@ use serde::Serialize;
 use crate::error::CliError;
 
 /// Writes `bytes` to `path` atomically: a reader sees the old file or the new one, never a
-/// half-written one, and a failure leaves the old file as it was. `private` files (keys,
-/// PKCS#12) are readable by their owner only.
-pub fn write_atomically(path: &Path, bytes: &[u8], private: bool) -> Result<(), CliError> {
+/// half-written one, and a failure leaves the old file as it was.
+///
+/// The file is readable by its owner only (mode 0600, the temporary file's own), whatever the
+/// umask: PoAs, signed contracts and evidence bundles carry the delegatee's JPKI signing
+/// certificate, and with it a person's name, address and date of birth. To share one, the user
+/// sends it or widens its mode deliberately.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
     let fail = |error: std::io::Error| CliError::file(path, "write", error);
     let mut file = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    if !private {
-        set_mode(file.as_file(), 0o644).map_err(fail)?;
-    }
     file.write_all(bytes).map_err(fail)?;
     file.as_file().sync_all().map_err(fail)?;
     file.persist(path).map_err(|e| fail(e.error))?;
@@ -30,22 +31,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8], private: bool) -> Result<(), 
 /// Writes a command's output file atomically, saying so on standard error when it replaces one.
 pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     let replacing = path.exists();
-    write_atomically(path, bytes, false)?;
+    write_atomically(path, bytes)?;
     if replacing {
         eprintln!("replaced the existing {}", path.display());
     }
-    Ok(())
-}
-
-/// A new temporary file is private (0600); a public output gets the usual mode.
-#[cfg(unix)]
-fn set_mode(file: &std::fs::File, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    file.set_permissions(std::fs::Permissions::from_mode(mode))
-}
-
-#[cfg(not(unix))]
-fn set_mode(_file: &std::fs::File, _mode: u32) -> std::io::Result<()> {
     Ok(())
 }
 
@@ -66,30 +55,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.p7s");
         std::fs::write(&path, b"old").unwrap();
-        write_atomically(&path, b"new contents", false).unwrap();
+        write_atomically(&path, b"new contents").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new contents");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[cfg(unix)]
     #[test]
-    fn private_outputs_are_the_owners_alone() {
+    fn outputs_are_the_owners_alone_even_when_they_replace_a_readable_file() {
         use std::os::unix::fs::PermissionsExt as _;
         let dir = tempfile::tempdir().unwrap();
-        let mode = |name: &str, private| {
-            let path = dir.path().join(name);
-            write_atomically(&path, b"x", private).unwrap();
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777
-        };
-        assert_eq!(mode("key.pem", true), 0o600);
-        assert_eq!(mode("poa.p7s", false), 0o644);
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let fresh = dir.path().join("evidence.bin");
+        write_output(&fresh, b"x").unwrap();
+        assert_eq!(mode(&fresh), 0o600);
+        let replaced = dir.path().join("poa.p7s");
+        std::fs::write(&replaced, b"old").unwrap();
+        std::fs::set_permissions(&replaced, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_output(&replaced, b"new").unwrap();
+        assert_eq!(mode(&replaced), 0o600);
     }
 
     #[test]
     fn a_failed_write_leaves_the_old_file() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("no such directory/out.p7s");
-        let error = write_atomically(&missing, b"new", false).unwrap_err();
+        let error = write_atomically(&missing, b"new").unwrap_err();
         assert!(error.to_string().contains("cannot write"), "{error}");
         assert!(!missing.exists());
     }

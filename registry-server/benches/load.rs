@@ -119,8 +119,8 @@ fn sign_poas(count: usize, label: &str, first: usize) -> Vec<Vec<u8>> {
 
 /// The signatures of PoAs `0..count` labelled `label`, made ahead on every core; each CMS is
 /// assembled around its signature when it is submitted. A signature is 256 bytes where a whole
-/// PoA is some 3 KiB, so an hour at 5,000 a second (18 million PoAs) fits in memory, and
-/// assembling costs a few microseconds where signing costs a few hundred.
+/// PoA is some 3 KiB, so an hour at 5,000 a second (18 million PoAs) fits in memory; the
+/// sustained phase measures and prints what assembling costs.
 struct PresignedPoas {
     label: &'static str,
     signatures: Vec<Vec<u8>>,
@@ -319,6 +319,19 @@ async fn sustain(
         "sustain: signed {total} PoAs in {:.0} s (not timed; each CMS is assembled when sent)",
         started.elapsed().as_secs_f64()
     );
+    // What assembling costs the client, which shares the cores with the registry.
+    let assembling = Instant::now();
+    let assembled = poas.len().min(10_000);
+    for i in 0..assembled {
+        std::hint::black_box(poas.poa(i));
+    }
+    let each = assembling.elapsed() / u32::try_from(assembled.max(1)).unwrap_or(u32::MAX);
+    println!(
+        "sustain: assembling a PoA's CMS takes {:.1} µs, {:.0} % of a core at {}/s",
+        each.as_secs_f64() * 1e6,
+        each.as_secs_f64() * options.rate as f64 * 100.0,
+        options.rate
+    );
     let ids = Arc::new(ids.to_vec());
     let pid = registry.process.as_ref().map(std::process::Child::id);
     let started = Instant::now();
@@ -363,10 +376,14 @@ async fn sustain(
     // GetStatus from the other clients: unpaced, each as fast as it goes, or paced at
     // --status-rate in all. A paced call's latency counts from when it was due, so a stall
     // counts against every call it delays (no coordinated omission).
+    // They have connections of their own, as the counterparties checking statuses would: a
+    // connection carries at most 200 calls, and with the submissions' connections full their
+    // lookups would wait in the client, never reaching the registry.
+    let reader_channels = self::channels(registry).await;
     let mut readers = Vec::new();
     for task in 0..options.concurrency {
         let ids = Arc::clone(&ids);
-        let mut client = RegistryClient::new(channels[1 + task % (CONNECTIONS - 1)].clone());
+        let mut client = RegistryClient::new(reader_channels[task % CONNECTIONS].clone());
         let mut pace = (options.status_rate > 0).then(|| {
             tokio::time::interval(Duration::from_secs_f64(
                 options.concurrency as f64 / options.status_rate as f64,
@@ -430,6 +447,8 @@ struct Machine {
     /// Calls being served, and waiting for a place, in the write and the read lane.
     in_flight: [u64; 2],
     waiting: [u64; 2],
+    /// Signature checks waiting for a core.
+    checks_waiting: u64,
 }
 
 impl Machine {
@@ -453,6 +472,7 @@ impl Machine {
             writes_stopped: gauge("writes_stopped") == 1,
             in_flight: lanes("eproxy_requests_in_flight"),
             waiting: lanes("eproxy_requests_waiting"),
+            checks_waiting: metric("eproxy_checks_waiting"),
         }
     }
 }
@@ -503,7 +523,8 @@ fn report_sustained(
             "  minute {minute}: SubmitDelegation {:.0}/s p99 {:.2} ms; GetStatus {:.0}/s p99 \
              {:.2} ms; RSS {}-{} MiB; level-0 files up to {}, pending compaction up to {} MiB, \
              writes slowed {} s, stopped {} s; write lane up to {} in flight, {} waiting; read \
-             lane up to {} waiting; failed calls {} submissions, {} lookups",
+             lane up to {} waiting; checks up to {} waiting; failed calls {} submissions, {} \
+             lookups",
             subs.len() as f64 / window,
             p99(subs),
             stats.len() as f64 / window,
@@ -522,6 +543,7 @@ fn report_sustained(
             seconds.iter().map(|m| m.in_flight[0]).max().unwrap_or(0),
             seconds.iter().map(|m| m.waiting[0]).max().unwrap_or(0),
             seconds.iter().map(|m| m.waiting[1]).max().unwrap_or(0),
+            seconds.iter().map(|m| m.checks_waiting).max().unwrap_or(0),
             failed_in_minute(submitted, minute),
             failed_in_minute(statuses, minute),
         );

@@ -56,7 +56,8 @@ write_buffer_mib = 64
 # calls that write (submissions, revocations, evidence releases, listings) and calls that only
 # read (statuses, checkpoints, proofs), so that writes held up by the disk never keep a lookup
 # waiting. A call waits for a place within its deadline. Up to twice this many are served in
-# all, each holding at most max_message_bytes of request.
+# all, each holding at most max_message_bytes of request. Their signature checks run one per
+# core at a time.
 request_timeout_seconds = 10
 concurrency_limit = 256
 

@@ -9,6 +9,7 @@
 
 mod audit;
 mod backup;
+mod checks;
 mod command;
 mod config;
 mod connections;

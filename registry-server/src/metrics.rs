@@ -16,6 +16,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
+use crate::checks::Checks;
 use crate::lanes::Lanes;
 use crate::log::Log;
 use crate::store::Store;
@@ -50,16 +51,19 @@ pub struct Metrics {
     log: Arc<Log>,
     store: Arc<dyn Store>,
     lanes: Lanes,
+    checks: Checks,
 }
 
 impl Metrics {
-    /// Metrics for a registry whose log is `log`, kept in `store`, serving calls in `lanes`.
-    pub fn new(log: Arc<Log>, store: Arc<dyn Store>, lanes: Lanes) -> Self {
+    /// Metrics for a registry whose log is `log`, kept in `store`, serving calls in `lanes`
+    /// and checking signatures in `checks`.
+    pub fn new(log: Arc<Log>, store: Arc<dyn Store>, lanes: Lanes, checks: Checks) -> Self {
         Self {
             counts: Mutex::new(Counts::default()),
             log,
             store,
             lanes,
+            checks,
         }
     }
 
@@ -188,6 +192,17 @@ impl Metrics {
                 lane.name, lane.waiting
             );
         }
+        let checks = self.checks.state();
+        let _ = write!(
+            out,
+            "# HELP eproxy_checks_running Signature checks running (one place per core).\n\
+             # TYPE eproxy_checks_running gauge\n\
+             eproxy_checks_running {}\n\
+             # HELP eproxy_checks_waiting Signature checks waiting for a core.\n\
+             # TYPE eproxy_checks_waiting gauge\n\
+             eproxy_checks_waiting {}\n",
+            checks.running, checks.waiting
+        );
         let engine = self.store.engine_state();
         for (name, help, value) in [
             (

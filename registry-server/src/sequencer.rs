@@ -317,6 +317,7 @@ mod tests {
             Arc::clone(&log),
             Arc::clone(&store),
             crate::lanes::Lanes::new(1),
+            crate::checks::Checks::new(1),
         ));
         let (messages, receiver) = mpsc::channel(QUEUE);
         let mut answers = Vec::new();
@@ -366,6 +367,7 @@ mod tests {
             Arc::clone(&log),
             Arc::clone(&store),
             crate::lanes::Lanes::new(1),
+            crate::checks::Checks::new(1),
         ));
         let now = crate::service::now().seconds();
         let key =

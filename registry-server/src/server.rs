@@ -12,6 +12,7 @@ use eproxy_verifier::verify::Verifier;
 use tokio::net::TcpListener;
 use tonic::transport::{Identity, ServerTlsConfig};
 
+use crate::checks::Checks;
 use crate::command::{Command, Outcome};
 use crate::config::{Config, KEY_FILE};
 use crate::crls::OperatorCrls;
@@ -77,10 +78,12 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         );
     }
     let lanes = Lanes::new(config.concurrency_limit);
+    let checks = Checks::per_core();
     let metrics = Arc::new(Metrics::new(
         Arc::clone(&log),
         Arc::clone(&store),
         lanes.clone(),
+        checks.clone(),
     ));
     let service = Arc::new(RegistryService {
         metrics: Arc::clone(&metrics),
@@ -89,6 +92,7 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         operator: Arc::clone(&operator),
         sequencer: Sequencer::start(Arc::clone(&store), Arc::clone(&log), Arc::clone(&metrics))
             .map_err(|e| format!("cannot start the sequencer: {e}"))?,
+        checks,
         submissions: SubmissionPolicy {
             verifier: Verifier::new(anchors).with_revocation(revocation),
             max_validity_seconds: i64::from(config.max_validity_days) * 86_400,

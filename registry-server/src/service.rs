@@ -22,6 +22,7 @@ use eproxy_proto::v1::{InclusionProof, RegistrationReceipt, SignedStatusStatemen
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
+use crate::checks::Checks;
 use crate::command::{Command, Outcome, Revocation};
 use crate::evidence;
 use crate::listing;
@@ -50,6 +51,8 @@ pub struct RegistryService {
     pub operator: Arc<Operator>,
     /// The one writer.
     pub sequencer: Sequencer,
+    /// Where signature checks run.
+    pub checks: Checks,
     /// How submissions are judged.
     pub submissions: SubmissionPolicy,
     /// Counts and timings.
@@ -105,7 +108,8 @@ fn parse_id(text: &str) -> Result<DelegationId, Refusal> {
     DelegationId::parse(text).map_err(|e| Refusal::Invalid(format!("delegation_id: {e}")))
 }
 
-/// Runs blocking work (signature checks, disk reads) off the async threads.
+/// Runs blocking work (disk reads) off the async threads; signature checks go to
+/// [`Checks::run`] instead.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, Refusal> + Send + 'static,
 ) -> Result<T, Refusal> {
@@ -122,15 +126,18 @@ impl Api {
     ) -> Result<Response<SubmitDelegationResponse>, Status> {
         let request = request.into_inner();
         let service = Arc::clone(&self.0);
-        let registration = blocking(move || {
-            service.submissions.check(
-                service.store.as_ref(),
-                &request.delegation_cms,
-                &request.crls,
-                now(),
-            )
-        })
-        .await?;
+        let registration = self
+            .0
+            .checks
+            .run(move || {
+                service.submissions.check(
+                    service.store.as_ref(),
+                    &request.delegation_cms,
+                    &request.crls,
+                    now(),
+                )
+            })
+            .await?;
         let id = registration.id;
         let Outcome::Registered { record, already } = self
             .0
@@ -160,32 +167,35 @@ impl Api {
     ) -> Result<Response<RevokeDelegationResponse>, Status> {
         let request = request.into_inner();
         let service = Arc::clone(&self.0);
-        let revocation = blocking(move || {
-            let store = service.store.as_ref();
-            let verified = service.verify_request(&request.request_cms, &request.crls)?;
-            let Action::Revocation {
-                delegation_id,
-                reason,
-            } = verified.request.action.clone()
-            else {
-                return Err(Refusal::Invalid(
-                    "the signed request is not a revocation".into(),
-                ));
-            };
-            let record = status_record(store, &delegation_id)?.ok_or_else(|| {
-                Refusal::NotFound(format!(
-                    "no power of attorney {delegation_id} is registered here"
-                ))
-            })?;
-            verified.authorise(store, &delegation_id, &record)?;
-            Ok(Revocation {
-                id: delegation_id,
-                reason,
-                nonce_key: verified.nonce_key(),
-                actor: verified.actor(),
+        let revocation = self
+            .0
+            .checks
+            .run(move || {
+                let store = service.store.as_ref();
+                let verified = service.verify_request(&request.request_cms, &request.crls)?;
+                let Action::Revocation {
+                    delegation_id,
+                    reason,
+                } = verified.request.action.clone()
+                else {
+                    return Err(Refusal::Invalid(
+                        "the signed request is not a revocation".into(),
+                    ));
+                };
+                let record = status_record(store, &delegation_id)?.ok_or_else(|| {
+                    Refusal::NotFound(format!(
+                        "no power of attorney {delegation_id} is registered here"
+                    ))
+                })?;
+                verified.authorise(store, &delegation_id, &record)?;
+                Ok(Revocation {
+                    id: delegation_id,
+                    reason,
+                    nonce_key: verified.nonce_key(),
+                    actor: verified.actor(),
+                })
             })
-        })
-        .await?;
+            .await?;
         let id = revocation.id;
         let Outcome::Revoked { record, already } =
             self.0.sequencer.apply(Command::Revoke(revocation)).await?
@@ -222,15 +232,18 @@ impl Api {
         let request = request.into_inner();
         let id = parse_id(&request.delegation_id)?;
         let service = Arc::clone(&self.0);
-        let release = blocking(move || {
-            let entitlement = match &request.entitlement {
-                Some(Entitlement::ContractCms(cms)) => evidence::Entitlement::Contract(cms),
-                Some(Entitlement::RequestCms(cms)) => evidence::Entitlement::Request(cms),
-                None => return Err(Refusal::Denied),
-            };
-            evidence::entitle(&service, &id, entitlement)
-        })
-        .await?;
+        let release = self
+            .0
+            .checks
+            .run(move || {
+                let entitlement = match &request.entitlement {
+                    Some(Entitlement::ContractCms(cms)) => evidence::Entitlement::Contract(cms),
+                    Some(Entitlement::RequestCms(cms)) => evidence::Entitlement::Request(cms),
+                    None => return Err(Refusal::Denied),
+                };
+                evidence::entitle(&service, &id, entitlement)
+            })
+            .await?;
         self.0.sequencer.apply(Command::Release(release)).await?;
         let service = Arc::clone(&self.0);
         let bundle = blocking(move || evidence::bundle(&service, &id, now())).await?;
@@ -245,7 +258,11 @@ impl Api {
         let service = Arc::clone(&self.0);
         let cms = request.request_cms.clone();
         let delegatee = request.delegatee_certificate_sha256.clone();
-        let listing = blocking(move || listing::entitle(&service, &cms, &delegatee)).await?;
+        let listing = self
+            .0
+            .checks
+            .run(move || listing::entitle(&service, &cms, &delegatee))
+            .await?;
         self.0
             .sequencer
             .apply(Command::Release(listing.release))

@@ -483,3 +483,72 @@ async fn a_connection_carries_at_most_200_calls_at_once() {
     assert!(settings.contains(&(0x3, 200)), "{settings:?}");
     still_serving(&mut registry).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_submissions_checks_at_most_one_signature_per_core() {
+    const BURST: usize = 48;
+    let mut registry = registry();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from) as u64;
+    // The metrics page, read as fast as it answers until the burst is over: the most checks
+    // seen running, and waiting, at once.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (metrics, done) = (registry.metrics.clone(), std::sync::Arc::clone(&done));
+        std::thread::spawn(move || {
+            let (mut running, mut waiting) = (0, 0);
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let page = scrape(&metrics);
+                let gauge = |name: &str| -> u64 {
+                    let prefix = format!("{name} ");
+                    let line = page.lines().find_map(|l| l.strip_prefix(prefix.as_str()));
+                    line.unwrap_or_else(|| panic!("{name} missing from\n{page}"))
+                        .parse()
+                        .unwrap()
+                };
+                running = gauge("eproxy_checks_running").max(running);
+                waiting = gauge("eproxy_checks_waiting").max(waiting);
+            }
+            (running, waiting)
+        })
+    };
+    // One PoA sent many times at once: each copy is checked in full before the one writer
+    // finds it registered.
+    let cms = poa(&pki().employee, contracts_only());
+    let client = registry.registry().await;
+    let calls: Vec<_> = (0..BURST)
+        .map(|_| {
+            let mut client = client.clone();
+            let cms = cms.clone();
+            tokio::spawn(async move {
+                client
+                    .submit_delegation(SubmitDelegationRequest {
+                        delegation_cms: cms,
+                        crls: Vec::new(),
+                    })
+                    .await
+                    .map(tonic::Response::into_inner)
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for call in calls {
+        answers.push(call.await.unwrap());
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (running, waiting) = watcher.join().unwrap();
+    let registered = answers
+        .iter()
+        .filter(|a| matches!(a, Ok(r) if !r.already_registered))
+        .count();
+    let repeated = answers
+        .iter()
+        .filter(|a| matches!(a, Ok(r) if r.already_registered))
+        .count();
+    assert_eq!((registered, repeated), (1, BURST - 1), "{answers:?}");
+    assert!(
+        (1..=cores).contains(&running),
+        "{running} checks ran at once on {cores} cores"
+    );
+    assert!(waiting > 0, "no check ever waited for a core");
+    still_serving(&mut registry).await;
+}

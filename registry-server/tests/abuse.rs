@@ -489,7 +489,7 @@ async fn a_burst_of_submissions_checks_at_most_one_signature_per_core() {
     const BURST: usize = 48;
     let mut registry = registry();
     let cores = std::thread::available_parallelism().map_or(1, usize::from) as u64;
-    // The metrics page, read as fast as it answers until the burst is over: the most checks
+    // The metrics page, read every millisecond until the burst is over: the most checks
     // seen running, and waiting, at once.
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let watcher = {
@@ -507,6 +507,7 @@ async fn a_burst_of_submissions_checks_at_most_one_signature_per_core() {
                 };
                 running = gauge("eproxy_checks_running").max(running);
                 waiting = gauge("eproxy_checks_waiting").max(waiting);
+                std::thread::sleep(Duration::from_millis(1));
             }
             (running, waiting)
         })

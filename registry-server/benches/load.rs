@@ -23,7 +23,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use common::*;
-use eproxy_proto::registry::v1::SubmitDelegationRequest;
 use eproxy_testkit::cms::CmsSigner;
 
 /// Connections the client spreads its calls over.
@@ -687,20 +686,6 @@ fn resident_kib(pid: u32) -> Option<u64> {
 /// One submission, which must succeed.
 async fn submit(client: &mut RegistryClient<Channel>, cms: &[u8]) -> SubmitDelegationResponse {
     try_submit(client, cms.to_vec()).await.unwrap()
-}
-
-/// One submission, its answer or why it failed.
-async fn try_submit(
-    client: &mut RegistryClient<Channel>,
-    cms: Vec<u8>,
-) -> Result<SubmitDelegationResponse, tonic::Status> {
-    client
-        .submit_delegation(SubmitDelegationRequest {
-            delegation_cms: cms,
-            crls: Vec::new(),
-        })
-        .await
-        .map(tonic::Response::into_inner)
 }
 
 /// Every client task's latencies.

@@ -520,15 +520,7 @@ async fn a_burst_of_submissions_checks_at_most_one_signature_per_core() {
         .map(|_| {
             let mut client = client.clone();
             let cms = cms.clone();
-            tokio::spawn(async move {
-                client
-                    .submit_delegation(SubmitDelegationRequest {
-                        delegation_cms: cms,
-                        crls: Vec::new(),
-                    })
-                    .await
-                    .map(tonic::Response::into_inner)
-            })
+            tokio::spawn(async move { try_submit(&mut client, cms).await })
         })
         .collect();
     let mut answers = Vec::new();

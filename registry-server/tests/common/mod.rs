@@ -183,14 +183,7 @@ impl Registry {
     }
 
     pub async fn submit(&self, cms: &[u8]) -> Result<SubmitDelegationResponse, tonic::Status> {
-        self.registry()
-            .await
-            .submit_delegation(SubmitDelegationRequest {
-                delegation_cms: cms.to_vec(),
-                crls: Vec::new(),
-            })
-            .await
-            .map(tonic::Response::into_inner)
+        try_submit(&mut self.registry().await, cms.to_vec()).await
     }
 
     pub async fn revoke(&self, cms: &[u8]) -> Result<RevokeDelegationResponse, tonic::Status> {
@@ -408,4 +401,18 @@ pub fn scrape(address: &str) -> String {
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     response
+}
+
+/// One submission, its answer or why it failed.
+pub async fn try_submit(
+    client: &mut RegistryClient<Channel>,
+    cms: Vec<u8>,
+) -> Result<SubmitDelegationResponse, tonic::Status> {
+    client
+        .submit_delegation(SubmitDelegationRequest {
+            delegation_cms: cms,
+            crls: Vec::new(),
+        })
+        .await
+        .map(tonic::Response::into_inner)
 }

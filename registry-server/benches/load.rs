@@ -446,23 +446,16 @@ struct Machine {
     /// Calls being served, and waiting for a place, in the write and the read lane.
     in_flight: [u64; 2],
     waiting: [u64; 2],
-    /// Signature checks waiting for a core.
+    /// Signature checks queued for a thread.
     checks_waiting: u64,
 }
 
 impl Machine {
     fn sample(pid: Option<u32>, page: &str) -> Self {
-        let metric = |name: &str| -> u64 {
-            let prefix = format!("{name} ");
-            page.lines()
-                .find_map(|l| l.strip_prefix(prefix.as_str()))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        let gauge = |name: &str| metric(&format!("eproxy_storage_{name}"));
-        let lanes = |name: &str| {
-            ["write", "read"].map(|lane| metric(&format!("{name}{{lane=\"{lane}\"}}")))
-        };
+        let value = |name: &str| -> u64 { metric(page, name).unwrap_or(0) };
+        let gauge = |name: &str| value(&format!("eproxy_storage_{name}"));
+        let lanes =
+            |name: &str| ["write", "read"].map(|lane| value(&format!("{name}{{lane=\"{lane}\"}}")));
         Self {
             rss_kib: pid.and_then(resident_kib).unwrap_or(0),
             level0_files: gauge("level0_files"),
@@ -471,7 +464,7 @@ impl Machine {
             writes_stopped: gauge("writes_stopped") == 1,
             in_flight: lanes("eproxy_requests_in_flight"),
             waiting: lanes("eproxy_requests_waiting"),
-            checks_waiting: metric("eproxy_checks_waiting"),
+            checks_waiting: value("eproxy_checks_waiting"),
         }
     }
 }

@@ -195,10 +195,10 @@ impl Metrics {
         let checks = self.checks.state();
         let _ = write!(
             out,
-            "# HELP eproxy_checks_running Signature checks running (one place per core).\n\
+            "# HELP eproxy_checks_running Signature checks running (one thread per core).\n\
              # TYPE eproxy_checks_running gauge\n\
              eproxy_checks_running {}\n\
-             # HELP eproxy_checks_waiting Signature checks waiting for a core.\n\
+             # HELP eproxy_checks_waiting Signature checks queued for a thread.\n\
              # TYPE eproxy_checks_waiting gauge\n\
              eproxy_checks_waiting {}\n",
             checks.running, checks.waiting

@@ -499,11 +499,7 @@ async fn a_burst_of_submissions_checks_at_most_one_signature_per_core() {
             while !done.load(std::sync::atomic::Ordering::SeqCst) {
                 let page = scrape(&metrics);
                 let gauge = |name: &str| -> u64 {
-                    let prefix = format!("{name} ");
-                    let line = page.lines().find_map(|l| l.strip_prefix(prefix.as_str()));
-                    line.unwrap_or_else(|| panic!("{name} missing from\n{page}"))
-                        .parse()
-                        .unwrap()
+                    metric(&page, name).unwrap_or_else(|| panic!("{name} missing from\n{page}"))
                 };
                 running = gauge("eproxy_checks_running").max(running);
                 waiting = gauge("eproxy_checks_waiting").max(waiting);

@@ -127,20 +127,13 @@ async fn metrics_count_calls_by_method_and_outcome() {
             "{line:?} missing from\n{page}"
         );
     }
-    let age = page
-        .lines()
-        .find_map(|l| l.strip_prefix("eproxy_checkpoint_age_seconds "))
-        .unwrap();
-    assert!(age.parse::<i64>().unwrap() <= 2);
+    assert!(metric(&page, "eproxy_checkpoint_age_seconds").unwrap() <= 2);
 
     // The storage engine: the registration sits in a memtable, nothing has been flushed yet
     // (a 64 MiB buffer), and writes flow.
     let gauge = |name: &str| -> u64 {
-        let prefix = format!("eproxy_storage_{name} ");
-        let line = page.lines().find_map(|l| l.strip_prefix(prefix.as_str()));
-        line.unwrap_or_else(|| panic!("{name} missing from\n{page}"))
-            .parse()
-            .unwrap()
+        metric(&page, &format!("eproxy_storage_{name}"))
+            .unwrap_or_else(|| panic!("{name} missing from\n{page}"))
     };
     assert!(gauge("memtable_bytes") > 0);
     for (name, value) in [

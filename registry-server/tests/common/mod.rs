@@ -416,3 +416,12 @@ pub async fn try_submit(
         .await
         .map(tonic::Response::into_inner)
 }
+
+/// The value of the unlabelled or fully labelled metric `name` (for example
+/// `eproxy_log_size` or `eproxy_requests_waiting{lane="read"}`) on a scraped metrics page.
+pub fn metric(page: &str, name: &str) -> Option<u64> {
+    let prefix = format!("{name} ");
+    page.lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .and_then(|v| v.parse().ok())
+}

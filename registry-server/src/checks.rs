@@ -18,7 +18,7 @@
 
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use tokio::sync::oneshot;
@@ -30,12 +30,15 @@ use crate::refusal::Refusal;
 pub struct Checks(Arc<Pool>);
 
 /// A queued check: it runs the work and sends the outcome, or does nothing if no one waits.
-type Job = Box<dyn FnOnce() + Send>;
+/// It says whether it ran.
+type Job = Box<dyn FnOnce() -> bool + Send>;
 
 struct Pool {
     queue: Mutex<VecDeque<Job>>,
     queued: Condvar,
     running: AtomicUsize,
+    /// Checks run to the end (or to a panic) since the pool started.
+    finished: AtomicU64,
 }
 
 /// What the checks are doing now.
@@ -45,6 +48,8 @@ pub struct ChecksState {
     pub running: usize,
     /// Checks queued.
     pub waiting: usize,
+    /// Checks run since the pool started (not counting those dropped unrun).
+    pub finished: u64,
 }
 
 impl Checks {
@@ -59,6 +64,7 @@ impl Checks {
             queue: Mutex::new(VecDeque::new()),
             queued: Condvar::new(),
             running: AtomicUsize::new(0),
+            finished: AtomicU64::new(0),
         });
         for n in 0..threads.max(1) {
             let pool = Arc::clone(&pool);
@@ -80,7 +86,7 @@ impl Checks {
         let (reply, outcome) = oneshot::channel();
         let job: Job = Box::new(move || {
             if reply.is_closed() {
-                return;
+                return false;
             }
             let result = std::panic::catch_unwind(AssertUnwindSafe(check)).unwrap_or_else(|_| {
                 Err(Refusal::Unavailable(
@@ -88,6 +94,7 @@ impl Checks {
                 ))
             });
             let _ = reply.send(result);
+            true
         });
         self.0.lock().push_back(job);
         self.0.queued.notify_one();
@@ -101,6 +108,7 @@ impl Checks {
         ChecksState {
             running: self.0.running.load(Ordering::Relaxed),
             waiting: self.0.lock().len(),
+            finished: self.0.finished.load(Ordering::Relaxed),
         }
     }
 }
@@ -126,7 +134,9 @@ impl Pool {
                 }
             };
             self.running.fetch_add(1, Ordering::Relaxed);
-            job();
+            if job() {
+                self.finished.fetch_add(1, Ordering::Relaxed);
+            }
             self.running.fetch_sub(1, Ordering::Relaxed);
         }
     }
@@ -181,7 +191,8 @@ mod tests {
             checks.state(),
             ChecksState {
                 running: 2,
-                waiting: 6
+                waiting: 6,
+                finished: 0
             }
         );
         released.store(true, Ordering::SeqCst);
@@ -196,7 +207,8 @@ mod tests {
             checks.state(),
             ChecksState {
                 running: 0,
-                waiting: 0
+                waiting: 0,
+                finished: 8
             }
         );
     }
@@ -245,6 +257,9 @@ mod tests {
         );
         assert_eq!(checks.run(|| Ok(7)).await.unwrap(), 7);
         assert!(!ran.load(Ordering::SeqCst), "the abandoned check ran");
-        assert_eq!(checks.state().waiting, 0);
+        // The holder, the panic and the 7 ran; the abandoned one did not. (A thread counts a
+        // check just after sending its outcome.)
+        until(|| checks.state().running == 0).await;
+        assert_eq!((checks.state().waiting, checks.state().finished), (0, 3));
     }
 }

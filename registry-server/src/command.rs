@@ -9,7 +9,7 @@ use crate::audit::AuditRecord;
 use prost::Message;
 
 use crate::records::{
-    Reads, StatusRecord, company_key, delegatee_key, id_of, nonce_key_time, status_record,
+    Reads, StatusRecord, company_key, delegatee_key, id_of, nonce_key_time, poa_key, status_record,
 };
 use crate::refusal::Refusal;
 use crate::sequencer::Batch;
@@ -201,7 +201,7 @@ impl Registration {
             not_after: validity.not_after().seconds(),
             ..StatusRecord::default()
         };
-        batch.put(Family::Poa, self.id.as_bytes().to_vec(), self.cms);
+        batch.put(Family::Poa, poa_key(&record).to_vec(), self.cms);
         batch.put(
             Family::SigningActs,
             self.signing_act.to_vec(),

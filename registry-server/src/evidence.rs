@@ -12,7 +12,7 @@ use eproxy_verifier::verify_cms::verify_cms;
 use prost::Message;
 
 use crate::command::Release;
-use crate::records::{StatusRecord, index_key, status_record};
+use crate::records::{StatusRecord, index_key, status_record, stored_poa};
 use crate::refusal::Refusal;
 use crate::service::RegistryService;
 use crate::status::{effective, statement};
@@ -114,9 +114,7 @@ pub fn bundle(
         }
         let missing = || Refusal::Unavailable(format!("stored records of {link_id} are missing"));
         let record = status_record(store, &link_id)?.ok_or_else(missing)?;
-        let cms = store
-            .get(Family::Poa, link_id.as_bytes())?
-            .ok_or_else(missing)?;
+        let cms = stored_poa(store, &record)?.ok_or_else(missing)?;
         let event = store
             .get(Family::LogLeaves, &index_key(record.log_index))?
             .ok_or_else(missing)?;

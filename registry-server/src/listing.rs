@@ -11,7 +11,7 @@ use eproxy_verifier::jpki::JpkiIdentity;
 use eproxy_verifier::trust_anchor::AnchorRole;
 
 use crate::command::Release;
-use crate::records::{delegatee_prefix, id_of, status_record};
+use crate::records::{delegatee_prefix, id_of, status_record, stored_poa};
 use crate::refusal::Refusal;
 use crate::service::RegistryService;
 use crate::signed_request::{Verified, stored_delegation};
@@ -153,8 +153,7 @@ pub fn page(
         let id = id_of(&value)?;
         let record = status_record(store, &id)?
             .ok_or_else(|| Refusal::Unavailable(format!("records of {id} are missing")))?;
-        let cms = store
-            .get(Family::Poa, id.as_bytes())?
+        let cms = stored_poa(store, &record)?
             .ok_or_else(|| Refusal::Unavailable(format!("the PoA {id} is missing")))?;
         delegations.push(DelegationSummary {
             delegation_id: id.to_string(),

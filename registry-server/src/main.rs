@@ -20,6 +20,7 @@ mod listing;
 mod log;
 mod metrics;
 mod operator;
+mod poa_keys;
 mod records;
 mod refusal;
 mod sequencer;

@@ -200,8 +200,11 @@ impl Metrics {
              eproxy_checks_running {}\n\
              # HELP eproxy_checks_waiting Signature checks queued for a thread.\n\
              # TYPE eproxy_checks_waiting gauge\n\
-             eproxy_checks_waiting {}\n",
-            checks.running, checks.waiting
+             eproxy_checks_waiting {}\n\
+             # HELP eproxy_checks_total Signature checks run since start.\n\
+             # TYPE eproxy_checks_total counter\n\
+             eproxy_checks_total {}\n",
+            checks.running, checks.waiting, checks.finished
         );
         let engine = self.store.engine_state();
         for (name, help, value) in [

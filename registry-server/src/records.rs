@@ -94,6 +94,23 @@ pub fn index_key(index: u64) -> [u8; 8] {
     index.to_be_bytes()
 }
 
+/// The key of a PoA's CMS: its registration's log index. PoAs are the bulk of the store, and
+/// keyed in the order they arrive, the storage engine moves their tables down its levels
+/// without rewriting them. Keyed by id, a SHA-256, every new table overlapped every old one,
+/// and each compaction rewrote PoAs of all ages: its cost grew with the store until the
+/// registry fell behind (BENCHMARKS.md, "Thirty minutes at 5,000 a second").
+pub fn poa_key(record: &StatusRecord) -> [u8; 8] {
+    index_key(record.log_index)
+}
+
+/// The CMS of the PoA whose status record is `record`, as received.
+pub fn stored_poa(
+    from: &(impl Reads + ?Sized),
+    record: &StatusRecord,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    from.read(Family::Poa, &poa_key(record))
+}
+
 /// The company index key: corporate number, then the registration's log index.
 pub fn company_key(company: &CorporateNumber, log_index: u64) -> Vec<u8> {
     let mut key = company.to_string().into_bytes();

@@ -69,6 +69,11 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         RocksStore::open_with(&data_dir.join(DB_DIR), write_buffer).map_err(|e| e.to_string())?,
     );
     let log = Arc::new(Log::open(store.as_ref(), &operator).map_err(|e| e.to_string())?);
+    let moved = crate::poa_keys::rekey(store.as_ref())
+        .map_err(|e| format!("cannot move the stored PoAs to their log-index keys: {e}"))?;
+    if moved > 0 {
+        tracing::info!(moved, "moved the PoAs stored by id to their log-index keys");
+    }
     let indexed = crate::signing_acts::backfill(store.as_ref())
         .map_err(|e| format!("cannot index the stored PoAs' signing acts: {e}"))?;
     if indexed > 0 {

@@ -9,9 +9,9 @@ use eproxy_verifier::jpki::JpkiIdentity;
 use eproxy_verifier::trust_anchor::{AnchorRole, SignerRole};
 use eproxy_verifier::verify::Verifier;
 
-use crate::records::{StatusRecord, nonce_key, status_record};
+use crate::records::{StatusRecord, nonce_key, status_record, stored_poa};
 use crate::refusal::Refusal;
-use crate::store::{Family, Store};
+use crate::store::Store;
 use crate::submission::content_of;
 
 /// How far a request's stated time may be from the registry's clock, in seconds.
@@ -135,8 +135,9 @@ impl Verified {
 
 /// The content of the registered PoA `id`.
 pub fn stored_delegation(store: &dyn Store, id: &DelegationId) -> Result<Delegation, Refusal> {
-    let cms = store.get(Family::Poa, id.as_bytes())?.ok_or_else(|| {
-        Refusal::NotFound(format!("no power of attorney {id} is registered here"))
-    })?;
+    let not_found = || Refusal::NotFound(format!("no power of attorney {id} is registered here"));
+    let record = status_record(store, id)?.ok_or_else(not_found)?;
+    let cms = stored_poa(store, &record)?
+        .ok_or_else(|| Refusal::Unavailable(format!("the stored PoA {id} is missing")))?;
     content_of(&cms).map_err(|e| Refusal::Unavailable(format!("stored PoA {id}: {e}")))
 }

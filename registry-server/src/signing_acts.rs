@@ -8,7 +8,7 @@ use eproxy_proto::DelegationId;
 use eproxy_verifier::crypto::AWS_LC;
 use eproxy_verifier::verify_cms::verify_cms;
 
-use crate::records::{id_of, status_record};
+use crate::poa_keys::index_of;
 use crate::store::{Family, Store, Write};
 
 /// The key that marks the index complete: no signing act (32 bytes) can be it.
@@ -19,11 +19,14 @@ const CHUNK: usize = 1_000;
 
 /// Fills the index from every stored PoA unless it is marked complete; returns how many
 /// entries it wrote. Where two stored PoAs share a signing act (registered before the index
-/// refused the second), the entry names the one registered first, the lower log index.
+/// refused the second), the entry names the one registered first: PoAs are scanned in
+/// registration order (their keys are log indexes), and an act already indexed is kept.
+/// Runs after [`poa_keys::rekey`](crate::poa_keys::rekey).
 pub fn backfill(store: &dyn Store) -> Result<usize, String> {
+    let failed = |e: crate::store::StoreError| e.to_string();
     if store
         .get(Family::SigningActs, COMPLETE)
-        .map_err(|e| e.to_string())?
+        .map_err(failed)?
         .is_some()
     {
         return Ok(0);
@@ -33,30 +36,27 @@ pub fn backfill(store: &dyn Store) -> Result<usize, String> {
     loop {
         let poas = store
             .scan(Family::Poa, &[], after.as_deref(), CHUNK)
-            .map_err(|e| e.to_string())?;
+            .map_err(failed)?;
         let mut writes: Vec<Write> = Vec::new();
         for (key, cms) in &poas {
-            let id = id_of(key).map_err(|e| e.to_string())?;
+            if index_of(key).is_none() {
+                continue; // the family's marker
+            }
+            let id = DelegationId::of_cms(cms);
             let act = verify_cms(&AWS_LC, cms, None, &[])
                 .and_then(|verified| verified.signing_act())
                 .map_err(|e| format!("the stored PoA {id} does not verify: {e}"))?;
-            let pending = writes.iter().position(|w| w.key == act);
-            let indexed = match pending {
-                Some(at) => writes[at].value.clone(),
-                None => store
+            let indexed = writes.iter().any(|w| w.key == act)
+                || store
                     .get(Family::SigningActs, &act)
-                    .map_err(|e| e.to_string())?,
-            };
-            if let Some(other) = indexed {
-                let other = id_of(&other).map_err(|e| e.to_string())?;
-                if log_index(store, &other)? <= log_index(store, &id)? {
-                    continue;
-                }
-            }
-            let entry = Write::put(Family::SigningActs, act.to_vec(), id.as_bytes().to_vec());
-            match pending {
-                Some(at) => writes[at] = entry,
-                None => writes.push(entry),
+                    .map_err(failed)?
+                    .is_some();
+            if !indexed {
+                writes.push(Write::put(
+                    Family::SigningActs,
+                    act.to_vec(),
+                    id.as_bytes().to_vec(),
+                ));
             }
         }
         written += writes.len();
@@ -64,7 +64,7 @@ pub fn backfill(store: &dyn Store) -> Result<usize, String> {
         if last {
             writes.push(Write::put(Family::SigningActs, COMPLETE.to_vec(), vec![1]));
         }
-        store.commit(&writes).map_err(|e| e.to_string())?;
+        store.commit(&writes).map_err(failed)?;
         if last {
             return Ok(written);
         }
@@ -72,39 +72,18 @@ pub fn backfill(store: &dyn Store) -> Result<usize, String> {
     }
 }
 
-/// The log index `id` was registered at.
-fn log_index(store: &dyn Store, id: &DelegationId) -> Result<u64, String> {
-    status_record(store, id)
-        .map_err(|e| e.to_string())?
-        .map(|record| record.log_index)
-        .ok_or_else(|| format!("the stored PoA {id} has no status record"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::StatusRecord;
     use crate::store::RocksStore;
     use eproxy_testkit::TestPki;
     use eproxy_testkit::cms::{CmsSigner, SignerId};
     use eproxy_testkit::scenario::{contracts_only, delegation_in};
-    use prost::Message;
 
-    /// A PoA as a store made before the index holds it: its CMS and its status record.
-    fn stored(cms: &[u8], log_index: u64) -> [Write; 2] {
-        let id = DelegationId::of_cms(cms);
-        let record = StatusRecord {
-            log_index,
-            ..StatusRecord::default()
-        };
-        [
-            Write::put(Family::Poa, id.as_bytes().to_vec(), cms.to_vec()),
-            Write::put(
-                Family::Status,
-                id.as_bytes().to_vec(),
-                record.encode_to_vec(),
-            ),
-        ]
+    /// A PoA as a store made before the index holds it (once re-keyed): its CMS under its
+    /// registration's log index.
+    fn stored(cms: &[u8], log_index: u64) -> Write {
+        Write::put(Family::Poa, log_index.to_be_bytes().to_vec(), cms.to_vec())
     }
 
     #[test]
@@ -133,13 +112,13 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let store = RocksStore::open(dir.path()).unwrap();
-        // The copy was registered after the original (a higher log index), whichever the
-        // scan meets first.
-        let writes: Vec<Write> = [stored(&copy, 7), stored(&original, 3), stored(&other, 5)]
-            .into_iter()
-            .flatten()
-            .collect();
-        store.commit(&writes).unwrap();
+        // The copy was registered after the original (a higher log index), though committed
+        // first.
+        store
+            .commit(&[stored(&copy, 7), stored(&original, 3), stored(&other, 5)])
+            .unwrap();
+        // The family's marker, among the PoAs, is not one.
+        assert_eq!(crate::poa_keys::rekey(&store), Ok(0));
 
         assert_eq!(backfill(&store), Ok(2));
         let indexed = |cms: &[u8]| store.get(Family::SigningActs, &act(cms)).unwrap();
@@ -155,7 +134,7 @@ mod tests {
         let mut broken = other.clone();
         let last = broken.len() - 1;
         broken[last] ^= 1;
-        store.commit(&stored(&broken, 0)).unwrap();
+        store.commit(&[stored(&broken, 0)]).unwrap();
         let refused = backfill(&store).unwrap_err();
         assert!(
             refused.contains(&DelegationId::of_cms(&broken).to_string()),

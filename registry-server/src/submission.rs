@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::command::Registration;
 use crate::crls::OperatorCrls;
-use crate::records::StatusRecord;
+use crate::records::{StatusRecord, stored_poa};
 use crate::refusal::Refusal;
 use crate::store::{Family, Store};
 
@@ -118,8 +118,7 @@ fn ancestors(store: &dyn Store, cms: &[u8]) -> Result<Vec<Vec<u8>>, Refusal> {
             Refusal::Precondition(format!("the parent PoA {id} is not registered here"))
         })?;
         let record = StatusRecord::decode_stored(&record)?;
-        let poa = store
-            .get(Family::Poa, id.as_bytes())?
+        let poa = stored_poa(store, &record)?
             .ok_or_else(|| Refusal::Unavailable(format!("the stored PoA {id} is missing")))?;
         chain.push(poa);
         next = record.parent();

@@ -10,7 +10,7 @@ pub use rocks::RocksStore;
 /// The families of keys, one per concern, so that each can be scanned and tuned on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Family {
-    /// PoA CMS bytes by delegation id.
+    /// PoA CMS bytes by the registration's log index (see `records::poa_key`).
     Poa,
     /// Each PoA's registration and current status, by delegation id.
     Status,

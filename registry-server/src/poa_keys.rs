@@ -1,0 +1,177 @@
+//! PoAs are stored under their registration's log index ([`poa_key`]). A store written before
+//! keeps them under their id: at start-up, before it serves, the registry moves each of them
+//! to its index key, a chunk to a commit, and then marks the family re-keyed. A start cut
+//! short goes on where it stopped: a chunk's moves are committed whole or not at all.
+
+use eproxy_proto::DelegationId;
+
+use crate::records::{poa_key, status_record};
+use crate::store::{Family, Store, Write};
+
+/// The key that marks the family re-keyed: neither an index key (8 bytes) nor an id (32).
+const REKEYED: &[u8] = b"keyed by log index";
+
+/// Stored PoAs read at a time, and moved in one commit.
+const CHUNK: usize = 1_000;
+
+/// Moves every PoA stored under its id to its index key, unless the family is marked
+/// re-keyed; returns how many it moved.
+pub fn rekey(store: &dyn Store) -> Result<usize, String> {
+    let failed = |e: crate::store::StoreError| e.to_string();
+    if store.get(Family::Poa, REKEYED).map_err(failed)?.is_some() {
+        return Ok(0);
+    }
+    let mut moved = 0;
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let poas = store
+            .scan(Family::Poa, &[], after.as_deref(), CHUNK)
+            .map_err(failed)?;
+        let mut writes = Vec::new();
+        for (key, cms) in &poas {
+            let Ok(id) = <[u8; 32]>::try_from(key.as_slice()) else {
+                continue; // already under its index key
+            };
+            let id = DelegationId::from_bytes(id);
+            let record = status_record(store, &id)
+                .map_err(failed)?
+                .ok_or_else(|| format!("the stored PoA {id} has no status record"))?;
+            writes.push(Write::put(
+                Family::Poa,
+                poa_key(&record).to_vec(),
+                cms.clone(),
+            ));
+            writes.push(Write::delete(Family::Poa, key.clone()));
+        }
+        moved += writes.len() / 2;
+        let last = poas.len() < CHUNK;
+        if last {
+            writes.push(Write::put(Family::Poa, REKEYED.to_vec(), vec![1]));
+        }
+        store.commit(&writes).map_err(failed)?;
+        if last {
+            return Ok(moved);
+        }
+        after = poas.last().map(|(key, _)| key.clone());
+    }
+}
+
+/// The log index a key of the PoA family names; `None` for the family's marker.
+pub fn index_of(key: &[u8]) -> Option<u64> {
+    <[u8; 8]>::try_from(key).ok().map(u64::from_be_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::StatusRecord;
+    use crate::store::RocksStore;
+    use prost::Message;
+
+    /// A PoA as a store made before the re-keying holds it: its CMS under its id, and its
+    /// status record.
+    fn stored_by_id(cms: &[u8], log_index: u64) -> [Write; 2] {
+        let id = DelegationId::of_cms(cms);
+        let record = StatusRecord {
+            log_index,
+            ..StatusRecord::default()
+        };
+        [
+            Write::put(Family::Poa, id.as_bytes().to_vec(), cms.to_vec()),
+            Write::put(
+                Family::Status,
+                id.as_bytes().to_vec(),
+                record.encode_to_vec(),
+            ),
+        ]
+    }
+
+    /// The PoA family's entries, keys and values.
+    fn family(store: &RocksStore) -> Vec<(Vec<u8>, Vec<u8>)> {
+        store.scan(Family::Poa, &[], None, usize::MAX).unwrap()
+    }
+
+    #[test]
+    fn poas_stored_by_id_move_to_their_index_keys_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RocksStore::open(dir.path()).unwrap();
+        // More than a chunk, so that the scan goes on after a commit; the indexes run
+        // against the ids' order.
+        let count = CHUNK + 7;
+        let poas: Vec<Vec<u8>> = (0..count)
+            .map(|i| format!("cms {i}").into_bytes())
+            .collect();
+        let writes: Vec<Write> = poas
+            .iter()
+            .enumerate()
+            .flat_map(|(i, cms)| stored_by_id(cms, 10 * (count - i) as u64))
+            .collect();
+        store.commit(&writes).unwrap();
+
+        assert_eq!(rekey(&store), Ok(count));
+        let mut expected: Vec<(Vec<u8>, Vec<u8>)> = poas
+            .iter()
+            .enumerate()
+            .map(|(i, cms)| {
+                (
+                    (10 * (count - i) as u64).to_be_bytes().to_vec(),
+                    cms.clone(),
+                )
+            })
+            .collect();
+        expected.push((REKEYED.to_vec(), vec![1]));
+        expected.sort();
+        assert_eq!(family(&store), expected);
+        assert_eq!(index_of(&expected[0].0), Some(10));
+        assert_eq!(index_of(REKEYED), None);
+        // Marked: the next start moves nothing, even a PoA stored by id since.
+        store.commit(&stored_by_id(b"late", 1)).unwrap();
+        assert_eq!(rekey(&store), Ok(0));
+    }
+
+    #[test]
+    fn a_start_cut_short_goes_on_and_a_poa_without_its_record_stops_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RocksStore::open(dir.path()).unwrap();
+        // One PoA already moved by a start that stopped before marking, one still by id.
+        let record = StatusRecord {
+            log_index: 4,
+            ..StatusRecord::default()
+        };
+        store
+            .commit(&[Write::put(
+                Family::Poa,
+                poa_key(&record).to_vec(),
+                b"moved".to_vec(),
+            )])
+            .unwrap();
+        store.commit(&stored_by_id(b"waiting", 9)).unwrap();
+        assert_eq!(rekey(&store), Ok(1));
+        assert_eq!(
+            family(&store),
+            vec![
+                (4u64.to_be_bytes().to_vec(), b"moved".to_vec()),
+                (9u64.to_be_bytes().to_vec(), b"waiting".to_vec()),
+                (REKEYED.to_vec(), vec![1]),
+            ]
+        );
+
+        // A PoA stored by id without a status record: the start stops, naming it, and
+        // nothing is moved or marked.
+        let dir = tempfile::tempdir().unwrap();
+        let store = RocksStore::open(dir.path()).unwrap();
+        store.commit(&stored_by_id(b"kept", 2)).unwrap();
+        let orphan = DelegationId::of_cms(b"orphan");
+        store
+            .commit(&[Write::put(
+                Family::Poa,
+                orphan.as_bytes().to_vec(),
+                b"orphan".to_vec(),
+            )])
+            .unwrap();
+        let before = family(&store);
+        let refused = rekey(&store).unwrap_err();
+        assert!(refused.contains(&orphan.to_string()), "{refused}");
+        assert_eq!(family(&store), before);
+    }
+}

@@ -6,7 +6,7 @@
 use eproxy_proto::DelegationId;
 
 use crate::records::{poa_key, status_record};
-use crate::store::{Family, Store, Write};
+use crate::store::{Family, Store, StoreError, Write};
 
 /// The key that marks the family re-keyed: neither an index key (8 bytes) nor an id (32).
 const REKEYED: &[u8] = b"keyed by log index";
@@ -17,7 +17,7 @@ const CHUNK: usize = 1_000;
 /// Moves every PoA stored under its id to its index key, unless the family is marked
 /// re-keyed; returns how many it moved.
 pub fn rekey(store: &dyn Store) -> Result<usize, String> {
-    let failed = |e: crate::store::StoreError| e.to_string();
+    let failed = |e: StoreError| e.to_string();
     if store.get(Family::Poa, REKEYED).map_err(failed)?.is_some() {
         return Ok(0);
     }

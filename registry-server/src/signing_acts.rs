@@ -9,7 +9,7 @@ use eproxy_verifier::crypto::AWS_LC;
 use eproxy_verifier::verify_cms::verify_cms;
 
 use crate::poa_keys::index_of;
-use crate::store::{Family, Store, Write};
+use crate::store::{Family, Store, StoreError, Write};
 
 /// The key that marks the index complete: no signing act (32 bytes) can be it.
 const COMPLETE: &[u8] = b"complete";
@@ -23,7 +23,7 @@ const CHUNK: usize = 1_000;
 /// registration order (their keys are log indexes), and an act already indexed is kept.
 /// Runs after [`poa_keys::rekey`](crate::poa_keys::rekey).
 pub fn backfill(store: &dyn Store) -> Result<usize, String> {
-    let failed = |e: crate::store::StoreError| e.to_string();
+    let failed = |e: StoreError| e.to_string();
     if store
         .get(Family::SigningActs, COMPLETE)
         .map_err(failed)?

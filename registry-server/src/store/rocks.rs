@@ -185,6 +185,18 @@ impl RocksStore {
     }
 }
 
+/// How much write-ahead log may be kept before the families holding the oldest file back are
+/// flushed. A log file is deleted only once every family has flushed what it holds, and a
+/// family written a little at a time (the latest checkpoint, spent nonces) fills its buffer
+/// rarely. Left to RocksDB's default (four times every family's buffers, 5.5 GiB here), the
+/// log grew to that size under load: a restart would replay all of it, and when the limit
+/// was reached, ninety-odd files were deleted at once while commits waited on their syncs
+/// (BENCHMARKS.md, "Ten minutes at 5,000 a second, PoAs in registration order"). Four buffers
+/// keep the log small and free it a few files at a time.
+fn max_wal_bytes(write_buffer_bytes: usize) -> u64 {
+    4 * write_buffer_bytes as u64
+}
+
 /// Opens the database in `dir`, read-only or creating what is missing.
 fn open_db(dir: &Path, write_buffer_bytes: usize, read_only: bool) -> Result<DB, StoreError> {
     let mut options = Options::default();
@@ -196,6 +208,7 @@ fn open_db(dir: &Path, write_buffer_bytes: usize, read_only: bool) -> Result<DB,
     // "Where the p99 goes"). Written directly, they leave the syncs alone.
     // A read-only database neither flushes nor compacts.
     options.set_use_direct_io_for_flush_and_compaction(!read_only && direct_io_supported(dir));
+    options.set_max_total_wal_size(max_wal_bytes(write_buffer_bytes));
     let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
     let families = Family::ALL.iter().map(|family| {
         ColumnFamilyDescriptor::new(
@@ -411,6 +424,50 @@ mod tests {
         }
         // The probe leaves nothing behind.
         assert!(!dir.path().join("DIRECT_IO_PROBE").exists());
+    }
+
+    /// The bytes of write-ahead log in `dir`.
+    fn wal_bytes(dir: &Path) -> u64 {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.path().extension() == Some("log".as_ref()))
+            .map(|e| e.metadata().unwrap().len())
+            .sum()
+    }
+
+    #[test]
+    fn a_family_written_rarely_does_not_keep_the_write_ahead_log_growing() {
+        let dir = tempfile::tempdir().unwrap();
+        let buffer = 1 << 20;
+        let store = RocksStore::open_with(dir.path(), buffer).unwrap();
+        // One small write to a family that is then left alone, as the checkpoint is between
+        // its updates, and 32 MiB of PoAs.
+        store
+            .commit(&[put(Family::Checkpoint, b"latest", b"checkpoint")])
+            .unwrap();
+        let value = vec![7u8; 16 << 10];
+        for batch in 0..64u32 {
+            let writes: Vec<Write> = (batch * 32..(batch + 1) * 32)
+                .map(|i| put(Family::Poa, &i.to_be_bytes(), &value))
+                .collect();
+            store.commit(&writes).unwrap();
+        }
+        // Flushes run in the background: allow them a moment to free the log.
+        let limit = max_wal_bytes(buffer) + 2 * buffer as u64;
+        let start = std::time::Instant::now();
+        while wal_bytes(dir.path()) > limit && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            wal_bytes(dir.path()) <= limit,
+            "{} bytes of log after 32 MiB written",
+            wal_bytes(dir.path())
+        );
+        assert_eq!(
+            store.get(Family::Checkpoint, b"latest").unwrap().as_deref(),
+            Some(&b"checkpoint"[..])
+        );
     }
 
     #[test]

@@ -8,8 +8,11 @@ use eproxy_proto::DelegationId;
 use crate::records::{poa_key, status_record};
 use crate::store::{Family, Store, StoreError, Write};
 
-/// The key that marks the family re-keyed: neither an index key (8 bytes) nor an id (32).
-const REKEYED: &[u8] = b"keyed by log index";
+/// The key that marks the family re-keyed: neither an index key (8 bytes) nor an id (32), and
+/// before every index key. After them it would widen the first table's key range to the end,
+/// so that every later table overlapped it and each compaction rewrote it, where PoAs added
+/// in order otherwise only move down.
+const REKEYED: &[u8] = &[0];
 
 /// Stored PoAs read at a time, and moved in one commit.
 const CHUNK: usize = 1_000;
@@ -119,10 +122,11 @@ mod tests {
                 )
             })
             .collect();
-        expected.push((REKEYED.to_vec(), vec![1]));
         expected.sort();
+        expected.insert(0, (REKEYED.to_vec(), vec![1]));
+        // The marker sorts first; the PoAs follow in registration order.
         assert_eq!(family(&store), expected);
-        assert_eq!(index_of(&expected[0].0), Some(10));
+        assert_eq!(index_of(&expected[1].0), Some(10));
         assert_eq!(index_of(REKEYED), None);
         // Marked: the next start moves nothing, even a PoA stored by id since.
         store.commit(&stored_by_id(b"late", 1)).unwrap();
@@ -150,9 +154,9 @@ mod tests {
         assert_eq!(
             family(&store),
             vec![
+                (REKEYED.to_vec(), vec![1]),
                 (4u64.to_be_bytes().to_vec(), b"moved".to_vec()),
                 (9u64.to_be_bytes().to_vec(), b"waiting".to_vec()),
-                (REKEYED.to_vec(), vec![1]),
             ]
         );
 

@@ -14,17 +14,42 @@ use crate::store::{Family, Store, StoreError, Write};
 /// in order otherwise only move down.
 const REKEYED: &[u8] = &[0];
 
-/// Stored PoAs read at a time, and moved in one commit.
+/// Stored PoAs read at a time, and upgraded in one commit.
 const CHUNK: usize = 1_000;
 
 /// Moves every PoA stored under its id to its index key, unless the family is marked
 /// re-keyed; returns how many it moved.
 pub fn rekey(store: &dyn Store) -> Result<usize, String> {
+    upgrade_each(store, (Family::Poa, REKEYED), |key, cms, _| {
+        let Ok(id) = <[u8; 32]>::try_from(key) else {
+            return Ok(Vec::new()); // already under its index key
+        };
+        let id = DelegationId::from_bytes(id);
+        let record = status_record(store, &id)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("the stored PoA {id} has no status record"))?;
+        Ok(vec![
+            Write::put(Family::Poa, poa_key(&record).to_vec(), cms.to_vec()),
+            Write::delete(Family::Poa, key.to_vec()),
+        ])
+    })
+}
+
+/// A one-time upgrade over every stored PoA: unless `done` (a family and key) is set, passes
+/// each stored entry (its key and CMS, with the writes of its chunk so far) to `upgrade`, and
+/// commits a chunk's writes at a time, setting `done` with the last. A start cut short goes on
+/// where it stopped, and a failure leaves the chunk uncommitted. Returns how many entries gave
+/// writes.
+pub fn upgrade_each(
+    store: &dyn Store,
+    done: (Family, &[u8]),
+    mut upgrade: impl FnMut(&[u8], &[u8], &[Write]) -> Result<Vec<Write>, String>,
+) -> Result<usize, String> {
     let failed = |e: StoreError| e.to_string();
-    if store.get(Family::Poa, REKEYED).map_err(failed)?.is_some() {
+    if store.get(done.0, done.1).map_err(failed)?.is_some() {
         return Ok(0);
     }
-    let mut moved = 0;
+    let mut upgraded = 0;
     let mut after: Option<Vec<u8>> = None;
     loop {
         let poas = store
@@ -32,28 +57,17 @@ pub fn rekey(store: &dyn Store) -> Result<usize, String> {
             .map_err(failed)?;
         let mut writes = Vec::new();
         for (key, cms) in &poas {
-            let Ok(id) = <[u8; 32]>::try_from(key.as_slice()) else {
-                continue; // already under its index key
-            };
-            let id = DelegationId::from_bytes(id);
-            let record = status_record(store, &id)
-                .map_err(failed)?
-                .ok_or_else(|| format!("the stored PoA {id} has no status record"))?;
-            writes.push(Write::put(
-                Family::Poa,
-                poa_key(&record).to_vec(),
-                cms.clone(),
-            ));
-            writes.push(Write::delete(Family::Poa, key.clone()));
+            let more = upgrade(key, cms, &writes)?;
+            upgraded += usize::from(!more.is_empty());
+            writes.extend(more);
         }
-        moved += writes.len() / 2;
         let last = poas.len() < CHUNK;
         if last {
-            writes.push(Write::put(Family::Poa, REKEYED.to_vec(), vec![1]));
+            writes.push(Write::put(done.0, done.1.to_vec(), vec![1]));
         }
         store.commit(&writes).map_err(failed)?;
         if last {
-            return Ok(moved);
+            return Ok(upgraded);
         }
         after = poas.last().map(|(key, _)| key.clone());
     }

@@ -8,14 +8,11 @@ use eproxy_proto::DelegationId;
 use eproxy_verifier::crypto::AWS_LC;
 use eproxy_verifier::verify_cms::verify_cms;
 
-use crate::poa_keys::index_of;
-use crate::store::{Family, Store, StoreError, Write};
+use crate::poa_keys::{index_of, upgrade_each};
+use crate::store::{Family, Store, Write};
 
 /// The key that marks the index complete: no signing act (32 bytes) can be it.
 const COMPLETE: &[u8] = b"complete";
-
-/// Stored PoAs read, and their entries committed, at a time.
-const CHUNK: usize = 1_000;
 
 /// Fills the index from every stored PoA unless it is marked complete; returns how many
 /// entries it wrote. Where two stored PoAs share a signing act (registered before the index
@@ -23,53 +20,29 @@ const CHUNK: usize = 1_000;
 /// registration order (their keys are log indexes), and an act already indexed is kept.
 /// Runs after [`poa_keys::rekey`](crate::poa_keys::rekey).
 pub fn backfill(store: &dyn Store) -> Result<usize, String> {
-    let failed = |e: StoreError| e.to_string();
-    if store
-        .get(Family::SigningActs, COMPLETE)
-        .map_err(failed)?
-        .is_some()
-    {
-        return Ok(0);
-    }
-    let mut written = 0;
-    let mut after: Option<Vec<u8>> = None;
-    loop {
-        let poas = store
-            .scan(Family::Poa, &[], after.as_deref(), CHUNK)
-            .map_err(failed)?;
-        let mut writes: Vec<Write> = Vec::new();
-        for (key, cms) in &poas {
-            if index_of(key).is_none() {
-                continue; // the family's marker
-            }
-            let id = DelegationId::of_cms(cms);
-            let act = verify_cms(&AWS_LC, cms, None, &[])
-                .and_then(|verified| verified.signing_act())
-                .map_err(|e| format!("the stored PoA {id} does not verify: {e}"))?;
-            let indexed = writes.iter().any(|w| w.key == act)
-                || store
-                    .get(Family::SigningActs, &act)
-                    .map_err(failed)?
-                    .is_some();
-            if !indexed {
-                writes.push(Write::put(
-                    Family::SigningActs,
-                    act.to_vec(),
-                    id.as_bytes().to_vec(),
-                ));
-            }
+    upgrade_each(store, (Family::SigningActs, COMPLETE), |key, cms, chunk| {
+        if index_of(key).is_none() {
+            return Ok(Vec::new()); // the family's marker
         }
-        written += writes.len();
-        let last = poas.len() < CHUNK;
-        if last {
-            writes.push(Write::put(Family::SigningActs, COMPLETE.to_vec(), vec![1]));
-        }
-        store.commit(&writes).map_err(failed)?;
-        if last {
-            return Ok(written);
-        }
-        after = poas.last().map(|(key, _)| key.clone());
-    }
+        let id = DelegationId::of_cms(cms);
+        let act = verify_cms(&AWS_LC, cms, None, &[])
+            .and_then(|verified| verified.signing_act())
+            .map_err(|e| format!("the stored PoA {id} does not verify: {e}"))?;
+        let indexed = chunk.iter().any(|w| w.key == act)
+            || store
+                .get(Family::SigningActs, &act)
+                .map_err(|e| e.to_string())?
+                .is_some();
+        Ok(if indexed {
+            Vec::new()
+        } else {
+            vec![Write::put(
+                Family::SigningActs,
+                act.to_vec(),
+                id.as_bytes().to_vec(),
+            )]
+        })
+    })
 }
 
 #[cfg(test)]

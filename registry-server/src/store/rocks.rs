@@ -457,7 +457,7 @@ mod tests {
         }
         // Flushes run in the background: allow them a moment to free the log.
         let limit = max_wal_bytes(buffer) + 2 * buffer as u64;
-        let start = std::time::Instant::now();
+        let start = Instant::now();
         while wal_bytes(dir.path()) > limit && start.elapsed() < Duration::from_secs(10) {
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -437,6 +437,9 @@ async fn sustain(
 struct Machine {
     /// Resident memory, KiB.
     rss_kib: u64,
+    /// What the storage engine holds in memtables and in its block cache, bytes: memory that
+    /// grows up to configured bounds, which the rest of the resident memory is read against.
+    engine_bytes: u64,
     /// The storage engine's gauges (see the metrics page): level-0 files, bytes pending
     /// compaction, whether writes were slowed or stopped.
     level0_files: u64,
@@ -451,6 +454,11 @@ struct Machine {
 }
 
 impl Machine {
+    /// Resident memory besides the storage engine's memtables and block cache, MiB.
+    fn rest_mib(&self) -> u64 {
+        (self.rss_kib / 1024).saturating_sub(self.engine_bytes >> 20)
+    }
+
     fn sample(pid: Option<u32>, page: &str) -> Self {
         let value = |name: &str| -> u64 { metric(page, name).unwrap_or(0) };
         let gauge = |name: &str| value(&format!("eproxy_storage_{name}"));
@@ -458,6 +466,7 @@ impl Machine {
             |name: &str| ["write", "read"].map(|lane| value(&format!("{name}{{lane=\"{lane}\"}}")));
         Self {
             rss_kib: pid.and_then(resident_kib).unwrap_or(0),
+            engine_bytes: gauge("memtable_bytes") + gauge("block_cache_bytes"),
             level0_files: gauge("level0_files"),
             pending_compaction_bytes: gauge("pending_compaction_bytes"),
             writes_delayed: gauge("writes_delayed") == 1,
@@ -511,9 +520,12 @@ fn report_sustained(
         let window = 60.0_f64.min(options.sustain as f64 - minute as f64 * 60.0);
         let seconds: Vec<&Machine> = machine.iter().skip(minute as usize * 60).take(60).collect();
         let rss = seconds.iter().map(|m| m.rss_kib / 1024);
+        let engine = seconds.iter().map(|m| m.engine_bytes >> 20);
+        let rest = seconds.iter().map(|m| m.rest_mib());
         println!(
             "  minute {minute}: SubmitDelegation {:.0}/s p99 {:.2} ms; GetStatus {:.0}/s p99 \
-             {:.2} ms; RSS {}-{} MiB; level-0 files up to {}, pending compaction up to {} MiB, \
+             {:.2} ms; RSS {}-{} MiB (memtables and block cache {}-{} MiB, the rest {}-{} MiB); \
+             level-0 files up to {}, pending compaction up to {} MiB, \
              writes slowed {} s, stopped {} s; write lane up to {} in flight, {} waiting; read \
              lane up to {} waiting; checks up to {} waiting; failed calls {} submissions, {} \
              lookups",
@@ -523,6 +535,10 @@ fn report_sustained(
             p99(stats),
             rss.clone().min().unwrap_or(0),
             rss.max().unwrap_or(0),
+            engine.clone().min().unwrap_or(0),
+            engine.max().unwrap_or(0),
+            rest.clone().min().unwrap_or(0),
+            rest.max().unwrap_or(0),
             seconds.iter().map(|m| m.level0_files).max().unwrap_or(0),
             seconds
                 .iter()
@@ -546,6 +562,10 @@ fn report_sustained(
     println!(
         "  RSS each second, MiB: {}",
         each_second(&|m| (m.rss_kib / 1024).to_string())
+    );
+    println!(
+        "  memtables and block cache each second, MiB: {}",
+        each_second(&|m| (m.engine_bytes >> 20).to_string())
     );
     println!(
         "  level-0 files each second: {}",

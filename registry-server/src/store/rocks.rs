@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use rocksdb::properties::PropName;
 use rocksdb::{
-    BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, DBCompressionType, Direction,
+    BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, DBCompressionType, Direction, Env,
     IteratorMode, Options, WriteBatch, WriteOptions,
 };
 
@@ -199,6 +199,23 @@ fn max_wal_bytes(write_buffer_bytes: usize) -> u64 {
     16 * write_buffer_bytes as u64
 }
 
+/// RocksDB's environment with its flush and compaction threads at the lowest CPU priority
+/// (nice 19). Signature checks keep every core busy under load, and a compaction rewrites a
+/// family keyed by hashes whole, some seconds of CPU at a time: at the same priority it took
+/// a core from the calls while it ran, and the p99 of those seconds rose tenfold
+/// (BENCHMARKS.md, "Ten minutes at 5,000 a second, PoAs in registration order"). Niced, it
+/// runs on the time the calls leave idle. Should the calls leave none for long, level-0
+/// tables pile up and RocksDB slows writes itself, which is the back-pressure wanted then.
+///
+/// The environment is RocksDB's one default, shared by every database in the process; a
+/// thread takes the new priority before the next job it runs.
+fn background_env() -> Result<Env, StoreError> {
+    let mut env = Env::new().map_err(engine)?;
+    env.lower_thread_pool_cpu_priority();
+    env.lower_high_priority_thread_pool_cpu_priority();
+    Ok(env)
+}
+
 /// Opens the database in `dir`, read-only or creating what is missing.
 fn open_db(dir: &Path, write_buffer_bytes: usize, read_only: bool) -> Result<DB, StoreError> {
     let mut options = Options::default();
@@ -211,6 +228,9 @@ fn open_db(dir: &Path, write_buffer_bytes: usize, read_only: bool) -> Result<DB,
     // A read-only database neither flushes nor compacts.
     options.set_use_direct_io_for_flush_and_compaction(!read_only && direct_io_supported(dir));
     options.set_max_total_wal_size(max_wal_bytes(write_buffer_bytes));
+    if !read_only {
+        options.set_env(&background_env()?);
+    }
     let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
     let families = Family::ALL.iter().map(|family| {
         ColumnFamilyDescriptor::new(
@@ -426,6 +446,56 @@ mod tests {
         }
         // The probe leaves nothing behind.
         assert!(!dir.path().join("DIRECT_IO_PROBE").exists());
+    }
+
+    /// The nice value of each of this process's threads whose name starts with `prefix`.
+    fn nice_of_threads(prefix: &str) -> Vec<i64> {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|task| {
+                let task = task.ok()?.path();
+                let name = std::fs::read_to_string(task.join("comm")).ok()?;
+                let stat = std::fs::read_to_string(task.join("stat")).ok()?;
+                // The fields after the name, which is in parentheses: state is the 3rd field,
+                // nice the 19th.
+                let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+                name.starts_with(prefix).then(|| fields[16].parse().unwrap())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn flushes_and_compactions_run_at_the_lowest_cpu_priority() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RocksStore::open_with(dir.path(), 1 << 20).unwrap();
+        // The same keys twice, flushed each time, so the compaction merges two tables.
+        for round in 0..2u8 {
+            let writes: Vec<Write> = (0..256u32)
+                .map(|i| put(Family::Status, &i.to_be_bytes(), &[round; 1024]))
+                .collect();
+            store.commit(&writes).unwrap();
+            let opened = store.opened();
+            let status = family_handle(&opened.db, Family::Status).unwrap();
+            opened.db.flush_cf(status).unwrap();
+        }
+        {
+            let opened = store.opened();
+            let status = family_handle(&opened.db, Family::Status).unwrap();
+            opened
+                .db
+                .compact_range_cf(status, None::<&[u8]>, None::<&[u8]>);
+        }
+        // One thread in each pool by default: the flushes ran on the first, the compaction on
+        // the second, each after the priority was lowered.
+        for pool in ["rocksdb:high", "rocksdb:low"] {
+            let nice = nice_of_threads(pool);
+            assert!(!nice.is_empty(), "no {pool} thread");
+            assert!(nice.iter().all(|n| *n == 19), "{pool} threads at nice {nice:?}");
+        }
+        assert_eq!(
+            store.get(Family::Status, &255u32.to_be_bytes()).unwrap(),
+            Some(vec![1; 1024])
+        );
     }
 
     /// The bytes of write-ahead log in `dir`.

@@ -439,7 +439,8 @@ struct Machine {
     rss_kib: u64,
     /// What the storage engine holds in memtables and in its block cache, bytes: memory that
     /// grows up to configured bounds, which the rest of the resident memory is read against.
-    engine_bytes: u64,
+    memtable_bytes: u64,
+    block_cache_bytes: u64,
     /// The storage engine's gauges (see the metrics page): level-0 files, bytes pending
     /// compaction, whether writes were slowed or stopped.
     level0_files: u64,
@@ -456,7 +457,8 @@ struct Machine {
 impl Machine {
     /// Resident memory besides the storage engine's memtables and block cache, MiB.
     fn rest_mib(&self) -> u64 {
-        (self.rss_kib / 1024).saturating_sub(self.engine_bytes >> 20)
+        (self.rss_kib / 1024)
+            .saturating_sub((self.memtable_bytes + self.block_cache_bytes) >> 20)
     }
 
     fn sample(pid: Option<u32>, page: &str) -> Self {
@@ -466,7 +468,8 @@ impl Machine {
             |name: &str| ["write", "read"].map(|lane| value(&format!("{name}{{lane=\"{lane}\"}}")));
         Self {
             rss_kib: pid.and_then(resident_kib).unwrap_or(0),
-            engine_bytes: gauge("memtable_bytes") + gauge("block_cache_bytes"),
+            memtable_bytes: gauge("memtable_bytes"),
+            block_cache_bytes: gauge("block_cache_bytes"),
             level0_files: gauge("level0_files"),
             pending_compaction_bytes: gauge("pending_compaction_bytes"),
             writes_delayed: gauge("writes_delayed") == 1,
@@ -520,11 +523,12 @@ fn report_sustained(
         let window = 60.0_f64.min(options.sustain as f64 - minute as f64 * 60.0);
         let seconds: Vec<&Machine> = machine.iter().skip(minute as usize * 60).take(60).collect();
         let rss = seconds.iter().map(|m| m.rss_kib / 1024);
-        let engine = seconds.iter().map(|m| m.engine_bytes >> 20);
+        let memtables = seconds.iter().map(|m| m.memtable_bytes >> 20);
+        let cache = seconds.iter().map(|m| m.block_cache_bytes >> 20);
         let rest = seconds.iter().map(|m| m.rest_mib());
         println!(
             "  minute {minute}: SubmitDelegation {:.0}/s p99 {:.2} ms; GetStatus {:.0}/s p99 \
-             {:.2} ms; RSS {}-{} MiB (memtables and block cache {}-{} MiB, the rest {}-{} MiB); \
+             {:.2} ms; RSS {}-{} MiB (memtables {}-{} MiB, block cache {}-{} MiB, the rest {}-{} MiB); \
              level-0 files up to {}, pending compaction up to {} MiB, \
              writes slowed {} s, stopped {} s; write lane up to {} in flight, {} waiting; read \
              lane up to {} waiting; checks up to {} waiting; failed calls {} submissions, {} \
@@ -535,8 +539,10 @@ fn report_sustained(
             p99(stats),
             rss.clone().min().unwrap_or(0),
             rss.max().unwrap_or(0),
-            engine.clone().min().unwrap_or(0),
-            engine.max().unwrap_or(0),
+            memtables.clone().min().unwrap_or(0),
+            memtables.max().unwrap_or(0),
+            cache.clone().min().unwrap_or(0),
+            cache.max().unwrap_or(0),
             rest.clone().min().unwrap_or(0),
             rest.max().unwrap_or(0),
             seconds.iter().map(|m| m.level0_files).max().unwrap_or(0),
@@ -564,8 +570,12 @@ fn report_sustained(
         each_second(&|m| (m.rss_kib / 1024).to_string())
     );
     println!(
-        "  memtables and block cache each second, MiB: {}",
-        each_second(&|m| (m.engine_bytes >> 20).to_string())
+        "  memtables each second, MiB: {}",
+        each_second(&|m| (m.memtable_bytes >> 20).to_string())
+    );
+    println!(
+        "  block cache each second, MiB: {}",
+        each_second(&|m| (m.block_cache_bytes >> 20).to_string())
     );
     println!(
         "  level-0 files each second: {}",

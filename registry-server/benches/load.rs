@@ -457,8 +457,7 @@ struct Machine {
 impl Machine {
     /// Resident memory besides the storage engine's memtables and block cache, MiB.
     fn rest_mib(&self) -> u64 {
-        (self.rss_kib / 1024)
-            .saturating_sub((self.memtable_bytes + self.block_cache_bytes) >> 20)
+        (self.rss_kib / 1024).saturating_sub((self.memtable_bytes + self.block_cache_bytes) >> 20)
     }
 
     fn sample(pid: Option<u32>, page: &str) -> Self {

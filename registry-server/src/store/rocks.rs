@@ -32,8 +32,14 @@ const BLOCK_CACHE_BYTES: usize = 256 << 20;
 /// - every family is LZ4-compressed;
 /// - PoAs are stored in 64 KiB blocks rather than 4 KiB: a company's PoAs embed the same
 ///   certificates, which LZ4 finds again within a block. PoA bytes are read for evidence and
-///   listings, not for the hot status lookups.
-fn family_options(family: Family, cache: &Cache, write_buffer_bytes: usize) -> Options {
+///   listings, not for the hot status lookups;
+/// - statuses, which every lookup reads, enter the block cache as their tables are written
+///   (see [`WARM_CACHE`]).
+fn family_options(
+    family: Family,
+    cache: &Cache,
+    write_buffer_bytes: usize,
+) -> Result<Options, StoreError> {
     let mut table = BlockBasedOptions::default();
     table.set_block_cache(cache);
     table.set_bloom_filter(10.0, false);
@@ -46,8 +52,25 @@ fn family_options(family: Family, cache: &Cache, write_buffer_bytes: usize) -> O
     options.set_write_buffer_size(write_buffer_bytes);
     options.set_block_based_table_factory(&table);
     options.set_compression_type(DBCompressionType::Lz4);
-    options
+    if family == Family::Status {
+        options = options
+            .get_options_from_string(WARM_CACHE)
+            .map_err(engine)?;
+    }
+    Ok(options)
 }
+
+/// Statuses are keyed by delegation id, a hash, so every compaction of the family rewrites
+/// all of it into new tables, whose blocks the cache has never seen. Lookups then read and
+/// decompress them from disk one by one, on every core at once: after one such compaction
+/// at 5,000 lookups a second, the CPU had no idle time for eight seconds and the lookup p99
+/// reached 1.4 s (BENCHMARKS.md, "Background work at low priority, and jemalloc").
+/// RocksDB can instead put each block into the cache as the flush or compaction writes it
+/// (at the cache's lowest priority: should the cache run short, a block no lookup has used
+/// yet goes first). The option
+/// has no setter in the bindings, so it is given as RocksDB's own option text, which
+/// changes that one setting of the table options set above.
+const WARM_CACHE: &str = "block_based_table_factory={prepopulate_block_cache=kFlushAndCompaction}";
 
 /// RocksDB's default write buffer, 64 MiB.
 pub const DEFAULT_WRITE_BUFFER_BYTES: usize = 64 << 20;
@@ -232,20 +255,25 @@ fn open_db(dir: &Path, write_buffer_bytes: usize, read_only: bool) -> Result<DB,
         options.set_env(&background_env()?);
     }
     let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
-    let families = Family::ALL.iter().map(|family| {
-        ColumnFamilyDescriptor::new(
-            family.name(),
-            family_options(*family, &cache, write_buffer_bytes),
-        )
-    });
+    let families = Family::ALL
+        .iter()
+        .map(|family| {
+            Ok(ColumnFamilyDescriptor::new(
+                family.name(),
+                family_options(*family, &cache, write_buffer_bytes)?,
+            ))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
     // The default family holds nothing, but its write buffer counts too: the write-ahead log
     // reserves disk for the largest buffer of any family.
     let mut default = Options::default();
     default.set_write_buffer_size(write_buffer_bytes);
-    let families = families.chain(std::iter::once(ColumnFamilyDescriptor::new(
-        rocksdb::DEFAULT_COLUMN_FAMILY_NAME,
-        default,
-    )));
+    let families = families
+        .into_iter()
+        .chain(std::iter::once(ColumnFamilyDescriptor::new(
+            rocksdb::DEFAULT_COLUMN_FAMILY_NAME,
+            default,
+        )));
     if read_only {
         DB::open_cf_descriptors_read_only(&options, dir, families, false)
     } else {
@@ -459,7 +487,8 @@ mod tests {
                 // The fields after the name, which is in parentheses: state is the 3rd field,
                 // nice the 19th.
                 let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-                name.starts_with(prefix).then(|| fields[16].parse().unwrap())
+                name.starts_with(prefix)
+                    .then(|| fields[16].parse().unwrap())
             })
             .collect()
     }
@@ -490,12 +519,55 @@ mod tests {
         for pool in ["rocksdb:high", "rocksdb:low"] {
             let nice = nice_of_threads(pool);
             assert!(!nice.is_empty(), "no {pool} thread");
-            assert!(nice.iter().all(|n| *n == 19), "{pool} threads at nice {nice:?}");
+            assert!(
+                nice.iter().all(|n| *n == 19),
+                "{pool} threads at nice {nice:?}"
+            );
         }
         assert_eq!(
             store.get(Family::Status, &255u32.to_be_bytes()).unwrap(),
             Some(vec![1; 1024])
         );
+    }
+
+    /// The block cache's usage after `family` has taken 1 MiB of distinct values, been flushed
+    /// and been compacted, with nothing read; as the PoA family sees it, so that a family
+    /// given a cache of its own would show nothing.
+    fn cache_bytes_after_writing(family: Family) -> u64 {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RocksStore::open_with(dir.path(), 4 << 20).unwrap();
+        let value = |i: u32| i.to_be_bytes().repeat(64);
+        for round in 0..2u32 {
+            let writes: Vec<Write> = (0..4096u32)
+                .map(|i| put(family, &i.to_be_bytes(), &value(i + round)))
+                .collect();
+            store.commit(&writes).unwrap();
+            let opened = store.opened();
+            let handle = family_handle(&opened.db, family).unwrap();
+            opened.db.flush_cf(handle).unwrap();
+        }
+        let opened = store.opened();
+        let handle = family_handle(&opened.db, family).unwrap();
+        opened
+            .db
+            .compact_range_cf(handle, None::<&[u8]>, None::<&[u8]>);
+        let poa = family_handle(&opened.db, Family::Poa).unwrap();
+        opened
+            .db
+            .property_int_value_cf(poa, rocksdb::properties::BLOCK_CACHE_USAGE)
+            .unwrap()
+            .unwrap()
+    }
+
+    #[test]
+    fn statuses_are_in_the_cache_once_written_other_families_once_read() {
+        // 1 MiB of statuses, whose values LZ4 cannot shrink much (every 4 bytes differ from
+        // the next value's), are cached as written; a family without the option caches only
+        // table metadata until it is read.
+        let status = cache_bytes_after_writing(Family::Status);
+        let audit = cache_bytes_after_writing(Family::Audit);
+        assert!(status > 512 << 10, "{status} bytes of statuses cached");
+        assert!(audit < 256 << 10, "{audit} bytes of audit records cached");
     }
 
     /// The bytes of write-ahead log in `dir`.

@@ -63,13 +63,12 @@ fn family_options(
 /// Statuses are keyed by delegation id, a hash, so every compaction of the family rewrites
 /// all of it into new tables, whose blocks the cache has never seen. Lookups then read and
 /// decompress them from disk one by one, on every core at once: after one such compaction
-/// at 5,000 lookups a second, the CPU had no idle time for eight seconds and the lookup p99
-/// reached 1.4 s (BENCHMARKS.md, "Background work at low priority, and jemalloc").
-/// RocksDB can instead put each block into the cache as the flush or compaction writes it
-/// (at the cache's lowest priority: should the cache run short, a block no lookup has used
-/// yet goes first). The option
-/// has no setter in the bindings, so it is given as RocksDB's own option text, which
-/// changes that one setting of the table options set above.
+/// at 5,000 lookups a second, the CPU was under 5 % idle for eight seconds and the lookup p99
+/// reached 1.4 s (BENCHMARKS.md, "Background work at low priority, and jemalloc"). RocksDB
+/// can instead put each block into the cache as the flush or compaction writes it, at the
+/// cache's lowest priority: should the cache run short, a block no lookup has used yet goes
+/// first. The option has no setter in the bindings, so it is given as RocksDB's own option
+/// text, which changes that one setting of the table options set above.
 const WARM_CACHE: &str = "block_based_table_factory={prepopulate_block_cache=kFlushAndCompaction}";
 
 /// RocksDB's default write buffer, 64 MiB.
@@ -223,11 +222,11 @@ fn max_wal_bytes(write_buffer_bytes: usize) -> u64 {
 }
 
 /// RocksDB's environment with its flush and compaction threads at the lowest CPU priority
-/// (nice 19). Signature checks keep every core busy under load, and a compaction rewrites a
-/// family keyed by hashes whole, some seconds of CPU at a time: at the same priority it took
-/// a core from the calls while it ran, and the p99 of those seconds rose tenfold
-/// (BENCHMARKS.md, "Ten minutes at 5,000 a second, PoAs in registration order"). Niced, it
-/// runs on the time the calls leave idle. Should the calls leave none for long, level-0
+/// (nice 19). Signature checks keep the cores busy under load, and a compaction rewrites a
+/// family keyed by hashes whole, a second or more of CPU at a time: at the same priority it
+/// took a core from the calls while it ran (a submission p99 of 525 ms that minute; niced,
+/// under 200 ms in every second: BENCHMARKS.md, "Background work at low priority, and
+/// jemalloc"). Niced, it runs on the time the calls leave idle. Should the calls leave none for long, level-0
 /// tables pile up and RocksDB slows writes itself, which is the back-pressure wanted then.
 ///
 /// The environment is RocksDB's one default, shared by every database in the process; a

@@ -438,7 +438,7 @@ struct Machine {
     /// Resident memory, KiB.
     rss_kib: u64,
     /// What the storage engine holds in memtables and in its block cache, bytes: memory that
-    /// grows up to configured bounds, which the rest of the resident memory is read against.
+    /// grows up to configured bounds, against which the rest of resident memory is read.
     memtable_bytes: u64,
     block_cache_bytes: u64,
     /// The storage engine's gauges (see the metrics page): level-0 files, bytes pending
@@ -521,29 +521,25 @@ fn report_sustained(
         let (subs, stats) = (in_minute(submitted, minute), in_minute(statuses, minute));
         let window = 60.0_f64.min(options.sustain as f64 - minute as f64 * 60.0);
         let seconds: Vec<&Machine> = machine.iter().skip(minute as usize * 60).take(60).collect();
-        let rss = seconds.iter().map(|m| m.rss_kib / 1024);
-        let memtables = seconds.iter().map(|m| m.memtable_bytes >> 20);
-        let cache = seconds.iter().map(|m| m.block_cache_bytes >> 20);
-        let rest = seconds.iter().map(|m| m.rest_mib());
+        let span = |value: &dyn Fn(&Machine) -> u64| -> String {
+            let values = seconds.iter().map(|m| value(m));
+            let (least, most) = (values.clone().min(), values.max());
+            format!("{}-{}", least.unwrap_or(0), most.unwrap_or(0))
+        };
         println!(
             "  minute {minute}: SubmitDelegation {:.0}/s p99 {:.2} ms; GetStatus {:.0}/s p99 \
-             {:.2} ms; RSS {}-{} MiB (memtables {}-{} MiB, block cache {}-{} MiB, the rest {}-{} MiB); \
-             level-0 files up to {}, pending compaction up to {} MiB, \
-             writes slowed {} s, stopped {} s; write lane up to {} in flight, {} waiting; read \
-             lane up to {} waiting; checks up to {} waiting; failed calls {} submissions, {} \
-             lookups",
+             {:.2} ms; RSS {} MiB (memtables {} MiB, block cache {} MiB, the rest {} MiB); \
+             level-0 files up to {}, pending compaction up to {} MiB, writes slowed {} s, \
+             stopped {} s; write lane up to {} in flight, {} waiting; read lane up to {} \
+             waiting; checks up to {} waiting; failed calls {} submissions, {} lookups",
             subs.len() as f64 / window,
             p99(subs),
             stats.len() as f64 / window,
             p99(stats),
-            rss.clone().min().unwrap_or(0),
-            rss.max().unwrap_or(0),
-            memtables.clone().min().unwrap_or(0),
-            memtables.max().unwrap_or(0),
-            cache.clone().min().unwrap_or(0),
-            cache.max().unwrap_or(0),
-            rest.clone().min().unwrap_or(0),
-            rest.max().unwrap_or(0),
+            span(&|m| m.rss_kib / 1024),
+            span(&|m| m.memtable_bytes >> 20),
+            span(&|m| m.block_cache_bytes >> 20),
+            span(&Machine::rest_mib),
             seconds.iter().map(|m| m.level0_files).max().unwrap_or(0),
             seconds
                 .iter()

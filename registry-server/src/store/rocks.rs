@@ -492,27 +492,37 @@ mod tests {
             .collect()
     }
 
+    /// Writes `keys` keys to `family` twice, with `value(key, round)`, flushing after each
+    /// round, then compacts the family: two flushes, and a compaction that merges two tables.
+    fn two_tables_merged(
+        store: &RocksStore,
+        family: Family,
+        keys: u32,
+        value: impl Fn(u32, u32) -> Vec<u8>,
+    ) {
+        for round in 0..2 {
+            let writes: Vec<Write> = (0..keys)
+                .map(|i| put(family, &i.to_be_bytes(), &value(i, round)))
+                .collect();
+            store.commit(&writes).unwrap();
+            let opened = store.opened();
+            let handle = family_handle(&opened.db, family).unwrap();
+            opened.db.flush_cf(handle).unwrap();
+        }
+        let opened = store.opened();
+        let handle = family_handle(&opened.db, family).unwrap();
+        opened
+            .db
+            .compact_range_cf(handle, None::<&[u8]>, None::<&[u8]>);
+    }
+
     #[test]
     fn flushes_and_compactions_run_at_the_lowest_cpu_priority() {
         let dir = tempfile::tempdir().unwrap();
         let store = RocksStore::open_with(dir.path(), 1 << 20).unwrap();
-        // The same keys twice, flushed each time, so the compaction merges two tables.
-        for round in 0..2u8 {
-            let writes: Vec<Write> = (0..256u32)
-                .map(|i| put(Family::Status, &i.to_be_bytes(), &[round; 1024]))
-                .collect();
-            store.commit(&writes).unwrap();
-            let opened = store.opened();
-            let status = family_handle(&opened.db, Family::Status).unwrap();
-            opened.db.flush_cf(status).unwrap();
-        }
-        {
-            let opened = store.opened();
-            let status = family_handle(&opened.db, Family::Status).unwrap();
-            opened
-                .db
-                .compact_range_cf(status, None::<&[u8]>, None::<&[u8]>);
-        }
+        two_tables_merged(&store, Family::Status, 256, |_, round| {
+            vec![round as u8; 1024]
+        });
         // One thread in each pool by default: the flushes ran on the first, the compaction on
         // the second, each after the priority was lowered.
         for pool in ["rocksdb:high", "rocksdb:low"] {
@@ -535,21 +545,10 @@ mod tests {
     fn cache_bytes_after_writing(family: Family) -> u64 {
         let dir = tempfile::tempdir().unwrap();
         let store = RocksStore::open_with(dir.path(), 4 << 20).unwrap();
-        let value = |i: u32| i.to_be_bytes().repeat(64);
-        for round in 0..2u32 {
-            let writes: Vec<Write> = (0..4096u32)
-                .map(|i| put(family, &i.to_be_bytes(), &value(i + round)))
-                .collect();
-            store.commit(&writes).unwrap();
-            let opened = store.opened();
-            let handle = family_handle(&opened.db, family).unwrap();
-            opened.db.flush_cf(handle).unwrap();
-        }
+        two_tables_merged(&store, family, 4096, |i, round| {
+            (i + round).to_be_bytes().repeat(64)
+        });
         let opened = store.opened();
-        let handle = family_handle(&opened.db, family).unwrap();
-        opened
-            .db
-            .compact_range_cf(handle, None::<&[u8]>, None::<&[u8]>);
         let poa = family_handle(&opened.db, Family::Poa).unwrap();
         opened
             .db
@@ -560,9 +559,8 @@ mod tests {
 
     #[test]
     fn statuses_are_in_the_cache_once_written_other_families_once_read() {
-        // 1 MiB of statuses, whose values LZ4 cannot shrink much (every 4 bytes differ from
-        // the next value's), are cached as written; a family without the option caches only
-        // table metadata until it is read.
+        // 1 MiB of statuses are cached as written (the cache holds blocks uncompressed); a
+        // family without the option caches only table metadata until it is read.
         let status = cache_bytes_after_writing(Family::Status);
         let audit = cache_bytes_after_writing(Family::Audit);
         assert!(status > 512 << 10, "{status} bytes of statuses cached");

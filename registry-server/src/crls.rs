@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::config::{ConfigError, read_crls};
 use crate::metrics::Metrics;
+use crate::signals::Hangups;
 
 /// The CRLs in force, and where they are read from.
 #[derive(Debug)]
@@ -47,31 +48,19 @@ impl OperatorCrls {
 
 /// Reloads `crls` on every SIGHUP and every `interval`, recording each outcome, until the task
 /// is dropped.
-pub async fn keep_current(crls: Arc<OperatorCrls>, interval: Duration, metrics: Arc<Metrics>) {
+pub async fn keep_current(
+    crls: Arc<OperatorCrls>,
+    interval: Duration,
+    mut hangups: Hangups,
+    metrics: Arc<Metrics>,
+) {
     let mut ticks = tokio::time::interval(interval);
     ticks.tick().await; // The first tick is immediate: the lists were just read.
-    #[cfg(unix)]
-    let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     loop {
-        #[cfg(unix)]
-        let trigger = async {
-            match hangups.as_mut() {
-                Some(hangups) => tokio::select! {
-                    _ = ticks.tick() => "interval",
-                    _ = hangups.recv() => "SIGHUP",
-                },
-                None => {
-                    ticks.tick().await;
-                    "interval"
-                }
-            }
+        let trigger = tokio::select! {
+            _ = ticks.tick() => "interval",
+            () = hangups.next() => "SIGHUP",
         };
-        #[cfg(not(unix))]
-        let trigger = async {
-            ticks.tick().await;
-            "interval"
-        };
-        let trigger = trigger.await;
         let reloader = Arc::clone(&crls);
         let outcome = tokio::task::spawn_blocking(move || reloader.reload())
             .await

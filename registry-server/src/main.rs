@@ -26,6 +26,7 @@ mod refusal;
 mod sequencer;
 mod server;
 mod service;
+mod signals;
 mod signed_request;
 mod signing_acts;
 mod status;

@@ -22,6 +22,7 @@ use crate::metrics::Metrics;
 use crate::operator::Operator;
 use crate::sequencer::Sequencer;
 use crate::service::{Api, RegistryService};
+use crate::signals::Signals;
 use crate::store::{RocksStore, Store};
 use crate::submission::SubmissionPolicy;
 
@@ -50,6 +51,8 @@ pub const DB_DIR: &str = "db";
 
 /// Serves the registry in `data_dir` with `config`. Errors are for people.
 pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
+    // First of all: a stop requested while the store opens is then graceful too.
+    let signals = Signals::install().map_err(|e| format!("cannot handle signals: {e}"))?;
     let anchors = config.anchors(data_dir).map_err(|e| e.to_string())?;
     let revocation = config.revocation_policy().map_err(|e| e.to_string())?;
     let crls =
@@ -114,6 +117,7 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     let crl_reloader = tokio::spawn(crate::crls::keep_current(
         crls,
         crl_reload,
+        signals.hangups,
         Arc::clone(&metrics),
     ));
     let listener = listen(&config.listen)
@@ -177,7 +181,7 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         .serve_with_incoming_shutdown(
             crate::connections::accept(listener, config.max_connections),
             async {
-                shutdown().await;
+                signals.stop.received().await;
                 let _ = stopping.send(());
             },
         );
@@ -263,24 +267,4 @@ async fn prune_nonces(service: Arc<RegistryService>) {
             Err(error) => tracing::warn!(%error, "spent nonces not pruned"),
         }
     }
-}
-
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => return interrupt.await.unwrap_or(()),
-            };
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    interrupt.await.unwrap_or(());
-    tracing::info!("shutting down: finishing requests in flight");
 }

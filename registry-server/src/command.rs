@@ -170,6 +170,12 @@ impl Registration {
                         "the PoA to supersede {old} belongs to another company"
                     )));
                 }
+                crate::authority::may_supersede(
+                    batch,
+                    &record,
+                    delegation.parent.is_none(),
+                    &self.signer_sha256,
+                )?;
                 Some((*old, record))
             }
             None => None,

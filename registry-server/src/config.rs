@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use eproxy_verifier::authority::{DEFAULT_REPRESENTATIVE_TITLES, RepresentativeTitles};
 use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors, jpki_roots};
 use eproxy_verifier::verify_cert::RevocationPolicy;
 use eproxy_verifier::{InputKind, pem};
@@ -18,6 +19,11 @@ pub const VERIFIER_KEY_FILE: &str = "operator.vkey";
 
 /// The configuration `init` writes, every setting explained.
 pub fn template(origin: &str) -> String {
+    let titles = DEFAULT_REPRESENTATIVE_TITLES
+        .iter()
+        .map(|title| format!("{title:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
         r#"# eproxy-registry configuration. Environment variables EPROXY_<NAME> override these
 # settings, and command-line flags override both.
@@ -77,6 +83,13 @@ commercial_registration = []
 # the previous lists in force (eproxy_crl_reloads_total{{outcome="failed"}} counts them).
 crls = []
 crl_reload_seconds = 300
+
+# The titles (資格) that make a commercial-registration certificate a representative's, as the
+# commercial register records them. Only their holders (or a JPKI certificate enrolled for the
+# company) may grant, replace, revoke and list a company's PoAs; a manager (支配人) never may.
+# A company with no representative director is represented by each director: add "取締役"
+# where such companies are served.
+representative_titles = [{titles}]
 "#
     )
 }
@@ -135,6 +148,16 @@ pub struct Config {
     /// How often the CRL files are read again, seconds.
     #[serde(default = "default_crl_reload_seconds")]
     pub crl_reload_seconds: u64,
+    /// The titles of a representative's commercial-registration certificate.
+    #[serde(default = "default_representative_titles")]
+    pub representative_titles: Vec<String>,
+}
+
+fn default_representative_titles() -> Vec<String> {
+    DEFAULT_REPRESENTATIVE_TITLES
+        .iter()
+        .map(|&title| title.to_owned())
+        .collect()
 }
 
 fn default_crl_reload_seconds() -> u64 {
@@ -205,6 +228,12 @@ impl Config {
             config.revocation = revocation;
         }
         Ok(config)
+    }
+
+    /// The representatives' titles, checked.
+    pub fn representative_titles(&self) -> Result<RepresentativeTitles, ConfigError> {
+        RepresentativeTitles::new(self.representative_titles.iter().cloned())
+            .map_err(|e| ConfigError(format!("representative_titles: {e}")))
     }
 
     /// The revocation policy.

@@ -1,7 +1,7 @@
 //! Releasing a PoA's evidence. A PoA holds personal data, so the bundle goes only to those
 //! entitled to it: a counterparty presenting a contract that the PoA's delegatee signed, with
-//! the certificate the PoA binds, under this PoA; or a representative of the delegating
-//! company with a fresh, signed, single-use request. Anyone else learns nothing, not even
+//! the certificate the PoA binds, under this PoA; or, with a fresh, signed, single-use request,
+//! an authority over the delegating company or a sub-delegation's delegator (`authority.rs`). Anyone else learns nothing, not even
 //! whether the PoA exists. Each release is written to the audit trail before it is answered.
 
 use eproxy_policy::UnixTime;
@@ -82,8 +82,7 @@ fn check(
                 Action::EvidenceRelease { delegation_id } if delegation_id == id => {}
                 _ => return Err("the request is not an evidence release of this PoA".into()),
             }
-            verified
-                .authorise_representative(service.store.as_ref(), id, record)
+            crate::authority::over_poa(service, &verified, record, crate::service::now())
                 .map_err(|e| e.to_string())?;
             Ok(Release {
                 subject: id.to_string(),

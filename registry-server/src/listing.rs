@@ -1,20 +1,16 @@
-//! A company's own PoAs, page by page, for a representative of that company with a fresh
-//! signed request: all of them, or only those bound to one employee certificate (the ones to
+//! A company's own PoAs, page by page, for an authority over that company (`authority.rs`)
+//! with a fresh signed request: all of them, or only those bound to one employee certificate (the ones to
 //! re-bind when it is renewed or revoked). Pages are read with the same request while it is
 //! fresh (the page token and the filter are outside the signed part and only narrow what it
 //! authorises), so a listing request's nonce is not spent; each page released is audited.
 
 use eproxy_proto::Action;
 use eproxy_proto::registry::v1::DelegationSummary;
-use eproxy_verifier::commercial_registration::RegisteredCorporation;
-use eproxy_verifier::jpki::JpkiIdentity;
-use eproxy_verifier::trust_anchor::AnchorRole;
 
 use crate::command::Release;
 use crate::records::{delegatee_prefix, id_of, status_record, stored_poa};
 use crate::refusal::Refusal;
 use crate::service::RegistryService;
-use crate::signed_request::{Verified, stored_delegation};
 use crate::store::Family;
 
 /// The page size when none is asked for.
@@ -40,7 +36,7 @@ pub struct Listing {
     pub release: Release,
 }
 
-/// Verifies `cms` as a listing request from a representative of the company it names, for
+/// Verifies `cms` as a listing request from an authority over the company it names, for
 /// all its PoAs or, if `delegatee_sha256` is not empty, those bound to that certificate.
 pub fn entitle(
     service: &RegistryService,
@@ -62,10 +58,13 @@ pub fn entitle(
             "the signed request is not a listing".into(),
         ));
     }
+    crate::authority::over_company(
+        service,
+        &verified,
+        &verified.request.company,
+        crate::service::now(),
+    )?;
     let company = verified.request.company.to_string();
-    if !is_representative(service, &verified, &company)? {
-        return Err(Refusal::Denied);
-    }
     let (range, subject) = match delegatee {
         None => (
             IndexRange {
@@ -91,35 +90,6 @@ pub fn entitle(
             actor: verified.actor(),
         },
     })
-}
-
-/// A commercial-registration certificate of the company speaks for it; a JPKI certificate does
-/// if its holder is the representative the company's PoAs name.
-fn is_representative(
-    service: &RegistryService,
-    verified: &Verified,
-    company: &str,
-) -> Result<bool, Refusal> {
-    match verified.anchor_role {
-        AnchorRole::CommercialRegistration => Ok(RegisteredCorporation::of(&verified.signer)
-            .is_some_and(|r| r.registered_number == verified.request.company.registered_number())),
-        AnchorRole::JpkiSigning => {
-            let Some(name) = JpkiIdentity::of(&verified.signer).and_then(|i| i.name) else {
-                return Ok(false);
-            };
-            let store = service.store.as_ref();
-            let Some((_, first)) = store
-                .scan(Family::ByCompany, company.as_bytes(), None, 1)?
-                .into_iter()
-                .next()
-            else {
-                return Ok(false);
-            };
-            let id = id_of(&first)?;
-            Ok(stored_delegation(store, &id)?.representative.name == name)
-        }
-        _ => Ok(false),
-    }
 }
 
 /// One page of the PoAs in `range` after `page_token`, and the next token (empty at the end).

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod authority;
 mod backup;
 mod checks;
 mod command;

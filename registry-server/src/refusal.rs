@@ -13,6 +13,11 @@ pub enum Refusal {
     /// The caller is not entitled; deliberately says nothing more.
     #[error("not entitled")]
     Denied,
+    /// The caller holds no authority for what it asks, and may be told why: the proof it
+    /// lacks and how to obtain it (never used where the answer would reveal someone else's
+    /// data).
+    #[error("{0}")]
+    Unauthorised(String),
     /// The same thing is already stored under another name (one signed PoA, re-encoded).
     #[error("{0}")]
     AlreadyExists(String),
@@ -42,7 +47,7 @@ impl From<Refusal> for tonic::Status {
         match refusal {
             Refusal::Invalid(_) => tonic::Status::invalid_argument(message),
             Refusal::Precondition(_) => tonic::Status::failed_precondition(message),
-            Refusal::Denied => tonic::Status::permission_denied(message),
+            Refusal::Denied | Refusal::Unauthorised(_) => tonic::Status::permission_denied(message),
             Refusal::AlreadyExists(_) => tonic::Status::already_exists(message),
             Refusal::NotFound(_) => tonic::Status::not_found(message),
             Refusal::OutOfRange(_) => tonic::Status::out_of_range(message),

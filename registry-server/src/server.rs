@@ -55,6 +55,7 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     let signals = Signals::install().map_err(|e| format!("cannot handle signals: {e}"))?;
     let anchors = config.anchors(data_dir).map_err(|e| e.to_string())?;
     let revocation = config.revocation_policy().map_err(|e| e.to_string())?;
+    let titles = config.representative_titles().map_err(|e| e.to_string())?;
     let crls =
         Arc::new(OperatorCrls::load(data_dir, config.crls.clone()).map_err(|e| e.to_string())?);
     let crl_reload = config.crl_reload_interval().map_err(|e| e.to_string())?;
@@ -102,7 +103,9 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
             .map_err(|e| format!("cannot start the sequencer: {e}"))?,
         checks,
         submissions: SubmissionPolicy {
-            verifier: Verifier::new(anchors).with_revocation(revocation),
+            verifier: Verifier::new(anchors)
+                .with_revocation(revocation)
+                .with_representative_titles(titles),
             max_validity_seconds: i64::from(config.max_validity_days) * 86_400,
             crls: Arc::clone(&crls),
         },

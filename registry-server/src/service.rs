@@ -187,7 +187,7 @@ impl Api {
                         "no power of attorney {delegation_id} is registered here"
                     ))
                 })?;
-                verified.authorise(store, &delegation_id, &record)?;
+                crate::authority::over_poa(&service, &verified, &record, now())?;
                 Ok(Revocation {
                     id: delegation_id,
                     reason,

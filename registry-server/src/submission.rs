@@ -1,17 +1,21 @@
 //! The checks a submitted PoA passes before the sequencer sees it: everything verifier-lib
 //! checks (signature, signer's path to an anchor of the right role at the registry's time,
-//! company and representative binding, canonical content, for a sub-delegation the registered
+//! for a root PoA its signer's authority over the company (refused as PERMISSION_DENIED, with
+//! the proof that is missing, when nothing else is wrong), the representative's name, canonical content, for a sub-delegation the registered
 //! chain above it), and the registry's own rules on validity. The checks that depend on the
 //! registry's state at the moment of writing (parent still active, no double registration) run
 //! again in the sequencer.
 
 use eproxy_policy::UnixTime;
 use eproxy_proto::{Delegation, DelegationId, decode_delegation};
+use eproxy_verifier::authority::NoEnrollments;
 use eproxy_verifier::cms::SignedData;
+use eproxy_verifier::verdict::Reason;
 use eproxy_verifier::verify::{DelegationInput, MAX_CHAIN_LINKS, Verifier};
 
 use std::sync::Arc;
 
+use crate::authority;
 use crate::command::Registration;
 use crate::crls::OperatorCrls;
 use crate::records::{StatusRecord, stored_poa};
@@ -53,14 +57,20 @@ impl SubmissionPolicy {
             crls: &crls,
             certificates: &[],
             at: now,
+            enrollments: &NoEnrollments,
         });
-        if !outcome.verdict.accepted() {
-            let reasons: Vec<String> = outcome
-                .verdict
-                .reasons
-                .iter()
-                .map(|r| r.to_string())
-                .collect();
+        let reasons = &outcome.verdict.reasons;
+        if let [Reason::RepresentativeAuthorityUnproven { why, .. }] = reasons.as_slice()
+            && let Some(delegation) = &outcome.delegation
+        {
+            // Sound in every other respect: the signer lacks the power to grant.
+            return Err(authority::unauthorised(
+                &delegation.delegator.corporate_number,
+                why,
+            ));
+        }
+        if !reasons.is_empty() {
+            let reasons: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
             return Err(Refusal::Invalid(format!(
                 "the power of attorney does not verify: {}",
                 reasons.join("; ")

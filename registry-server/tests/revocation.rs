@@ -41,14 +41,14 @@ async fn revocation_is_signed_fresh_entitled_and_idempotent() {
         (
             revocation(&pki().employee, root_id, 3, |_| {}),
             Code::PermissionDenied,
-            "not entitled",
+            "no enrollment binds this certificate to the company",
         ),
         (
             revocation(&pki().representative, root_id, 4, |r| {
                 r.company = scenario::counterparty()
             }),
             Code::PermissionDenied,
-            "not entitled",
+            "the power of attorney is another company's",
         ),
         (
             revocation(

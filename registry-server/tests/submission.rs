@@ -100,7 +100,11 @@ async fn refused_submissions_name_their_reason_and_change_nothing() {
 
     for (cms, code, words) in [
         (tampered, Code::InvalidArgument, "does not verify"),
-        (other_company, Code::InvalidArgument, "corporate number"),
+        (
+            other_company,
+            Code::PermissionDenied,
+            "no authority over company 7000012050002",
+        ),
         (
             b"not a CMS".to_vec(),
             Code::InvalidArgument,

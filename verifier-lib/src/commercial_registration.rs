@@ -6,7 +6,7 @@ use der::Sequence;
 use der::asn1::{AnyRef, ObjectIdentifier, PrintableStringRef, Utf8StringRef};
 
 /// The Ministry's policies extension (1.2.392.100300.1.1.1): critical, shaped like
-/// certificatePolicies (policy [`REPRESENTATIVE_POLICY`] with a user notice naming 法務省).
+/// certificatePolicies (policy [`MINISTRY_POLICY`] with a user notice naming 法務省).
 pub const POLICIES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.100300.1.1.1");
 
 /// The registrar extension (1.2.392.100300.1.1.2): critical, a bare UTF8String naming the
@@ -18,9 +18,10 @@ pub const REGISTRAR: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.10
 pub const REGISTERED_CORPORATION_INFO: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.392.100300.1.1.3");
 
-/// The policy a representative's certificate carries inside [`POLICIES`].
-pub const REPRESENTATIVE_POLICY: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.392.100300.1.3.4");
+/// The policy every commercial-registration certificate carries inside [`POLICIES`], a
+/// representative's and a manager's (支配人) alike: it says the Ministry issued it, not to whom
+/// (the directorTitle does; see [`crate::authority`]).
+pub const MINISTRY_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.100300.1.3.4");
 
 /// registeredCorporationInfo: who the company is and who represents it, as registered.
 ///

@@ -17,9 +17,12 @@
 //! - [`merkle`], [`note`], [`evidence`]: RFC 6962 proofs, signed checkpoints and the registry's
 //!   evidence bundles;
 //! - [`jpki`], [`commercial_registration`]: the two certificate profiles (identity data, the
-//!   Ministry of Justice's extensions).
+//!   Ministry of Justice's extensions);
+//! - [`authority`]: whether a signer holds authority over a company (a representative's
+//!   commercial-registration certificate, or an enrolled JPKI certificate; never a name).
 #![forbid(unsafe_code)]
 
+pub mod authority;
 pub mod certificate;
 pub mod cms;
 pub mod commercial_registration;

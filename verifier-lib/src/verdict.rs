@@ -7,6 +7,7 @@ use eproxy_policy::{CorporateNumber, CoverageViolation, Grant, UnixTime, Widenin
 use eproxy_proto::{Company, ContractTerms, DelegationId, FormatError, Representative};
 
 use crate::Error;
+use crate::authority::{Enrollment, Unproven};
 use crate::commercial_registration::RegisteredCorporation;
 use crate::jpki::JpkiIdentity;
 use crate::note::Checkpoint;
@@ -89,14 +90,14 @@ pub enum Reason {
         /// Why.
         error: Error,
     },
-    /// The representative's commercial-registration certificate is for another company.
-    CorporateNumberMismatch {
+    /// A root PoA's signer does not hold authority over the company it names (see
+    /// [`crate::authority`]): a commercial-registration certificate of another company or of
+    /// a non-representative, or a JPKI certificate no enrollment binds to the company.
+    RepresentativeAuthorityUnproven {
         /// The PoA.
         id: DelegationId,
-        /// The corporate number the PoA names.
-        poa: CorporateNumber,
-        /// The registered number (12 digits) the certificate carries.
-        certificate: String,
+        /// What is missing.
+        why: Unproven,
     },
     /// The representative named in the PoA is not the person whose certificate signed it.
     DirectorNameMismatch {
@@ -195,14 +196,10 @@ impl fmt::Display for Reason {
                     "power of attorney {id}: its signer's certificate: {error}"
                 )
             }
-            Reason::CorporateNumberMismatch {
-                id,
-                poa,
-                certificate,
-            } => write!(
+            Reason::RepresentativeAuthorityUnproven { id, why } => write!(
                 f,
-                "power of attorney {id} is for corporate number {poa}, but its signer's \
-                 commercial-registration certificate is for registered number {certificate}"
+                "power of attorney {id}: its signer's authority to represent the company is \
+                 not proven: {why}"
             ),
             Reason::DirectorNameMismatch {
                 id,
@@ -266,12 +263,6 @@ pub enum Warning {
         /// The PoA.
         id: DelegationId,
     },
-    /// A root PoA signed with a JPKI certificate: the certificate proves the person, not that
-    /// they represent the company (only a commercial-registration certificate proves that).
-    RepresentativeAuthorityNotCertified {
-        /// The PoA.
-        id: DelegationId,
-    },
 }
 
 impl fmt::Display for Warning {
@@ -293,11 +284,6 @@ impl fmt::Display for Warning {
             Warning::PoaStatusUnchecked { id } => write!(
                 f,
                 "power of attorney {id}: registry status not checked (no evidence)"
-            ),
-            Warning::RepresentativeAuthorityNotCertified { id } => write!(
-                f,
-                "power of attorney {id} was signed with a JPKI certificate, which does not \
-                 certify the signer's authority to represent the company"
             ),
         }
     }
@@ -332,6 +318,9 @@ pub struct Facts {
     /// The representative's company and registration, as their commercial-registration
     /// certificate states them (absent when they signed with a JPKI certificate).
     pub representative_registration: Option<RegisteredCorporation>,
+    /// The enrollment that proved the representative's JPKI certificate (absent when they
+    /// signed with a commercial-registration certificate).
+    pub representative_enrollment: Option<Enrollment>,
     /// The grant the contract was checked against: the scope and validity of its PoA.
     pub grant: Option<Grant>,
     /// The PoA chain, the contract's PoA first.

@@ -15,8 +15,8 @@ use eproxy_proto::{
 use sha2::{Digest, Sha256};
 
 use crate::Error;
+use crate::authority::{Enrollments, NoEnrollments, Proof, RepresentativeTitles, authority};
 use crate::certificate::Certificate;
-use crate::commercial_registration::RegisteredCorporation;
 use crate::crl::Crl;
 use crate::crypto::{AWS_LC, SignatureVerifier};
 use crate::evidence::{RegistryStatus, VerifiedStatus, verify_evidence_with};
@@ -38,6 +38,7 @@ pub struct Verifier {
     provider: &'static dyn SignatureVerifier,
     anchors: TrustAnchors,
     revocation: RevocationPolicy,
+    titles: RepresentativeTitles,
     cache: Arc<VerificationCache>,
 }
 
@@ -82,8 +83,21 @@ impl Verifier {
             provider: &AWS_LC,
             anchors,
             revocation: RevocationPolicy::Strict,
+            titles: RepresentativeTitles::default(),
             cache: Arc::new(VerificationCache::new()),
         }
+    }
+
+    /// The same verifier with other titles for a representative's commercial-registration
+    /// certificate than [`crate::authority::DEFAULT_REPRESENTATIVE_TITLES`].
+    pub fn with_representative_titles(mut self, titles: RepresentativeTitles) -> Self {
+        self.titles = titles;
+        self
+    }
+
+    /// The titles that make a commercial-registration certificate a representative's.
+    pub fn representative_titles(&self) -> &RepresentativeTitles {
+        &self.titles
     }
 
     /// What this verifier (and its clones) remember between calls.
@@ -113,6 +127,7 @@ impl Verifier {
             verifier: self,
             crls: &crls,
             pool: &pool,
+            enrollments: &NoEnrollments,
         };
         let Some(contract) = run.contract(input, &mut verdict) else {
             return verdict;
@@ -142,6 +157,7 @@ impl Verifier {
             verifier: self,
             crls: &crls,
             pool: &pool,
+            enrollments: input.enrollments,
         };
         let supplied: Vec<SuppliedPoa> = std::iter::once(input.delegation)
             .chain(input.ancestors.iter().copied())
@@ -224,6 +240,8 @@ pub struct DelegationInput<'a> {
     pub certificates: &'a [&'a [u8]],
     /// The time to check at.
     pub at: UnixTime,
+    /// Where a JPKI-signed root PoA's enrollment is found.
+    pub enrollments: &'a dyn Enrollments,
 }
 
 /// The verdict on one PoA, and its content when it could be read.
@@ -272,6 +290,8 @@ struct Run<'v, 'a> {
     verifier: &'v Verifier,
     crls: &'v [Crl<'a>],
     pool: &'v [Certificate],
+    /// Where a JPKI-signed root PoA's enrollment is found.
+    enrollments: &'v dyn Enrollments,
 }
 
 /// A PoA of the chain, as far as it could be checked.
@@ -279,6 +299,9 @@ struct Link<'a> {
     id: DelegationId,
     cms: Option<VerifiedCms<'a>>,
     delegation: Option<Delegation>,
+    /// When the registry registered it, if evidence says: the time its delegator's authority
+    /// is judged at (a PoA validly granted survives its granter leaving office).
+    registered_at: Option<UnixTime>,
 }
 
 /// A PoA as supplied: its id, its CMS, and where its registry status comes from.
@@ -578,9 +601,13 @@ impl<'a> Run<'_, 'a> {
             id,
             cms: None,
             delegation: None,
+            registered_at: None,
         };
         match status {
-            StatusSource::Evidence(status) => check_status(id, &status.status, at, verdict),
+            StatusSource::Evidence(status) => {
+                link.registered_at = Some(status.registered_at);
+                check_status(id, &status.status, at, verdict);
+            }
             StatusSource::Unchecked => match self.verifier.revocation {
                 RevocationPolicy::Strict => verdict.reasons.push(Reason::PoaStatusUnknown { id }),
                 RevocationPolicy::Lenient => {
@@ -661,7 +688,14 @@ impl<'a> Run<'_, 'a> {
                 &whose,
                 verdict,
             ) {
-                Ok(path) => check_representative(id, delegation, &cms.signer, &path, verdict),
+                Ok(path) => self.check_representative(
+                    id,
+                    delegation,
+                    &cms.signer,
+                    &path,
+                    link.registered_at.unwrap_or(at),
+                    verdict,
+                ),
                 Err(error) => verdict
                     .reasons
                     .push(Reason::DelegatorCertificate { id, error }),
@@ -670,57 +704,52 @@ impl<'a> Run<'_, 'a> {
     }
 }
 
-/// A root PoA's signer must be the company's representative: a commercial-registration
-/// certificate must name the PoA's company and representative; a JPKI certificate can only be
-/// compared by name, and says nothing of authority.
-fn check_representative(
-    id: DelegationId,
-    delegation: &Delegation,
-    signer: &Certificate,
-    path: &VerifiedPath,
-    verdict: &mut Verdict,
-) {
-    let named = &delegation.representative.name;
-    if path.anchor_role == AnchorRole::CommercialRegistration {
-        let Some(registration) = RegisteredCorporation::of(signer) else {
-            verdict.reasons.push(Reason::DelegatorCertificate {
-                id,
-                error: Error::Malformed {
-                    kind: crate::InputKind::Certificate,
-                    detail: "commercial-registration certificate without \
-                             registeredCorporationInfo"
-                        .into(),
-                },
-            });
-            return;
+impl Run<'_, '_> {
+    /// A root PoA's signer must hold authority over the company when the PoA was granted
+    /// (`at`), and be the representative the PoA names.
+    fn check_representative(
+        &self,
+        id: DelegationId,
+        delegation: &Delegation,
+        signer: &Certificate,
+        path: &VerifiedPath,
+        at: UnixTime,
+        verdict: &mut Verdict,
+    ) {
+        let company = &delegation.delegator.corporate_number;
+        let proven = authority(
+            signer,
+            path.anchor_role,
+            company,
+            at,
+            &self.verifier.titles,
+            self.enrollments,
+        );
+        let holder = match proven {
+            Ok(Proof::Registered(registration)) => {
+                let name = registration.director_name.clone();
+                verdict.facts.representative_registration = Some(registration);
+                name
+            }
+            Ok(Proof::Enrolled(enrollment)) => {
+                verdict.facts.representative_enrollment = Some(enrollment);
+                JpkiIdentity::of(signer)
+                    .and_then(|identity| identity.name)
+                    .unwrap_or_default()
+            }
+            Err(why) => {
+                verdict
+                    .reasons
+                    .push(Reason::RepresentativeAuthorityUnproven { id, why });
+                return;
+            }
         };
-        let registered_number = registration.registered_number.clone();
-        let director_name = registration.director_name.clone();
-        verdict.facts.representative_registration = Some(registration);
-        if registered_number != delegation.delegator.corporate_number.registered_number() {
-            verdict.reasons.push(Reason::CorporateNumberMismatch {
-                id,
-                poa: delegation.delegator.corporate_number,
-                certificate: registered_number,
-            });
-        }
-        if director_name != *named {
+        let named = &delegation.representative.name;
+        if holder != *named {
             verdict.reasons.push(Reason::DirectorNameMismatch {
                 id,
                 poa: named.clone(),
-                certificate: director_name,
-            });
-        }
-    } else {
-        verdict
-            .warnings
-            .push(Warning::RepresentativeAuthorityNotCertified { id });
-        let holder = JpkiIdentity::of(signer).and_then(|i| i.name);
-        if holder.as_ref() != Some(named) {
-            verdict.reasons.push(Reason::DirectorNameMismatch {
-                id,
-                poa: named.clone(),
-                certificate: holder.unwrap_or_default(),
+                certificate: holder,
             });
         }
     }

@@ -15,6 +15,7 @@ use eproxy_testkit::scenario::{
 use eproxy_testkit::tsa::{TimestampRequest, timestamp_token};
 use eproxy_testkit::{Credential, STANDARD_NOW, TestPki};
 use eproxy_verifier::Error;
+use eproxy_verifier::authority::Unproven;
 use eproxy_verifier::trust_anchor::TrustAnchors;
 use eproxy_verifier::verdict::{Reason, TimeSource, Verdict, Warning};
 use eproxy_verifier::verify::{ContractInput, PoaSource, Verifier};
@@ -378,10 +379,12 @@ fn a_poa_for_another_company_or_representative_is_rejected() {
     );
     assert_rejected_with(
         &verdict,
-        &Reason::CorporateNumberMismatch {
+        &Reason::RepresentativeAuthorityUnproven {
             id: DelegationId::of_cms(&poa),
-            poa: scenario::counterparty(),
-            certificate: "012345678901".into(),
+            why: Unproven::OtherCompany {
+                company: scenario::counterparty(),
+                certificate: "012345678901".into(),
+            },
         },
     );
 
@@ -401,28 +404,50 @@ fn a_poa_for_another_company_or_representative_is_rejected() {
         },
     );
 
-    // Signed by the employee (a JPKI certificate) instead of the representative.
-    let poa = sign(
-        &pki().employee,
-        &delegation(&pki().employee, contracts_only(), None).encode(),
-    );
+    // Signed by the employee with his own JPKI card, naming himself as the representative:
+    // his name matches his certificate, and proves nothing. Without an enrollment binding his
+    // card to the company this is a reason, never a caveat.
+    let mut self_appointed = delegation(&pki().employee, contracts_only(), None);
+    self_appointed.representative.name = "山田　太郎".into();
+    let poa = sign(&pki().employee, &self_appointed.encode());
     let verdict = verify(
         &contract(&pki().employee, &terms(&poa), Some(signed_at())),
         &[&poa],
     );
-    let id = DelegationId::of_cms(&poa);
     assert_rejected_with(
         &verdict,
-        &Reason::DirectorNameMismatch {
-            id,
-            poa: "佐藤サンプル".into(),
-            certificate: "山田　太郎".into(),
+        &Reason::RepresentativeAuthorityUnproven {
+            id: DelegationId::of_cms(&poa),
+            why: Unproven::NotEnrolled,
         },
     );
-    assert!(
-        verdict
-            .warnings
-            .contains(&Warning::RepresentativeAuthorityNotCertified { id })
+}
+
+/// A commercial-registration certificate issued to a manager (支配人) of the company, as the
+/// Ministry issues them: same policy, same company, the manager's title and office.
+fn manager_certificate() -> Credential {
+    let manager = scenario::registered_person(pki(), "高橋支配人", "支配人");
+    scenario::registered_in(pki(), "manager takahashi", &manager).unwrap()
+}
+
+#[test]
+fn a_root_poa_signed_by_a_managers_commercial_registration_certificate_is_rejected() {
+    let manager = manager_certificate();
+    let mut by_manager = delegation(&pki().employee, contracts_only(), None);
+    by_manager.representative.name = "高橋支配人".into();
+    let poa = sign(&manager, &by_manager.encode());
+    let verdict = verify(
+        &contract(&pki().employee, &terms(&poa), Some(signed_at())),
+        &[&poa],
+    );
+    assert_rejected_with(
+        &verdict,
+        &Reason::RepresentativeAuthorityUnproven {
+            id: DelegationId::of_cms(&poa),
+            why: Unproven::NotARepresentative {
+                title: "支配人".into(),
+            },
+        },
     );
 }
 

@@ -5,6 +5,7 @@ use eproxy_policy::{StandardMatter, Widening};
 use eproxy_proto::DelegationId;
 use eproxy_testkit::scenario::{self, contracts_only, delegation, scope, sign};
 use eproxy_testkit::{Credential, STANDARD_NOW, TestPki};
+use eproxy_verifier::authority::{NoEnrollments, Unproven};
 use eproxy_verifier::verdict::Reason;
 use eproxy_verifier::verify::{DelegationInput, DelegationVerdict, Verifier};
 
@@ -27,6 +28,7 @@ fn check(poa: &[u8], ancestors: &[&[u8]]) -> DelegationVerdict {
         crls: &crls,
         certificates: &[],
         at: STANDARD_NOW,
+        enrollments: &NoEnrollments,
     })
 }
 
@@ -76,10 +78,12 @@ fn a_poa_not_signed_by_the_companys_representative_is_rejected() {
         outcome
             .verdict
             .reasons
-            .contains(&Reason::CorporateNumberMismatch {
+            .contains(&Reason::RepresentativeAuthorityUnproven {
                 id: DelegationId::of_cms(&poa),
-                poa: scenario::counterparty(),
-                certificate: "012345678901".into(),
+                why: Unproven::OtherCompany {
+                    company: scenario::counterparty(),
+                    certificate: "012345678901".into(),
+                },
             })
     );
     // The content is still returned, for the registry's message.

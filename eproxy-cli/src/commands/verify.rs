@@ -213,6 +213,11 @@ fn what_to_do(reason: &Reason) -> Option<&'static str> {
         Reason::DocumentMismatch => {
             "the document is not the one signed: compare versions with the signer"
         }
+        Reason::RepresentativeAuthorityUnproven { .. } => {
+            "nothing shows the PoA's signer may bind the company: refuse the contract unless the \
+             company produces a PoA signed with its representative's commercial-registration \
+             certificate, or registry evidence carrying the enrollment of the card that signed"
+        }
         _ => return None,
     })
 }

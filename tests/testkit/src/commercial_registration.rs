@@ -6,8 +6,7 @@ use der::Sequence;
 use der::asn1::{Any, ObjectIdentifier, PrintableStringRef, Utf8StringRef};
 use eproxy_policy::{CorporateNumber, Validity};
 use eproxy_verifier::commercial_registration::{
-    POLICIES, REGISTERED_CORPORATION_INFO, REGISTRAR, REPRESENTATIVE_POLICY,
-    RegisteredCorporationInfo,
+    MINISTRY_POLICY, POLICIES, REGISTERED_CORPORATION_INFO, REGISTRAR, RegisteredCorporationInfo,
 };
 use x509_cert::ext::pkix::certpolicy::{PolicyInformation, PolicyQualifierInfo};
 use x509_cert::ext::pkix::{KeyUsage, KeyUsages};
@@ -85,6 +84,19 @@ pub fn representative_certificate(
     serial_number: SerialNumber,
     validity: Validity,
 ) -> Result<Credential, Error> {
+    certificate_under_policy(root, company, key, serial_number, validity, MINISTRY_POLICY)
+}
+
+/// [`representative_certificate`] with `policy` in the Ministry's policies extension instead
+/// of the Ministry's own: a certificate no verifier may take for the Ministry's.
+pub fn certificate_under_policy(
+    root: &Credential,
+    company: &Company,
+    key: KeyName,
+    serial_number: SerialNumber,
+    validity: Validity,
+    policy: ObjectIdentifier,
+) -> Result<Credential, Error> {
     let subject = NameBuilder::new()
         .country("JP")?
         .utf8(ORGANIZATION, &company.corporate_name)?
@@ -113,7 +125,7 @@ pub fn representative_certificate(
             key_usage(KeyUsage(
                 KeyUsages::DigitalSignature | KeyUsages::NonRepudiation,
             ))?,
-            extension(POLICIES, true, &ministry_policies()?)?,
+            extension(POLICIES, true, &ministry_policies(policy)?)?,
             extension(REGISTRAR, true, &Utf8StringRef::new(&company.registrar)?)?,
             extension(REGISTERED_CORPORATION_INFO, true, &info)?,
             crl_directory(crl_directory_name)?,
@@ -122,9 +134,9 @@ pub fn representative_certificate(
     issue(template, Issuer::Ca(root))
 }
 
-/// The policies extension's value: certificatePolicies with the representative policy and a user
-/// notice whose noticeRef names 法務省.
-fn ministry_policies() -> Result<Vec<PolicyInformation>, Error> {
+/// The policies extension's value: certificatePolicies with `policy` and a user notice whose
+/// noticeRef names 法務省.
+fn ministry_policies(policy: ObjectIdentifier) -> Result<Vec<PolicyInformation>, Error> {
     let notice = UserNotice {
         notice_ref: NoticeReference {
             organization: Utf8StringRef::new("法務省")?,
@@ -132,7 +144,7 @@ fn ministry_policies() -> Result<Vec<PolicyInformation>, Error> {
         },
     };
     Ok(vec![PolicyInformation {
-        policy_identifier: REPRESENTATIVE_POLICY,
+        policy_identifier: policy,
         policy_qualifiers: Some(vec![PolicyQualifierInfo {
             policy_qualifier_id: USER_NOTICE_QUALIFIER,
             qualifier: Some(Any::encode_from(&notice)?),

@@ -142,11 +142,19 @@ pub fn other_employee(label: &str) -> Result<Credential, Error> {
 /// [`other_employee`] under `pki`'s signing root, valid around `pki`'s time (for a PKI minted
 /// at the real clock, so that the certificate never expires under a test).
 pub fn other_employee_in(pki: &TestPki, label: &str) -> Result<Credential, Error> {
+    card_holder_in(pki, label, "田中　花子")
+}
+
+/// A JPKI signing certificate under `pki`'s signing root for a person named `name` (born,
+/// living and identified otherwise than anyone else in the cast), valid around `pki`'s time,
+/// its key and serial derived from `label`. A card holder whose name equals the
+/// representative's is how a name collision is tested.
+pub fn card_holder_in(pki: &TestPki, label: &str, name: &str) -> Result<Credential, Error> {
     let at = |offset: i64| UnixTime::from_seconds(pki.now.seconds() + offset);
     crate::jpki::signing_certificate(
         &pki.jpki_signing_root,
         &crate::jpki::Resident {
-            name: "田中　花子".into(),
+            name: name.into(),
             gender: "2".into(),
             birth_date: "419900707".into(),
             address: "東京都港区芝公園四丁目２番８号".into(),
@@ -158,6 +166,41 @@ pub fn other_employee_in(pki: &TestPki, label: &str) -> Result<Credential, Error
         pki.serial(label)?,
         Validity::new(at(-60 * DAY), at(365 * DAY))?,
     )
+}
+
+/// A commercial-registration certificate under `pki`'s root for `company` as registered (its
+/// person and title: a successor representative, a co-representative, a manager), valid
+/// around `pki`'s time, its key and serial derived from `label`.
+pub fn registered_in(
+    pki: &TestPki,
+    label: &str,
+    company: &crate::commercial_registration::Company,
+) -> Result<Credential, Error> {
+    let at = |offset: i64| UnixTime::from_seconds(pki.now.seconds() + offset);
+    crate::commercial_registration::representative_certificate(
+        &pki.commercial_registration_root,
+        company,
+        pki.key(label),
+        pki.serial(label)?,
+        Validity::new(at(-7 * DAY), at(365 * DAY))?,
+    )
+}
+
+/// `pki`'s company with its registered person replaced: `name`, registered as `title`. For a
+/// manager (支配人), the address is the manager's office, marked as the Ministry marks it.
+pub fn registered_person(
+    pki: &TestPki,
+    name: &str,
+    title: &str,
+) -> crate::commercial_registration::Company {
+    let mut company = pki.company.clone();
+    company.director_name = name.into();
+    company.director_title = title.into();
+    if title == "支配人" {
+        company.corporate_address =
+            "大阪府大阪市北区梅田一丁目１番１号(支配人を置いた営業所)".into();
+    }
+    company
 }
 
 /// `signer` signs `terms`, the signature timestamped by the kit's TSA at `stamp` if given.

@@ -1,0 +1,111 @@
+//! Who may act on a company's powers of attorney: the registry's one place for it. Every act
+//! rests on a proof (verifier-lib's [`authority`](eproxy_verifier::authority): a
+//! representative's commercial-registration certificate, or an enrolled JPKI certificate),
+//! never on a name:
+//!
+//! | act | who may |
+//! |---|---|
+//! | register a root PoA | an authority over its company, at registration (checked with the PoA, `submission.rs`) |
+//! | register a sub-delegation | its parent's delegatee (checked with the chain) |
+//! | supersede a PoA | a new root PoA: any PoA of the company; a new sub-delegation: only one its own signer delegated ([`may_supersede`]) |
+//! | revoke a PoA, receive its evidence | an authority over its company, or for a sub-delegation its delegator ([`over_poa`]) |
+//! | list a company's PoAs | an authority over the company ([`over_company`]) |
+
+use eproxy_policy::{CorporateNumber, UnixTime};
+use eproxy_verifier::authority::{NoEnrollments, Proof, Unproven, authority};
+
+use crate::records::{Reads, StatusRecord, status_record};
+use crate::refusal::Refusal;
+use crate::service::RegistryService;
+use crate::signed_request::Verified;
+
+/// The authority the signer of `verified` holds over `company` at `now`, or why it holds none.
+pub fn over_company(
+    service: &RegistryService,
+    verified: &Verified,
+    company: &CorporateNumber,
+    now: UnixTime,
+) -> Result<Proof, Refusal> {
+    authority(
+        &verified.signer,
+        verified.anchor_role,
+        company,
+        now,
+        service.submissions.verifier.representative_titles(),
+        &NoEnrollments,
+    )
+    .map_err(|why| unauthorised(company, &why))
+}
+
+/// Whether the signer of `verified` may act on the PoA `record` (revoke it, receive its
+/// evidence) at `now`: an authority over its company, or for a sub-delegation its delegator
+/// (the parent's delegatee). The request must name the PoA's company.
+pub fn over_poa(
+    service: &RegistryService,
+    verified: &Verified,
+    record: &StatusRecord,
+    now: UnixTime,
+) -> Result<(), Refusal> {
+    let company = verified.request.company;
+    if company.to_string() != record.corporate_number {
+        return Err(Refusal::Unauthorised(format!(
+            "the request acts for company {company}, and the power of attorney is another \
+             company's"
+        )));
+    }
+    let refused = match over_company(service, verified, &company, now) {
+        Ok(_) => return Ok(()),
+        Err(refused) => refused,
+    };
+    if is_delegator(service.store.as_ref(), record, verified.signer.sha256())? {
+        return Ok(());
+    }
+    Err(refused)
+}
+
+/// Whether a new PoA signed by `signer_sha256` may replace the PoA `old` of the same company.
+/// A new root PoA may replace any: its signer's authority over the company was proven when it
+/// was checked. A new sub-delegation may replace only a sub-delegation its own signer
+/// delegated: an agent never replaces what the company or another agent granted.
+pub fn may_supersede(
+    reads: &(impl Reads + ?Sized),
+    old: &StatusRecord,
+    new_is_root: bool,
+    signer_sha256: &[u8; 32],
+) -> Result<(), Refusal> {
+    if new_is_root || is_delegator(reads, old, signer_sha256)? {
+        Ok(())
+    } else {
+        Err(Refusal::Unauthorised(
+            "a sub-delegation may replace only a sub-delegation its own signer granted; only \
+             the company's authority (a root PoA) replaces anything else"
+                .into(),
+        ))
+    }
+}
+
+/// Whether `record` is a sub-delegation whose parent's delegatee holds `certificate_sha256`.
+fn is_delegator(
+    reads: &(impl Reads + ?Sized),
+    record: &StatusRecord,
+    certificate_sha256: &[u8; 32],
+) -> Result<bool, Refusal> {
+    let Some(parent) = record.parent() else {
+        return Ok(false);
+    };
+    Ok(status_record(reads, &parent)?
+        .is_some_and(|parent| parent.delegatee_sha256 == certificate_sha256))
+}
+
+/// The refusal for a signer without authority over `company`.
+pub fn unauthorised(company: &CorporateNumber, why: &Unproven) -> Refusal {
+    match why {
+        Unproven::EnrollmentsUnavailable(_) => Refusal::Unavailable(format!(
+            "the registry could not check the signer's authority: {why}; nothing was changed, \
+             retry later"
+        )),
+        _ => Refusal::Unauthorised(format!(
+            "the signer holds no authority over company {company}: {why}"
+        )),
+    }
+}

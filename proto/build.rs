@@ -7,6 +7,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "eproxy/v1/contract_terms.proto",
         "eproxy/v1/registry_request.proto",
         "eproxy/v1/signed_content.proto",
+        "eproxy/v1/enrollment.proto",
         "eproxy/v1/evidence.proto",
     ];
     // The gRPC API only with the `grpc` feature: verifiers read the signed formats alone.

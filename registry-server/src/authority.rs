@@ -10,14 +10,19 @@
 //! | supersede a PoA | a new root PoA: any PoA of the company; a new sub-delegation: only one its own signer delegated ([`may_supersede`]) |
 //! | revoke a PoA, receive its evidence | an authority over its company, or for a sub-delegation its delegator ([`over_poa`]) |
 //! | list a company's PoAs | an authority over the company ([`over_company`]) |
+//!
+//! The enrollments a JPKI certificate's authority rests on are the operator's, in the store
+//! ([`StoredEnrollments`]); making and ending them is `enrollment.rs`.
 
 use eproxy_policy::{CorporateNumber, UnixTime};
-use eproxy_verifier::authority::{NoEnrollments, Proof, Unproven, authority};
+use eproxy_verifier::authority::{Enrollment, Enrollments, Proof, Unproven, authority};
+use eproxy_verifier::enrollment::decode_enrollment;
 
-use crate::records::{Reads, StatusRecord, status_record};
+use crate::records::{Reads, StatusRecord, enrollment_key, enrollment_record, status_record};
 use crate::refusal::Refusal;
 use crate::service::RegistryService;
 use crate::signed_request::Verified;
+use crate::store::Store;
 
 /// The authority the signer of `verified` holds over `company` at `now`, or why it holds none.
 pub fn over_company(
@@ -32,7 +37,10 @@ pub fn over_company(
         company,
         now,
         service.submissions.verifier.representative_titles(),
-        &NoEnrollments,
+        &StoredEnrollments {
+            store: service.store.as_ref(),
+            origin: service.operator.origin(),
+        },
     )
     .map_err(|why| unauthorised(company, &why))
 }
@@ -107,5 +115,41 @@ pub fn unauthorised(company: &CorporateNumber, why: &Unproven) -> Refusal {
         _ => Refusal::Unauthorised(format!(
             "the signer holds no authority over company {company}: {why}"
         )),
+    }
+}
+
+/// The enrollments the registry recorded.
+pub struct StoredEnrollments<'a> {
+    /// Where they are.
+    pub store: &'a dyn Store,
+    /// This registry's log origin, which every enrollment it signed names.
+    pub origin: &'a str,
+}
+
+impl std::fmt::Debug for StoredEnrollments<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredEnrollments")
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Enrollments for StoredEnrollments<'_> {
+    fn find(
+        &self,
+        company: &CorporateNumber,
+        certificate_sha256: &[u8; 32],
+    ) -> Result<Option<Enrollment>, String> {
+        let Some(record) =
+            enrollment_record(self.store, &enrollment_key(company, certificate_sha256))
+                .map_err(|e| e.to_string())?
+        else {
+            return Ok(None);
+        };
+        let mut enrollment = decode_enrollment(&record.enrollment, self.origin)
+            .map_err(|e| format!("a stored enrollment: {e}"))?;
+        enrollment.ended_at =
+            (record.ended_at != 0).then(|| UnixTime::from_seconds(record.ended_at));
+        Ok(Some(enrollment))
     }
 }

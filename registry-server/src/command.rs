@@ -2,14 +2,20 @@
 //! stored (and what the batch has written), then write. Every check comes before the first
 //! write, so a refused command leaves the batch as it was.
 
-use eproxy_proto::v1::{DelegationStatus, LogEvent, LogEventKind};
+use std::sync::Arc;
+
+use eproxy_policy::CorporateNumber;
+use eproxy_proto::v1::{DelegationStatus, Enrollment, EnrollmentKind, LogEvent, LogEventKind};
 use eproxy_proto::{Delegation, DelegationId};
+use eproxy_verifier::enrollment::enrollment_id;
 
 use crate::audit::AuditRecord;
 use prost::Message;
 
+use crate::operator::Operator;
 use crate::records::{
-    Reads, StatusRecord, company_key, delegatee_key, id_of, nonce_key_time, poa_key, status_record,
+    EnrollmentRecord, Reads, StatusRecord, company_key, delegatee_key, enrollment_key,
+    enrollment_record, id_of, nonce_key_time, poa_key, status_record,
 };
 use crate::refusal::Refusal;
 use crate::sequencer::Batch;
@@ -26,6 +32,10 @@ pub enum Command {
     Revoke(Revocation),
     /// Record the release of a PoA's evidence to an entitled caller.
     Release(Release),
+    /// Enroll a JPKI certificate for a company, as the operator attests.
+    Enroll(Box<Enrolment>),
+    /// End an enrollment.
+    Unenroll(Unenrolment),
     /// Forget spent nonces no fresh request can carry any more.
     PruneNonces,
 }
@@ -73,6 +83,38 @@ pub struct Registration {
     /// Its [signing act](eproxy_verifier::verify_cms::VerifiedCms::signing_act): the same
     /// for every encoding of this signed PoA.
     pub signing_act: [u8; 32],
+    /// For a root PoA signed with an enrolled JPKI certificate: the enrollment's id (checked
+    /// again, in force, when the PoA is written).
+    pub authority_enrollment: Option<[u8; 32]>,
+}
+
+/// The operator's attestation that a JPKI certificate's holder represents a company, checked
+/// out of band, to be signed and logged.
+#[derive(Debug)]
+pub struct Enrolment {
+    /// The company.
+    pub company: CorporateNumber,
+    /// SHA-256 of the JPKI signing certificate (whose path the caller verified).
+    pub certificate_sha256: [u8; 32],
+    /// Who checked (operator staff).
+    pub attested_by: String,
+    /// The check's reference.
+    pub check_reference: String,
+    /// Signs the enrollment.
+    pub operator: Arc<Operator>,
+}
+
+/// The end of an enrollment.
+#[derive(Debug)]
+pub struct Unenrolment {
+    /// The company.
+    pub company: CorporateNumber,
+    /// SHA-256 of the enrolled certificate.
+    pub certificate_sha256: [u8; 32],
+    /// Who recorded the end (operator staff).
+    pub attested_by: String,
+    /// Why (display text), e.g. the representative left office.
+    pub reason: String,
 }
 
 /// What a command did.
@@ -87,6 +129,20 @@ pub enum Outcome {
     },
     /// The release is recorded.
     Released,
+    /// The enrollment is recorded, signed and logged.
+    Enrolled {
+        /// Its id.
+        id: [u8; 32],
+        /// Its event's log index.
+        log_index: u64,
+    },
+    /// The enrollment is ended.
+    Unenrolled {
+        /// Its id.
+        id: [u8; 32],
+        /// The UNENROLLMENT event's log index.
+        log_index: u64,
+    },
     /// This many spent nonces were forgotten.
     Pruned(usize),
     /// The PoA is revoked (now, or before if `already`).
@@ -105,6 +161,8 @@ impl Command {
             Command::Register(registration) => registration.apply(batch),
             Command::Revoke(revocation) => revocation.apply(batch),
             Command::Release(release) => release.apply(batch),
+            Command::Enroll(enrolment) => enrolment.apply(batch),
+            Command::Unenroll(unenrolment) => unenrolment.apply(batch),
             Command::PruneNonces => Ok(Outcome::Pruned(prune_nonces(batch)?)),
         }
     }
@@ -180,6 +238,14 @@ impl Registration {
             }
             None => None,
         };
+        let authority_enrollment = match &self.authority_enrollment {
+            Some(id) => {
+                let key = enrollment_key(&company, &self.signer_sha256);
+                in_force_enrollment(batch, &key, id)?;
+                key
+            }
+            None => Vec::new(),
+        };
 
         // Every check passed: write.
         let now = batch.now;
@@ -191,6 +257,10 @@ impl Registration {
             related_delegation_id: delegation
                 .parent
                 .map(|p| p.as_bytes().to_vec())
+                .unwrap_or_default(),
+            authority_enrollment_id: self
+                .authority_enrollment
+                .map(|id| id.to_vec())
                 .unwrap_or_default(),
         });
         let validity = &delegation.grant.validity;
@@ -205,6 +275,7 @@ impl Registration {
             corporate_number: company.to_string(),
             delegatee_sha256: delegation.delegatee.certificate_sha256.to_vec(),
             not_after: validity.not_after().seconds(),
+            authority_enrollment,
             ..StatusRecord::default()
         };
         batch.put(Family::Poa, poa_key(&record).to_vec(), self.cms);
@@ -243,6 +314,7 @@ impl Registration {
                 delegation_id: old.as_bytes().to_vec(),
                 at_unix_seconds: now.seconds(),
                 related_delegation_id: self.id.as_bytes().to_vec(),
+                authority_enrollment_id: Vec::new(),
             });
             old_record.status = DelegationStatus::Superseded as i32;
             old_record.changed_at = now.seconds();
@@ -298,6 +370,7 @@ impl Revocation {
             delegation_id: id.as_bytes().to_vec(),
             at_unix_seconds: now.seconds(),
             related_delegation_id: Vec::new(),
+            authority_enrollment_id: Vec::new(),
         });
         record.status = DelegationStatus::Revoked as i32;
         record.changed_at = now.seconds();
@@ -374,5 +447,131 @@ impl Release {
             outcome: "released".into(),
         });
         Ok(Outcome::Released)
+    }
+}
+
+/// The enrollment under `key`, which must be the one `id` names and in force: not ended (an
+/// enrollment ended since the PoA was checked no longer grants).
+fn in_force_enrollment(
+    batch: &Batch<'_>,
+    key: &[u8],
+    id: &[u8; 32],
+) -> Result<EnrollmentRecord, Refusal> {
+    let record = enrollment_record(batch, key)?
+        .filter(|record| enrollment_id(&record.enrollment) == *id)
+        .ok_or_else(|| {
+            Refusal::Unauthorised("the signer's enrollment is no longer recorded".into())
+        })?;
+    if record.ended_at != 0 {
+        return Err(Refusal::Unauthorised(format!(
+            "the signer's enrollment for the company ended at {}",
+            record.ended_at
+        )));
+    }
+    Ok(record)
+}
+
+impl Enrolment {
+    fn apply(self, batch: &mut Batch<'_>) -> Result<Outcome, Refusal> {
+        let key = enrollment_key(&self.company, &self.certificate_sha256);
+        if let Some(existing) = enrollment_record(batch, &key)?
+            && existing.ended_at == 0
+        {
+            return Err(Refusal::AlreadyExists(format!(
+                "this certificate is already enrolled for company {}, at log index {}",
+                self.company, existing.log_index
+            )));
+        }
+        let now = batch.now;
+        let enrollment = Enrollment {
+            format_version: 1,
+            log_origin: self.operator.origin().to_owned(),
+            corporate_number: self.company.to_string(),
+            certificate_sha256: self.certificate_sha256.to_vec(),
+            kind: EnrollmentKind::OperatorAttested as i32,
+            enrolled_at_unix_seconds: now.seconds(),
+            attested_by: self.attested_by.clone(),
+            check_reference: self.check_reference.clone(),
+        }
+        .encode_to_vec();
+        let id = enrollment_id(&enrollment);
+
+        // Every check passed: write.
+        let log_index = batch.append(&LogEvent {
+            format_version: 1,
+            kind: LogEventKind::Enrollment as i32,
+            delegation_id: id.to_vec(),
+            at_unix_seconds: now.seconds(),
+            related_delegation_id: Vec::new(),
+            authority_enrollment_id: Vec::new(),
+        });
+        let record = EnrollmentRecord {
+            signature: self.operator.sign_enrollment(&enrollment),
+            enrollment,
+            log_index,
+            ended_at: 0,
+            ended_because: String::new(),
+        };
+        batch.put(Family::Enrollments, key, record.encode_to_vec());
+        batch.audit(&AuditRecord {
+            at: now.seconds(),
+            actor: format!("operator staff {}", self.attested_by),
+            action: "enroll".into(),
+            subject: format!(
+                "company {}, certificate {}",
+                self.company,
+                hex::encode(self.certificate_sha256)
+            ),
+            outcome: format!(
+                "enrolled at log index {log_index} on check {}",
+                self.check_reference
+            ),
+        });
+        Ok(Outcome::Enrolled { id, log_index })
+    }
+}
+
+impl Unenrolment {
+    fn apply(self, batch: &mut Batch<'_>) -> Result<Outcome, Refusal> {
+        let key = enrollment_key(&self.company, &self.certificate_sha256);
+        let mut record = enrollment_record(batch, &key)?.ok_or_else(|| {
+            Refusal::NotFound(format!(
+                "this certificate is not enrolled for company {}",
+                self.company
+            ))
+        })?;
+        if record.ended_at != 0 {
+            return Err(Refusal::Precondition(format!(
+                "this enrollment already ended at {}",
+                record.ended_at
+            )));
+        }
+        let id = enrollment_id(&record.enrollment);
+
+        // Every check passed: write.
+        let now = batch.now;
+        let log_index = batch.append(&LogEvent {
+            format_version: 1,
+            kind: LogEventKind::Unenrollment as i32,
+            delegation_id: id.to_vec(),
+            at_unix_seconds: now.seconds(),
+            related_delegation_id: Vec::new(),
+            authority_enrollment_id: Vec::new(),
+        });
+        record.ended_at = now.seconds();
+        record.ended_because = format!("{} (recorded by {})", self.reason, self.attested_by);
+        batch.put(Family::Enrollments, key, record.encode_to_vec());
+        batch.audit(&AuditRecord {
+            at: now.seconds(),
+            actor: format!("operator staff {}", self.attested_by),
+            action: "unenroll".into(),
+            subject: format!(
+                "company {}, certificate {}",
+                self.company,
+                hex::encode(self.certificate_sha256)
+            ),
+            outcome: format!("ended at log index {log_index}: {}", self.reason),
+        });
+        Ok(Outcome::Unenrolled { id, log_index })
     }
 }

@@ -330,6 +330,18 @@ pub fn read_crls(data_dir: &Path, files: &[PathBuf]) -> Result<Vec<Vec<u8>>, Con
     Ok(crls)
 }
 
+/// The one certificate (PEM or DER) in `file`.
+pub fn read_certificate(file: &Path) -> Result<Vec<u8>, ConfigError> {
+    let mut all = read_all(Path::new(""), file, "CERTIFICATE", InputKind::Certificate)?;
+    match (all.pop(), all.is_empty()) {
+        (Some(der), true) => Ok(der),
+        _ => Err(ConfigError(format!(
+            "{}: expected exactly one certificate",
+            file.display()
+        ))),
+    }
+}
+
 /// The DER structures in `file` (relative to `data_dir` unless absolute).
 fn read_all(
     data_dir: &Path,

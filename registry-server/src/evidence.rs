@@ -5,14 +5,16 @@
 //! whether the PoA exists. Each release is written to the audit trail before it is answered.
 
 use eproxy_policy::UnixTime;
-use eproxy_proto::v1::{EvidenceBundle, InclusionProof, LinkEvidence};
+use eproxy_proto::v1::{
+    EnrollmentEvidence, EvidenceBundle, InclusionProof, LinkEvidence, SignedEnrollment,
+};
 use eproxy_proto::{Action, DelegationId, decode_contract_terms};
 use eproxy_verifier::verify::MAX_CHAIN_LINKS;
 use eproxy_verifier::verify_cms::verify_cms;
 use prost::Message;
 
 use crate::command::Release;
-use crate::records::{StatusRecord, index_key, status_record, stored_poa};
+use crate::records::{StatusRecord, enrollment_record, index_key, status_record, stored_poa};
 use crate::refusal::Refusal;
 use crate::service::RegistryService;
 use crate::status::{effective, statement};
@@ -106,6 +108,7 @@ pub fn bundle(
     service.log.publish(store, &service.operator)?;
     let checkpoint = service.log.latest();
     let mut links = Vec::new();
+    let mut root_enrollment = None;
     let mut next = Some(*id);
     while let Some(link_id) = next {
         if links.len() == MAX_CHAIN_LINKS {
@@ -138,11 +141,47 @@ pub fn bundle(
             }),
         });
         next = record.parent();
+        if next.is_none() && !record.authority_enrollment.is_empty() {
+            root_enrollment = Some(enrollment_evidence(
+                service,
+                &record.authority_enrollment,
+                checkpoint.size,
+            )?);
+        }
     }
     Ok(EvidenceBundle {
         format_version: 1,
         links,
         checkpoint: checkpoint.note,
+        root_enrollment,
     }
     .encode_to_vec())
+}
+
+/// The enrollment under `key` (the one a root PoA's registration rests on), its ENROLLMENT
+/// event and that event's inclusion proof in the tree of `size` leaves.
+fn enrollment_evidence(
+    service: &RegistryService,
+    key: &[u8],
+    size: u64,
+) -> Result<EnrollmentEvidence, Refusal> {
+    let store = service.store.as_ref();
+    let missing = || Refusal::Unavailable("a stored enrollment is missing".into());
+    let record = enrollment_record(store, key)?.ok_or_else(missing)?;
+    let event = store
+        .get(Family::LogLeaves, &index_key(record.log_index))?
+        .ok_or_else(missing)?;
+    let proof = service.log.inclusion_proof(store, record.log_index, size)?;
+    Ok(EnrollmentEvidence {
+        enrollment: Some(SignedEnrollment {
+            enrollment: record.enrollment,
+            signature: record.signature,
+        }),
+        enrollment_event: event,
+        inclusion: Some(InclusionProof {
+            leaf_index: record.log_index,
+            tree_size: size,
+            hashes: proof.iter().map(|h| h.to_vec()).collect(),
+        }),
+    })
 }

@@ -4,7 +4,8 @@
 //! `service` (each gRPC call), `submission` (the checks before a write), `sequencer` and
 //! `command` (the one writer and its state changes), `log` and `tree` (the transparency log),
 //! `status` (what a PoA's status is), `store` (storage behind a narrow trait), `operator` (the
-//! signing key), `audit` (the trail of writes and releases).
+//! signing key), `audit` (the trail of writes and releases), `authority` (who may act on a
+//! company's PoAs) and `enrollment` (the operator's enrollments of JPKI certificates).
 #![forbid(unsafe_code)]
 
 mod audit;
@@ -15,6 +16,7 @@ mod command;
 mod config;
 mod connections;
 mod crls;
+mod enrollment;
 mod evidence;
 mod lanes;
 mod listing;
@@ -101,6 +103,52 @@ enum Commands {
         #[arg(long, env = "EPROXY_DATA_DIR", default_value = "eproxy-data")]
         data_dir: PathBuf,
     },
+    /// Enrolls a JPKI signing certificate (a My Number card) for a company, on operator
+    /// staff's word after checking out of band that its holder represents the company (the
+    /// register's 登記事項証明書 against the card, and the person's identity). Run with the
+    /// registry stopped; signed, logged and audited.
+    ///
+    /// Example: eproxy-registry enroll --data-dir ./eproxy-data --company 6012345678901
+    /// --certificate sato-card.pem --attested-by staff-0042 --reference '登記事項証明書 2026-12-01 No.1234'
+    Enroll {
+        /// The data directory.
+        #[arg(long, env = "EPROXY_DATA_DIR", default_value = "eproxy-data")]
+        data_dir: PathBuf,
+        /// The company's 13-digit corporate number.
+        #[arg(long)]
+        company: String,
+        /// The JPKI signing certificate (PEM or DER).
+        #[arg(long)]
+        certificate: PathBuf,
+        /// Who checked, as the operator identifies its staff.
+        #[arg(long)]
+        attested_by: String,
+        /// The check's reference (the certificate of registered matters' number and date).
+        #[arg(long)]
+        reference: String,
+    },
+    /// Ends an enrollment (the representative left office). PoAs granted while it was in
+    /// force keep their standing; it grants nothing more. Run with the registry stopped.
+    ///
+    /// Example: eproxy-registry unenroll --data-dir ./eproxy-data --company 6012345678901
+    /// --certificate sato-card.pem --attested-by staff-0042 --reason '代表取締役退任'
+    Unenroll {
+        /// The data directory.
+        #[arg(long, env = "EPROXY_DATA_DIR", default_value = "eproxy-data")]
+        data_dir: PathBuf,
+        /// The company's 13-digit corporate number.
+        #[arg(long)]
+        company: String,
+        /// The enrolled certificate (PEM or DER).
+        #[arg(long)]
+        certificate: PathBuf,
+        /// Who records the end.
+        #[arg(long)]
+        attested_by: String,
+        /// Why it ends.
+        #[arg(long)]
+        reason: String,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -141,6 +189,38 @@ fn main() -> ExitCode {
         Commands::Restore { from, data_dir } => {
             report("restored", backup::restore(&from, &data_dir))
         }
+        Commands::Enroll {
+            data_dir,
+            company,
+            certificate,
+            attested_by,
+            reference,
+        } => enrollment::enroll(
+            &data_dir,
+            &enrollment::Attestation {
+                company: &company,
+                certificate: &certificate,
+                attested_by: &attested_by,
+                reference: &reference,
+            },
+        )
+        .map(|line| println!("eproxy-registry: {line}")),
+        Commands::Unenroll {
+            data_dir,
+            company,
+            certificate,
+            attested_by,
+            reason,
+        } => enrollment::unenroll(
+            &data_dir,
+            &enrollment::Attestation {
+                company: &company,
+                certificate: &certificate,
+                attested_by: &attested_by,
+                reference: &reason,
+            },
+        )
+        .map(|line| println!("eproxy-registry: {line}")),
         Commands::Audit {
             command: AuditCommand::Export { data_dir },
         } => export_audit(&data_dir),

@@ -155,6 +155,11 @@ impl Operator {
         SignedReceipt { receipt, signature }
     }
 
+    /// Signs the canonical bytes of an `Enrollment` (domain-separated).
+    pub fn sign_enrollment(&self, enrollment: &[u8]) -> Vec<u8> {
+        self.sign_with_context(eproxy_verifier::enrollment::ENROLLMENT_CONTEXT, enrollment)
+    }
+
     fn sign_with_context(&self, context: &[u8], bytes: &[u8]) -> Vec<u8> {
         let mut message = context.to_vec();
         message.extend_from_slice(bytes);

@@ -46,6 +46,57 @@ pub struct StatusRecord {
     /// else the content says is read from the stored PoA when a check needs it.)
     #[prost(int64, tag = "11")]
     pub not_after: i64,
+    /// For a root PoA whose signer's authority is an enrollment: that enrollment's
+    /// [`enrollment_key`]; empty otherwise.
+    #[prost(bytes = "vec", tag = "12")]
+    pub authority_enrollment: Vec<u8>,
+}
+
+/// A JPKI certificate enrolled for a company: the enrollment as signed, where it was logged,
+/// and whether it was ended.
+#[derive(Clone, PartialEq, Message)]
+pub struct EnrollmentRecord {
+    /// The canonical `eproxy.v1.Enrollment` bytes.
+    #[prost(bytes = "vec", tag = "1")]
+    pub enrollment: Vec<u8>,
+    /// The operator's signature over them (`eproxy.v1.SignedEnrollment`).
+    #[prost(bytes = "vec", tag = "2")]
+    pub signature: Vec<u8>,
+    /// The ENROLLMENT event's log index.
+    #[prost(uint64, tag = "3")]
+    pub log_index: u64,
+    /// When it was ended, Unix seconds; 0 while in force.
+    #[prost(int64, tag = "4")]
+    pub ended_at: i64,
+    /// Why it was ended (display text), and who recorded it.
+    #[prost(string, tag = "5")]
+    pub ended_because: String,
+}
+
+impl EnrollmentRecord {
+    /// Decodes a stored record; a record that does not decode is storage corruption.
+    pub fn decode_stored(bytes: &[u8]) -> Result<Self, StoreError> {
+        Self::decode(bytes).map_err(|e| StoreError(format!("corrupt enrollment record: {e}")))
+    }
+}
+
+/// The key of an enrollment: the company's corporate number, then the certificate's SHA-256.
+/// One certificate has at most one enrollment per company: enrolling it again after it was
+/// ended replaces the record (the log keeps both).
+pub fn enrollment_key(company: &CorporateNumber, certificate_sha256: &[u8; 32]) -> Vec<u8> {
+    let mut key = company.to_string().into_bytes();
+    key.extend_from_slice(certificate_sha256);
+    key
+}
+
+/// The enrollment record under `key`, if any.
+pub fn enrollment_record(
+    from: &(impl Reads + ?Sized),
+    key: &[u8],
+) -> Result<Option<EnrollmentRecord>, StoreError> {
+    from.read(Family::Enrollments, key)?
+        .map(|bytes| EnrollmentRecord::decode_stored(&bytes))
+        .transpose()
 }
 
 impl StatusRecord {

@@ -303,6 +303,7 @@ mod tests {
             delegation: delegation(&TestPki::standard().employee, contracts_only(), None),
             signer_sha256: [0; 32],
             signing_act: DelegationId::of_cms(&[i]).as_bytes().to_owned(),
+            authority_enrollment: None,
         }))
     }
 

@@ -108,6 +108,7 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
                 .with_representative_titles(titles),
             max_validity_seconds: i64::from(config.max_validity_days) * 86_400,
             crls: Arc::clone(&crls),
+            origin: operator.origin().to_owned(),
         },
     });
 

@@ -8,14 +8,13 @@
 
 use eproxy_policy::UnixTime;
 use eproxy_proto::{Delegation, DelegationId, decode_delegation};
-use eproxy_verifier::authority::NoEnrollments;
 use eproxy_verifier::cms::SignedData;
 use eproxy_verifier::verdict::Reason;
 use eproxy_verifier::verify::{DelegationInput, MAX_CHAIN_LINKS, Verifier};
 
 use std::sync::Arc;
 
-use crate::authority;
+use crate::authority::{self, StoredEnrollments};
 use crate::command::Registration;
 use crate::crls::OperatorCrls;
 use crate::records::{StatusRecord, stored_poa};
@@ -31,6 +30,8 @@ pub struct SubmissionPolicy {
     pub max_validity_seconds: i64,
     /// CRLs the operator holds, used for every path.
     pub crls: Arc<OperatorCrls>,
+    /// The registry's log origin (the enrollments it signed name it).
+    pub origin: String,
 }
 
 /// The operator's CRLs in force (`held`) and those a caller `supplied`, as one list.
@@ -57,7 +58,10 @@ impl SubmissionPolicy {
             crls: &crls,
             certificates: &[],
             at: now,
-            enrollments: &NoEnrollments,
+            enrollments: &StoredEnrollments {
+                store,
+                origin: &self.origin,
+            },
         });
         let reasons = &outcome.verdict.reasons;
         if let [Reason::RepresentativeAuthorityUnproven { why, .. }] = reasons.as_slice()
@@ -106,6 +110,11 @@ impl SubmissionPolicy {
             delegation,
             signer_sha256,
             signing_act,
+            authority_enrollment: outcome
+                .verdict
+                .facts
+                .representative_enrollment
+                .map(|enrollment| enrollment.id),
         })
     }
 }

@@ -270,3 +270,405 @@ async fn a_managers_commercial_registration_certificate_grants_and_revokes_nothi
     );
     assert_active(&registry, &genuine).await;
 }
+
+/// `eproxy-registry ARGS --data-dir DIR`, its output; the registry must be stopped.
+fn operator_command(registry: &Registry, args: &[&str]) -> std::process::Output {
+    Command::new(binary())
+        .args(args)
+        .arg("--data-dir")
+        .arg(registry.data_dir())
+        .env("EPROXY_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+/// Enrolls (or, with `unenroll`, ends the enrollment of) `card` for the kit's company.
+fn attest(registry: &Registry, card: &Credential, unenroll: bool) -> std::process::Output {
+    let file = registry.data_dir().join("card.pem");
+    std::fs::write(&file, card.certificate_pem().unwrap()).unwrap();
+    let company = pki().company.corporate_number().unwrap().to_string();
+    let (command, because, text) = if unenroll {
+        ("unenroll", "--reason", "代表取締役退任")
+    } else {
+        ("enroll", "--reference", "登記事項証明書 2026-12-01 No.1234")
+    };
+    operator_command(
+        registry,
+        &[
+            command,
+            "--company",
+            &company,
+            "--certificate",
+            file.to_str().unwrap(),
+            "--attested-by",
+            "staff-0042",
+            because,
+            text,
+        ],
+    )
+}
+
+/// The evidence for `poa` (delegated to the employee), fetched with a contract the employee
+/// signed under it now; the contract and the bundle.
+async fn contract_and_evidence(registry: &Registry, poa: &[u8]) -> (Vec<u8>, Vec<u8>, UnixTime) {
+    let mut terms = scenario::terms(poa);
+    let signed_at = UnixTime::from_seconds(unix_now());
+    terms.signing_time_claimed = signed_at;
+    let contract = scenario::contract(&pki().employee, &terms, None).unwrap();
+    let bundle = registry
+        .evidence(
+            &DelegationId::of_cms(poa),
+            Some(Entitlement::ContractCms(contract.clone())),
+        )
+        .await
+        .unwrap();
+    (contract, bundle, signed_at)
+}
+
+#[tokio::test]
+async fn an_operator_enrollment_lets_the_representatives_card_act_until_it_ends() {
+    let mut registry = Registry::start();
+    registry.stop().await;
+    // The representative's own My Number card: the same name as the namesake's, another
+    // certificate.
+    let card = scenario::card_holder_in(pki(), "authority sato card", "佐藤サンプル").unwrap();
+    let enrolled = attest(&registry, &card, false);
+    assert!(enrolled.status.success(), "{enrolled:?}");
+    let line = String::from_utf8(enrolled.stdout).unwrap();
+    assert!(line.contains("enrolled certificate"), "{line}");
+    let again = attest(&registry, &card, false);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already enrolled"));
+    // Only a JPKI signing certificate is enrolled, and only one that verifies.
+    let not_a_card = {
+        let file = registry.data_dir().join("rep.pem");
+        std::fs::write(&file, pki().representative.certificate_pem().unwrap()).unwrap();
+        let company = pki().company.corporate_number().unwrap().to_string();
+        operator_command(
+            &registry,
+            &[
+                "enroll",
+                "--company",
+                &company,
+                "--certificate",
+                file.to_str().unwrap(),
+                "--attested-by",
+                "staff-0042",
+                "--reference",
+                "x",
+            ],
+        )
+    };
+    assert_eq!(not_a_card.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&not_a_card.stderr).contains("not a valid JPKI signing"));
+    registry.serve();
+
+    // The enrolled card grants a root PoA; the namesake's card still cannot.
+    let granted = root_poa(&card, "佐藤サンプル", &pki().employee, None, None);
+    registry.submit(&granted).await.unwrap();
+    let granted_id = DelegationId::of_cms(&granted);
+    assert_denied(
+        &registry
+            .submit(&root_poa(
+                &namesake(),
+                "佐藤サンプル",
+                &pki().employee,
+                None,
+                None,
+            ))
+            .await
+            .unwrap_err(),
+        "no enrollment binds this certificate",
+    );
+    // It lists the company's PoAs.
+    assert_eq!(
+        list(&registry, &card, 1).await.unwrap().delegations.len(),
+        1
+    );
+
+    // A counterparty accepts a contract under it on the evidence alone: the bundle carries the
+    // enrollment, proven in the log.
+    let (contract, bundle, signed_at) = contract_and_evidence(&registry, &granted).await;
+    let verdict = verify_offline(&contract, &bundle, &registry.verifier_key(), signed_at);
+    assert!(verdict.accepted(), "{verdict:#?}");
+    let enrollment = verdict.facts.representative_enrollment.clone().unwrap();
+    assert_eq!(enrollment.certificate_sha256, card.sha256());
+    // Without the enrollment, the same bundle proves no authority; with its signature
+    // tampered, it does not authenticate.
+    let mut stripped = eproxy_proto::v1::EvidenceBundle::decode(bundle.as_slice()).unwrap();
+    let carried = stripped.root_enrollment.take().unwrap();
+    let verdict = verify_offline(
+        &contract,
+        &stripped.encode_to_vec(),
+        &registry.verifier_key(),
+        signed_at,
+    );
+    assert!(
+        verdict
+            .reasons
+            .contains(&Reason::RepresentativeAuthorityUnproven {
+                id: granted_id,
+                why: eproxy_verifier::authority::Unproven::NotEnrolled,
+            })
+    );
+    let mut tampered = carried.clone();
+    tampered.enrollment.as_mut().unwrap().signature[0] ^= 1;
+    stripped.root_enrollment = Some(tampered);
+    let verdict = verify_offline(
+        &contract,
+        &stripped.encode_to_vec(),
+        &registry.verifier_key(),
+        signed_at,
+    );
+    assert_eq!(
+        verdict.reasons,
+        vec![Reason::Evidence(
+            eproxy_verifier::Error::EnrollmentSignatureInvalid
+        )]
+    );
+
+    // The representative leaves office: the operator ends the enrollment.
+    registry.stop().await;
+    let ended = attest(&registry, &card, true);
+    assert!(ended.status.success(), "{ended:?}");
+    registry.serve();
+    assert_denied(
+        &registry
+            .submit(&root_poa(
+                &card,
+                "佐藤サンプル",
+                &tanaka_poa_delegatee(),
+                None,
+                None,
+            ))
+            .await
+            .unwrap_err(),
+        "was in force from",
+    );
+    assert_denied(
+        &registry
+            .revoke(&revocation(&card, granted_id, 2, |_| {}))
+            .await
+            .unwrap_err(),
+        "was in force from",
+    );
+    // What the card granted in office stands, and still verifies.
+    assert_active(&registry, &granted_id).await;
+    let (contract, bundle, signed_at) = contract_and_evidence(&registry, &granted).await;
+    let verdict = verify_offline(&contract, &bundle, &registry.verifier_key(), signed_at);
+    assert!(verdict.accepted(), "{verdict:#?}");
+
+    // The log holds both acts; the audit trail names the staff member and the check.
+    let size = registry.checkpoint().await.0.size;
+    let kinds: Vec<LogEventKind> = registry
+        .leaves(0, size)
+        .await
+        .iter()
+        .map(|leaf| LogEvent::decode(leaf.as_slice()).unwrap().kind())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            LogEventKind::Enrollment,
+            LogEventKind::Registration,
+            LogEventKind::Unenrollment
+        ]
+    );
+    registry.stop().await;
+    let audit = operator_command(&registry, &["audit", "export"]);
+    let audit = String::from_utf8(audit.stdout).unwrap();
+    assert!(audit.contains("operator staff staff-0042"), "{audit}");
+    assert!(
+        audit.contains("登記事項証明書 2026-12-01 No.1234"),
+        "{audit}"
+    );
+}
+
+/// Someone to grant to once the card's enrollment has ended (any delegatee will do).
+fn tanaka_poa_delegatee() -> Credential {
+    scenario::other_employee_in(pki(), "authority after unenrollment").unwrap()
+}
+
+/// One actor of the matrix: a name for messages and the credential they sign with.
+struct Actor {
+    name: &'static str,
+    signer: Credential,
+}
+
+/// What each actor may do, one row each: register a root PoA, sub-delegate under the
+/// employee's PoA, replace a root PoA with one of their own, revoke a root PoA, revoke the
+/// employee's sub-delegation, list the company's PoAs, receive a root PoA's evidence by
+/// request. (SECURITY.md has the same table.)
+const MATRIX: [(&str, [bool; 7]); 7] = [
+    ("outsider with a card", [false; 7]),
+    ("delegatee", [false, true, false, false, true, false, false]),
+    ("sub-delegatee", [false; 7]),
+    (
+        "representative, commercial-registration certificate",
+        [true, false, true, true, true, true, true],
+    ),
+    (
+        "representative, enrolled card",
+        [true, false, true, true, true, true, true],
+    ),
+    ("former representative, enrollment ended", [false; 7]),
+    ("manager (支配人)", [false; 7]),
+];
+
+const ACTS: [&str; 7] = [
+    "register a root PoA",
+    "sub-delegate",
+    "supersede a root PoA",
+    "revoke a root PoA",
+    "revoke a sub-delegation",
+    "list",
+    "evidence by request",
+];
+
+#[tokio::test]
+async fn who_may_do_what_the_authority_matrix() {
+    let mut registry = Registry::start();
+    registry.stop().await;
+    let card = scenario::card_holder_in(pki(), "matrix sato card", "佐藤サンプル").unwrap();
+    let former = scenario::card_holder_in(pki(), "matrix former card", "前代表者").unwrap();
+    for (who, unenroll) in [(&card, false), (&former, false), (&former, true)] {
+        let done = attest(&registry, who, unenroll);
+        assert!(done.status.success(), "{done:?}");
+    }
+    registry.serve();
+    let tanaka = scenario::other_employee_in(pki(), "matrix sub-delegatee").unwrap();
+    let actors = [
+        Actor {
+            name: MATRIX[0].0,
+            signer: namesake(),
+        },
+        Actor {
+            name: MATRIX[1].0,
+            signer: pki().employee.clone(),
+        },
+        Actor {
+            name: MATRIX[2].0,
+            signer: tanaka.clone(),
+        },
+        Actor {
+            name: MATRIX[3].0,
+            signer: pki().representative.clone(),
+        },
+        Actor {
+            name: MATRIX[4].0,
+            signer: card,
+        },
+        Actor {
+            name: MATRIX[5].0,
+            signer: former,
+        },
+        Actor {
+            name: MATRIX[6].0,
+            signer: registered("matrix manager", "高橋支配人", "支配人"),
+        },
+    ];
+    let mut nonce = 0u8;
+    let mut next_nonce = || {
+        nonce = nonce.wrapping_add(1);
+        nonce
+    };
+    let mut table = Vec::new();
+    for (row, actor) in actors.iter().enumerate() {
+        let signer = &actor.signer;
+        // Fresh targets for every row: the company's root PoA to the employee, and his
+        // sub-delegation to Tanaka (who may not sub-delegate further).
+        let mut root = delegation_in(pki(), &pki().employee, sub_agents(), None);
+        root.remarks = format!("matrix row {row}");
+        let root = signed(&pki().representative, root);
+        let root_id = DelegationId::of_cms(&root);
+        registry.submit(&root).await.unwrap();
+        let mut sub = delegation_in(pki(), &tanaka, contracts_only(), Some(root_id));
+        sub.remarks = format!("matrix row {row}");
+        let sub = signed(&pki().employee, sub);
+        let sub_id = DelegationId::of_cms(&sub);
+        registry.submit(&sub).await.unwrap();
+        let other_root = {
+            let mut other = delegation_in(pki(), &pki().employee, contracts_only(), None);
+            other.remarks = format!("matrix row {row}, to replace");
+            let other = signed(&pki().representative, other);
+            registry.submit(&other).await.unwrap();
+            DelegationId::of_cms(&other)
+        };
+        // The name a root PoA by this actor would state: their certificate's.
+        let name = eproxy_verifier::jpki::JpkiIdentity::of(
+            &eproxy_verifier::certificate::Certificate::from_der(signer.der()).unwrap(),
+        )
+        .and_then(|identity| identity.name)
+        .unwrap_or_else(|| {
+            let certificate =
+                eproxy_verifier::certificate::Certificate::from_der(signer.der()).unwrap();
+            eproxy_verifier::commercial_registration::RegisteredCorporation::of(&certificate)
+                .unwrap()
+                .director_name
+        });
+
+        let mut fresh_root = delegation_in(pki(), &tanaka, contracts_only(), None);
+        fresh_root.representative.name = name.clone();
+        fresh_root.remarks = format!("matrix row {row}, new root");
+        let register = registry.submit(&signed(signer, fresh_root)).await.is_ok();
+
+        let mut child = delegation_in(pki(), &tanaka, contracts_only(), Some(root_id));
+        child.remarks = format!("matrix row {row}, sub-delegation");
+        let sub_delegate = registry.submit(&signed(signer, child)).await.is_ok();
+
+        let mut replacement = delegation_in(pki(), &pki().employee, contracts_only(), None);
+        replacement.representative.name = name;
+        replacement.supersedes = Some(other_root);
+        replacement.remarks = format!("matrix row {row}, replacement");
+        let supersede = registry.submit(&signed(signer, replacement)).await.is_ok();
+        let replaced = matches!(
+            registry.status(&other_root).await.status,
+            RegistryStatus::Superseded { .. }
+        );
+        assert_eq!(
+            supersede, replaced,
+            "{}: supersession and status agree",
+            actor.name
+        );
+
+        let revoke_root = registry
+            .revoke(&revocation(signer, root_id, next_nonce(), |_| {}))
+            .await
+            .is_ok();
+        let revoke_sub = registry
+            .revoke(&revocation(signer, sub_id, next_nonce(), |_| {}))
+            .await
+            .is_ok();
+        let listed = list(&registry, signer, next_nonce()).await.is_ok();
+        let request = signed_request(
+            signer,
+            Action::EvidenceRelease {
+                delegation_id: other_root,
+            },
+            next_nonce(),
+            |_| {},
+        );
+        let evidence = registry
+            .evidence(&other_root, Some(Entitlement::RequestCms(request)))
+            .await
+            .is_ok();
+        table.push((
+            actor.name,
+            [
+                register,
+                sub_delegate,
+                supersede,
+                revoke_root,
+                revoke_sub,
+                listed,
+                evidence,
+            ],
+        ));
+    }
+    for ((name, answers), (expected_name, expected)) in table.iter().zip(MATRIX) {
+        assert_eq!(*name, expected_name);
+        for (act, (answer, expected)) in ACTS.iter().zip(answers.iter().zip(expected)) {
+            assert_eq!(answer, &expected, "{name}: {act}");
+        }
+    }
+}

@@ -319,6 +319,16 @@ pub enum Error {
     /// The registration event is not this PoA's registration at the stated time.
     #[error("the registration log event does not match the status statement")]
     RegistrationEventMismatch,
+    /// An enrollment's signature does not verify under the pinned operator key.
+    #[error("the enrollment's signature does not verify under the operator key")]
+    EnrollmentSignatureInvalid,
+    /// An enrollment is of another log, is not the one the root PoA's registration names, or
+    /// its log event is not its enrollment at the stated time before that registration.
+    #[error("the enrollment's {field} does not match the evidence it accompanies")]
+    EnrollmentMismatch {
+        /// What differs.
+        field: &'static str,
+    },
     /// The PoA was registered after the signing time: it cannot have authorised the signature.
     #[error("the power of attorney was registered at {registered_at}, after the signing time {at}")]
     RegisteredAfter {

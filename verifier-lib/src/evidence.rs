@@ -7,14 +7,16 @@
 
 use eproxy_policy::UnixTime;
 use eproxy_proto::v1::{
-    DelegationStatus, EvidenceBundle, LogEvent, LogEventKind, SignedStatusStatement,
-    StatusStatement,
+    DelegationStatus, EnrollmentEvidence, EvidenceBundle, InclusionProof, LogEvent, LogEventKind,
+    SignedStatusStatement, StatusStatement,
 };
 use eproxy_proto::{DelegationId, decode_canonical};
 use sha2::{Digest, Sha256};
 
 use crate::Error;
+use crate::authority::Enrollment;
 use crate::crypto::{SignatureScheme, SignatureVerifier};
+use crate::enrollment::verify_enrollment;
 use crate::merkle::{Hash, leaf_hash, verify_inclusion};
 use crate::note::{Checkpoint, VerifierKey, verify_checkpoint_with};
 use crate::verification_cache::{Signer, VerificationCache};
@@ -90,6 +92,9 @@ pub struct VerifiedEvidence {
     pub checkpoint: Checkpoint,
     /// The links, in the bundle's order (the PoA a contract names first).
     pub links: Vec<VerifiedLink>,
+    /// The enrollment the root PoA's registration names as its signer's authority, logged
+    /// before that registration.
+    pub root_enrollment: Option<Enrollment>,
 }
 
 fn malformed(detail: impl Into<String>) -> Error {
@@ -125,6 +130,7 @@ pub(crate) fn verify_evidence_with(
         return Err(malformed("a bundle carries 1 to 9 links"));
     }
     let checkpoint = verify_checkpoint_with(provider, cache, &bundle.checkpoint, key)?;
+    let mut root_registration = None;
     let links = bundle
         .links
         .iter()
@@ -165,14 +171,85 @@ pub(crate) fn verify_evidence_with(
             if status.status == RegistryStatus::Unknown {
                 return Err(Error::NotRegistered);
             }
-            check_registration(link, &statement, &status, &checkpoint, at)?;
+            root_registration = Some((
+                check_registration(link, &statement, &status, &checkpoint, at)?,
+                statement.registration_log_index,
+            ));
             Ok(VerifiedLink {
                 delegation_cms: link.delegation_cms.clone(),
                 status,
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;
-    Ok(VerifiedEvidence { checkpoint, links })
+    let root_enrollment = match (root_registration, &bundle.root_enrollment) {
+        (Some((event, index)), Some(evidence)) if !event.authority_enrollment_id.is_empty() => {
+            Some(check_enrollment(
+                provider,
+                evidence,
+                &event.authority_enrollment_id,
+                index,
+                key,
+                &checkpoint,
+            )?)
+        }
+        (_, Some(_)) => {
+            return Err(malformed(
+                "an enrollment for a root PoA whose registration names none",
+            ));
+        }
+        // A registration naming an enrollment the bundle lacks proves no authority: the
+        // verdict says so.
+        (_, None) => None,
+    };
+    Ok(VerifiedEvidence {
+        checkpoint,
+        links,
+        root_enrollment,
+    })
+}
+
+/// The enrollment `evidence` carries: signed by the operator, the one `named` by the root
+/// PoA's registration (at log index `registered_at_index`), its ENROLLMENT event at its stated
+/// time included in the checkpoint's tree at a smaller index.
+fn check_enrollment(
+    provider: &dyn SignatureVerifier,
+    evidence: &EnrollmentEvidence,
+    named: &[u8],
+    registered_at_index: u64,
+    key: &VerifierKey,
+    checkpoint: &Checkpoint,
+) -> Result<Enrollment, Error> {
+    let signed = evidence
+        .enrollment
+        .as_ref()
+        .ok_or_else(|| malformed("enrollment evidence without its enrollment"))?;
+    let enrollment = verify_enrollment(provider, signed, key, &checkpoint.origin)?;
+    if enrollment.id.as_slice() != named {
+        return Err(Error::EnrollmentMismatch { field: "id" });
+    }
+    let event: LogEvent = decode_canonical(&evidence.enrollment_event, MAX_RECORD_BYTES)
+        .map_err(|e| malformed(format!("enrollment event: {e}")))?;
+    let is_this_enrollment = event.format_version == 1
+        && event.kind == LogEventKind::Enrollment as i32
+        && event.delegation_id.as_slice() == enrollment.id
+        && event.at_unix_seconds == enrollment.enrolled_at.seconds();
+    if !is_this_enrollment {
+        return Err(Error::EnrollmentMismatch { field: "log event" });
+    }
+    let proof = evidence
+        .inclusion
+        .as_ref()
+        .ok_or_else(|| malformed("enrollment evidence without inclusion proof"))?;
+    if proof.leaf_index >= registered_at_index {
+        return Err(Error::EnrollmentMismatch { field: "log index" });
+    }
+    check_inclusion(
+        &evidence.enrollment_event,
+        proof,
+        proof.leaf_index,
+        checkpoint,
+    )?;
+    Ok(enrollment)
 }
 
 /// Verifies a signed status statement under `key` and decodes it; its origin must be `origin`.
@@ -258,14 +335,14 @@ fn decode_status_statement(
 }
 
 /// The registration event must be this PoA's, at the stated time, no later than `at`, and
-/// included in the checkpoint's tree at the stated index.
+/// included in the checkpoint's tree at the stated index. Returns it.
 fn check_registration(
     link: &eproxy_proto::v1::LinkEvidence,
     statement: &StatusStatement,
     status: &VerifiedStatus,
     checkpoint: &Checkpoint,
     at: UnixTime,
-) -> Result<(), Error> {
+) -> Result<LogEvent, Error> {
     let event: LogEvent = decode_canonical(&link.registration_event, MAX_RECORD_BYTES)
         .map_err(|e| malformed(format!("registration event: {e}")))?;
     let is_this_registration = event.format_version == 1
@@ -285,6 +362,23 @@ fn check_registration(
         .inclusion
         .as_ref()
         .ok_or_else(|| malformed("link without inclusion proof"))?;
+    check_inclusion(
+        &link.registration_event,
+        proof,
+        statement.registration_log_index,
+        checkpoint,
+    )?;
+    Ok(event)
+}
+
+/// `proof` must lead from `leaf`, at log index `index`, to the checkpoint's root at the
+/// checkpoint's size.
+fn check_inclusion(
+    leaf: &[u8],
+    proof: &InclusionProof,
+    index: u64,
+    checkpoint: &Checkpoint,
+) -> Result<(), Error> {
     if proof.hashes.len() > MAX_PROOF_HASHES {
         return Err(Error::InclusionProofInvalid);
     }
@@ -293,10 +387,10 @@ fn check_registration(
         .iter()
         .map(|h| Hash::try_from(h.as_slice()).map_err(|_| Error::InclusionProofInvalid))
         .collect::<Result<Vec<_>, _>>()?;
-    let included = proof.leaf_index == statement.registration_log_index
+    let included = proof.leaf_index == index
         && proof.tree_size == checkpoint.size
         && verify_inclusion(
-            &leaf_hash(&link.registration_event),
+            &leaf_hash(leaf),
             proof.leaf_index,
             proof.tree_size,
             &hashes,

@@ -30,6 +30,7 @@ pub mod crl;
 pub mod crypto;
 mod der_input;
 pub mod digest;
+pub mod enrollment;
 mod error;
 pub mod evidence;
 pub mod extension;

@@ -15,7 +15,9 @@ use eproxy_proto::{
 use sha2::{Digest, Sha256};
 
 use crate::Error;
-use crate::authority::{Enrollments, NoEnrollments, Proof, RepresentativeTitles, authority};
+use crate::authority::{
+    Enrollment, Enrollments, NoEnrollments, Proof, RepresentativeTitles, authority,
+};
 use crate::certificate::Certificate;
 use crate::crl::Crl;
 use crate::crypto::{AWS_LC, SignatureVerifier};
@@ -132,8 +134,15 @@ impl Verifier {
         let Some(contract) = run.contract(input, &mut verdict) else {
             return verdict;
         };
-        let Some(supplied) = run.supplied(input, contract.at, &mut verdict) else {
+        let Some((supplied, enrollment)) = run.supplied(input, contract.at, &mut verdict) else {
             return verdict;
+        };
+        // A JPKI-signed root PoA's authority: the enrollment its registration named, as the
+        // evidence carried it.
+        let carried = CarriedEnrollment(enrollment);
+        let run = Run {
+            enrollments: &carried,
+            ..run
         };
         run.chain(&supplied, &contract, &mut verdict);
         verdict
@@ -193,26 +202,52 @@ impl Verifier {
         crls: &[&[u8]],
         at: UnixTime,
     ) -> Result<VerifiedSigner, Error> {
+        let cache = Some(self.cache.as_ref());
+        let signed = verify_cms_with(self.provider, cache, cms, None, &[])?;
+        let path = self.standalone_path(&signed.signer, &signed.certificates, role, crls, at)?;
+        Ok(VerifiedSigner {
+            content: signed.content.to_vec(),
+            signer: signed.signer,
+            anchor_role: path.anchor_role,
+        })
+    }
+
+    /// Verifies the certificate `der`'s path for `role` at `at` (an operator checking a card
+    /// before enrolling it): the certificate, and the role of the anchor reached.
+    pub fn verify_certificate(
+        &self,
+        der: &[u8],
+        role: SignerRole,
+        crls: &[&[u8]],
+        at: UnixTime,
+    ) -> Result<(Certificate, AnchorRole), Error> {
+        let certificate = Certificate::from_der(der)?;
+        let path = self.standalone_path(&certificate, &[], role, crls, at)?;
+        Ok((certificate, path.anchor_role))
+    }
+
+    /// `certificate`'s path for `role` at `at`, outside a contract's verification.
+    fn standalone_path(
+        &self,
+        certificate: &Certificate,
+        carried: &[Certificate],
+        role: SignerRole,
+        crls: &[&[u8]],
+        at: UnixTime,
+    ) -> Result<VerifiedPath, Error> {
         let crls = crls
             .iter()
             .map(|c| Crl::from_der(c))
             .collect::<Result<Vec<_>, _>>()?;
-        let cache = Some(self.cache.as_ref());
-        let signed = verify_cms_with(self.provider, cache, cms, None, &[])?;
         let context = PathContext {
             provider: self.provider,
             anchors: &self.anchors,
             crls: &crls,
             revocation: self.revocation,
             at,
-            cache,
+            cache: Some(self.cache.as_ref()),
         };
-        let path = verify_path(&context, &signed.signer, &signed.certificates, role)?;
-        Ok(VerifiedSigner {
-            content: signed.content.to_vec(),
-            signer: signed.signer,
-            anchor_role: path.anchor_role,
-        })
+        verify_path(&context, certificate, carried, role)
     }
 }
 
@@ -282,6 +317,23 @@ fn supplied_pki<'c>(
             verdict.reasons.push(Reason::SuppliedInput(error));
             None
         }
+    }
+}
+
+/// The enrollment a bundle carried, if any: the only one a counterparty can rely on.
+#[derive(Debug)]
+struct CarriedEnrollment(Option<Enrollment>);
+
+impl Enrollments for CarriedEnrollment {
+    fn find(
+        &self,
+        company: &CorporateNumber,
+        certificate_sha256: &[u8; 32],
+    ) -> Result<Option<Enrollment>, String> {
+        Ok(self
+            .0
+            .clone()
+            .filter(|e| e.company == *company && e.certificate_sha256 == *certificate_sha256))
     }
 }
 
@@ -418,13 +470,15 @@ impl<'a> Run<'_, 'a> {
         })
     }
 
-    /// The PoAs supplied, with their authenticated registry status when evidence was given.
+    /// The PoAs supplied, with their authenticated registry status when evidence was given,
+    /// and the enrollment the evidence carries for the root PoA's signer.
     fn supplied(
         &self,
         input: &ContractInput<'a>,
         at: UnixTime,
         verdict: &mut Verdict,
-    ) -> Option<Vec<SuppliedPoa>> {
+    ) -> Option<(Vec<SuppliedPoa>, Option<Enrollment>)> {
+        let mut enrollment = None;
         let supplied: Vec<SuppliedPoa> = match input.poa {
             PoaSource::Evidence {
                 bundle,
@@ -438,6 +492,7 @@ impl<'a> Run<'_, 'a> {
             ) {
                 Ok(evidence) => {
                     verdict.facts.checkpoint = Some(evidence.checkpoint);
+                    enrollment = evidence.root_enrollment;
                     evidence
                         .links
                         .into_iter()
@@ -469,7 +524,7 @@ impl<'a> Run<'_, 'a> {
             });
             return None;
         }
-        Some(supplied)
+        Some((supplied, enrollment))
     }
 
     /// T: a verified timestamp's genTime, else the verification time.

@@ -154,6 +154,7 @@ fn forged_statements_and_checkpoints_are_refused() {
         checkpoint: impostor.sign_note(
             &s.operator.checkpoint()[..s.operator.checkpoint().find("\n\n").unwrap() + 1],
         ),
+        root_enrollment: None,
     }
     .encode_to_vec();
     assert_eq!(

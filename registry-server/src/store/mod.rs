@@ -29,11 +29,14 @@ pub enum Family {
     /// Index: each registered PoA's signing act (its signer's key and the bytes the signature
     /// covers), to delegation id, so that one signed PoA re-encoded is not registered twice.
     SigningActs,
+    /// JPKI certificates enrolled for companies, by company and certificate (see
+    /// `records::enrollment_key`).
+    Enrollments,
 }
 
 impl Family {
     /// Every family, in a fixed order.
-    pub const ALL: [Family; 9] = [
+    pub const ALL: [Family; 10] = [
         Family::Poa,
         Family::Status,
         Family::ByCompany,
@@ -43,6 +46,7 @@ impl Family {
         Family::Audit,
         Family::Nonces,
         Family::SigningActs,
+        Family::Enrollments,
     ];
 
     /// The family's name in the engine.
@@ -57,6 +61,7 @@ impl Family {
             Family::Audit => "audit",
             Family::Nonces => "nonces",
             Family::SigningActs => "signing_acts",
+            Family::Enrollments => "enrollments",
         }
     }
 }

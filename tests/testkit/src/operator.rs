@@ -89,6 +89,7 @@ impl TestOperator {
             delegation_id: delegation_id.as_bytes().to_vec(),
             at_unix_seconds: at.seconds(),
             related_delegation_id: parent.map(|p| p.as_bytes().to_vec()).unwrap_or_default(),
+            authority_enrollment_id: Vec::new(),
         }
         .encode_to_vec();
         let index = self.append(event.clone());
@@ -183,6 +184,7 @@ impl TestOperator {
             format_version: 1,
             links,
             checkpoint: self.checkpoint(),
+            root_enrollment: None,
         }
         .encode_to_vec()
     }

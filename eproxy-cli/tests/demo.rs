@@ -23,7 +23,10 @@ fn the_demo_tells_the_story_with_the_expected_verdicts() {
     assert_eq!(text.matches("ACCEPTED").count(), 2, "{text}");
     assert_eq!(text.matches("REJECTED").count(), 1, "{text}");
     assert!(text.contains("was revoked at"), "{text}");
-    assert!(text.contains("consistent, size 0 -> 2 (+2)"), "{text}");
+    // The watcher starts after the card's enrollment: the story adds the registration and
+    // the revocation.
+    assert!(text.contains("consistent, size 1 -> 3 (+2)"), "{text}");
+    assert!(text.contains("enrolled certificate"), "{text}");
     // Each step shows the command a user would type.
     for command in [
         "$ eproxy delegation new ",
@@ -33,6 +36,7 @@ fn the_demo_tells_the_story_with_the_expected_verdicts() {
         "$ eproxy verify ",
         "$ eproxy delegation revoke ",
         "$ eproxy log monitor ",
+        "$ eproxy-registry enroll ",
     ] {
         assert!(text.contains(command), "{command} missing from\n{text}");
     }

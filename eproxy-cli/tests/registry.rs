@@ -298,3 +298,125 @@ fn registry_commands_need_a_registry_and_the_operator_key() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("operator's key"));
 }
+
+/// The employee, with nothing but his own card and the CLI, tries to make himself the
+/// company's representative: a root PoA naming himself, no cap, any counterparty, replacing
+/// the PoA the company gave him. The registry refuses it and the genuine PoA stays in force;
+/// a 10,000,000,000 yen contract he signs under it is rejected with the reason.
+#[test]
+fn an_employee_cannot_appoint_himself_or_pass_a_contract_under_his_own_poa() {
+    let desk = Desk::new();
+    let registry = Registry::start(&desk.pki(""), None);
+    let genuine = desk.poa(5_000_000, "poa.p7s");
+    let poa = desk.path("poa.p7s").display().to_string();
+    assert!(
+        registry
+            .cli(&["delegation", "submit", &poa])
+            .status
+            .success()
+    );
+
+    let company = eproxy_testkit::TestPki::standard().company.clone();
+    eproxy()
+        .args(["delegation", "new", "--company"])
+        .arg(company.corporate_number().unwrap().to_string())
+        .args(["--company-name", &company.corporate_name])
+        .args(["--company-address", &company.corporate_address])
+        .args(["--representative", "山田　太郎"])
+        .arg("--delegatee-cert")
+        .arg(desk.pki("employee/yamada.pem"))
+        .args([
+            "--delegatee-name",
+            "山田　太郎",
+            "--matter",
+            "conclude-contracts",
+        ])
+        .args(["--amount-cap", "none", "--counterparty", "any"])
+        .args(["--supersedes", &genuine])
+        .args([
+            "--from",
+            &common::date("-1 day", "+%Y-%m-%d"),
+            "--until",
+            &common::date("+365 days", "+%Y-%m-%d"),
+            "-o",
+        ])
+        .arg(desk.path("forged.toml"))
+        .assert()
+        .success();
+    let card = format!(
+        "pem:{},{}",
+        desk.pki("employee/yamada.key.pem").display(),
+        desk.pki("employee/yamada.pem").display()
+    );
+    let signed = eproxy()
+        .args(["delegation", "sign", "--json"])
+        .arg(desk.path("forged.toml"))
+        .args(["--key", &card, "-o"])
+        .arg(desk.path("forged.p7s"))
+        .output()
+        .unwrap();
+    let forged_id = json(&signed)["delegation_id"].as_str().unwrap().to_owned();
+    let forged = desk.path("forged.p7s").display().to_string();
+
+    let refused = registry.cli(&["delegation", "submit", &forged]);
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("no enrollment binds this certificate to the company"),
+        "{message}"
+    );
+    let status = json(&registry.cli(&["delegation", "status", &genuine]));
+    assert_eq!(status["status"], "active");
+    let status = json(&registry.cli(&["delegation", "status", &forged_id]));
+    assert_eq!(status["status"], "unknown");
+
+    // His land sale under his own PoA, given directly: rejected, the reason named.
+    std::fs::write(
+        desk.path("terms.toml"),
+        format!(
+            "delegation = \"{forged_id}\"\nmatter = \"conclude-contracts\"\n\
+             counterparty = \"{}\"\namount_yen = 10000000000\ntitle = \"土地売買契約書\"\n\
+             media_type = \"application/pdf\"\n",
+            eproxy_testkit::scenario::COUNTERPARTY
+        ),
+    )
+    .unwrap();
+    std::fs::write(desk.path("contract.pdf"), b"%PDF-1.7 land sale").unwrap();
+    eproxy()
+        .args(["contract", "sign", "--json", "--terms"])
+        .arg(desk.path("terms.toml"))
+        .arg("--document")
+        .arg(desk.path("contract.pdf"))
+        .args(["--key", &card, "-o"])
+        .arg(desk.path("land.p7s"))
+        .assert()
+        .success();
+    let verdict = eproxy()
+        .args(["verify", "--json", "--lenient"])
+        .arg(desk.path("land.p7s"))
+        .arg("--trust")
+        .arg(desk.pki("trust"))
+        .arg("--poa")
+        .arg(desk.path("forged.p7s"))
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&verdict.stdout).unwrap();
+    assert_eq!(verdict.status.code(), Some(1), "{report}");
+    assert_eq!(report["accepted"], false);
+    let reasons = report["reasons"].to_string();
+    assert!(
+        reasons.contains("authority to represent the company is not proven"),
+        "{reasons}"
+    );
+    // And against the registry, which never registered it.
+    let verdict = eproxy()
+        .args(["verify", "--json"])
+        .arg(desk.path("land.p7s"))
+        .arg("--trust")
+        .arg(desk.pki("trust"))
+        .args(["--registry", &registry.url, "--operator-key"])
+        .arg(registry.operator_key())
+        .output()
+        .unwrap();
+    assert_ne!(verdict.status.code(), Some(0));
+}

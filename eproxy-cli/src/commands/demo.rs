@@ -1,8 +1,9 @@
 //! `eproxy demo`: the whole story in a minute, on embedded defaults, in a temporary directory.
 //! Every step is a real command (this binary, `eproxy-registry` beside it), printed as a user
-//! would type it and then run: a test PKI; a registry and a time-stamping authority; the
-//! representative issues and registers a PoA; the employee signs a contract; the counterparty
-//! verifies it (accepted); the representative revokes; a later contract is rejected with its
+//! would type it and then run: a test PKI; a registry, where the operator enrolls the
+//! representative's My Number card, and a time-stamping authority; the representative issues
+//! and registers a PoA; the employee signs a contract; the counterparty verifies it (accepted);
+//! the representative revokes with her card; a later contract is rejected with its
 //! reason; the log is monitored throughout. Exit status 0 when every verdict is the expected
 //! one, 1 when one is not.
 
@@ -80,7 +81,10 @@ impl Demo {
             .map_err(|e| CliError::file(&self.dir.join("password"), "write", e))?;
         println!("    (a test PKI in pki/; its PKCS#12 password is in ./password)");
 
-        chapter("The operator starts a registry and a time-stamping authority is at hand");
+        chapter(
+            "The operator starts a registry, enrolling the representative's card after checking \
+             the register; a time-stamping authority is at hand",
+        );
         let (_registry, registry_url) = self.start_registry()?;
         let (_tsa, tsa_url) = self.start_tsa()?;
         let operator_key = "registry/operator.vkey";
@@ -221,24 +225,25 @@ impl Demo {
         };
         verify("contract.p7s", 0)?;
 
-        chapter("The representative revokes the power of attorney");
+        chapter("The representative revokes it, with her enrolled My Number card");
         // Times are whole seconds: the revocation goes at least a second after the contract.
         std::thread::sleep(std::time::Duration::from_millis(1100));
         self.eproxy(
-            &[
-                &[
-                    "delegation",
-                    "revoke",
-                    &poa_id,
-                    "--reason",
-                    "退職 (left the company)",
-                    "--registry",
-                    &registry_url,
-                    "--operator-key",
-                    operator_key,
-                ][..],
-                &representative,
-            ]
+            &[&[
+                "delegation",
+                "revoke",
+                &poa_id,
+                "--reason",
+                "退職 (left the company)",
+                "--registry",
+                &registry_url,
+                "--operator-key",
+                operator_key,
+                "--company",
+                &number,
+                "--key",
+                "pem:pki/representative/sato-card.key.pem,pki/representative/sato-card.pem",
+            ][..]]
             .concat(),
             0,
         )?;
@@ -267,7 +272,8 @@ impl Demo {
         verify("contract.p7s", 0)?;
 
         chapter("Anyone watching the log sees it grow, consistently");
-        self.wait_for_checkpoint(&registry_url, operator_key, 2)?;
+        // The enrollment, the registration and the revocation.
+        self.wait_for_checkpoint(&registry_url, operator_key, 3)?;
         monitor()?;
         println!("\nEvery verdict was the expected one.");
         Ok(Outcome::Done)
@@ -322,6 +328,7 @@ impl Demo {
         let edited = registry_config_trusting(&text, &self.dir.join("pki"));
         std::fs::write(&config, edited).map_err(|e| CliError::file(&config, "write", e))?;
         println!("    (registry/eproxy-registry.toml now trusts the test roots and CRLs)");
+        self.enroll_representatives_card()?;
         println!("$ eproxy-registry serve --data-dir registry --listen 127.0.0.1:0");
         let mut command = Command::new(&self.registry_binary);
         command
@@ -331,6 +338,46 @@ impl Demo {
             .env("EPROXY_METRICS_LISTEN", "127.0.0.1:0");
         let (service, address) = listening(command, "eproxy-registry: listening on ")?;
         Ok((service, format!("http://{address}")))
+    }
+
+    /// The operator, having checked the commercial register against 佐藤サンプル's My Number
+    /// card, enrolls the card for the company: from then on it speaks for the company too.
+    fn enroll_representatives_card(&self) -> Result<(), CliError> {
+        let number = TestPki::standard()
+            .company
+            .corporate_number()
+            .map_err(|e| CliError::new(format!("the test company: {e}")))?
+            .to_string();
+        let args = [
+            "enroll",
+            "--data-dir",
+            "registry",
+            "--company",
+            &number,
+            "--certificate",
+            "pki/representative/sato-card.pem",
+            "--attested-by",
+            "staff-0001",
+            "--reference",
+            "登記事項証明書 (test)",
+        ];
+        println!("$ eproxy-registry {}", shell_words(&args));
+        let output = Command::new(&self.registry_binary)
+            .args(args)
+            .current_dir(&self.dir)
+            .env("EPROXY_LOG", "warn")
+            .output()
+            .map_err(|e| CliError::new(format!("cannot run eproxy-registry: {e}")))?;
+        for line in String::from_utf8_lossy(&output.stdout).lines() {
+            println!("    {line}");
+        }
+        if !output.status.success() {
+            return Err(CliError::new(format!(
+                "eproxy-registry enroll failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            )));
+        }
+        Ok(())
     }
 
     /// The test TSA on a free port.

@@ -87,6 +87,12 @@ pub fn write_to(pki: &TestPki, dir: &Path) -> Result<Manifest, Error> {
             "佐藤サンプル's commercial-registration credential (サンプル株式会社)",
         ),
         (
+            "representative/sato-card",
+            &pki.representative_card,
+            &pki.jpki_signing_root,
+            "佐藤サンプル's JPKI signing credential (her My Number card; no authority until enrolled)",
+        ),
+        (
             "tsa/tsa",
             &pki.tsa,
             &pki.tsa_root,

@@ -58,6 +58,10 @@ pub struct TestPki {
     /// 佐藤サンプル, サンプル株式会社's 代表取締役: a commercial-registration certificate valid from
     /// 30 days before `now` for two years.
     pub representative: Credential,
+    /// 佐藤サンプル's own My Number card: a JPKI signing certificate valid from 30 days before
+    /// `now` for five years. It proves who she is, not that she represents the company, until
+    /// the operator enrolls it for the company.
+    pub representative_card: Credential,
     /// The time-stamping authority's root.
     pub tsa_root: Credential,
     /// The time-stamping authority (critical extendedKeyUsage timeStamping).
@@ -171,6 +175,22 @@ impl TestPki {
             period(-30 * DAY, 2 * YEAR)?,
         )?;
 
+        let representative_card = jpki::signing_certificate(
+            &jpki_signing_root,
+            &Resident {
+                name: company.director_name.clone(),
+                gender: "2".into(),
+                birth_date: "319780312".into(),
+                address: "東京都渋谷区神宮前五丁目５番５号".into(),
+                prefecture: "東京都".into(),
+                municipality: "渋谷区".into(),
+                opaque_id: opaque_id(seed, "sato"),
+            },
+            key("representative sato signing"),
+            serial("representative sato signing")?,
+            period(-30 * DAY, 5 * YEAR)?,
+        )?;
+
         let tsa_root = tsa::root(
             key("tsa root"),
             serial("tsa root")?,
@@ -216,6 +236,7 @@ impl TestPki {
             commercial_registration_root,
             company,
             representative,
+            representative_card,
             tsa_root,
             tsa,
             jpki_signing_crl,
@@ -250,7 +271,7 @@ impl TestPki {
     }
 
     /// Every certificate of the cast with a short name for its role, roots first.
-    pub fn credentials(&self) -> [(&'static str, &Credential); 10] {
+    pub fn credentials(&self) -> [(&'static str, &Credential); 11] {
         [
             ("jpki signing root", &self.jpki_signing_root),
             (
@@ -267,6 +288,7 @@ impl TestPki {
             ("employee authentication", &self.employee_authentication),
             ("moved employee", &self.moved_employee),
             ("representative", &self.representative),
+            ("representative card", &self.representative_card),
             ("tsa", &self.tsa),
         ]
     }

@@ -29,6 +29,10 @@ pub enum Command {
     /// Contracts signed under a power of attorney.
     #[command(subcommand)]
     Contract(ContractCommand),
+    /// A representative's My Number card at the registry: link it to the company with both of
+    /// the representative's keys, or end its enrollment.
+    #[command(subcommand)]
+    Card(CardCommand),
     /// Verify a signed contract: did this person sign it, and does a valid, unrevoked power of
     /// attorney from their company cover it? Exit status 0 accepted, 1 rejected, 2 usage, input
     /// or network error.
@@ -116,6 +120,82 @@ pub enum TestkitCommand {
         #[arg(long, value_name = "FILE")]
         pin_file: Option<PathBuf>,
     },
+}
+
+/// `eproxy card …`
+#[derive(Debug, Subcommand)]
+pub enum CardCommand {
+    /// Link your own My Number card to your company, so that it may act for the company (grant,
+    /// replace, revoke, list) as your commercial-registration certificate does. Both sign: the
+    /// certificate (--key) the request, the card (--card) its consent. The registry checks that
+    /// the card's holder is the representative the certificate names.
+    #[command(after_help = "Example:
+          eproxy card link --key pkcs12:sato.p12 --card 'pkcs11:/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so;token=Digital Signature PIN (JPKI);id=02' --registry https://registry.example.jp --operator-key operator.vkey")]
+    Link {
+        /// The representative's commercial-registration key.
+        #[command(flatten)]
+        key: KeyArgs,
+        /// The card's key.
+        #[command(flatten)]
+        card: CardKeyArgs,
+        /// The company (default: the one the commercial-registration certificate names).
+        #[arg(long, value_name = "NUMBER")]
+        company: Option<String>,
+        /// The registry.
+        #[command(flatten)]
+        registry: RegistryArgs,
+        /// Report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// End a card's enrollment for your company (its holder left office, or it was lost). Any
+    /// authority over the company may, the card itself included. What it granted stands.
+    #[command(after_help = "Example:
+          eproxy card unlink sato-card.pem --reason '代表取締役退任' --key pkcs12:successor.p12 --registry https://registry.example.jp --operator-key operator.vkey")]
+    Unlink {
+        /// The card's certificate (PEM or DER), or its SHA-256 (64 hex digits).
+        card: String,
+        /// Why, for people (kept in the audit trail).
+        #[arg(long)]
+        reason: String,
+        /// The signer: an authority over the company.
+        #[command(flatten)]
+        key: KeyArgs,
+        /// The company (default: the one a commercial-registration certificate names).
+        #[arg(long, value_name = "NUMBER")]
+        company: Option<String>,
+        /// The registry.
+        #[command(flatten)]
+        registry: RegistryArgs,
+        /// Report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The card's key, beside the representative's, in `eproxy card link`.
+#[derive(Debug, Args)]
+pub struct CardKeyArgs {
+    /// The card's key: pkcs11:MODULE[;token=LABEL][;id=HEX] (a My Number card through OpenSC),
+    /// or pem:KEYFILE,CERTFILE / pkcs12:FILE for test material.
+    #[arg(long, value_name = "KEY")]
+    pub card: KeySpec,
+    /// A file holding the card key's password (else EPROXY_PASSWORD, else a prompt).
+    #[arg(long, value_name = "FILE")]
+    pub card_password_file: Option<PathBuf>,
+    /// A file holding the card's PIN (else EPROXY_PIN, else a prompt).
+    #[arg(long, value_name = "FILE")]
+    pub card_pin_file: Option<PathBuf>,
+}
+
+impl From<CardKeyArgs> for KeyArgs {
+    fn from(card: CardKeyArgs) -> Self {
+        Self {
+            key: card.card,
+            password_file: card.card_password_file,
+            pin_file: card.card_pin_file,
+        }
+    }
 }
 
 /// How a command that signs gets its key and the key's password or PIN.

@@ -123,8 +123,16 @@ pub fn refused(doing: &str, status: tonic::Status) -> CliError {
         status.code()
     ));
     match status.code() {
+        // The registry names the missing proof, except for evidence, whose refusals say
+        // nothing: say who is entitled to it.
+        tonic::Code::PermissionDenied if status.message() == "not entitled" => error.fix(
+            "a PoA's evidence goes only to a counterparty holding a contract under it, or to an \
+             authority over its company",
+        ),
         tonic::Code::PermissionDenied => error.fix(
-            "a PoA's evidence goes only to a counterparty holding a contract under it, or to its company's representative",
+            "only an authority over the company acts for it: its representative's \
+             commercial-registration certificate, or a My Number card enrolled for it (`eproxy \
+             card link`, or the operator's enrollment)",
         ),
         tonic::Code::Unavailable | tonic::Code::DeadlineExceeded => {
             error.fix("the registry is unreachable or busy: try again")

@@ -420,3 +420,96 @@ fn an_employee_cannot_appoint_himself_or_pass_a_contract_under_his_own_poa() {
         .unwrap();
     assert_ne!(verdict.status.code(), Some(0));
 }
+
+/// The representative links her My Number card with both keys; the card then grants like her
+/// commercial-registration certificate, until she ends its enrollment.
+#[test]
+fn a_representative_links_her_card_which_then_grants_until_unlinked() {
+    let desk = Desk::new();
+    let registry = Registry::start(&desk.pki(""), None);
+    let card = format!(
+        "pem:{},{}",
+        desk.pki("representative/sato-card.key.pem").display(),
+        desk.pki("representative/sato-card.pem").display()
+    );
+    let mut link = vec!["card", "link", "--card", &card];
+    let representative = desk.representative();
+    link.extend(representative.iter().map(String::as_str));
+    let linked = json(&registry.cli(&link));
+    let pem = std::fs::read(desk.pki("representative/sato-card.pem")).unwrap();
+    let der = eproxy_verifier::pem::decode_all(
+        &pem,
+        "CERTIFICATE",
+        eproxy_verifier::InputKind::Certificate,
+    )
+    .unwrap()
+    .remove(0);
+    let card_sha256 = hex::encode(
+        eproxy_verifier::certificate::Certificate::from_der(&der)
+            .unwrap()
+            .sha256(),
+    );
+    assert_eq!(linked["card_certificate_sha256"], card_sha256.as_str());
+    assert_eq!(linked["log_index"], 0);
+
+    // The card signs a PoA as the representative, and the registry registers it.
+    let poa_with = |key: &str, out: &str| {
+        desk.poa(5_000_000, "poa.p7s");
+        let signed = eproxy()
+            .args(["delegation", "sign", "--json"])
+            .arg(desk.path("poa.toml"))
+            .args(["--key", key, "-o"])
+            .arg(desk.path(out))
+            .output()
+            .unwrap();
+        assert!(signed.status.success(), "{signed:?}");
+        desk.path(out).display().to_string()
+    };
+    let by_card = poa_with(&card, "by-card.p7s");
+    let submitted = registry.cli(&["delegation", "submit", &by_card]);
+    assert!(
+        submitted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&submitted.stderr)
+    );
+
+    // She ends the card's enrollment: what it granted stands, it grants nothing more.
+    let mut unlink = vec!["card", "unlink", "--reason", "紛失 (lost)"];
+    let card_file = desk
+        .pki("representative/sato-card.pem")
+        .display()
+        .to_string();
+    unlink.push(&card_file);
+    unlink.extend(representative.iter().map(String::as_str));
+    let unlinked = json(&registry.cli(&unlink));
+    assert_eq!(unlinked["card_certificate_sha256"], card_sha256.as_str());
+    std::fs::write(
+        desk.path("poa.toml"),
+        std::fs::read_to_string(desk.path("poa.toml"))
+            .unwrap()
+            .replace("5000000", "4000000"),
+    )
+    .unwrap();
+    let signed = eproxy()
+        .args(["delegation", "sign", "--json"])
+        .arg(desk.path("poa.toml"))
+        .args(["--key", &card, "-o"])
+        .arg(desk.path("late.p7s"))
+        .output()
+        .unwrap();
+    assert!(signed.status.success());
+    let late = desk.path("late.p7s").display().to_string();
+    let refused = registry.cli(&["delegation", "submit", &late]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("was in force from"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let id = json(&registry.cli(&["delegation", "submit", &by_card]))["delegation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let status = json(&registry.cli(&["delegation", "status", &id]));
+    assert_eq!(status["status"], "active");
+}

@@ -1,11 +1,11 @@
 //! A signed request to a registry (`eproxy.v1.RegistryRequest`), validated: revocation,
-//! evidence release and listing, each bound to one registry, one company, one moment and one
-//! nonce.
+//! evidence release, listing, and linking or unlinking a representative's card, each bound to
+//! one registry, one company, one moment and one nonce.
 
 use eproxy_policy::{CorporateNumber, UnixTime};
 
-use crate::fields::{corporate_number, delegation_id, positive_time};
-use crate::limits::{FORMAT_VERSION, MAX_REGISTRY_REQUEST_BYTES};
+use crate::fields::{corporate_number, delegation_id, positive_time, sha256};
+use crate::limits::{FORMAT_VERSION, MAX_CARD_CONSENT_BYTES, MAX_REGISTRY_REQUEST_BYTES};
 use crate::signed_content;
 use crate::text::TextRule;
 use crate::v1::registry_request::Action as ProtoAction;
@@ -17,6 +17,7 @@ pub const NONCE_BYTES: std::ops::RangeInclusive<usize> = 16..=64;
 
 const LOG_ORIGIN: TextRule = TextRule::required("log_origin", 256);
 const REASON: TextRule = TextRule::required("revocation.reason", 512);
+const END_REASON: TextRule = TextRule::required("enrollment_end.reason", 512);
 
 /// A registry request whose encoding and every field rule have been checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +51,21 @@ pub enum Action {
     },
     /// List the company's PoAs.
     Listing,
+    /// Link the signer's own JPKI card to the company: `card_consent_cms` is the card's signed
+    /// [`Action::CardConsent`] (a CMS, verified by the registry, not here).
+    CardLink {
+        /// The card's consent, as signed.
+        card_consent_cms: Vec<u8>,
+    },
+    /// A card's consent to the card link it travels in.
+    CardConsent,
+    /// End the enrollment of this JPKI certificate for the company.
+    EnrollmentEnd {
+        /// SHA-256 of the enrolled certificate.
+        certificate_sha256: [u8; 32],
+        /// Why, for people.
+        reason: String,
+    },
 }
 
 /// Decodes and validates an encoded registry request (the eContent of its CMS).
@@ -88,6 +104,28 @@ impl RegistryRequest {
                 delegation_id: delegation_id("evidence_release.delegation_id", &r.delegation_id)?,
             },
             ProtoAction::Listing(_) => Action::Listing,
+            ProtoAction::CardLink(link) => {
+                if link.card_consent_cms.is_empty() {
+                    return Err(FormatError::MissingField("card_link.card_consent_cms"));
+                }
+                if link.card_consent_cms.len() > MAX_CARD_CONSENT_BYTES {
+                    return Err(FormatError::TooLarge {
+                        limit: MAX_CARD_CONSENT_BYTES,
+                        actual: link.card_consent_cms.len(),
+                    });
+                }
+                Action::CardLink {
+                    card_consent_cms: link.card_consent_cms.clone(),
+                }
+            }
+            ProtoAction::CardConsent(_) => Action::CardConsent,
+            ProtoAction::EnrollmentEnd(end) => Action::EnrollmentEnd {
+                certificate_sha256: sha256(
+                    "enrollment_end.certificate_sha256",
+                    &end.certificate_sha256,
+                )?,
+                reason: END_REASON.check(&end.reason)?,
+            },
         };
         Ok(Self {
             log_origin: LOG_ORIGIN.check(&m.log_origin)?,
@@ -114,6 +152,17 @@ impl RegistryRequest {
                 })
             }
             Action::Listing => ProtoAction::Listing(v1::Listing {}),
+            Action::CardLink { card_consent_cms } => ProtoAction::CardLink(v1::CardLink {
+                card_consent_cms: card_consent_cms.clone(),
+            }),
+            Action::CardConsent => ProtoAction::CardConsent(v1::CardConsent {}),
+            Action::EnrollmentEnd {
+                certificate_sha256,
+                reason,
+            } => ProtoAction::EnrollmentEnd(v1::EnrollmentEnd {
+                certificate_sha256: certificate_sha256.to_vec(),
+                reason: reason.clone(),
+            }),
         };
         v1::RegistryRequest {
             format_version: FORMAT_VERSION,

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use eproxy_policy::CorporateNumber;
-use eproxy_proto::v1::{DelegationStatus, Enrollment, EnrollmentKind, LogEvent, LogEventKind};
+use eproxy_proto::v1::{
+    DelegationStatus, Enrollment, EnrollmentKind, LogEvent, LogEventKind, SignedEnrollment,
+};
 use eproxy_proto::{Delegation, DelegationId};
 use eproxy_verifier::enrollment::enrollment_id;
 
@@ -88,20 +90,38 @@ pub struct Registration {
     pub authority_enrollment: Option<[u8; 32]>,
 }
 
-/// The operator's attestation that a JPKI certificate's holder represents a company, checked
-/// out of band, to be signed and logged.
+/// A JPKI certificate to enroll for a company (its path verified by the caller), and on what
+/// basis, to be signed and logged.
 #[derive(Debug)]
 pub struct Enrolment {
     /// The company.
     pub company: CorporateNumber,
-    /// SHA-256 of the JPKI signing certificate (whose path the caller verified).
+    /// SHA-256 of the JPKI signing certificate.
     pub certificate_sha256: [u8; 32],
-    /// Who checked (operator staff).
-    pub attested_by: String,
-    /// The check's reference.
-    pub check_reference: String,
+    /// Why the certificate speaks for the company.
+    pub basis: Basis,
     /// Signs the enrollment.
     pub operator: Arc<Operator>,
+}
+
+/// The basis of an enrollment.
+#[derive(Debug)]
+pub enum Basis {
+    /// Operator staff checked the representative out of band.
+    Attested {
+        /// Who checked.
+        attested_by: String,
+        /// The check's reference.
+        check_reference: String,
+    },
+    /// A representative's commercial-registration certificate linked the card, in a signed
+    /// request whose nonce is spent with it.
+    Linked {
+        /// SHA-256 of that certificate.
+        by_certificate_sha256: [u8; 32],
+        /// The request's [`nonce_key`](crate::records::nonce_key).
+        nonce_key: Vec<u8>,
+    },
 }
 
 /// The end of an enrollment.
@@ -111,10 +131,12 @@ pub struct Unenrolment {
     pub company: CorporateNumber,
     /// SHA-256 of the enrolled certificate.
     pub certificate_sha256: [u8; 32],
-    /// Who recorded the end (operator staff).
-    pub attested_by: String,
+    /// Who ended it, for the audit trail: operator staff, or the signer's certificate SHA-256.
+    pub ended_by: String,
     /// Why (display text), e.g. the representative left office.
     pub reason: String,
+    /// The signed request's nonce key, when a company's authority asked.
+    pub nonce_key: Option<Vec<u8>>,
 }
 
 /// What a command did.
@@ -135,6 +157,8 @@ pub enum Outcome {
         id: [u8; 32],
         /// Its event's log index.
         log_index: u64,
+        /// The enrollment as signed.
+        signed: SignedEnrollment,
     },
     /// The enrollment is ended.
     Unenrolled {
@@ -482,18 +506,44 @@ impl Enrolment {
                 self.company, existing.log_index
             )));
         }
+        if let Basis::Linked { nonce_key, .. } = &self.basis {
+            check_nonce(batch, nonce_key)?;
+        }
         let now = batch.now;
-        let enrollment = Enrollment {
+        let mut enrollment = Enrollment {
             format_version: 1,
             log_origin: self.operator.origin().to_owned(),
             corporate_number: self.company.to_string(),
             certificate_sha256: self.certificate_sha256.to_vec(),
-            kind: EnrollmentKind::OperatorAttested as i32,
             enrolled_at_unix_seconds: now.seconds(),
-            attested_by: self.attested_by.clone(),
-            check_reference: self.check_reference.clone(),
-        }
-        .encode_to_vec();
+            ..Enrollment::default()
+        };
+        let (actor, outcome) = match &self.basis {
+            Basis::Attested {
+                attested_by,
+                check_reference,
+            } => {
+                enrollment.kind = EnrollmentKind::OperatorAttested as i32;
+                enrollment.attested_by = attested_by.clone();
+                enrollment.check_reference = check_reference.clone();
+                (
+                    format!("operator staff {attested_by}"),
+                    format!("on check {check_reference}"),
+                )
+            }
+            Basis::Linked {
+                by_certificate_sha256,
+                ..
+            } => {
+                enrollment.kind = EnrollmentKind::RepresentativeLinked as i32;
+                enrollment.linked_by_certificate_sha256 = by_certificate_sha256.to_vec();
+                (
+                    hex::encode(by_certificate_sha256),
+                    "linked by the representative, both keys signing".to_owned(),
+                )
+            }
+        };
+        let enrollment = enrollment.encode_to_vec();
         let id = enrollment_id(&enrollment);
 
         // Every check passed: write.
@@ -512,22 +562,30 @@ impl Enrolment {
             ended_at: 0,
             ended_because: String::new(),
         };
+        let signed = SignedEnrollment {
+            enrollment: record.enrollment.clone(),
+            signature: record.signature.clone(),
+        };
         batch.put(Family::Enrollments, key, record.encode_to_vec());
+        if let Basis::Linked { nonce_key, .. } = self.basis {
+            spend_nonce(batch, nonce_key);
+        }
         batch.audit(&AuditRecord {
             at: now.seconds(),
-            actor: format!("operator staff {}", self.attested_by),
+            actor,
             action: "enroll".into(),
             subject: format!(
                 "company {}, certificate {}",
                 self.company,
                 hex::encode(self.certificate_sha256)
             ),
-            outcome: format!(
-                "enrolled at log index {log_index} on check {}",
-                self.check_reference
-            ),
+            outcome: format!("enrolled at log index {log_index} {outcome}"),
         });
-        Ok(Outcome::Enrolled { id, log_index })
+        Ok(Outcome::Enrolled {
+            id,
+            log_index,
+            signed,
+        })
     }
 }
 
@@ -546,6 +604,9 @@ impl Unenrolment {
                 record.ended_at
             )));
         }
+        if let Some(nonce_key) = &self.nonce_key {
+            check_nonce(batch, nonce_key)?;
+        }
         let id = enrollment_id(&record.enrollment);
 
         // Every check passed: write.
@@ -559,11 +620,14 @@ impl Unenrolment {
             authority_enrollment_id: Vec::new(),
         });
         record.ended_at = now.seconds();
-        record.ended_because = format!("{} (recorded by {})", self.reason, self.attested_by);
+        record.ended_because = format!("{} (ended by {})", self.reason, self.ended_by);
         batch.put(Family::Enrollments, key, record.encode_to_vec());
+        if let Some(nonce_key) = self.nonce_key {
+            spend_nonce(batch, nonce_key);
+        }
         batch.audit(&AuditRecord {
             at: now.seconds(),
-            actor: format!("operator staff {}", self.attested_by),
+            actor: self.ended_by,
             action: "unenroll".into(),
             subject: format!(
                 "company {}, certificate {}",

@@ -16,7 +16,7 @@ use eproxy_verifier::verify::Verifier;
 use sha2::{Digest, Sha256};
 
 use crate::checks::Checks;
-use crate::command::{Command, Enrolment, Outcome, Unenrolment};
+use crate::command::{Basis, Command, Enrolment, Outcome, Unenrolment};
 use crate::config::{Config, KEY_FILE, read_certificate, read_crls};
 use crate::lanes::Lanes;
 use crate::log::Log;
@@ -52,13 +52,15 @@ pub fn enroll(data_dir: &Path, attestation: &Attestation<'_>) -> Result<String, 
         Command::Enroll(Box::new(Enrolment {
             company,
             certificate_sha256,
-            attested_by: attestation.attested_by.to_owned(),
-            check_reference: attestation.reference.to_owned(),
+            basis: Basis::Attested {
+                attested_by: attestation.attested_by.to_owned(),
+                check_reference: attestation.reference.to_owned(),
+            },
             operator,
         }))
     })?;
     match outcome {
-        Outcome::Enrolled { id, log_index } => Ok(format!(
+        Outcome::Enrolled { id, log_index, .. } => Ok(format!(
             "enrolled certificate {} for company {company}: enrollment {}, log index {log_index}",
             hex::encode(certificate_sha256),
             hex::encode(id)
@@ -75,8 +77,9 @@ pub fn unenroll(data_dir: &Path, attestation: &Attestation<'_>) -> Result<String
         Command::Unenroll(Unenrolment {
             company,
             certificate_sha256,
-            attested_by: attestation.attested_by.to_owned(),
+            ended_by: format!("operator staff {}", attestation.attested_by),
             reason: attestation.reference.to_owned(),
+            nonce_key: None,
         })
     })?;
     match outcome {

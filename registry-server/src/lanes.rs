@@ -38,11 +38,13 @@ pub struct LaneState {
 }
 
 /// The gRPC methods that commit to the store: their paths' final segments.
-const WRITING_METHODS: [&str; 4] = [
+const WRITING_METHODS: [&str; 6] = [
     "SubmitDelegation",
     "RevokeDelegation",
     "GetEvidence",
     "ListDelegations",
+    "EnrollCard",
+    "EndEnrollment",
 ];
 
 impl Lanes {

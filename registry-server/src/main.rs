@@ -11,6 +11,7 @@
 mod audit;
 mod authority;
 mod backup;
+mod card_link;
 mod checks;
 mod command;
 mod config;

@@ -12,16 +12,18 @@ use eproxy_proto::registry::v1::get_evidence_request::Entitlement;
 use eproxy_proto::registry::v1::registry_server::Registry;
 use eproxy_proto::registry::v1::transparency_log_server::TransparencyLog;
 use eproxy_proto::registry::v1::{
+    EndEnrollmentRequest, EndEnrollmentResponse, EnrollCardRequest, EnrollCardResponse,
     GetCheckpointRequest, GetCheckpointResponse, GetConsistencyProofRequest,
     GetConsistencyProofResponse, GetEvidenceRequest, GetEvidenceResponse, GetInclusionProofRequest,
     GetInclusionProofResponse, GetLeavesRequest, GetLeavesResponse, GetStatusRequest,
     GetStatusResponse, ListDelegationsRequest, ListDelegationsResponse, RevokeDelegationRequest,
     RevokeDelegationResponse, SubmitDelegationRequest, SubmitDelegationResponse,
 };
-use eproxy_proto::v1::{InclusionProof, RegistrationReceipt, SignedStatusStatement};
+use eproxy_proto::v1::{InclusionProof, RegistrationReceipt, SignedReceipt, SignedStatusStatement};
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
+use crate::card_link;
 use crate::checks::Checks;
 use crate::command::{Command, Outcome, Revocation};
 use crate::evidence;
@@ -76,6 +78,17 @@ impl RegistryService {
         )
     }
 
+    /// The signed receipt of `id`'s registration, recorded as `record`.
+    pub fn receipt(&self, id: &DelegationId, record: &StatusRecord) -> SignedReceipt {
+        self.operator.sign_receipt(&RegistrationReceipt {
+            format_version: 1,
+            log_origin: self.operator.origin().to_owned(),
+            delegation_id: id.as_bytes().to_vec(),
+            log_index: record.log_index,
+            registered_at_unix_seconds: record.registered_at,
+        })
+    }
+
     /// The signed statement of `id`'s status now (`record` is its record, if registered).
     pub fn signed_status(
         &self,
@@ -125,6 +138,15 @@ impl Api {
         request: Request<SubmitDelegationRequest>,
     ) -> Result<Response<SubmitDelegationResponse>, Status> {
         let request = request.into_inner();
+        // The same bytes again: the original receipt, whatever has changed since (its signer's
+        // authority may have ended; it was proven when the PoA was registered).
+        let id = DelegationId::of_cms(&request.delegation_cms);
+        if let Some(record) = status_record(self.0.store.as_ref(), &id).map_err(Refusal::from)? {
+            return Ok(Response::new(SubmitDelegationResponse {
+                receipt: Some(self.0.receipt(&id, &record)),
+                already_registered: true,
+            }));
+        }
         let service = Arc::clone(&self.0);
         let registration = self
             .0
@@ -148,15 +170,8 @@ impl Api {
             return Err(Status::internal("a registration did not register"));
         };
         tracing::info!(delegation = %id, index = record.log_index, already, "registered");
-        let receipt = self.0.operator.sign_receipt(&RegistrationReceipt {
-            format_version: 1,
-            log_origin: self.0.operator.origin().to_owned(),
-            delegation_id: id.as_bytes().to_vec(),
-            log_index: record.log_index,
-            registered_at_unix_seconds: record.registered_at,
-        });
         Ok(Response::new(SubmitDelegationResponse {
-            receipt: Some(receipt),
+            receipt: Some(self.0.receipt(&id, &record)),
             already_registered: already,
         }))
     }
@@ -208,6 +223,61 @@ impl Api {
         Ok(Response::new(RevokeDelegationResponse {
             status: Some(status),
             already_revoked: already,
+        }))
+    }
+
+    async fn handle_enroll_card(
+        &self,
+        request: Request<EnrollCardRequest>,
+    ) -> Result<Response<EnrollCardResponse>, Status> {
+        let request = request.into_inner();
+        let service = Arc::clone(&self.0);
+        let command = self
+            .0
+            .checks
+            .run(move || card_link::link(&service, &request.request_cms, &request.crls))
+            .await?;
+        let Outcome::Enrolled {
+            id,
+            log_index,
+            signed,
+        } = self.0.sequencer.apply(command).await?
+        else {
+            return Err(Status::internal("a card link did not enroll"));
+        };
+        tracing::info!(
+            enrollment = hex::encode(id),
+            index = log_index,
+            "card linked"
+        );
+        Ok(Response::new(EnrollCardResponse {
+            enrollment: Some(signed),
+            log_index,
+        }))
+    }
+
+    async fn handle_end_enrollment(
+        &self,
+        request: Request<EndEnrollmentRequest>,
+    ) -> Result<Response<EndEnrollmentResponse>, Status> {
+        let request = request.into_inner();
+        let service = Arc::clone(&self.0);
+        let command = self
+            .0
+            .checks
+            .run(move || card_link::end(&service, &request.request_cms, &request.crls))
+            .await?;
+        let Outcome::Unenrolled { id, log_index } = self.0.sequencer.apply(command).await? else {
+            return Err(Status::internal("an enrollment end did not end it"));
+        };
+        tracing::info!(
+            enrollment = hex::encode(id),
+            index = log_index,
+            "enrollment ended"
+        );
+        Ok(Response::new(EndEnrollmentResponse {
+            enrollment_id: id.to_vec(),
+            log_index,
         }))
     }
 
@@ -405,6 +475,20 @@ impl Registry for Api {
         request: Request<ListDelegationsRequest>,
     ) -> Result<Response<ListDelegationsResponse>, Status> {
         self.observed("ListDelegations", self.handle_list_delegations(request))
+            .await
+    }
+    async fn enroll_card(
+        &self,
+        request: Request<EnrollCardRequest>,
+    ) -> Result<Response<EnrollCardResponse>, Status> {
+        self.observed("EnrollCard", self.handle_enroll_card(request))
+            .await
+    }
+    async fn end_enrollment(
+        &self,
+        request: Request<EndEnrollmentRequest>,
+    ) -> Result<Response<EndEnrollmentResponse>, Status> {
+        self.observed("EndEnrollment", self.handle_end_enrollment(request))
             .await
     }
 }

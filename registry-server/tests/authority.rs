@@ -672,3 +672,183 @@ async fn who_may_do_what_the_authority_matrix() {
         }
     }
 }
+
+/// A CardLink request signed by `representative`, carrying `card`'s consent; `consent` edits
+/// the consent before the card signs it.
+fn card_link(
+    representative: &Credential,
+    card: &Credential,
+    nonce: u8,
+    consent: impl FnOnce(&mut RegistryRequest),
+) -> Vec<u8> {
+    let card_consent_cms = signed_request(card, Action::CardConsent, nonce, consent);
+    signed_request(
+        representative,
+        Action::CardLink { card_consent_cms },
+        nonce,
+        |_| {},
+    )
+}
+
+async fn enroll_card(
+    registry: &Registry,
+    cms: Vec<u8>,
+) -> Result<eproxy_proto::registry::v1::EnrollCardResponse, tonic::Status> {
+    registry
+        .registry()
+        .await
+        .enroll_card(eproxy_proto::registry::v1::EnrollCardRequest {
+            request_cms: cms,
+            crls: Vec::new(),
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+async fn end_enrollment(
+    registry: &Registry,
+    signer: &Credential,
+    card: &Credential,
+    nonce: u8,
+) -> Result<eproxy_proto::registry::v1::EndEnrollmentResponse, tonic::Status> {
+    let action = Action::EnrollmentEnd {
+        certificate_sha256: card.sha256(),
+        reason: "代表取締役退任".into(),
+    };
+    registry
+        .registry()
+        .await
+        .end_enrollment(eproxy_proto::registry::v1::EndEnrollmentRequest {
+            request_cms: signed_request(signer, action, nonce, |_| {}),
+            crls: Vec::new(),
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test]
+async fn a_representative_links_their_own_card_with_both_keys_and_a_successor_ends_it() {
+    let registry = Registry::start();
+    let representative = &pki().representative;
+    let card = &pki().representative_card;
+    let manager = registered("link manager", "高橋支配人", "支配人");
+    let manager_card = scenario::card_holder_in(pki(), "link manager card", "高橋支配人").unwrap();
+
+    // Refused, and nothing logged: a manager linking their card; the representative linking
+    // the employee's card; a consent for another nonce or another company; a card linking
+    // itself; a request that is not signed by the card at all.
+    let refusals = [
+        (
+            card_link(&manager, &manager_card, 1, |_| {}),
+            Code::PermissionDenied,
+            "is of a 支配人",
+        ),
+        (
+            card_link(representative, &pki().employee, 2, |_| {}),
+            Code::PermissionDenied,
+            "is not the representative the commercial-registration certificate names",
+        ),
+        (
+            card_link(representative, card, 3, |r| r.nonce = vec![0x33; 16]),
+            Code::InvalidArgument,
+            "with this request's nonce",
+        ),
+        (
+            card_link(representative, card, 4, |r| {
+                r.company = scenario::counterparty()
+            }),
+            Code::InvalidArgument,
+            "for this company",
+        ),
+        (
+            card_link(card, card, 5, |_| {}),
+            Code::PermissionDenied,
+            "an enrolled card cannot link another",
+        ),
+        (
+            card_link(representative, representative, 6, |_| {}),
+            Code::InvalidArgument,
+            "not signed with a JPKI signing certificate",
+        ),
+    ];
+    for (cms, code, words) in refusals {
+        let refusal = enroll_card(&registry, cms).await.unwrap_err();
+        assert_eq!(refusal.code(), code, "{}", refusal.message());
+        assert!(
+            refusal.message().contains(words),
+            "{:?} lacks {words:?}",
+            refusal.message()
+        );
+    }
+    assert_eq!(log_size(&registry).await, 0);
+    assert_denied(
+        &registry
+            .submit(&root_poa(card, "佐藤サンプル", &pki().employee, None, None))
+            .await
+            .unwrap_err(),
+        "no enrollment binds this certificate",
+    );
+
+    // Both keys of the representative: the card is enrolled, signed by the operator.
+    let request = card_link(representative, card, 7, |_| {});
+    let linked = enroll_card(&registry, request.clone()).await.unwrap();
+    let signed = linked.enrollment.unwrap();
+    let enrollment = eproxy_verifier::enrollment::verify_enrollment(
+        &AWS_LC,
+        &signed,
+        &registry.verifier_key(),
+        ORIGIN,
+    )
+    .unwrap();
+    assert_eq!(
+        enrollment.kind,
+        eproxy_verifier::authority::EnrollmentKind::LinkedByRepresentative
+    );
+    assert_eq!(enrollment.certificate_sha256, card.sha256());
+    let message = eproxy_proto::v1::Enrollment::decode(signed.enrollment.as_slice()).unwrap();
+    assert_eq!(
+        message.linked_by_certificate_sha256,
+        representative.sha256()
+    );
+    // The same request again enrolls nothing more.
+    let again = enroll_card(&registry, request).await.unwrap_err();
+    assert_eq!(again.code(), Code::AlreadyExists, "{}", again.message());
+
+    // The card now grants, and a counterparty verifies what it granted offline.
+    let granted = root_poa(card, "佐藤サンプル", &pki().employee, None, None);
+    registry.submit(&granted).await.unwrap();
+    let (contract, bundle, signed_at) = contract_and_evidence(&registry, &granted).await;
+    let verdict = verify_offline(&contract, &bundle, &registry.verifier_key(), signed_at);
+    assert!(verdict.accepted(), "{verdict:#?}");
+    assert_eq!(
+        verdict.facts.representative_enrollment.unwrap().kind,
+        eproxy_verifier::authority::EnrollmentKind::LinkedByRepresentative
+    );
+
+    // An outsider cannot end the enrollment; a successor representative can.
+    assert_denied(
+        &end_enrollment(&registry, &namesake(), card, 8)
+            .await
+            .unwrap_err(),
+        "no enrollment binds this certificate",
+    );
+    let successor = registered("link successor", "鈴木後任", "代表取締役");
+    let ended = end_enrollment(&registry, &successor, card, 9)
+        .await
+        .unwrap();
+    assert_eq!(ended.enrollment_id, enrollment.id.to_vec());
+    assert_denied(
+        &registry
+            .submit(&root_poa(
+                card,
+                "佐藤サンプル",
+                &tanaka_poa_delegatee(),
+                None,
+                None,
+            ))
+            .await
+            .unwrap_err(),
+        "was in force from",
+    );
+    assert_active(&registry, &DelegationId::of_cms(&granted)).await;
+}

@@ -12,7 +12,8 @@
 //!   representatives' titles, is what tells a representative from a manager;
 //! - **a JPKI signing certificate with an enrollment in force at T** that binds that very
 //!   certificate (its SHA-256) to N, logged by the registry (`eproxy/v1/enrollment.proto`):
-//!   the operator's attestation after an out-of-band check of the commercial register. The
+//!   linked by a representative holding a certificate of the first kind (both keys signing),
+//!   or attested by the operator after an out-of-band check of the commercial register. The
 //!   caller finds the enrollment (the registry in its store, a counterparty in the evidence
 //!   bundle) through [`Enrollments`]; this module checks that it binds this signer to this
 //!   company at T.
@@ -99,6 +100,9 @@ const MANAGER_OFFICE_MARK: &str = "(支配人を置いた営業所)";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EnrollmentKind {
+    /// A representative with a commercial-registration certificate of the company linked
+    /// their own card, signing with both keys.
+    LinkedByRepresentative,
     /// The operator checked the representative out of band (the register's 登記事項 against
     /// the card, and the person's identity) and recorded it.
     AttestedByOperator,

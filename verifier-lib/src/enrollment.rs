@@ -73,6 +73,7 @@ pub fn decode_enrollment(bytes: &[u8], origin: &str) -> Result<Enrollment, Error
         .map_err(|_| malformed("certificate_sha256 is not 32 bytes"))?;
     let kind = match KindMessage::try_from(message.kind) {
         Ok(KindMessage::OperatorAttested) => EnrollmentKind::AttestedByOperator,
+        Ok(KindMessage::RepresentativeLinked) => EnrollmentKind::LinkedByRepresentative,
         _ => return Err(malformed("kind unspecified or unknown")),
     };
     Ok(Enrollment {

@@ -6,11 +6,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::CommandFactory as _;
 use eproxy_policy::UnixTime;
 
-use crate::cli::{CertCommand, Cli, Command, ContractCommand, KeyArgs, LogCommand};
+use crate::cli::{CardCommand, CertCommand, Cli, Command, ContractCommand, KeyArgs, LogCommand};
 use crate::error::CliError;
 use crate::key::{Secrets, SigningKey};
 use crate::secret::SecretSource;
 
+mod card;
 mod cert;
 mod contract;
 mod delegation;
@@ -42,6 +43,21 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
             out,
             json,
         }) => contract::sign(&terms, &document, &key, tsa.as_deref(), &out, json),
+        Command::Card(CardCommand::Link {
+            key,
+            card,
+            company,
+            registry,
+            json,
+        }) => card::link(&key, &card.into(), company.as_deref(), &registry, json),
+        Command::Card(CardCommand::Unlink {
+            card,
+            reason,
+            key,
+            company,
+            registry,
+            json,
+        }) => card::unlink(&card, &reason, &key, company.as_deref(), &registry, json),
         Command::Verify(args) => verify::run(&args),
         Command::Cert(CertCommand::Check(args)) => cert::check(&args),
         Command::Demo { keep } => demo::run(keep),

@@ -445,7 +445,7 @@ pub fn read_operator_key(path: &Path) -> Result<VerifierKey, CliError> {
 
 /// A RegistryRequest for `action`, signed with `key`, for this registry's log (the operator
 /// key's name is the log's origin), now, with a random nonce.
-fn signed_request(
+pub(crate) fn signed_request(
     key: &KeyArgs,
     company: Option<&str>,
     action: Action,
@@ -453,23 +453,35 @@ fn signed_request(
 ) -> Result<Vec<u8>, CliError> {
     let signer = open_key(key)?;
     let company = company_of(signer.certificate(), company)?;
+    let request = fresh_request(operator, company, action)?;
+    sign_content(signer.as_ref(), &request.encode(), request.requested_at)
+}
+
+/// A RegistryRequest for `action` by `company` at this registry's log (the operator key's name
+/// is the log's origin), now, with a random nonce.
+pub(crate) fn fresh_request(
+    operator: &VerifierKey,
+    company: CorporateNumber,
+    action: Action,
+) -> Result<RegistryRequest, CliError> {
     let mut nonce = vec![0u8; 32];
     getrandom::fill(&mut nonce)
         .map_err(|e| CliError::new(format!("cannot draw a random nonce: {e}")))?;
-    let now = now()?;
-    let request = RegistryRequest {
+    Ok(RegistryRequest {
         log_origin: operator.name().to_owned(),
         company,
-        requested_at: now,
+        requested_at: now()?,
         nonce,
         action,
-    };
-    sign_content(signer.as_ref(), &request.encode(), now)
+    })
 }
 
 /// The company a request acts for: `--company` if given, else the one a commercial-registration
 /// certificate names.
-fn company_of(certificate: &Certificate, flag: Option<&str>) -> Result<CorporateNumber, CliError> {
+pub(crate) fn company_of(
+    certificate: &Certificate,
+    flag: Option<&str>,
+) -> Result<CorporateNumber, CliError> {
     if let Some(text) = flag {
         return CorporateNumber::parse(text)
             .map_err(|e| CliError::new(format!("--company {text}: {e}")));

@@ -47,7 +47,31 @@ fn each_action_round_trips() {
         nonce: vec![1; 64],
         ..revocation()
     };
-    for request in [revocation(), evidence, listing] {
+    let card_link = RegistryRequest {
+        action: Action::CardLink {
+            card_consent_cms: vec![0x30; 2000],
+        },
+        ..revocation()
+    };
+    let card_consent = RegistryRequest {
+        action: Action::CardConsent,
+        ..revocation()
+    };
+    let enrollment_end = RegistryRequest {
+        action: Action::EnrollmentEnd {
+            certificate_sha256: [9; 32],
+            reason: "代表取締役退任".into(),
+        },
+        ..revocation()
+    };
+    for request in [
+        revocation(),
+        evidence,
+        listing,
+        card_link,
+        card_consent,
+        enrollment_end,
+    ] {
         assert_eq!(decode_registry_request(&request.encode()).unwrap(), request);
     }
 }
@@ -115,5 +139,44 @@ fn each_rule_is_enforced() {
             reason: String::new(),
         }))),
         FormatError::MissingField("revocation.reason")
+    );
+
+    // A card link carries a consent of 1 byte to 6 KiB; an enrollment end a 32-byte hash and a
+    // reason.
+    assert_eq!(
+        error_of(|m| m.action = Some(ProtoAction::CardLink(v1::CardLink {
+            card_consent_cms: Vec::new(),
+        }))),
+        FormatError::MissingField("card_link.card_consent_cms")
+    );
+    assert_eq!(
+        error_of(|m| m.action = Some(ProtoAction::CardLink(v1::CardLink {
+            card_consent_cms: vec![0; 6 * 1024 + 1],
+        }))),
+        FormatError::TooLarge {
+            limit: 6 * 1024,
+            actual: 6 * 1024 + 1
+        }
+    );
+    assert_eq!(
+        error_of(
+            |m| m.action = Some(ProtoAction::EnrollmentEnd(v1::EnrollmentEnd {
+                certificate_sha256: vec![1; 31],
+                reason: "x".into(),
+            }))
+        ),
+        FormatError::DigestLength {
+            field: "enrollment_end.certificate_sha256",
+            actual: 31
+        }
+    );
+    assert_eq!(
+        error_of(
+            |m| m.action = Some(ProtoAction::EnrollmentEnd(v1::EnrollmentEnd {
+                certificate_sha256: vec![1; 32],
+                reason: String::new(),
+            }))
+        ),
+        FormatError::MissingField("enrollment_end.reason")
     );
 }

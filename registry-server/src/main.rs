@@ -112,18 +112,9 @@ enum Commands {
     /// Example: eproxy-registry enroll --data-dir ./eproxy-data --company 6012345678901
     /// --certificate sato-card.pem --attested-by staff-0042 --reference '登記事項証明書 2026-12-01 No.1234'
     Enroll {
-        /// The data directory.
-        #[arg(long, env = "EPROXY_DATA_DIR", default_value = "eproxy-data")]
-        data_dir: PathBuf,
-        /// The company's 13-digit corporate number.
-        #[arg(long)]
-        company: String,
-        /// The JPKI signing certificate (PEM or DER).
-        #[arg(long)]
-        certificate: PathBuf,
-        /// Who checked, as the operator identifies its staff.
-        #[arg(long)]
-        attested_by: String,
+        /// Whose card, for which company, on whose word.
+        #[command(flatten)]
+        card: CardArgs,
         /// The check's reference (the certificate of registered matters' number and date).
         #[arg(long)]
         reference: String,
@@ -134,18 +125,9 @@ enum Commands {
     /// Example: eproxy-registry unenroll --data-dir ./eproxy-data --company 6012345678901
     /// --certificate sato-card.pem --attested-by staff-0042 --reason '代表取締役退任'
     Unenroll {
-        /// The data directory.
-        #[arg(long, env = "EPROXY_DATA_DIR", default_value = "eproxy-data")]
-        data_dir: PathBuf,
-        /// The company's 13-digit corporate number.
-        #[arg(long)]
-        company: String,
-        /// The enrolled certificate (PEM or DER).
-        #[arg(long)]
-        certificate: PathBuf,
-        /// Who records the end.
-        #[arg(long)]
-        attested_by: String,
+        /// Whose card, for which company, on whose word.
+        #[command(flatten)]
+        card: CardArgs,
         /// Why it ends.
         #[arg(long)]
         reason: String,
@@ -155,6 +137,35 @@ enum Commands {
         #[command(subcommand)]
         command: AuditCommand,
     },
+}
+
+/// A card, the company it speaks for, and the staff member who says so.
+#[derive(clap::Args)]
+struct CardArgs {
+    /// The data directory.
+    #[arg(long, env = "EPROXY_DATA_DIR", default_value = "eproxy-data")]
+    data_dir: PathBuf,
+    /// The company's 13-digit corporate number.
+    #[arg(long)]
+    company: String,
+    /// The JPKI signing certificate (PEM or DER).
+    #[arg(long)]
+    certificate: PathBuf,
+    /// Who checked, as the operator identifies its staff.
+    #[arg(long)]
+    attested_by: String,
+}
+
+impl CardArgs {
+    /// The attestation, with its reference (or reason).
+    fn attestation<'a>(&'a self, reference: &'a str) -> enrollment::Attestation<'a> {
+        enrollment::Attestation {
+            company: &self.company,
+            certificate: &self.certificate,
+            attested_by: &self.attested_by,
+            reference,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -190,38 +201,14 @@ fn main() -> ExitCode {
         Commands::Restore { from, data_dir } => {
             report("restored", backup::restore(&from, &data_dir))
         }
-        Commands::Enroll {
-            data_dir,
-            company,
-            certificate,
-            attested_by,
-            reference,
-        } => enrollment::enroll(
-            &data_dir,
-            &enrollment::Attestation {
-                company: &company,
-                certificate: &certificate,
-                attested_by: &attested_by,
-                reference: &reference,
-            },
-        )
-        .map(|line| println!("eproxy-registry: {line}")),
-        Commands::Unenroll {
-            data_dir,
-            company,
-            certificate,
-            attested_by,
-            reason,
-        } => enrollment::unenroll(
-            &data_dir,
-            &enrollment::Attestation {
-                company: &company,
-                certificate: &certificate,
-                attested_by: &attested_by,
-                reference: &reason,
-            },
-        )
-        .map(|line| println!("eproxy-registry: {line}")),
+        Commands::Enroll { card, reference } => {
+            enrollment::enroll(&card.data_dir, &card.attestation(&reference))
+                .map(|line| println!("eproxy-registry: {line}"))
+        }
+        Commands::Unenroll { card, reason } => {
+            enrollment::unenroll(&card.data_dir, &card.attestation(&reason))
+                .map(|line| println!("eproxy-registry: {line}"))
+        }
         Commands::Audit {
             command: AuditCommand::Export { data_dir },
         } => export_audit(&data_dir),

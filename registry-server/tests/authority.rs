@@ -340,25 +340,7 @@ async fn an_operator_enrollment_lets_the_representatives_card_act_until_it_ends(
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("already enrolled"));
     // Only a JPKI signing certificate is enrolled, and only one that verifies.
-    let not_a_card = {
-        let file = registry.data_dir().join("rep.pem");
-        std::fs::write(&file, pki().representative.certificate_pem().unwrap()).unwrap();
-        let company = pki().company.corporate_number().unwrap().to_string();
-        operator_command(
-            &registry,
-            &[
-                "enroll",
-                "--company",
-                &company,
-                "--certificate",
-                file.to_str().unwrap(),
-                "--attested-by",
-                "staff-0042",
-                "--reference",
-                "x",
-            ],
-        )
-    };
+    let not_a_card = attest(&registry, &pki().representative, false);
     assert_eq!(not_a_card.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&not_a_card.stderr).contains("not a valid JPKI signing"));
     registry.serve();

@@ -11,7 +11,8 @@ use sha2::{Digest, Sha256};
 
 use crate::Error;
 use crate::authority::{Enrollment, EnrollmentKind};
-use crate::crypto::{SignatureScheme, SignatureVerifier};
+use crate::crypto::SignatureVerifier;
+use crate::evidence::operator_signed;
 use crate::note::VerifierKey;
 
 /// The bytes an operator's enrollment signature covers before the enrollment itself: the key
@@ -36,16 +37,15 @@ pub fn verify_enrollment(
     key: &VerifierKey,
     origin: &str,
 ) -> Result<Enrollment, Error> {
-    let mut message = ENROLLMENT_CONTEXT.to_vec();
-    message.extend_from_slice(&signed.enrollment);
-    provider
-        .verify(
-            SignatureScheme::Ed25519,
-            key.public_key(),
-            &message,
-            &signed.signature,
-        )
-        .map_err(|_| Error::EnrollmentSignatureInvalid)?;
+    if !operator_signed(
+        provider,
+        key,
+        ENROLLMENT_CONTEXT,
+        &signed.enrollment,
+        &signed.signature,
+    ) {
+        return Err(Error::EnrollmentSignatureInvalid);
+    }
     decode_enrollment(&signed.enrollment, origin)
 }
 

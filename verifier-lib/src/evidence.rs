@@ -269,16 +269,36 @@ fn verify_statement_signature(
     signed: &SignedStatusStatement,
     key: &VerifierKey,
 ) -> Result<(), Error> {
-    let mut message = STATUS_STATEMENT_CONTEXT.to_vec();
-    message.extend_from_slice(&signed.statement);
+    operator_signed(
+        provider,
+        key,
+        STATUS_STATEMENT_CONTEXT,
+        &signed.statement,
+        &signed.signature,
+    )
+    .then_some(())
+    .ok_or(Error::StatusStatementSignatureInvalid)
+}
+
+/// Whether `signature` is the operator's (`key`) over `context` followed by `bytes`: how the
+/// operator signs everything but its checkpoints, each kind under its own prefix.
+pub(crate) fn operator_signed(
+    provider: &dyn SignatureVerifier,
+    key: &VerifierKey,
+    context: &[u8],
+    bytes: &[u8],
+    signature: &[u8],
+) -> bool {
+    let mut message = context.to_vec();
+    message.extend_from_slice(bytes);
     provider
         .verify(
             SignatureScheme::Ed25519,
             key.public_key(),
             &message,
-            &signed.signature,
+            signature,
         )
-        .map_err(|_| Error::StatusStatementSignatureInvalid)
+        .is_ok()
 }
 
 /// Decodes a statement whose signature has been verified; its origin must be `origin`.

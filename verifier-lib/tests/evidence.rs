@@ -247,3 +247,159 @@ fn non_canonical_or_oversized_bundles_are_refused() {
         Err(Error::EvidenceMalformed { .. })
     ));
 }
+
+/// A root PoA registered on an enrollment: the card enrolled at `enrolled` (before the
+/// registration unless said otherwise), the registration naming `named` (the enrollment's id
+/// by default).
+struct Enrolled {
+    operator: TestOperator,
+    poa: Vec<u8>,
+    registration: Registration,
+    enrolled: eproxy_testkit::operator::Enrolled,
+}
+
+fn enrolled_scenario(enroll_after: bool, named: Option<[u8; 32]>) -> Enrolled {
+    let pki = TestPki::standard();
+    let company = pki.company.corporate_number().unwrap();
+    let mut operator = TestOperator::new("evidence tests", ORIGIN).unwrap();
+    operator.append(vec![1; 10]);
+    let poa = CmsSigner::new(&pki.representative_card, b"a root PoA by the card")
+        .sign()
+        .unwrap();
+    let enroll = |operator: &mut TestOperator| {
+        operator.enroll(&company, pki.representative_card.sha256(), at(-48 * HOUR))
+    };
+    let (enrolled, registration) = if enroll_after {
+        let registration =
+            operator.register_on(&poa, at(-24 * HOUR), None, Some(named.unwrap_or([0; 32])));
+        (enroll(&mut operator), registration)
+    } else {
+        let enrolled = enroll(&mut operator);
+        let registration = operator.register_on(
+            &poa,
+            at(-24 * HOUR),
+            None,
+            Some(named.unwrap_or(enrolled.id)),
+        );
+        (enrolled, registration)
+    };
+    operator.append(vec![2; 10]);
+    Enrolled {
+        operator,
+        poa,
+        registration,
+        enrolled,
+    }
+}
+
+impl Enrolled {
+    fn verify_with(
+        &self,
+        enrollment: Option<eproxy_proto::v1::EnrollmentEvidence>,
+    ) -> Result<VerifiedEvidence, Error> {
+        let statement = self.operator.statement(
+            &self.registration,
+            DelegationStatus::Active,
+            UnixTime::from_seconds(0),
+            at(HOUR),
+        );
+        let link = self
+            .operator
+            .link(&self.poa, &self.registration, &statement);
+        let bundle = self.operator.bundle_with(vec![link], enrollment);
+        verify_evidence(&RING, &bundle, self.operator.verifier_key(), t())
+    }
+
+    fn evidence(&self) -> eproxy_proto::v1::EnrollmentEvidence {
+        self.operator.enrollment_evidence(&self.enrolled)
+    }
+}
+
+#[test]
+fn the_root_enrollment_authenticates_when_named_logged_before_and_signed() {
+    let s = enrolled_scenario(false, None);
+    let verified = s.verify_with(Some(s.evidence())).unwrap();
+    let enrollment = verified.root_enrollment.unwrap();
+    assert_eq!(enrollment.id, s.enrolled.id);
+    assert_eq!(
+        enrollment.certificate_sha256,
+        TestPki::standard().representative_card.sha256()
+    );
+    assert_eq!(enrollment.enrolled_at, at(-48 * HOUR));
+    // Named but not carried: the links still authenticate, and no authority is proven.
+    assert_eq!(s.verify_with(None).unwrap().root_enrollment, None);
+}
+
+#[test]
+fn a_root_enrollment_that_is_not_the_one_named_or_not_proven_is_refused() {
+    // Carried for a registration that names none.
+    let pki = TestPki::standard();
+    let plain = scenario();
+    let mut operator = TestOperator::new("evidence tests", ORIGIN).unwrap();
+    let stray = operator.enroll(
+        &pki.company.corporate_number().unwrap(),
+        pki.representative_card.sha256(),
+        at(-48 * HOUR),
+    );
+    let bundle = plain.operator.bundle_with(
+        vec![plain.link(&plain.active())],
+        Some(operator.enrollment_evidence(&stray)),
+    );
+    assert!(matches!(
+        verify_evidence(&RING, &bundle, plain.operator.verifier_key(), t()),
+        Err(Error::EvidenceMalformed { .. })
+    ));
+
+    // The registration names another enrollment.
+    let s = enrolled_scenario(false, Some([7; 32]));
+    assert_eq!(
+        s.verify_with(Some(s.evidence())),
+        Err(Error::EnrollmentMismatch { field: "id" })
+    );
+
+    // Logged after the registration it supports (the enrollment is the same whenever it is
+    // made: the first scenario only tells its id).
+    let named = enrolled_scenario(true, None).enrolled.id;
+    let s = enrolled_scenario(true, Some(named));
+    assert_eq!(
+        s.verify_with(Some(s.evidence())),
+        Err(Error::EnrollmentMismatch { field: "log index" })
+    );
+
+    let s = enrolled_scenario(false, None);
+    // Its signature tampered.
+    let mut forged = s.evidence();
+    forged.enrollment.as_mut().unwrap().signature[5] ^= 1;
+    assert_eq!(
+        s.verify_with(Some(forged)),
+        Err(Error::EnrollmentSignatureInvalid)
+    );
+    // Its event replaced by the registration's.
+    let mut misplaced = s.evidence();
+    misplaced.enrollment_event = s.registration.event.clone();
+    assert_eq!(
+        s.verify_with(Some(misplaced)),
+        Err(Error::EnrollmentMismatch { field: "log event" })
+    );
+    // Its inclusion proof broken.
+    let mut unproven = s.evidence();
+    unproven.inclusion.as_mut().unwrap().hashes[0][0] ^= 1;
+    assert_eq!(
+        s.verify_with(Some(unproven)),
+        Err(Error::InclusionProofInvalid)
+    );
+    // Signed by the operator for another log.
+    let mut elsewhere = eproxy_proto::v1::Enrollment::decode(
+        s.evidence().enrollment.unwrap().enrollment.as_slice(),
+    )
+    .unwrap();
+    elsewhere.log_origin = "another.registry/log".into();
+    let mut other_log = s.evidence();
+    other_log.enrollment = Some(s.operator.sign_enrollment(&elsewhere));
+    assert_eq!(
+        s.verify_with(Some(other_log)),
+        Err(Error::EnrollmentMismatch {
+            field: "log_origin"
+        })
+    );
+}

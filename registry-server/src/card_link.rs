@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use eproxy_proto::Action;
-use eproxy_verifier::authority::registered_representative;
+use eproxy_verifier::authority::{registered_representative, same_person};
 use eproxy_verifier::jpki::JpkiIdentity;
 use eproxy_verifier::trust_anchor::AnchorRole;
 
@@ -83,19 +83,6 @@ pub fn link(service: &RegistryService, cms: &[u8], crls: &[Vec<u8>]) -> Result<C
     })))
 }
 
-/// Whether a card holder's name and a registered director name are one person's, as far as
-/// names tell: equal but for spaces. The register records names without spaces, and JPKI puts
-/// a full-width space between family and given names. (The two signatures are the proof; the
-/// names keep a representative from linking someone else's card.)
-fn same_person(card_holder: &str, director_name: &str) -> bool {
-    let bare = |name: &str| -> String {
-        name.chars()
-            .filter(|c| *c != ' ' && *c != '\u{3000}')
-            .collect()
-    };
-    !card_holder.is_empty() && bare(card_holder) == bare(director_name)
-}
-
 /// The end of an enrollment an EnrollmentEnd request `cms` asks for, from an authority over the
 /// company.
 pub fn end(service: &RegistryService, cms: &[u8], crls: &[Vec<u8>]) -> Result<Command, Refusal> {
@@ -118,18 +105,4 @@ pub fn end(service: &RegistryService, cms: &[u8], crls: &[Vec<u8>]) -> Result<Co
         reason: reason.clone(),
         nonce_key: Some(verified.nonce_key()),
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::same_person;
-
-    #[test]
-    fn names_are_one_persons_when_equal_but_for_spaces() {
-        assert!(same_person("佐藤　花子", "佐藤花子"));
-        assert!(same_person("佐藤 花子", "佐藤花子"));
-        assert!(same_person("佐藤サンプル", "佐藤サンプル"));
-        assert!(!same_person("佐藤　太郎", "佐藤花子"));
-        assert!(!same_person("", ""));
-    }
 }

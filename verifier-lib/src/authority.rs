@@ -321,6 +321,20 @@ pub fn registered_representative(
     Ok(registration)
 }
 
+/// Whether a card holder's name (JPKI: family and given name with a full-width space between)
+/// and a registered name (the commercial register writes names without spaces) are one
+/// person's, as far as names tell: equal but for spaces, and not empty. A name is never proof
+/// of authority; this only keeps what a PoA or a card link states consistent with the
+/// certificates that sign it.
+pub fn same_person(card_holder: &str, registered_name: &str) -> bool {
+    let bare = |name: &str| -> String {
+        name.chars()
+            .filter(|c| *c != ' ' && *c != '\u{3000}')
+            .collect()
+    };
+    !bare(card_holder).is_empty() && bare(card_holder) == bare(registered_name)
+}
+
 /// Whether the Ministry's policies extension lists [`MINISTRY_POLICY`].
 fn carries_ministry_policy(certificate: &Certificate) -> bool {
     certificate

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::Error;
 use crate::authority::{
-    Enrollment, Enrollments, NoEnrollments, Proof, RepresentativeTitles, authority,
+    Enrollment, Enrollments, NoEnrollments, Proof, RepresentativeTitles, authority, same_person,
 };
 use crate::certificate::Certificate;
 use crate::crl::Crl;
@@ -780,17 +780,24 @@ impl Run<'_, '_> {
             &self.verifier.titles,
             self.enrollments,
         );
-        let holder = match proven {
+        // The name the PoA states must be the signer's: as registered (exactly) for a
+        // commercial-registration certificate, as the card states it (spaces aside: JPKI puts
+        // one between family and given names, the register none) for an enrolled card.
+        let named = &delegation.representative.name;
+        let (holder, same) = match proven {
             Ok(Proof::Registered(registration)) => {
                 let name = registration.director_name.clone();
                 verdict.facts.representative_registration = Some(registration);
-                name
+                let same = name == *named;
+                (name, same)
             }
             Ok(Proof::Enrolled(enrollment)) => {
                 verdict.facts.representative_enrollment = Some(enrollment);
-                JpkiIdentity::of(signer)
+                let name = JpkiIdentity::of(signer)
                     .and_then(|identity| identity.name)
-                    .unwrap_or_default()
+                    .unwrap_or_default();
+                let same = same_person(&name, named);
+                (name, same)
             }
             Err(why) => {
                 verdict
@@ -799,8 +806,7 @@ impl Run<'_, '_> {
                 return;
             }
         };
-        let named = &delegation.representative.name;
-        if holder != *named {
+        if !same {
             verdict.reasons.push(Reason::DirectorNameMismatch {
                 id,
                 poa: named.clone(),

@@ -8,7 +8,7 @@ use eproxy_testkit::scenario::{self, card_holder_in, registered_in, registered_p
 use eproxy_testkit::{Credential, TestPki};
 use eproxy_verifier::authority::{
     Enrollment, EnrollmentKind, Enrollments, NoEnrollments, Proof, RepresentativeTitles, Unproven,
-    authority,
+    authority, same_person,
 };
 use eproxy_verifier::certificate::Certificate;
 use eproxy_verifier::trust_anchor::AnchorRole;
@@ -239,4 +239,14 @@ fn only_the_two_kinds_of_certificate_can_speak_for_a_company() {
         registered_authority(&pki().employee, &RepresentativeTitles::default()),
         Err(Unproven::NoRegistrationInfo)
     );
+}
+
+#[test]
+fn names_are_one_persons_when_equal_but_for_spaces() {
+    assert!(same_person("佐藤　花子", "佐藤花子"));
+    assert!(same_person("佐藤 花子", "佐藤花子"));
+    assert!(same_person("佐藤サンプル", "佐藤サンプル"));
+    assert!(!same_person("佐藤　太郎", "佐藤花子"));
+    assert!(!same_person("　", ""));
+    assert!(!same_person("", ""));
 }

@@ -149,7 +149,8 @@ pub enum CardCommand {
         json: bool,
     },
     /// End a card's enrollment for your company (its holder left office, or it was lost). Any
-    /// authority over the company may, the card itself included. What it granted stands.
+    /// authority over the company may, the card itself included. It does not void what the
+    /// card granted.
     #[command(after_help = "Example:
           eproxy card unlink sato-card.pem --reason '代表取締役退任' --key pkcs12:successor.p12 --registry https://registry.example.jp --operator-key operator.vkey")]
     Unlink {

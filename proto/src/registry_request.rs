@@ -58,7 +58,10 @@ pub enum Action {
         card_consent_cms: Vec<u8>,
     },
     /// A card's consent to the card link it travels in.
-    CardConsent,
+    CardConsent {
+        /// SHA-256 of the certificate that signs that link.
+        linking_certificate_sha256: [u8; 32],
+    },
     /// End the enrollment of this JPKI certificate for the company.
     EnrollmentEnd {
         /// SHA-256 of the enrolled certificate.
@@ -118,7 +121,12 @@ impl RegistryRequest {
                     card_consent_cms: link.card_consent_cms.clone(),
                 }
             }
-            ProtoAction::CardConsent(_) => Action::CardConsent,
+            ProtoAction::CardConsent(consent) => Action::CardConsent {
+                linking_certificate_sha256: sha256(
+                    "card_consent.linking_certificate_sha256",
+                    &consent.linking_certificate_sha256,
+                )?,
+            },
             ProtoAction::EnrollmentEnd(end) => Action::EnrollmentEnd {
                 certificate_sha256: sha256(
                     "enrollment_end.certificate_sha256",
@@ -155,7 +163,11 @@ impl RegistryRequest {
             Action::CardLink { card_consent_cms } => ProtoAction::CardLink(v1::CardLink {
                 card_consent_cms: card_consent_cms.clone(),
             }),
-            Action::CardConsent => ProtoAction::CardConsent(v1::CardConsent {}),
+            Action::CardConsent {
+                linking_certificate_sha256,
+            } => ProtoAction::CardConsent(v1::CardConsent {
+                linking_certificate_sha256: linking_certificate_sha256.to_vec(),
+            }),
             Action::EnrollmentEnd {
                 certificate_sha256,
                 reason,

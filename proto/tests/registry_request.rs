@@ -54,7 +54,9 @@ fn each_action_round_trips() {
         ..revocation()
     };
     let card_consent = RegistryRequest {
-        action: Action::CardConsent,
+        action: Action::CardConsent {
+            linking_certificate_sha256: [4; 32],
+        },
         ..revocation()
     };
     let enrollment_end = RegistryRequest {

@@ -15,14 +15,17 @@
 //! ([`StoredEnrollments`]); making and ending them is `enrollment.rs`.
 
 use eproxy_policy::{CorporateNumber, UnixTime};
+use eproxy_proto::DelegationId;
 use eproxy_verifier::authority::{Enrollment, Enrollments, Proof, Unproven, authority};
 use eproxy_verifier::enrollment::decode_enrollment;
 
-use crate::records::{Reads, StatusRecord, enrollment_key, enrollment_record, status_record};
+use crate::records::{
+    Reads, StatusRecord, enrollment_history_prefix, enrollment_record, status_record,
+};
 use crate::refusal::Refusal;
 use crate::service::RegistryService;
 use crate::signed_request::Verified;
-use crate::store::Store;
+use crate::store::{Family, Store};
 
 /// The authority the signer of `verified` holds over `company` at `now`, or why it holds none.
 pub fn over_company(
@@ -40,6 +43,7 @@ pub fn over_company(
         &StoredEnrollments {
             store: service.store.as_ref(),
             origin: service.operator.origin(),
+            root_granted_under: None,
         },
     )
     .map_err(|why| unauthorised(company, &why))
@@ -69,6 +73,26 @@ pub fn over_poa(
         return Ok(());
     }
     Err(refused)
+}
+
+/// The record of the PoA `id`, which the signer of `verified` may act on at `now` (see
+/// [`over_poa`]). Whether it is registered at all is told only to an authority over the company
+/// the request names: anyone else is refused as they would be for a registered one.
+pub fn poa_to_act_on(
+    service: &RegistryService,
+    verified: &Verified,
+    id: &DelegationId,
+    now: UnixTime,
+) -> Result<StatusRecord, Refusal> {
+    match status_record(service.store.as_ref(), id)? {
+        Some(record) => over_poa(service, verified, &record, now).map(|()| record),
+        None => {
+            over_company(service, verified, &verified.request.company, now)?;
+            Err(Refusal::NotFound(format!(
+                "no power of attorney {id} is registered here"
+            )))
+        }
+    }
 }
 
 /// Whether a new PoA signed by `signer_sha256` may replace the PoA `old` of the same company.
@@ -124,6 +148,11 @@ pub struct StoredEnrollments<'a> {
     pub store: &'a dyn Store,
     /// This registry's log origin, which every enrollment it signed names.
     pub origin: &'a str,
+    /// When the PoA checked is a sub-delegation whose registered root PoA was granted with an
+    /// enrolled card: that enrollment. The registry found it in force when it registered the
+    /// root (in log order, which whole seconds cannot tell apart from an end in the same
+    /// second), so it is the root's authority whatever became of it later.
+    pub root_granted_under: Option<[u8; 32]>,
 }
 
 impl std::fmt::Debug for StoredEnrollments<'_> {
@@ -139,17 +168,50 @@ impl Enrollments for StoredEnrollments<'_> {
         &self,
         company: &CorporateNumber,
         certificate_sha256: &[u8; 32],
+        at: UnixTime,
     ) -> Result<Option<Enrollment>, String> {
-        let Some(record) =
-            enrollment_record(self.store, &enrollment_key(company, certificate_sha256))
+        if let Some(id) = &self.root_granted_under {
+            let record = enrollment_record(self.store, id)
                 .map_err(|e| e.to_string())?
-        else {
-            return Ok(None);
-        };
-        let mut enrollment = decode_enrollment(&record.enrollment, self.origin)
-            .map_err(|e| format!("a stored enrollment: {e}"))?;
-        enrollment.ended_at =
-            (record.ended_at != 0).then(|| UnixTime::from_seconds(record.ended_at));
-        Ok(Some(enrollment))
+                .ok_or_else(|| "the root PoA's enrollment is missing".to_owned())?;
+            let enrollment = decode_enrollment(&record.enrollment, self.origin)
+                .map_err(|e| format!("a stored enrollment: {e}"))?;
+            return Ok((enrollment.company == *company
+                && enrollment.certificate_sha256 == *certificate_sha256)
+                .then_some(enrollment));
+        }
+        let history = self
+            .store
+            .scan(
+                Family::Enrollments,
+                &enrollment_history_prefix(company, certificate_sha256),
+                None,
+                MAX_ENROLLMENTS_SEEN,
+            )
+            .map_err(|e| e.to_string())?;
+        let mut latest = None;
+        // Latest first: the one in force at `at`, else the latest for the reason.
+        for (_, id) in history.iter().rev() {
+            let id: [u8; 32] = id
+                .as_slice()
+                .try_into()
+                .map_err(|_| "a corrupt enrollment index entry".to_owned())?;
+            let record = enrollment_record(self.store, &id)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| "an indexed enrollment is missing".to_owned())?;
+            let mut enrollment = decode_enrollment(&record.enrollment, self.origin)
+                .map_err(|e| format!("a stored enrollment: {e}"))?;
+            enrollment.ended_at =
+                (record.ended_at != 0).then(|| UnixTime::from_seconds(record.ended_at));
+            if enrollment.in_force_at(at) {
+                return Ok(Some(enrollment));
+            }
+            latest.get_or_insert(enrollment);
+        }
+        Ok(latest)
     }
 }
+
+/// The most enrollments of one certificate for one company looked through: each is an act of
+/// the operator or of a representative, so a real history holds a handful.
+const MAX_ENROLLMENTS_SEEN: usize = 256;

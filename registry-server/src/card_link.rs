@@ -53,12 +53,16 @@ pub fn link(service: &RegistryService, cms: &[u8], crls: &[Vec<u8>]) -> Result<C
             "the card's consent is not signed with a JPKI signing certificate".into(),
         ));
     }
-    let consents = consent.request.action == Action::CardConsent
+    let consents = consent.request.action
+        == Action::CardConsent {
+            linking_certificate_sha256: *verified.signer.sha256(),
+        }
         && consent.request.company == company
         && consent.request.nonce == verified.request.nonce;
     if !consents {
         return Err(Refusal::Invalid(
-            "the card's consent is not a CardConsent for this company with this request's nonce"
+            "the card's consent is not a CardConsent to this certificate's link, for this \
+             company with this request's nonce"
                 .into(),
         ));
     }

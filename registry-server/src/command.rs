@@ -16,8 +16,9 @@ use prost::Message;
 
 use crate::operator::Operator;
 use crate::records::{
-    EnrollmentRecord, Reads, StatusRecord, company_key, delegatee_key, enrollment_key,
-    enrollment_record, id_of, nonce_key_time, poa_key, status_record,
+    EnrollmentRecord, Reads, StatusRecord, company_key, current_enrollment, current_enrollment_key,
+    delegatee_key, enrollment_history_key, enrollment_key, enrollment_record, id_of,
+    nonce_key_time, poa_key, status_record,
 };
 use crate::refusal::Refusal;
 use crate::sequencer::Batch;
@@ -262,14 +263,9 @@ impl Registration {
             }
             None => None,
         };
-        let authority_enrollment = match &self.authority_enrollment {
-            Some(id) => {
-                let key = enrollment_key(&company, &self.signer_sha256);
-                in_force_enrollment(batch, &key, id)?;
-                key
-            }
-            None => Vec::new(),
-        };
+        if let Some(id) = &self.authority_enrollment {
+            in_force_enrollment(batch, id, &company, &self.signer_sha256)?;
+        }
 
         // Every check passed: write.
         let now = batch.now;
@@ -299,7 +295,10 @@ impl Registration {
             corporate_number: company.to_string(),
             delegatee_sha256: delegation.delegatee.certificate_sha256.to_vec(),
             not_after: validity.not_after().seconds(),
-            authority_enrollment,
+            authority_enrollment: self
+                .authority_enrollment
+                .map(|id| id.to_vec())
+                .unwrap_or_default(),
             ..StatusRecord::default()
         };
         batch.put(Family::Poa, poa_key(&record).to_vec(), self.cms);
@@ -474,17 +473,19 @@ impl Release {
     }
 }
 
-/// The enrollment under `key`, which must be the one `id` names and in force: not ended (an
-/// enrollment ended since the PoA was checked no longer grants).
+/// The enrollment `id`, which must be the latest of `certificate_sha256` for `company` and in
+/// force: not ended (an enrollment ended since the PoA was checked no longer grants).
 fn in_force_enrollment(
     batch: &Batch<'_>,
-    key: &[u8],
     id: &[u8; 32],
+    company: &CorporateNumber,
+    certificate_sha256: &[u8; 32],
 ) -> Result<EnrollmentRecord, Refusal> {
-    let record = enrollment_record(batch, key)?
-        .filter(|record| enrollment_id(&record.enrollment) == *id)
+    let record = current_enrollment(batch, company, certificate_sha256)?
+        .filter(|(current, _)| current == id)
+        .map(|(_, record)| record)
         .ok_or_else(|| {
-            Refusal::Unauthorised("the signer's enrollment is no longer recorded".into())
+            Refusal::Unauthorised("the signer's enrollment is no longer the one in force".into())
         })?;
     if record.ended_at != 0 {
         return Err(Refusal::Unauthorised(format!(
@@ -497,8 +498,8 @@ fn in_force_enrollment(
 
 impl Enrolment {
     fn apply(self, batch: &mut Batch<'_>) -> Result<Outcome, Refusal> {
-        let key = enrollment_key(&self.company, &self.certificate_sha256);
-        if let Some(existing) = enrollment_record(batch, &key)?
+        if let Some((_, existing)) =
+            current_enrollment(batch, &self.company, &self.certificate_sha256)?
             && existing.ended_at == 0
         {
             return Err(Refusal::AlreadyExists(format!(
@@ -545,6 +546,12 @@ impl Enrolment {
         };
         let enrollment = enrollment.encode_to_vec();
         let id = enrollment_id(&enrollment);
+        if enrollment_record(batch, &id)?.is_some() {
+            // Ended and made again within the same second, on the same word: the same bytes.
+            return Err(Refusal::Unavailable(
+                "this enrollment was ended a moment ago: make it again a second later".into(),
+            ));
+        }
 
         // Every check passed: write.
         let log_index = batch.append(&LogEvent {
@@ -566,7 +573,21 @@ impl Enrolment {
             enrollment: record.enrollment.clone(),
             signature: record.signature.clone(),
         };
-        batch.put(Family::Enrollments, key, record.encode_to_vec());
+        batch.put(
+            Family::Enrollments,
+            enrollment_key(&id),
+            record.encode_to_vec(),
+        );
+        batch.put(
+            Family::Enrollments,
+            current_enrollment_key(&self.company, &self.certificate_sha256),
+            id.to_vec(),
+        );
+        batch.put(
+            Family::Enrollments,
+            enrollment_history_key(&self.company, &self.certificate_sha256, log_index),
+            id.to_vec(),
+        );
         if let Basis::Linked { nonce_key, .. } = self.basis {
             spend_nonce(batch, nonce_key);
         }
@@ -591,13 +612,13 @@ impl Enrolment {
 
 impl Unenrolment {
     fn apply(self, batch: &mut Batch<'_>) -> Result<Outcome, Refusal> {
-        let key = enrollment_key(&self.company, &self.certificate_sha256);
-        let mut record = enrollment_record(batch, &key)?.ok_or_else(|| {
-            Refusal::NotFound(format!(
-                "this certificate is not enrolled for company {}",
-                self.company
-            ))
-        })?;
+        let (id, mut record) = current_enrollment(batch, &self.company, &self.certificate_sha256)?
+            .ok_or_else(|| {
+                Refusal::NotFound(format!(
+                    "this certificate is not enrolled for company {}",
+                    self.company
+                ))
+            })?;
         if record.ended_at != 0 {
             return Err(Refusal::Precondition(format!(
                 "this enrollment already ended at {}",
@@ -607,7 +628,6 @@ impl Unenrolment {
         if let Some(nonce_key) = &self.nonce_key {
             check_nonce(batch, nonce_key)?;
         }
-        let id = enrollment_id(&record.enrollment);
 
         // Every check passed: write.
         let now = batch.now;
@@ -621,7 +641,11 @@ impl Unenrolment {
         });
         record.ended_at = now.seconds();
         record.ended_because = format!("{} (ended by {})", self.reason, self.ended_by);
-        batch.put(Family::Enrollments, key, record.encode_to_vec());
+        batch.put(
+            Family::Enrollments,
+            enrollment_key(&id),
+            record.encode_to_vec(),
+        );
         if let Some(nonce_key) = self.nonce_key {
             spend_nonce(batch, nonce_key);
         }

@@ -70,7 +70,7 @@ pub fn enroll(data_dir: &Path, attestation: &Attestation<'_>) -> Result<String, 
 }
 
 /// Ends the enrollment of `attestation`'s certificate for its company. PoAs it granted while in
-/// force keep their standing; it grants nothing more.
+/// force are not voided; it grants nothing more.
 pub fn unenroll(data_dir: &Path, attestation: &Attestation<'_>) -> Result<String, String> {
     let (company, certificate_sha256) = checked(data_dir, attestation, false)?;
     let outcome = apply(data_dir, |_| {

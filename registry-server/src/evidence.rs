@@ -158,16 +158,17 @@ pub fn bundle(
     .encode_to_vec())
 }
 
-/// The enrollment under `key` (the one a root PoA's registration rests on), its ENROLLMENT
-/// event and that event's inclusion proof in the tree of `size` leaves.
+/// The enrollment `id` (the one a root PoA's registration rests on), its ENROLLMENT event and
+/// that event's inclusion proof in the tree of `size` leaves.
 fn enrollment_evidence(
     service: &RegistryService,
-    key: &[u8],
+    id: &[u8],
     size: u64,
 ) -> Result<EnrollmentEvidence, Refusal> {
     let store = service.store.as_ref();
     let missing = || Refusal::Unavailable("a stored enrollment is missing".into());
-    let record = enrollment_record(store, key)?.ok_or_else(missing)?;
+    let id: [u8; 32] = id.try_into().map_err(|_| missing())?;
+    let record = enrollment_record(store, &id)?.ok_or_else(missing)?;
     let event = store
         .get(Family::LogLeaves, &index_key(record.log_index))?
         .ok_or_else(missing)?;

@@ -120,7 +120,7 @@ enum Commands {
         reference: String,
     },
     /// Ends an enrollment (the representative left office). PoAs granted while it was in
-    /// force keep their standing; it grants nothing more. Run with the registry stopped.
+    /// force are not voided; it grants nothing more. Run with the registry stopped.
     ///
     /// Example: eproxy-registry unenroll --data-dir ./eproxy-data --company 6012345678901
     /// --certificate sato-card.pem --attested-by staff-0042 --reason '代表取締役退任'

@@ -46,8 +46,8 @@ pub struct StatusRecord {
     /// else the content says is read from the stored PoA when a check needs it.)
     #[prost(int64, tag = "11")]
     pub not_after: i64,
-    /// For a root PoA whose signer's authority is an enrollment: that enrollment's
-    /// [`enrollment_key`]; empty otherwise.
+    /// For a root PoA whose signer's authority is an enrollment: that enrollment's id;
+    /// empty otherwise.
     #[prost(bytes = "vec", tag = "12")]
     pub authority_enrollment: Vec<u8>,
 }
@@ -80,23 +80,81 @@ impl EnrollmentRecord {
     }
 }
 
-/// The key of an enrollment: the company's corporate number, then the certificate's SHA-256.
-/// One certificate has at most one enrollment per company: enrolling it again after it was
-/// ended replaces the record (the log keeps both).
-pub fn enrollment_key(company: &CorporateNumber, certificate_sha256: &[u8; 32]) -> Vec<u8> {
-    let mut key = company.to_string().into_bytes();
-    key.extend_from_slice(certificate_sha256);
+/// The enrollment family holds three kinds of key, told apart by their first byte:
+/// - `e` and the enrollment's id: the [`EnrollmentRecord`], never overwritten, so that the
+///   evidence of a PoA granted under an enrollment carries that one, whatever came later;
+/// - `c`, the company's corporate number and the certificate's SHA-256: the id of the latest
+///   enrollment of that certificate for that company (in force or ended);
+/// - `h`, the same, then the ENROLLMENT event's log index: every enrollment of that
+///   certificate for that company, in the order made, for finding the one in force at a time.
+pub fn enrollment_key(id: &[u8; 32]) -> Vec<u8> {
+    [b"e".as_slice(), id].concat()
+}
+
+/// The key of the latest enrollment's id of `certificate_sha256` for `company`.
+pub fn current_enrollment_key(company: &CorporateNumber, certificate_sha256: &[u8; 32]) -> Vec<u8> {
+    [
+        b"c".as_slice(),
+        company.to_string().as_bytes(),
+        certificate_sha256,
+    ]
+    .concat()
+}
+
+/// The start of the history keys of `certificate_sha256` for `company`.
+pub fn enrollment_history_prefix(
+    company: &CorporateNumber,
+    certificate_sha256: &[u8; 32],
+) -> Vec<u8> {
+    [
+        b"h".as_slice(),
+        company.to_string().as_bytes(),
+        certificate_sha256,
+    ]
+    .concat()
+}
+
+/// The history key of the enrollment whose event is at `log_index`.
+pub fn enrollment_history_key(
+    company: &CorporateNumber,
+    certificate_sha256: &[u8; 32],
+    log_index: u64,
+) -> Vec<u8> {
+    let mut key = enrollment_history_prefix(company, certificate_sha256);
+    key.extend_from_slice(&index_key(log_index));
     key
 }
 
-/// The enrollment record under `key`, if any.
+/// The enrollment record `id`, if any.
 pub fn enrollment_record(
     from: &(impl Reads + ?Sized),
-    key: &[u8],
+    id: &[u8; 32],
 ) -> Result<Option<EnrollmentRecord>, StoreError> {
-    from.read(Family::Enrollments, key)?
+    from.read(Family::Enrollments, &enrollment_key(id))?
         .map(|bytes| EnrollmentRecord::decode_stored(&bytes))
         .transpose()
+}
+
+/// The latest enrollment of `certificate_sha256` for `company`, with its id, if any.
+pub fn current_enrollment(
+    from: &(impl Reads + ?Sized),
+    company: &CorporateNumber,
+    certificate_sha256: &[u8; 32],
+) -> Result<Option<([u8; 32], EnrollmentRecord)>, StoreError> {
+    let Some(id) = from.read(
+        Family::Enrollments,
+        &current_enrollment_key(company, certificate_sha256),
+    )?
+    else {
+        return Ok(None);
+    };
+    let id: [u8; 32] = id
+        .as_slice()
+        .try_into()
+        .map_err(|_| StoreError("a corrupt enrollment index entry".into()))?;
+    let record = enrollment_record(from, &id)?
+        .ok_or_else(|| StoreError("an indexed enrollment is missing".into()))?;
+    Ok(Some((id, record)))
 }
 
 impl StatusRecord {

@@ -186,7 +186,6 @@ impl Api {
             .0
             .checks
             .run(move || {
-                let store = service.store.as_ref();
                 let verified = service.verify_request(&request.request_cms, &request.crls)?;
                 let Action::Revocation {
                     delegation_id,
@@ -197,12 +196,7 @@ impl Api {
                         "the signed request is not a revocation".into(),
                     ));
                 };
-                let record = status_record(store, &delegation_id)?.ok_or_else(|| {
-                    Refusal::NotFound(format!(
-                        "no power of attorney {delegation_id} is registered here"
-                    ))
-                })?;
-                crate::authority::over_poa(&service, &verified, &record, now())?;
+                crate::authority::poa_to_act_on(&service, &verified, &delegation_id, now())?;
                 Ok(Revocation {
                     id: delegation_id,
                     reason,

@@ -10,7 +10,7 @@ use eproxy_policy::UnixTime;
 use eproxy_proto::{Delegation, DelegationId, decode_delegation};
 use eproxy_verifier::cms::SignedData;
 use eproxy_verifier::verdict::Reason;
-use eproxy_verifier::verify::{DelegationInput, MAX_CHAIN_LINKS, Verifier};
+use eproxy_verifier::verify::{Ancestor, DelegationInput, MAX_CHAIN_LINKS, Verifier};
 
 use std::sync::Arc;
 
@@ -48,8 +48,14 @@ impl SubmissionPolicy {
         supplied_crls: &[Vec<u8>],
         now: UnixTime,
     ) -> Result<Registration, Refusal> {
-        let ancestors = ancestors(store, cms)?;
-        let ancestor_refs: Vec<&[u8]> = ancestors.iter().map(Vec::as_slice).collect();
+        let (ancestors, root_granted_under) = ancestors(store, cms)?;
+        let ancestor_refs: Vec<Ancestor<'_>> = ancestors
+            .iter()
+            .map(|(cms, registered_at)| Ancestor {
+                cms,
+                registered_at: *registered_at,
+            })
+            .collect();
         let held = self.crls.current();
         let crls = crls_with(&held, supplied_crls);
         let outcome = self.verifier.verify_delegation(&DelegationInput {
@@ -61,6 +67,7 @@ impl SubmissionPolicy {
             enrollments: &StoredEnrollments {
                 store,
                 origin: &self.origin,
+                root_granted_under,
             },
         });
         let reasons = &outcome.verdict.reasons;
@@ -104,28 +111,34 @@ impl SubmissionPolicy {
                 self.max_validity_seconds / 86_400
             )));
         }
+        // The enrollment a root PoA's own signer rests on; a sub-delegation's chain may rest
+        // on one too, recorded with its root.
+        let authority_enrollment = outcome
+            .verdict
+            .facts
+            .representative_enrollment
+            .filter(|_| delegation.parent.is_none())
+            .map(|enrollment| enrollment.id);
         Ok(Registration {
             id: DelegationId::of_cms(cms),
             cms: cms.to_vec(),
             delegation,
             signer_sha256,
             signing_act,
-            authority_enrollment: outcome
-                .verdict
-                .facts
-                .representative_enrollment
-                .map(|enrollment| enrollment.id),
+            authority_enrollment,
         })
     }
 }
 
-/// The registered ancestors of the PoA in `cms`, parent first: read from the PoA's own
-/// (not yet verified) content to find the parent, then from the registry's records. The
-/// verifier then checks the whole chain, signatures included.
-fn ancestors(store: &dyn Store, cms: &[u8]) -> Result<Vec<Vec<u8>>, Refusal> {
+/// The registered ancestors of the PoA in `cms`, parent first, each with its registration
+/// time, and the enrollment the root was granted under (if a card granted it): read from the
+/// PoA's own (not yet verified) content to find the parent, then from the registry's records.
+/// The verifier then checks the whole chain, signatures included.
+fn ancestors(store: &dyn Store, cms: &[u8]) -> Result<Chain, Refusal> {
     let delegation =
         content_of(cms).map_err(|e| Refusal::Invalid(format!("the power of attorney: {e}")))?;
     let mut chain = Vec::new();
+    let mut root_granted_under = None;
     let mut next = delegation.parent;
     while let Some(id) = next {
         if chain.len() == MAX_CHAIN_LINKS {
@@ -139,11 +152,17 @@ fn ancestors(store: &dyn Store, cms: &[u8]) -> Result<Vec<Vec<u8>>, Refusal> {
         let record = StatusRecord::decode_stored(&record)?;
         let poa = stored_poa(store, &record)?
             .ok_or_else(|| Refusal::Unavailable(format!("the stored PoA {id} is missing")))?;
-        chain.push(poa);
+        chain.push((poa, UnixTime::from_seconds(record.registered_at)));
         next = record.parent();
+        if next.is_none() {
+            root_granted_under = <[u8; 32]>::try_from(record.authority_enrollment.as_slice()).ok();
+        }
     }
-    Ok(chain)
+    Ok((chain, root_granted_under))
 }
+
+/// Registered ancestors with their registration times, and the root's enrollment.
+type Chain = (Vec<(Vec<u8>, UnixTime)>, Option<[u8; 32]>);
 
 /// The PoA content a CMS carries, read without checking the signature (the caller verifies it,
 /// or it was verified when it was registered).

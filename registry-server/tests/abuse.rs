@@ -27,17 +27,18 @@ fn host(registry: &Registry) -> &str {
     registry.address.trim_start_matches("http://")
 }
 
-/// The registry is running and answers a well-behaved client within a second.
+/// How long a well-behaved client may wait and still count as served. A starved registry never
+/// answers; on a machine whose cores are busy elsewhere (a busy loop on each of two cores
+/// beside the suite), a served call has taken just over a second.
+const SERVED_WITHIN: Duration = Duration::from_secs(5);
+
+/// The registry is running and answers a well-behaved client within [`SERVED_WITHIN`].
 async fn still_serving(registry: &mut Registry) {
     let process = registry.process.as_mut().unwrap();
     assert!(process.try_wait().unwrap().is_none(), "the registry died");
-    let started = Instant::now();
-    let (checkpoint, _) = registry.checkpoint().await;
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "slow: {:?}",
-        started.elapsed()
-    );
+    let (checkpoint, _) = tokio::time::timeout(SERVED_WITHIN, registry.checkpoint())
+        .await
+        .expect("a well-behaved client was not served");
     assert_eq!(checkpoint.origin, ORIGIN);
 }
 
@@ -243,29 +244,36 @@ async fn stalled_requests_end_at_their_deadline_while_others_are_served() {
     let mut registry = registry();
     // A request body that never arrives: cut off at the registry's deadline.
     let started = Instant::now();
-    let stalled = h2_call(
-        &registry,
-        "/eproxy.registry.v1.Registry/GetStatus",
-        &[],
-        vec![0, 0, 0, 0, 100, 1, 2, 3],
-        false,
-    );
-    // Meanwhile another client is served at once.
+    let stalled = async {
+        let answer = h2_call(
+            &registry,
+            "/eproxy.registry.v1.Registry/GetStatus",
+            &[],
+            vec![0, 0, 0, 0, 100, 1, 2, 3],
+            false,
+        )
+        .await;
+        (answer, Instant::now())
+    };
+    // Meanwhile another client is served, while the stalled request still waits.
     let other = async {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let during = Instant::now();
         registry.checkpoint().await;
-        during.elapsed()
+        Instant::now()
     };
-    let ((code, message), served_in) = tokio::join!(stalled, other);
-    let waited = started.elapsed();
+    let (((code, message), stalled_ended), served_at) = tokio::join!(stalled, other);
+    let waited = stalled_ended - started;
     assert_ne!(code, "0", "{message}");
     assert!(
         waited >= Duration::from_secs(DEADLINE_SECONDS)
             && waited < Duration::from_secs(DEADLINE_SECONDS + 2),
         "the stalled request ended after {waited:?}"
     );
-    assert!(served_in < Duration::from_secs(1), "{served_in:?}");
+    assert!(
+        served_at < stalled_ended,
+        "the other client was served only {:?} after the stalled request ended",
+        served_at - stalled_ended
+    );
 
     // The client's own, shorter deadline (grpc-timeout 300 ms) is honoured.
     let started = Instant::now();
@@ -278,8 +286,9 @@ async fn stalled_requests_end_at_their_deadline_while_others_are_served() {
     )
     .await;
     assert_ne!(code, "0");
+    // Ended before the registry's own deadline would have ended it.
     assert!(
-        started.elapsed() < Duration::from_millis(1_500),
+        started.elapsed() < Duration::from_secs(DEADLINE_SECONDS),
         "the client's deadline was ignored: {:?}",
         started.elapsed()
     );

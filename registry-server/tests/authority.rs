@@ -203,6 +203,19 @@ async fn a_namesake_of_the_representative_can_neither_revoke_nor_list_nor_read()
         "no enrollment binds this certificate",
     );
     assert_active(&registry, &genuine).await;
+    // Nor learns whether a PoA exists: an unknown id is refused the same way.
+    assert_denied(
+        &registry
+            .revoke(&revocation(
+                &namesake,
+                DelegationId::of_cms(b"never registered"),
+                4,
+                |_| {},
+            ))
+            .await
+            .unwrap_err(),
+        "no enrollment binds this certificate",
+    );
     assert_denied(
         &list(&registry, &namesake, 2).await.unwrap_err(),
         "no enrollment binds this certificate",
@@ -663,7 +676,10 @@ fn card_link(
     nonce: u8,
     consent: impl FnOnce(&mut RegistryRequest),
 ) -> Vec<u8> {
-    let card_consent_cms = signed_request(card, Action::CardConsent, nonce, consent);
+    let action = Action::CardConsent {
+        linking_certificate_sha256: representative.sha256(),
+    };
+    let card_consent_cms = signed_request(card, action, nonce, consent);
     signed_request(
         representative,
         Action::CardLink { card_consent_cms },
@@ -717,8 +733,8 @@ async fn a_representative_links_their_own_card_with_both_keys_and_a_successor_en
     let manager_card = scenario::card_holder_in(pki(), "link manager card", "高橋支配人").unwrap();
 
     // Refused, and nothing logged: a manager linking their card; the representative linking
-    // the employee's card; a consent for another nonce or another company; a card linking
-    // itself; a request that is not signed by the card at all.
+    // the employee's card; a consent for another nonce, another company or another linking
+    // certificate; a card linking itself; a request that is not signed by the card at all.
     let refusals = [
         (
             card_link(&manager, &manager_card, 1, |_| {}),
@@ -741,6 +757,15 @@ async fn a_representative_links_their_own_card_with_both_keys_and_a_successor_en
             }),
             Code::InvalidArgument,
             "for this company",
+        ),
+        (
+            card_link(representative, card, 10, |r| {
+                r.action = Action::CardConsent {
+                    linking_certificate_sha256: [0; 32],
+                }
+            }),
+            Code::InvalidArgument,
+            "to this certificate's link",
         ),
         (
             card_link(card, card, 5, |_| {}),
@@ -833,4 +858,73 @@ async fn a_representative_links_their_own_card_with_both_keys_and_a_successor_en
         "was in force from",
     );
     assert_active(&registry, &DelegationId::of_cms(&granted)).await;
+}
+
+#[tokio::test]
+async fn what_a_card_granted_keeps_its_chain_and_evidence_after_its_enrollment_ends_and_is_made_again()
+ {
+    let registry = Registry::start();
+    let representative = &pki().representative;
+    let card = &pki().representative_card;
+    let first = enroll_card(&registry, card_link(representative, card, 1, |_| {}))
+        .await
+        .unwrap();
+    let first_id =
+        eproxy_proto::v1::Enrollment::decode(first.enrollment.unwrap().enrollment.as_slice())
+            .map(|e| eproxy_verifier::enrollment::enrollment_id(&e.encode_to_vec()))
+            .unwrap();
+    let granted = root_poa(card, "佐藤サンプル", &pki().employee, None, None);
+    registry.submit(&granted).await.unwrap();
+    let granted_id = DelegationId::of_cms(&granted);
+    let tanaka = scenario::other_employee_in(pki(), "chain after unlink").unwrap();
+    let sub_delegate = |remarks: &str| {
+        let mut child = delegation_in(pki(), &tanaka, contracts_only(), Some(granted_id));
+        child.remarks = remarks.into();
+        signed(&pki().employee, child)
+    };
+    // While the card is enrolled, the employee sub-delegates under what it granted.
+    registry
+        .submit(&sub_delegate("while enrolled"))
+        .await
+        .unwrap();
+
+    // The card's enrollment ends; a second later it is linked again.
+    end_enrollment(&registry, representative, card, 2)
+        .await
+        .unwrap();
+    // Still, the employee sub-delegates under the PoA the card granted in office.
+    registry
+        .submit(&sub_delegate("after the enrollment ended"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let second = enroll_card(&registry, card_link(representative, card, 3, |_| {}))
+        .await
+        .unwrap();
+    let second_id =
+        eproxy_proto::v1::Enrollment::decode(second.enrollment.unwrap().enrollment.as_slice())
+            .map(|e| eproxy_verifier::enrollment::enrollment_id(&e.encode_to_vec()))
+            .unwrap();
+    assert_ne!(first_id, second_id);
+
+    // The first PoA's evidence carries the enrollment it was granted under, and verifies.
+    let (contract, bundle, signed_at) = contract_and_evidence(&registry, &granted).await;
+    let verdict = verify_offline(&contract, &bundle, &registry.verifier_key(), signed_at);
+    assert!(verdict.accepted(), "{verdict:#?}");
+    assert_eq!(
+        verdict.facts.representative_enrollment.unwrap().id,
+        first_id
+    );
+    // What the card grants now rests on the second.
+    let mut later = delegation_in(pki(), &pki().employee, contracts_only(), None);
+    later.remarks = "granted under the second enrollment".into();
+    let later = signed(card, later);
+    registry.submit(&later).await.unwrap();
+    let (contract, bundle, signed_at) = contract_and_evidence(&registry, &later).await;
+    let verdict = verify_offline(&contract, &bundle, &registry.verifier_key(), signed_at);
+    assert!(verdict.accepted(), "{verdict:#?}");
+    assert_eq!(
+        verdict.facts.representative_enrollment.unwrap().id,
+        second_id
+    );
 }

@@ -93,8 +93,8 @@ impl RepresentativeTitles {
 /// A manager's title, as the Ministry's guide gives it.
 const MANAGER_TITLE: &str = "支配人";
 /// The mark the Ministry puts after a manager's office where a representative's certificate
-/// has the head office.
-const MANAGER_OFFICE_MARK: &str = "(支配人を置いた営業所)";
+/// has the head office, inside parentheses (ASCII or full-width: looked for without them).
+const MANAGER_OFFICE_MARK: &str = "支配人を置いた営業所";
 
 /// How a JPKI signing certificate was tied to a company.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,12 +135,14 @@ impl Enrollment {
 
 /// Where the enrollments come from: the registry's store, or a counterparty's evidence.
 pub trait Enrollments: fmt::Debug {
-    /// The enrollment binding the certificate `certificate_sha256` to `company`, if there is
-    /// one (in force or ended). An error (storage failing) is never taken as "none".
+    /// The enrollment binding the certificate `certificate_sha256` to `company` that was in
+    /// force at `at`, else the latest one (ended or not yet in force, for the reason), else
+    /// none. An error (storage failing) is never taken as "none".
     fn find(
         &self,
         company: &CorporateNumber,
         certificate_sha256: &[u8; 32],
+        at: UnixTime,
     ) -> Result<Option<Enrollment>, String>;
 }
 
@@ -149,7 +151,12 @@ pub trait Enrollments: fmt::Debug {
 pub struct NoEnrollments;
 
 impl Enrollments for NoEnrollments {
-    fn find(&self, _: &CorporateNumber, _: &[u8; 32]) -> Result<Option<Enrollment>, String> {
+    fn find(
+        &self,
+        _: &CorporateNumber,
+        _: &[u8; 32],
+        _: UnixTime,
+    ) -> Result<Option<Enrollment>, String> {
         Ok(None)
     }
 }
@@ -275,7 +282,7 @@ pub fn authority(
         }
         AnchorRole::JpkiSigning => {
             let enrollment = enrollments
-                .find(company, signer.sha256())
+                .find(company, signer.sha256(), at)
                 .map_err(Unproven::EnrollmentsUnavailable)?
                 .filter(|e| e.company == *company && e.certificate_sha256 == *signer.sha256())
                 .ok_or(Unproven::NotEnrolled)?;
@@ -310,9 +317,7 @@ pub fn registered_representative(
         });
     }
     if !titles.contains(&registration.director_title)
-        || registration
-            .corporate_address
-            .ends_with(MANAGER_OFFICE_MARK)
+        || registration.corporate_address.contains(MANAGER_OFFICE_MARK)
     {
         return Err(Unproven::NotARepresentative {
             title: registration.director_title,

@@ -182,7 +182,11 @@ pub(crate) fn verify_evidence_with(
         })
         .collect::<Result<Vec<_>, Error>>()?;
     let root_enrollment = match (root_registration, &bundle.root_enrollment) {
-        (Some((event, index)), Some(evidence)) if !event.authority_enrollment_id.is_empty() => {
+        // The last link must be a root's registration (no parent) naming the enrollment.
+        (Some((event, index)), Some(evidence))
+            if !event.authority_enrollment_id.is_empty()
+                && event.related_delegation_id.is_empty() =>
+        {
             Some(check_enrollment(
                 provider,
                 evidence,

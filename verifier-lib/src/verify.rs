@@ -168,12 +168,18 @@ impl Verifier {
             pool: &pool,
             enrollments: input.enrollments,
         };
-        let supplied: Vec<SuppliedPoa> = std::iter::once(input.delegation)
-            .chain(input.ancestors.iter().copied())
-            .map(|cms| SuppliedPoa {
-                id: DelegationId::of_cms(cms),
-                cms: cms.to_vec(),
-                status: StatusSource::Caller,
+        let checked = Ancestor {
+            cms: input.delegation,
+            registered_at: input.at,
+        };
+        let supplied: Vec<SuppliedPoa> = std::iter::once(&checked)
+            .chain(input.ancestors)
+            .map(|poa| SuppliedPoa {
+                id: DelegationId::of_cms(poa.cms),
+                cms: poa.cms.to_vec(),
+                status: StatusSource::Caller {
+                    registered_at: poa.registered_at,
+                },
             })
             .collect();
         let first = DelegationId::of_cms(input.delegation);
@@ -267,8 +273,8 @@ pub struct VerifiedSigner {
 pub struct DelegationInput<'a> {
     /// The PoA's CMS SignedData (DER).
     pub delegation: &'a [u8],
-    /// For a sub-delegation, its ancestors' CMS, parent first, up to the root PoA.
-    pub ancestors: &'a [&'a [u8]],
+    /// For a sub-delegation, its registered ancestors, parent first, up to the root PoA.
+    pub ancestors: &'a [Ancestor<'a>],
     /// CRLs for every certificate path.
     pub crls: &'a [&'a [u8]],
     /// Extra certificates for path building.
@@ -277,6 +283,16 @@ pub struct DelegationInput<'a> {
     pub at: UnixTime,
     /// Where a JPKI-signed root PoA's enrollment is found.
     pub enrollments: &'a dyn Enrollments,
+}
+
+/// A registered PoA above the one checked.
+#[derive(Clone, Copy, Debug)]
+pub struct Ancestor<'a> {
+    /// Its CMS SignedData (DER).
+    pub cms: &'a [u8],
+    /// When it was registered: the time its signer's authority is judged at, so that a PoA
+    /// granted by a representative whose enrollment has since ended still carries its chain.
+    pub registered_at: UnixTime,
 }
 
 /// The verdict on one PoA, and its content when it could be read.
@@ -329,6 +345,7 @@ impl Enrollments for CarriedEnrollment {
         &self,
         company: &CorporateNumber,
         certificate_sha256: &[u8; 32],
+        _: UnixTime,
     ) -> Result<Option<Enrollment>, String> {
         Ok(self
             .0
@@ -369,8 +386,12 @@ enum StatusSource {
     Evidence(VerifiedStatus),
     /// Nowhere: unknown, a reason or a warning by the revocation policy.
     Unchecked,
-    /// The caller, who keeps the status itself (a registry checking a submission).
-    Caller,
+    /// The caller, who keeps the status itself (a registry checking a submission), and says
+    /// when the PoA was (or is being) registered.
+    Caller {
+        /// Its registration time.
+        registered_at: UnixTime,
+    },
 }
 
 /// What the contract established, for the chain checks.
@@ -669,7 +690,7 @@ impl<'a> Run<'_, 'a> {
                     verdict.warnings.push(Warning::PoaStatusUnchecked { id });
                 }
             },
-            StatusSource::Caller => {}
+            StatusSource::Caller { registered_at } => link.registered_at = Some(*registered_at),
         }
         let cache = Some(self.verifier.cache.as_ref());
         match verify_cms_with(self.verifier.provider, cache, cms, None, self.pool) {

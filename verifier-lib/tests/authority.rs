@@ -34,7 +34,12 @@ fn at(offset: i64) -> UnixTime {
 struct Found(Result<Option<Enrollment>, String>);
 
 impl Enrollments for Found {
-    fn find(&self, _: &CorporateNumber, _: &[u8; 32]) -> Result<Option<Enrollment>, String> {
+    fn find(
+        &self,
+        _: &CorporateNumber,
+        _: &[u8; 32],
+        _: UnixTime,
+    ) -> Result<Option<Enrollment>, String> {
         self.0.clone()
     }
 }
@@ -139,6 +144,17 @@ fn the_title_decides_between_a_representative_and_anyone_else_registered() {
         registered_authority(&director, &with_directors),
         Ok(Proof::Registered(_))
     ));
+    // A certificate whose address is a manager's office (the Ministry's mark, in full-width
+    // parentheses here) is a manager's, whatever its title says.
+    let mut office = registered_person(pki(), "渡辺支配人", "代表取締役");
+    office.corporate_address = "大阪府大阪市北区梅田一丁目１番１号（支配人を置いた営業所）".into();
+    let at_an_office = registered_in(pki(), "authority test office", &office).unwrap();
+    assert_eq!(
+        registered_authority(&at_an_office, &RepresentativeTitles::default()),
+        Err(Unproven::NotARepresentative {
+            title: "代表取締役".into()
+        })
+    );
     // No list makes a manager a representative, and an empty title matches nothing.
     assert!(RepresentativeTitles::new(["支配人".to_owned()]).is_err());
     assert!(RepresentativeTitles::new([String::new()]).is_err());

@@ -7,7 +7,7 @@ use eproxy_testkit::scenario::{self, contracts_only, delegation, scope, sign};
 use eproxy_testkit::{Credential, STANDARD_NOW, TestPki};
 use eproxy_verifier::authority::{NoEnrollments, Unproven};
 use eproxy_verifier::verdict::Reason;
-use eproxy_verifier::verify::{DelegationInput, DelegationVerdict, Verifier};
+use eproxy_verifier::verify::{Ancestor, DelegationInput, DelegationVerdict, Verifier};
 
 fn pki() -> &'static TestPki {
     TestPki::standard()
@@ -18,13 +18,20 @@ fn verifier() -> Verifier {
 }
 
 fn check(poa: &[u8], ancestors: &[&[u8]]) -> DelegationVerdict {
+    let ancestors: Vec<Ancestor<'_>> = ancestors
+        .iter()
+        .map(|cms| Ancestor {
+            cms,
+            registered_at: STANDARD_NOW,
+        })
+        .collect();
     let crls = [
         pki().jpki_signing_crl.der(),
         pki().commercial_registration_crl.der(),
     ];
     verifier().verify_delegation(&DelegationInput {
         delegation: poa,
-        ancestors,
+        ancestors: &ancestors,
         crls: &crls,
         certificates: &[],
         at: STANDARD_NOW,

@@ -54,7 +54,13 @@ pub fn link(
     let representative = open_key(key)?;
     let card_key = open_key(card)?;
     let company = company_of(representative.certificate(), company)?;
-    let consent = fresh_request(&operator, company, Action::CardConsent)?;
+    let consent = fresh_request(
+        &operator,
+        company,
+        Action::CardConsent {
+            linking_certificate_sha256: *representative.certificate().sha256(),
+        },
+    )?;
     let card_consent_cms =
         sign_content(card_key.as_ref(), &consent.encode(), consent.requested_at)?;
     let link = eproxy_proto::RegistryRequest {

@@ -19,6 +19,7 @@ use eproxy_proto::DelegationId;
 use eproxy_verifier::authority::{Enrollment, Enrollments, Proof, Unproven, authority};
 use eproxy_verifier::enrollment::decode_enrollment;
 
+use crate::command::ActingEnrollment;
 use crate::records::{
     Reads, StatusRecord, enrollment_history_prefix, enrollment_record, status_record,
 };
@@ -27,14 +28,15 @@ use crate::service::RegistryService;
 use crate::signed_request::Verified;
 use crate::store::{Family, Store};
 
-/// The authority the signer of `verified` holds over `company` at `now`, or why it holds none.
+/// The authority the signer of `verified` holds over `company` at `now`, or why it holds none;
+/// when it is an enrollment, the enrollment to check again when the act is applied.
 pub fn over_company(
     service: &RegistryService,
     verified: &Verified,
     company: &CorporateNumber,
     now: UnixTime,
-) -> Result<Proof, Refusal> {
-    authority(
+) -> Result<Option<ActingEnrollment>, Refusal> {
+    let proof = authority(
         &verified.signer,
         verified.anchor_role,
         company,
@@ -46,7 +48,15 @@ pub fn over_company(
             root_granted_under: None,
         },
     )
-    .map_err(|why| unauthorised(company, &why))
+    .map_err(|why| unauthorised(company, &why))?;
+    Ok(match proof {
+        Proof::Registered(_) => None,
+        Proof::Enrolled(enrollment) => Some(ActingEnrollment {
+            id: enrollment.id,
+            company: enrollment.company,
+            certificate_sha256: enrollment.certificate_sha256,
+        }),
+    })
 }
 
 /// Whether the signer of `verified` may act on the PoA `record` (revoke it, receive its
@@ -57,7 +67,7 @@ pub fn over_poa(
     verified: &Verified,
     record: &StatusRecord,
     now: UnixTime,
-) -> Result<(), Refusal> {
+) -> Result<Option<ActingEnrollment>, Refusal> {
     let company = verified.request.company;
     if company.to_string() != record.corporate_number {
         return Err(Refusal::Unauthorised(format!(
@@ -66,11 +76,11 @@ pub fn over_poa(
         )));
     }
     let refused = match over_company(service, verified, &company, now) {
-        Ok(_) => return Ok(()),
+        Ok(acting) => return Ok(acting),
         Err(refused) => refused,
     };
     if is_delegator(service.store.as_ref(), record, verified.signer.sha256())? {
-        return Ok(());
+        return Ok(None);
     }
     Err(refused)
 }
@@ -83,9 +93,9 @@ pub fn poa_to_act_on(
     verified: &Verified,
     id: &DelegationId,
     now: UnixTime,
-) -> Result<StatusRecord, Refusal> {
+) -> Result<Option<ActingEnrollment>, Refusal> {
     match status_record(service.store.as_ref(), id)? {
-        Some(record) => over_poa(service, verified, &record, now).map(|()| record),
+        Some(record) => over_poa(service, verified, &record, now),
         None => {
             over_company(service, verified, &verified.request.company, now)?;
             Err(Refusal::NotFound(format!(

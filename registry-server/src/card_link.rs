@@ -101,12 +101,13 @@ pub fn end(service: &RegistryService, cms: &[u8], crls: &[Vec<u8>]) -> Result<Co
         ));
     };
     let company = verified.request.company;
-    authority::over_company(service, &verified, &company, now())?;
+    let acting = authority::over_company(service, &verified, &company, now())?;
     Ok(Command::Unenroll(Unenrolment {
         company,
         certificate_sha256: *certificate_sha256,
         ended_by: verified.actor(),
         reason: reason.clone(),
         nonce_key: Some(verified.nonce_key()),
+        acting,
     }))
 }

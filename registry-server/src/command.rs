@@ -56,6 +56,27 @@ pub struct Release {
     pub nonce_key: Option<Vec<u8>>,
     /// Who receives it.
     pub actor: String,
+    /// The enrollment the signer acted on, if a card.
+    pub acting: Option<ActingEnrollment>,
+}
+
+/// The enrollment a request's signer acted on, checked again when the command is applied: an
+/// enrollment ended between the check and the write no longer grants.
+#[derive(Clone, Debug)]
+pub struct ActingEnrollment {
+    /// Its id.
+    pub id: [u8; 32],
+    /// The company.
+    pub company: CorporateNumber,
+    /// The signer's certificate.
+    pub certificate_sha256: [u8; 32],
+}
+
+impl ActingEnrollment {
+    /// Refuses if it is no longer the one in force.
+    fn check(&self, batch: &Batch<'_>) -> Result<(), Refusal> {
+        in_force_enrollment(batch, &self.id, &self.company, &self.certificate_sha256).map(|_| ())
+    }
 }
 
 /// An authorised revocation request.
@@ -70,6 +91,8 @@ pub struct Revocation {
     pub nonce_key: Vec<u8>,
     /// Who asked (certificate SHA-256, hex).
     pub actor: String,
+    /// The enrollment the signer acted on, if a card.
+    pub acting: Option<ActingEnrollment>,
 }
 
 /// A PoA whose signature, signer, chain and content have been verified.
@@ -138,6 +161,8 @@ pub struct Unenrolment {
     pub reason: String,
     /// The signed request's nonce key, when a company's authority asked.
     pub nonce_key: Option<Vec<u8>>,
+    /// The enrollment the signer acted on, if a card.
+    pub acting: Option<ActingEnrollment>,
 }
 
 /// What a command did.
@@ -384,6 +409,9 @@ impl Revocation {
             _ => {}
         }
         check_nonce(batch, &self.nonce_key)?;
+        if let Some(acting) = &self.acting {
+            acting.check(batch)?;
+        }
 
         // Every check passed: write.
         let now = batch.now;
@@ -457,6 +485,9 @@ impl Release {
     fn apply(self, batch: &mut Batch<'_>) -> Result<Outcome, Refusal> {
         if let Some(nonce_key) = &self.nonce_key {
             check_nonce(batch, nonce_key)?;
+        }
+        if let Some(acting) = &self.acting {
+            acting.check(batch)?;
         }
         let now = batch.now;
         if let Some(nonce_key) = self.nonce_key {
@@ -627,6 +658,9 @@ impl Unenrolment {
         }
         if let Some(nonce_key) = &self.nonce_key {
             check_nonce(batch, nonce_key)?;
+        }
+        if let Some(acting) = &self.acting {
+            acting.check(batch)?;
         }
 
         // Every check passed: write.

@@ -80,6 +80,7 @@ pub fn unenroll(data_dir: &Path, attestation: &Attestation<'_>) -> Result<String
             ended_by: format!("operator staff {}", attestation.attested_by),
             reason: attestation.reference.to_owned(),
             nonce_key: None,
+            acting: None,
         })
     })?;
     match outcome {

@@ -74,6 +74,7 @@ fn check(
                     "counterparty of contract signed by {}",
                     hex::encode(contract.signer.sha256())
                 ),
+                acting: None,
             })
         }
         Entitlement::Request(cms) => {
@@ -84,13 +85,15 @@ fn check(
                 Action::EvidenceRelease { delegation_id } if delegation_id == id => {}
                 _ => return Err("the request is not an evidence release of this PoA".into()),
             }
-            crate::authority::over_poa(service, &verified, record, crate::service::now())
-                .map_err(|e| e.to_string())?;
+            let acting =
+                crate::authority::over_poa(service, &verified, record, crate::service::now())
+                    .map_err(|e| e.to_string())?;
             Ok(Release {
                 subject: id.to_string(),
                 action: RELEASE_EVIDENCE,
                 nonce_key: Some(verified.nonce_key()),
                 actor: verified.actor(),
+                acting,
             })
         }
     }

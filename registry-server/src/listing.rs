@@ -58,7 +58,7 @@ pub fn entitle(
             "the signed request is not a listing".into(),
         ));
     }
-    crate::authority::over_company(
+    let acting = crate::authority::over_company(
         service,
         &verified,
         &verified.request.company,
@@ -88,6 +88,7 @@ pub fn entitle(
             action: "list",
             nonce_key: None,
             actor: verified.actor(),
+            acting,
         },
     })
 }

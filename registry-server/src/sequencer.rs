@@ -405,4 +405,98 @@ mod tests {
             .collect();
         assert_eq!(remaining, kept);
     }
+
+    /// A card's act checked before its enrollment ended and applied after, in one batch, is
+    /// refused: the one writer checks the enrollment again.
+    #[test]
+    fn an_act_on_an_enrollment_ended_in_the_same_batch_is_refused() {
+        use crate::command::{ActingEnrollment, Basis, Enrolment, Revocation, Unenrolment};
+
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(RocksStore::open(dir.path()).unwrap());
+        let operator =
+            Arc::new(Operator::new("test/log", SigningKey::from_bytes(&[1; 32])).unwrap());
+        let log = Arc::new(Log::open(store.as_ref(), &operator).unwrap());
+        let metrics = Arc::new(Metrics::new(
+            Arc::clone(&log),
+            Arc::clone(&store),
+            crate::lanes::Lanes::new(1),
+            crate::checks::Checks::new(1),
+        ));
+        let run = |commands: Vec<Command>| {
+            let (messages, receiver) = mpsc::channel(QUEUE);
+            let answers: Vec<_> = commands
+                .into_iter()
+                .map(|command| {
+                    let (reply, answer) = oneshot::channel();
+                    messages
+                        .try_send(Message::Job(Box::new((command, reply))))
+                        .unwrap();
+                    answer
+                })
+                .collect();
+            drop(messages);
+            Writer::new(Arc::clone(&store), Arc::clone(&log), Arc::clone(&metrics)).run(receiver);
+            answers
+                .into_iter()
+                .map(|answer| answer.blocking_recv().unwrap())
+                .collect::<Vec<_>>()
+        };
+        let company = TestPki::standard().company.corporate_number().unwrap();
+        let card = [5; 32];
+        let enrolled = run(vec![
+            registration(0),
+            Command::Enroll(Box::new(Enrolment {
+                company,
+                certificate_sha256: card,
+                basis: Basis::Attested {
+                    attested_by: "staff".into(),
+                    check_reference: "check".into(),
+                },
+                operator: Arc::clone(&operator),
+            })),
+        ]);
+        let Ok(Outcome::Enrolled { id, .. }) = enrolled[1] else {
+            panic!("not enrolled: {enrolled:?}");
+        };
+        let revocation = |acting| {
+            Command::Revoke(Revocation {
+                id: DelegationId::of_cms(&[0; 40]),
+                reason: "test".into(),
+                nonce_key: vec![9; 24],
+                actor: "card".into(),
+                acting,
+            })
+        };
+        let acting = ActingEnrollment {
+            id,
+            company,
+            certificate_sha256: card,
+        };
+        let answers = run(vec![
+            Command::Unenroll(Unenrolment {
+                company,
+                certificate_sha256: card,
+                ended_by: "staff".into(),
+                reason: "left office".into(),
+                nonce_key: None,
+                acting: None,
+            }),
+            revocation(Some(acting)),
+        ]);
+        assert!(
+            matches!(answers[0], Ok(Outcome::Unenrolled { .. })),
+            "{answers:?}"
+        );
+        assert!(
+            matches!(&answers[1], Err(Refusal::Unauthorised(why)) if why.contains("ended")),
+            "{answers:?}"
+        );
+        // Without the card's enrollment to rest on (a commercial-registration certificate),
+        // the same revocation goes through.
+        assert!(matches!(
+            run(vec![revocation(None)])[0],
+            Ok(Outcome::Revoked { already: false, .. })
+        ));
+    }
 }

@@ -196,12 +196,14 @@ impl Api {
                         "the signed request is not a revocation".into(),
                     ));
                 };
-                crate::authority::poa_to_act_on(&service, &verified, &delegation_id, now())?;
+                let acting =
+                    crate::authority::poa_to_act_on(&service, &verified, &delegation_id, now())?;
                 Ok(Revocation {
                     id: delegation_id,
                     reason,
                     nonce_key: verified.nonce_key(),
                     actor: verified.actor(),
+                    acting,
                 })
             })
             .await?;

@@ -99,6 +99,30 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
     let submitted = json(&registry.cli(&["delegation", "submit", &poa]));
     assert_eq!(submitted["delegation_id"], poa_id.as_str());
     assert_eq!(submitted["already_registered"], false);
+    // The receipt is checked under the operator's key; under another operator's it fails.
+    assert_eq!(submitted["receipt_verified"], true);
+    let other = Registry::start(&desk.pki(""), None);
+    let wrong_key = eproxy()
+        .args([
+            "delegation",
+            "submit",
+            &poa,
+            "--registry",
+            &registry.url,
+            "--operator-key",
+        ])
+        .arg(other.operator_key())
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(wrong_key.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&wrong_key.stderr)
+            .contains("receipt does not verify under the operator's key"),
+        "{}",
+        String::from_utf8_lossy(&wrong_key.stderr)
+    );
+    drop(other);
     let again = json(&registry.cli(&["delegation", "submit", &poa]));
     assert_eq!(again["already_registered"], true);
     assert_eq!(again["log_index"], submitted["log_index"]);

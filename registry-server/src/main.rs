@@ -5,7 +5,9 @@
 //! `command` (the one writer and its state changes), `log` and `tree` (the transparency log),
 //! `status` (what a PoA's status is), `store` (storage behind a narrow trait), `operator` (the
 //! signing key), `audit` (the trail of writes and releases), `authority` (who may act on a
-//! company's PoAs) and `enrollment` (the operator's enrollments of JPKI certificates).
+//! company's PoAs), `card_link` (a representative linking their card, or ending a card's
+//! enrollment) and `enrollment` (the operator's own enrollments of cards), `signals` (stop and
+//! reload).
 #![forbid(unsafe_code)]
 
 mod audit;

@@ -12,13 +12,10 @@ use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use eproxy_proto::v1::{
     RegistrationReceipt, SignedReceipt, SignedStatusStatement, StatusStatement,
 };
-use eproxy_verifier::evidence::STATUS_STATEMENT_CONTEXT;
+use eproxy_verifier::evidence::{RECEIPT_CONTEXT, STATUS_STATEMENT_CONTEXT};
 use eproxy_verifier::merkle::Hash;
 use eproxy_verifier::note::{Checkpoint, VerifierKey};
 use prost::Message;
-
-/// What the receipt signature covers before the receipt's bytes (proto/README.md).
-pub const RECEIPT_CONTEXT: &[u8] = b"eproxy registration receipt v1\n";
 
 /// Why the key could not be made or read.
 #[derive(Debug, thiserror::Error)]
@@ -227,5 +224,38 @@ mod tests {
         let mut message = RECEIPT_CONTEXT.to_vec();
         message.extend_from_slice(&receipt.receipt);
         assert_eq!(receipt.signature, key.sign(&message).to_bytes());
+    }
+
+    /// A receipt verifies under the operator's key as verifier-lib checks it, and not once
+    /// tampered, nor for another log.
+    #[test]
+    fn receipts_verify_as_counterparties_check_them() {
+        use eproxy_verifier::Error;
+        use eproxy_verifier::evidence::verify_receipt;
+        let operator =
+            Operator::new("registry.example/log", SigningKey::from_bytes(&[6; 32])).unwrap();
+        let signed = operator.sign_receipt(&RegistrationReceipt {
+            format_version: 1,
+            log_origin: "registry.example/log".into(),
+            delegation_id: vec![3; 32],
+            log_index: 41,
+            registered_at_unix_seconds: 1_775_001_600,
+        });
+        let key = operator.verifier_key();
+        let receipt = verify_receipt(&AWS_LC, &signed, key, "registry.example/log").unwrap();
+        assert_eq!(receipt.log_index, 41);
+        assert_eq!(receipt.delegation_id.as_bytes(), &[3; 32]);
+        assert_eq!(
+            verify_receipt(&AWS_LC, &signed, key, "another.example/log"),
+            Err(Error::ReceiptMismatch {
+                field: "log_origin"
+            })
+        );
+        let mut tampered = signed.clone();
+        tampered.receipt[3] ^= 1;
+        assert_eq!(
+            verify_receipt(&AWS_LC, &tampered, key, "registry.example/log"),
+            Err(Error::ReceiptSignatureInvalid)
+        );
     }
 }

@@ -286,6 +286,15 @@ pub enum Error {
     /// The checkpoint carries no signature line by the pinned operator key.
     #[error("the checkpoint is not signed by the pinned operator key")]
     CheckpointSignatureMissing,
+    /// The checkpoint's origin line is not the pinned key's name: a checkpoint of another log
+    /// the operator's key also signs (C2SP tlog-checkpoint names the key after the log).
+    #[error("the checkpoint is of the log {origin:?}, not of {key:?} whose key is pinned")]
+    CheckpointOriginMismatch {
+        /// The checkpoint's origin.
+        origin: String,
+        /// The pinned key's name.
+        key: String,
+    },
     /// The checkpoint's signature by the pinned key does not verify.
     #[error("the checkpoint's signature by the operator key does not verify")]
     CheckpointSignatureInvalid,
@@ -319,6 +328,15 @@ pub enum Error {
     /// The registration event is not this PoA's registration at the stated time.
     #[error("the registration log event does not match the status statement")]
     RegistrationEventMismatch,
+    /// A registration receipt's signature does not verify under the pinned operator key.
+    #[error("the registration receipt's signature does not verify under the operator key")]
+    ReceiptSignatureInvalid,
+    /// A registration receipt is of another log, or of another PoA than the one submitted.
+    #[error("the registration receipt's {field} does not match")]
+    ReceiptMismatch {
+        /// What differs.
+        field: &'static str,
+    },
     /// An enrollment's signature does not verify under the pinned operator key.
     #[error("the enrollment's signature does not verify under the operator key")]
     EnrollmentSignatureInvalid,

@@ -8,7 +8,7 @@
 use eproxy_policy::UnixTime;
 use eproxy_proto::v1::{
     DelegationStatus, EnrollmentEvidence, EvidenceBundle, InclusionProof, LogEvent, LogEventKind,
-    SignedStatusStatement, StatusStatement,
+    RegistrationReceipt, SignedReceipt, SignedStatusStatement, StatusStatement,
 };
 use eproxy_proto::{DelegationId, decode_canonical};
 use sha2::{Digest, Sha256};
@@ -24,6 +24,8 @@ use crate::verification_cache::{Signer, VerificationCache};
 /// The bytes an operator's status-statement signature covers before the statement itself: the
 /// key signs checkpoints too, and this prefix keeps one kind from passing for the other.
 pub const STATUS_STATEMENT_CONTEXT: &[u8] = b"eproxy status statement v1\n";
+/// The bytes an operator's receipt signature covers before the receipt itself.
+pub const RECEIPT_CONTEXT: &[u8] = b"eproxy registration receipt v1\n";
 /// The largest evidence bundle accepted (a chain of nine PoAs with their proofs fits easily).
 pub const MAX_EVIDENCE_BYTES: usize = 2 * 1024 * 1024;
 /// The largest status statement or log event.
@@ -254,6 +256,57 @@ fn check_enrollment(
         checkpoint,
     )?;
     Ok(enrollment)
+}
+
+/// A registration receipt whose signature verified: what the registry signed when it
+/// registered a PoA, the proof its submitter keeps of when that was.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedReceipt {
+    /// The PoA.
+    pub delegation_id: DelegationId,
+    /// Its registration event's log index.
+    pub log_index: u64,
+    /// When the registry registered it, on the registry's clock.
+    pub registered_at: UnixTime,
+}
+
+/// Verifies a signed registration receipt under `key` and decodes it; its origin must be
+/// `origin`.
+pub fn verify_receipt(
+    provider: &dyn SignatureVerifier,
+    signed: &SignedReceipt,
+    key: &VerifierKey,
+    origin: &str,
+) -> Result<VerifiedReceipt, Error> {
+    if !operator_signed(
+        provider,
+        key,
+        RECEIPT_CONTEXT,
+        &signed.receipt,
+        &signed.signature,
+    ) {
+        return Err(Error::ReceiptSignatureInvalid);
+    }
+    let receipt: RegistrationReceipt = decode_canonical(&signed.receipt, MAX_RECORD_BYTES)
+        .map_err(|e| malformed(format!("receipt: {e}")))?;
+    if receipt.format_version != 1 {
+        return Err(malformed("receipt format_version"));
+    }
+    if receipt.log_origin != origin {
+        return Err(Error::ReceiptMismatch {
+            field: "log_origin",
+        });
+    }
+    let id: [u8; 32] = receipt
+        .delegation_id
+        .as_slice()
+        .try_into()
+        .map_err(|_| malformed("receipt delegation_id is not 32 bytes"))?;
+    Ok(VerifiedReceipt {
+        delegation_id: DelegationId::from_bytes(id),
+        log_index: receipt.log_index,
+        registered_at: UnixTime::from_seconds(receipt.registered_at_unix_seconds),
+    })
 }
 
 /// Verifies a signed status statement under `key` and decodes it; its origin must be `origin`.

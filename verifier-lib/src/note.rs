@@ -222,7 +222,14 @@ pub(crate) fn verify_checkpoint_with(
         }
         None => verify_note(provider, note, key)?,
     };
-    Checkpoint::parse(body)
+    let checkpoint = Checkpoint::parse(body)?;
+    if checkpoint.origin != key.name() {
+        return Err(Error::CheckpointOriginMismatch {
+            origin: checkpoint.origin,
+            key: key.name().to_owned(),
+        });
+    }
+    Ok(checkpoint)
 }
 
 /// Verifies a signed note with `key` and returns its text (ending in a newline). Signatures by

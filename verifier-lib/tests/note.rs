@@ -95,3 +95,33 @@ fn checkpoint_bodies_are_strict() {
         Err(Error::CheckpointMalformed { .. })
     ));
 }
+
+#[test]
+fn a_checkpoint_of_another_log_signed_with_the_same_key_is_refused() {
+    let operator =
+        eproxy_testkit::operator::TestOperator::new("note tests", "registry.eproxy.test/log")
+            .unwrap();
+    let elsewhere = Checkpoint {
+        origin: "another.registry.example/log".into(),
+        size: 1,
+        root: root(&[leaf_hash(b"a")]),
+    };
+    let note = operator.sign_note(&elsewhere.body());
+    assert_eq!(
+        verify_checkpoint(&RING, &note, operator.verifier_key()),
+        Err(Error::CheckpointOriginMismatch {
+            origin: "another.registry.example/log".into(),
+            key: "registry.eproxy.test/log".into(),
+        })
+    );
+    // Its own log's checkpoint verifies.
+    let own = Checkpoint {
+        origin: "registry.eproxy.test/log".into(),
+        ..elsewhere
+    };
+    let note = operator.sign_note(&own.body());
+    assert_eq!(
+        verify_checkpoint(&RING, &note, operator.verifier_key()),
+        Ok(own)
+    );
+}

@@ -6,12 +6,14 @@ use std::path::Path;
 
 use eproxy_policy::CorporateNumber;
 use eproxy_proto::registry::v1 as api;
-use eproxy_proto::v1::{RegistrationReceipt, SignedStatusStatement};
+use eproxy_proto::v1::{RegistrationReceipt, SignedReceipt, SignedStatusStatement};
 use eproxy_proto::{Action, DelegationId, RegistryRequest, decode_canonical};
 use eproxy_verifier::certificate::Certificate;
 use eproxy_verifier::commercial_registration::RegisteredCorporation;
 use eproxy_verifier::crypto::AWS_LC;
-use eproxy_verifier::evidence::{RegistryStatus, verify_status_statement};
+use eproxy_verifier::evidence::{
+    RegistryStatus, VerifiedReceipt, verify_receipt, verify_status_statement,
+};
 use eproxy_verifier::note::VerifierKey;
 use serde::Serialize;
 
@@ -35,6 +37,8 @@ struct Submitted {
     log_index: u64,
     registered_at: TimeView,
     already_registered: bool,
+    /// Whether the receipt's signature was checked under the operator's key.
+    receipt_verified: bool,
 }
 
 /// Submits a signed PoA.
@@ -45,8 +49,13 @@ pub fn submit(
     json: bool,
 ) -> Result<Outcome, CliError> {
     let cms = read_limited(file, MAX_CMS_FILE_BYTES, "signed PoA")?;
+    let submitted = DelegationId::of_cms(&cms);
     let crls = read_crls(crls)?;
     let url = registry_url(registry.registry.as_deref())?;
+    let operator = match operator_key_path(registry.operator_key.as_ref())? {
+        Some(_) => Some(operator_key(registry)?),
+        None => None,
+    };
     let response = with_registry(&url, |mut registry, _| async move {
         registry
             .submit_delegation(api::SubmitDelegationRequest {
@@ -60,18 +69,27 @@ pub fn submit(
     let signed = response
         .receipt
         .ok_or_else(|| CliError::new("the registry's answer has no receipt"))?;
-    let receipt: RegistrationReceipt = decode_canonical(&signed.receipt, MAX_RECORD_BYTES)
-        .map_err(|e| CliError::new(format!("the registry's receipt is malformed: {e}")))?;
-    let id = <[u8; 32]>::try_from(receipt.delegation_id.as_slice())
-        .map(DelegationId::from_bytes)
-        .map_err(|_| CliError::new("the registry's receipt names no PoA"))?;
+    let receipt = match &operator {
+        Some(key) => verify_receipt(&AWS_LC, &signed, key, key.name()).map_err(|e| {
+            CliError::new(format!(
+                "the registry's receipt does not verify under the operator's key: {e}"
+            ))
+            .fix("check the operator key; if it is right, this registry's answers are not to be trusted")
+        })?,
+        None => unchecked_receipt(&signed)?,
+    };
+    if receipt.delegation_id != submitted {
+        return Err(CliError::new(format!(
+            "the registry's receipt names {}, not the PoA submitted ({submitted})",
+            receipt.delegation_id
+        )));
+    }
     let report = Submitted {
-        delegation_id: id.to_string(),
+        delegation_id: submitted.to_string(),
         log_index: receipt.log_index,
-        registered_at: TimeView::of(eproxy_policy::UnixTime::from_seconds(
-            receipt.registered_at_unix_seconds,
-        )),
+        registered_at: TimeView::of(receipt.registered_at),
         already_registered: response.already_registered,
+        receipt_verified: operator.is_some(),
     };
     if json {
         print_json(&report)?;
@@ -85,12 +103,29 @@ pub fn submit(
         println!("  log index {}", report.log_index);
         println!(
             "  registered at {} (the registry's clock)",
-            jst(eproxy_policy::UnixTime::from_seconds(
-                report.registered_at.unix
-            ))
+            jst(receipt.registered_at)
         );
+        if report.receipt_verified {
+            println!("  receipt signed by the operator: checked under its key");
+        } else {
+            println!("  receipt NOT checked: no operator key (give --operator-key to check it)");
+        }
     }
     Ok(Outcome::Done)
+}
+
+/// A receipt read without its signature checked (no operator key is known): reported as such.
+fn unchecked_receipt(signed: &SignedReceipt) -> Result<VerifiedReceipt, CliError> {
+    let receipt: RegistrationReceipt = decode_canonical(&signed.receipt, MAX_RECORD_BYTES)
+        .map_err(|e| CliError::new(format!("the registry's receipt is malformed: {e}")))?;
+    let id = <[u8; 32]>::try_from(receipt.delegation_id.as_slice())
+        .map(DelegationId::from_bytes)
+        .map_err(|_| CliError::new("the registry's receipt names no PoA"))?;
+    Ok(VerifiedReceipt {
+        delegation_id: id,
+        log_index: receipt.log_index,
+        registered_at: eproxy_policy::UnixTime::from_seconds(receipt.registered_at_unix_seconds),
+    })
 }
 
 /// `status`'s report.

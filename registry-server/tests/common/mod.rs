@@ -302,15 +302,7 @@ pub fn sub_agents() -> eproxy_policy::Scope {
 
 pub fn receipt_of(response: &SubmitDelegationResponse, registry: &Registry) -> RegistrationReceipt {
     let signed = response.receipt.as_ref().unwrap();
-    let mut message = b"eproxy registration receipt v1\n".to_vec();
-    message.extend_from_slice(&signed.receipt);
-    AWS_LC
-        .verify(
-            SignatureScheme::Ed25519,
-            registry.verifier_key().public_key(),
-            &message,
-            &signed.signature,
-        )
+    eproxy_verifier::evidence::verify_receipt(&AWS_LC, signed, &registry.verifier_key(), ORIGIN)
         .expect("the receipt's signature verifies under the operator's key");
     RegistrationReceipt::decode(signed.receipt.as_slice()).unwrap()
 }

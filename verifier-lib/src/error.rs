@@ -146,6 +146,13 @@ pub enum Error {
         /// The key's algorithm.
         key: ObjectIdentifier,
     },
+    /// A certificate's key is of an algorithm eproxy does not accept (RSA, ECDSA on P-256 or
+    /// P-384, and Ed25519 are).
+    #[error("key algorithm {oid} is not supported")]
+    UnsupportedKeyAlgorithm {
+        /// The key's algorithm.
+        oid: ObjectIdentifier,
+    },
     /// An RSA key smaller than 2048 bits.
     #[error("RSA key of {bits} bits is too small (at least 2048 required)")]
     RsaKeyTooSmall {

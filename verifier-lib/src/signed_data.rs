@@ -66,6 +66,36 @@ pub fn verify_signature(
         .map_err(|_| Error::InvalidSignature)
 }
 
+/// Whether the key in `spki` meets the algorithm policy, whatever it will be asked to sign: RSA
+/// of at least [`MIN_RSA_BITS`], ECDSA on P-256 or P-384, or Ed25519. A certificate's key is
+/// held to it when the certificate takes part in a path, not only when it signs: a signer's
+/// certificate with a weak key must not be reported valid.
+pub fn check_key_policy(spki: &SubjectPublicKeyInfoRef<'_>) -> Result<(), Error> {
+    let public_key = spki
+        .subject_public_key
+        .as_bytes()
+        .ok_or_else(malformed_key)?;
+    match spki.algorithm.oid {
+        RSA_ENCRYPTION => {
+            let bits = rsa_modulus_bits(public_key)?;
+            if bits < MIN_RSA_BITS {
+                return Err(Error::RsaKeyTooSmall { bits });
+            }
+            Ok(())
+        }
+        EC_PUBLIC_KEY => match spki
+            .algorithm
+            .parameters
+            .map(|p| p.decode_as::<ObjectIdentifier>())
+        {
+            Some(Ok(P256 | P384)) => Ok(()),
+            _ => Err(Error::UnsupportedAlgorithmParameters { oid: EC_PUBLIC_KEY }),
+        },
+        ED25519 => Ok(()),
+        oid => Err(Error::UnsupportedKeyAlgorithm { oid }),
+    }
+}
+
 /// The scheme `algorithm` names for the key in `spki`, refusing broken and unknown algorithms
 /// and keys that do not fit.
 fn scheme(

@@ -15,7 +15,7 @@ use crate::crl::{Crl, RevocationStatus, revocation_status};
 use crate::crypto::SignatureVerifier;
 use crate::limits::{MAX_PATH_LENGTH, SIGNATURE_BUDGET};
 use crate::name_constraints::{NAME_CONSTRAINT_BUDGET, NameConstraints};
-use crate::signed_data::verify_signature;
+use crate::signed_data::{check_key_policy, verify_signature};
 use crate::trust_anchor::{AnchorRole, SignerRole, TrustAnchors};
 use crate::verification_cache::{Signer, VerificationCache};
 use crate::{Error, tsa_usage};
@@ -71,6 +71,9 @@ pub fn verify_path(
     signer: SignerRole,
 ) -> Result<VerifiedPath, Error> {
     leaf.check_conformance()?;
+    // Every issuer's key meets the algorithm policy when its signature on the certificate
+    // below is checked; the signer's own key is held to it here.
+    check_key_policy(&leaf.spki())?;
     // RFC 5280 puts no condition on the certificate at the end of a path; eproxy's own roles
     // sign as people and authorities, never as CAs.
     if leaf.is_ca() && signer != SignerRole::Any {

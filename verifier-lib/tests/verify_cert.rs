@@ -667,3 +667,35 @@ fn the_cache_skips_only_signatures_never_time_or_revocation_checks() {
         Err(Error::CertificateRevoked { .. })
     ));
 }
+
+/// A JPKI-profiled signing certificate with an RSA-1024 key, well formed and issued by the
+/// right root, is not a valid signer whatever it would sign: the algorithm policy holds for
+/// the key itself, with its own reason.
+#[test]
+fn a_signers_certificate_with_a_weak_key_is_refused() {
+    let weak = eproxy_testkit::jpki::signing_certificate(
+        &pki().jpki_signing_root,
+        &pki().employee_resident,
+        KeyName::new(&pki().seed, "weak employee key", 1024),
+        pki().serial("weak employee key").unwrap(),
+        Validity::new(
+            UnixTime::from_seconds(STANDARD_NOW.seconds() - 86_400),
+            UnixTime::from_seconds(STANDARD_NOW.seconds() + 86_400),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for role in [
+        SignerRole::Employee,
+        SignerRole::Representative,
+        SignerRole::Any,
+    ] {
+        assert_eq!(
+            standard(&weak, role).unwrap_err(),
+            Error::RsaKeyTooSmall { bits: 1024 },
+            "{role:?}"
+        );
+    }
+    // The same with a 2048-bit key is valid.
+    assert!(standard(&pki().employee, SignerRole::Employee).is_ok());
+}

@@ -12,7 +12,8 @@ use common::{Desk, Tsa, eproxy, json};
 
 /// The registry test's checks at the desk.
 impl Desk {
-    /// `eproxy verify --json` of `contract` against `bundle`, strictly, with the CRLs.
+    /// `eproxy verify --json` of `contract` against `bundle`, strictly, with the CRLs, as the
+    /// counterparty.
     fn verify(
         &self,
         contract: &str,
@@ -36,6 +37,7 @@ impl Desk {
             .arg(self.pki("crl/tsa.crl.pem"))
             .arg("--document")
             .arg(self.path("contract.pdf"))
+            .args(["--counterparty", eproxy_testkit::scenario::COUNTERPARTY])
             .output()
             .unwrap();
         (

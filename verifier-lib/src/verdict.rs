@@ -251,6 +251,12 @@ pub enum Warning {
     NoTimestamp,
     /// No document was given, so the terms' document digest was not compared.
     DocumentNotChecked,
+    /// The verifier did not say who it is, so the counterparty the terms name was not
+    /// compared with it: a contract made with someone else would pass.
+    CounterpartyNotChecked {
+        /// The counterparty the terms name.
+        named: CorporateNumber,
+    },
     /// Under the lenient policy, some certificates' revocation status was not established.
     RevocationUnchecked {
         /// Whose path: "signer", "timestamp authority", or a PoA id.
@@ -274,6 +280,11 @@ impl fmt::Display for Warning {
             Warning::DocumentNotChecked => {
                 f.write_str("no document given: its digest was not compared")
             }
+            Warning::CounterpartyNotChecked { named } => write!(
+                f,
+                "the contract is with {named}; who is verifying was not said, so that was not \
+                 compared"
+            ),
             Warning::RevocationUnchecked {
                 whose,
                 certificates,

@@ -461,13 +461,17 @@ impl<'a> Run<'_, 'a> {
             Some(_) => {}
             None => verdict.warnings.push(Warning::DocumentNotChecked),
         }
-        if let Some(expected) = &input.expected_counterparty
-            && *expected != terms.counterparty
-        {
-            verdict.reasons.push(Reason::CounterpartyMismatch {
+        match &input.expected_counterparty {
+            Some(expected) if *expected != terms.counterparty => {
+                verdict.reasons.push(Reason::CounterpartyMismatch {
+                    named: terms.counterparty,
+                    expected: *expected,
+                });
+            }
+            Some(_) => {}
+            None => verdict.warnings.push(Warning::CounterpartyNotChecked {
                 named: terms.counterparty,
-                expected: *expected,
-            });
+            }),
         }
 
         let at = self.trusted_time(&contract, input.verification_time, verdict);

@@ -366,6 +366,13 @@ fn a_contract_outside_the_poa_period_is_rejected() {
             .warnings
             .contains(&Warning::PoaStatusUnchecked { id })
     );
+    // The verifier did not say who it is: the counterparty the terms name is a caveat.
+    assert!(
+        verdict.warnings.contains(&Warning::CounterpartyNotChecked {
+            named: scenario::counterparty()
+        }),
+        "{verdict:#?}"
+    );
 }
 
 #[test]

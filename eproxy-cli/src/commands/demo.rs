@@ -209,6 +209,8 @@ impl Demo {
                     "pki/trust",
                     "--document",
                     "contract.pdf",
+                    "--counterparty",
+                    COUNTERPARTY,
                     "--registry",
                     &registry_url,
                     "--operator-key",

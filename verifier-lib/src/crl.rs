@@ -5,7 +5,9 @@
 //! (issuingDistributionPoint) includes the certificate, and it covers the validation time T:
 //! issued at or after T (so any revocation up to T would be on it), or current at T
 //! (thisUpdate ≤ T ≤ nextUpdate). A certificate on it with a revocationDate after T was still good
-//! at T.
+//! at T. A CRL issued after the certificate expired says nothing by leaving it out (CAs drop
+//! expired certificates from their CRLs), unless its expiredCertsOnCRL keeps certificates that
+//! expired that early.
 
 use der::asn1::{IntRef, ObjectIdentifier};
 use der::oid::AssociatedOid;
@@ -31,6 +33,10 @@ use crate::{Error, InputKind};
 /// issuingDistributionPoint (2.5.29.28). (x509-cert 0.3 attaches the wrong OID to its type.)
 const ISSUING_DISTRIBUTION_POINT: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.28");
 
+/// expiredCertsOnCRL (2.5.29.60, X.509): a GeneralizedTime; the CRL keeps listing revoked
+/// certificates whose validity ended at or after it.
+const EXPIRED_CERTS_ON_CRL: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.60");
+
 const KIND: InputKind = InputKind::Crl;
 
 /// One revoked certificate.
@@ -53,6 +59,8 @@ pub struct Crl<'a> {
     next_update: Option<UnixTime>,
     entries: Vec<Entry<'a>>,
     scope: Option<IssuingDistributionPoint>,
+    /// expiredCertsOnCRL, if present: from when the CRL keeps expired certificates.
+    keeps_expired_since: Option<UnixTime>,
     /// Why this CRL cannot speak for any certificate, if it cannot: a critical extension eproxy
     /// does not process (a delta CRL, an indirect CRL's entries, …).
     unusable: Option<ObjectIdentifier>,
@@ -171,6 +179,7 @@ impl<'a> Crl<'a> {
         check_inner_algorithm(outer_algorithm, tbs.signature, KIND)?;
         let mut unusable = None;
         let mut scope = None;
+        let mut keeps_expired_since = None;
         let mut numbered = false;
         for extension in extensions_of(tbs.extensions)? {
             match extension.oid {
@@ -183,6 +192,13 @@ impl<'a> Crl<'a> {
                         IssuingDistributionPoint::from_der(extension.value)
                             .map_err(|e| classify(e, KIND, "issuingDistributionPoint"))?,
                     );
+                }
+                EXPIRED_CERTS_ON_CRL => {
+                    let since = der::asn1::GeneralizedTime::from_der(extension.value)
+                        .map_err(|e| classify(e, KIND, "expiredCertsOnCRL"))?;
+                    keeps_expired_since = Some(UnixTime::from_seconds(
+                        i64::try_from(since.to_unix_duration().as_secs()).unwrap_or(i64::MAX),
+                    ));
                 }
                 AuthorityKeyIdentifier::OID => {}
                 oid if extension.critical => unusable = unusable.or(Some(oid)),
@@ -229,6 +245,7 @@ impl<'a> Crl<'a> {
             signed,
             entries,
             scope,
+            keeps_expired_since,
             unusable,
         })
     }
@@ -339,6 +356,16 @@ pub(crate) fn revocation_status(
                     .map_or_else(|| "unspecified".to_owned(), |r| format!("{r:?}")),
                 at,
             });
+        }
+        // Issued after the certificate expired, a CRL need no longer list it: its silence
+        // says nothing, unless it keeps expired certificates from before that expiry.
+        let expired_before = crl.this_update > certificate.not_after();
+        if expired_before
+            && crl
+                .keeps_expired_since
+                .is_none_or(|since| since > certificate.not_after())
+        {
+            continue;
         }
         status = RevocationStatus::Good;
     }

@@ -699,3 +699,65 @@ fn a_signers_certificate_with_a_weak_key_is_refused() {
     // The same with a 2048-bit key is valid.
     assert!(standard(&pki().employee, SignerRole::Employee).is_ok());
 }
+
+/// A contract signed after the signer's certificate was revoked must not verify once the
+/// certificate has expired and the CA's CRLs have dropped it: a CRL issued after the expiry
+/// tells nothing by leaving it out, unless it keeps expired certificates (expiredCertsOnCRL).
+#[test]
+fn a_crl_issued_after_the_certificate_expired_says_nothing_by_omitting_it() {
+    let short_lived = eproxy_testkit::jpki::signing_certificate(
+        &pki().jpki_signing_root,
+        &pki().employee_resident,
+        pki().key("short-lived employee"),
+        pki().serial("short-lived employee").unwrap(),
+        Validity::new(at(-10 * DAY), at(DAY)).unwrap(),
+    )
+    .unwrap();
+    let revoked = eproxy_testkit::crl::Revocation {
+        serial_number: short_lived.serial_number().clone(),
+        revoked_at: at(-3600),
+        reason: None,
+    };
+    let after_expiry = |revoked: Vec<eproxy_testkit::crl::Revocation>| CrlContents {
+        number: 7,
+        this_update: at(2 * DAY),
+        next_update: at(3 * DAY),
+        revoked,
+    };
+    let judged = |crl: &[u8]| {
+        check(
+            &all_anchors(),
+            &[crl.to_vec()],
+            RevocationPolicy::Strict,
+            STANDARD_NOW,
+            &short_lived,
+            &[],
+            SignerRole::Employee,
+        )
+    };
+    // The CRL after the expiry omits it: unknown, not good.
+    let dropped = issue_crl(&pki().jpki_signing_root, &after_expiry(Vec::new())).unwrap();
+    assert_eq!(judged(dropped.der()), Err(Error::RevocationStatusUnknown));
+    // One that keeps expired certificates and omits it: good. One that lists it: revoked.
+    let keeps = |revoked| {
+        eproxy_testkit::crl::issue_crl_keeping_expired(
+            &pki().jpki_signing_root,
+            &after_expiry(revoked),
+            at(-30 * DAY),
+        )
+        .unwrap()
+    };
+    assert!(judged(keeps(Vec::new()).der()).is_ok());
+    assert!(matches!(
+        judged(keeps(vec![revoked]).der()),
+        Err(Error::CertificateRevoked { .. })
+    ));
+    // Keeping only those that expired later than this one: its silence says nothing again.
+    let too_late = eproxy_testkit::crl::issue_crl_keeping_expired(
+        &pki().jpki_signing_root,
+        &after_expiry(Vec::new()),
+        at(2 * DAY),
+    )
+    .unwrap();
+    assert_eq!(judged(too_late.der()), Err(Error::RevocationStatusUnknown));
+}

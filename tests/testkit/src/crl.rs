@@ -69,6 +69,35 @@ impl Crl {
 /// A v2 CRL signed by `issuer` with cRLNumber, authorityKeyIdentifier (the issuer's own key
 /// identifier) and, per entry, the reason code when one is given.
 pub fn issue_crl(issuer: &Credential, contents: &CrlContents) -> Result<Crl, Error> {
+    issue_crl_with(issuer, contents, Vec::new())
+}
+
+/// [`issue_crl`] with expiredCertsOnCRL (2.5.29.60, X.509): the CRL keeps listing revoked
+/// certificates that expired at or after `since`.
+pub fn issue_crl_keeping_expired(
+    issuer: &Credential,
+    contents: &CrlContents,
+    since: UnixTime,
+) -> Result<Crl, Error> {
+    let since = der::asn1::GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(
+        u64::try_from(since.seconds()).unwrap_or(0),
+    ))?;
+    issue_crl_with(
+        issuer,
+        contents,
+        vec![extension(EXPIRED_CERTS_ON_CRL, false, &since)?],
+    )
+}
+
+/// expiredCertsOnCRL (X.509): the time from which the CRL keeps expired revoked certificates.
+const EXPIRED_CERTS_ON_CRL: der::asn1::ObjectIdentifier =
+    der::asn1::ObjectIdentifier::new_unwrap("2.5.29.60");
+
+fn issue_crl_with(
+    issuer: &Credential,
+    contents: &CrlContents,
+    more_extensions: Vec<x509_cert::ext::Extension>,
+) -> Result<Crl, Error> {
     let signer = issuer.signing_key();
     let revoked = contents
         .revoked
@@ -95,10 +124,15 @@ pub fn issue_crl(issuer: &Credential, contents: &CrlContents) -> Result<Crl, Err
         this_update: x509_time(contents.this_update)?,
         next_update: Some(x509_time(contents.next_update)?),
         revoked_certificates: (!revoked.is_empty()).then_some(revoked),
-        crl_extensions: Some(vec![
-            extension(CrlNumber::OID, false, &crl_number)?,
-            authority_key_identifier(issuer.key_identifier()?)?,
-        ]),
+        crl_extensions: Some(
+            [
+                extension(CrlNumber::OID, false, &crl_number)?,
+                authority_key_identifier(issuer.key_identifier()?)?,
+            ]
+            .into_iter()
+            .chain(more_extensions)
+            .collect(),
+        ),
     };
     let signature = sign(&signer, &tbs.to_der()?)?;
     let list = CertificateList {

@@ -10,8 +10,10 @@ use std::path::Path;
 
 use crate::config::{Config, FILE_NAME, KEY_FILE, VERIFIER_KEY_FILE};
 use crate::log::check_stored;
+use crate::operator::Operator;
+use crate::records::LATEST_CHECKPOINT;
 use crate::server::DB_DIR;
-use crate::store::RocksStore;
+use crate::store::{Family, RocksStore, Store, Write};
 
 /// What a backup or restore copied.
 #[derive(Debug)]
@@ -95,7 +97,70 @@ pub fn backup(data_dir: &Path, to: &Path) -> Result<Copied, String> {
 }
 
 /// Restores the backup `from` as the new data directory `data_dir`. Restore only when the
-/// original is lost: two registries serving from one history would sign diverging logs.
-pub fn restore(from: &Path, data_dir: &Path) -> Result<Copied, String> {
-    copy(from, data_dir, false)
+/// original is lost: two registries serving from one history would sign diverging logs. With
+/// `new_origin`, the restored history becomes a new log under a new operator key (see
+/// [`new_identity`]).
+pub fn restore(from: &Path, data_dir: &Path, new_origin: Option<&str>) -> Result<Copied, String> {
+    let copied = copy(from, data_dir, false)?;
+    if let Some(origin) = new_origin {
+        let verifier_key = new_identity(data_dir, origin)?;
+        println!(
+            "eproxy-registry: a new log identity, {origin}: publish its verifier key (counterparties \
+             pin it)\n  {verifier_key}"
+        );
+    }
+    Ok(copied)
+}
+
+/// The name the old verifier key keeps after [`new_identity`].
+pub const PREVIOUS_VERIFIER_KEY_FILE: &str = "operator.previous.vkey";
+
+/// Makes the restored data directory a new log: a new operator key and origin (the old
+/// private key is removed from it; the backup still holds it), the old verifier key kept as
+/// [`PREVIOUS_VERIFIER_KEY_FILE`], and the old identity's checkpoint dropped, so that the first
+/// start signs the restored leaves under the new key. Enrollments, signed under the old
+/// identity, are made again. Returns the new verifier key.
+fn new_identity(data_dir: &Path, origin: &str) -> Result<String, String> {
+    let io =
+        |what: &str, e: std::io::Error| format!("cannot {what} in {}: {e}", data_dir.display());
+    fs::rename(
+        data_dir.join(VERIFIER_KEY_FILE),
+        data_dir.join(PREVIOUS_VERIFIER_KEY_FILE),
+    )
+    .map_err(|e| io("keep the previous verifier key", e))?;
+    fs::remove_file(data_dir.join(KEY_FILE)).map_err(|e| io("remove the previous key", e))?;
+    let operator = Operator::create(origin, &data_dir.join(KEY_FILE)).map_err(|e| e.to_string())?;
+    let verifier_key = operator.verifier_key().to_string();
+    fs::write(
+        data_dir.join(VERIFIER_KEY_FILE),
+        format!("{verifier_key}\n"),
+    )
+    .map_err(|e| io("write the verifier key", e))?;
+    let config_path = data_dir.join(FILE_NAME);
+    let config = fs::read_to_string(&config_path).map_err(|e| io("read the configuration", e))?;
+    let mut replaced = false;
+    let config: String = config
+        .lines()
+        .map(|line| {
+            if !replaced && line.trim_start().starts_with("origin") && line.contains('=') {
+                replaced = true;
+                format!("origin = {origin:?}")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    if !replaced {
+        return Err(format!("{} names no origin", config_path.display()));
+    }
+    fs::write(&config_path, config + "\n").map_err(|e| io("write the configuration", e))?;
+    let store = RocksStore::open(&data_dir.join(DB_DIR)).map_err(|e| e.to_string())?;
+    store
+        .commit(&[Write::delete(
+            Family::Checkpoint,
+            LATEST_CHECKPOINT.to_vec(),
+        )])
+        .map_err(|e| e.to_string())?;
+    Ok(verifier_key)
 }

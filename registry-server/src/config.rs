@@ -84,6 +84,14 @@ commercial_registration = []
 crls = []
 crl_reload_seconds = 300
 
+# A directory outside the data directory where every published checkpoint is also written,
+# relative to the data directory or absolute. At start-up the registry refuses a log shorter
+# than, or inconsistent with, the checkpoint it finds there: a restore from an older backup
+# would otherwise sign a second history under the same key. Beside the data directory by
+# default; put it on another disk (or a mount of another machine) so that losing one does not
+# lose both. "" for none (not recommended).
+checkpoint_mirror = "../eproxy-checkpoints"
+
 # The titles (資格) that make a commercial-registration certificate a representative's, as the
 # commercial register records them. Only their holders (or a JPKI certificate enrolled for the
 # company) may grant, replace, revoke and list a company's PoAs; a manager (支配人) never may.
@@ -151,6 +159,9 @@ pub struct Config {
     /// The titles of a representative's commercial-registration certificate.
     #[serde(default = "default_representative_titles")]
     pub representative_titles: Vec<String>,
+    /// The checkpoint mirror's directory; empty for none.
+    #[serde(default)]
+    pub checkpoint_mirror: PathBuf,
 }
 
 fn default_representative_titles() -> Vec<String> {

@@ -19,11 +19,10 @@ use crate::checks::Checks;
 use crate::command::{Basis, Command, Enrolment, Outcome, Unenrolment};
 use crate::config::{Config, KEY_FILE, read_certificate, read_crls};
 use crate::lanes::Lanes;
-use crate::log::Log;
 use crate::metrics::Metrics;
 use crate::operator::Operator;
 use crate::sequencer::Sequencer;
-use crate::server::DB_DIR;
+use crate::server::{DB_DIR, open_log};
 use crate::service::now;
 use crate::store::{RocksStore, Store};
 
@@ -154,7 +153,7 @@ fn apply(data_dir: &Path, make: impl FnOnce(Arc<Operator>) -> Command) -> Result
         Arc::new(RocksStore::open(&data_dir.join(DB_DIR)).map_err(|e| {
             format!("{e} (is the registry serving this data directory? stop it first)")
         })?);
-    let log = Arc::new(Log::open(store.as_ref(), &operator).map_err(|e| e.to_string())?);
+    let log = open_log(data_dir, &config, store.as_ref(), &operator)?;
     let metrics = Arc::new(Metrics::new(
         Arc::clone(&log),
         Arc::clone(&store),

@@ -13,6 +13,7 @@ use std::sync::{Mutex, PoisonError, RwLock};
 use eproxy_verifier::merkle::{Hash, consistency_proof_in, inclusion_proof_in, leaf_hash};
 use prost::Message;
 
+use crate::mirror::Mirror;
 use crate::operator::Operator;
 use crate::records::{CheckpointRecord, LATEST_CHECKPOINT, index_key};
 use crate::refusal::Refusal;
@@ -32,6 +33,8 @@ pub struct Log {
     latest: RwLock<CheckpointRecord>,
     /// Serializes checkpoint publication, so a smaller checkpoint never overwrites a larger.
     publishing: Mutex<()>,
+    /// Where each checkpoint is also written, outside the data directory.
+    mirror: RwLock<Option<Mirror>>,
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -51,12 +54,32 @@ impl Log {
             tree: RwLock::new(tree),
             latest: RwLock::new(latest.unwrap_or_default()),
             publishing: Mutex::new(()),
+            mirror: RwLock::new(None),
         };
         if read(&log.latest).note.is_empty() {
             log.sign_and_store(store, operator, 0)?;
         }
         log.publish(store, operator)?;
         Ok(log)
+    }
+
+    /// From now on, writes every checkpoint to `mirror` too, starting with the latest. (The
+    /// caller checked the mirror against this log first.)
+    pub fn mirror_to(&self, mirror: Mirror) -> Result<(), StoreError> {
+        let _one_at_a_time = self
+            .publishing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        mirror
+            .write(&read(&self.latest).note)
+            .map_err(|e| mirror_error(&mirror, &e))?;
+        *write(&self.mirror) = Some(mirror);
+        Ok(())
+    }
+
+    /// The root of the tree of the first `size` leaves, if the log has that many.
+    pub fn root_at(&self, store: &dyn Store, size: u64) -> Result<Option<Hash>, StoreError> {
+        root_of(&read(&self.tree), store, size)
     }
 
     /// The number of durable leaves.
@@ -120,6 +143,14 @@ impl Log {
             LATEST_CHECKPOINT.to_vec(),
             record.encode_to_vec(),
         )])?;
+        // Mirrored before it is served: a checkpoint anyone has seen is one a restore cannot
+        // roll back past. If the mirror cannot be written, it is not served; the next
+        // publication signs and tries again.
+        if let Some(mirror) = read(&self.mirror).as_ref() {
+            mirror
+                .write(&record.note)
+                .map_err(|e| mirror_error(mirror, &e))?;
+        }
         *write(&self.latest) = record;
         Ok(())
     }
@@ -236,6 +267,13 @@ fn reader<'a>(
 }
 
 /// The root of the first `size` leaves of `tree`, reading older chunks from `store`.
+fn mirror_error(mirror: &Mirror, error: &std::io::Error) -> StoreError {
+    StoreError(format!(
+        "cannot write the checkpoint mirror {}: {error}",
+        mirror.file().display()
+    ))
+}
+
 fn root_of(tree: &MerkleTree, store: &dyn Store, size: u64) -> Result<Option<Hash>, StoreError> {
     Ok(reader(tree, store).root(size)?)
 }

@@ -25,6 +25,7 @@ mod lanes;
 mod listing;
 mod log;
 mod metrics;
+mod mirror;
 mod operator;
 mod poa_keys;
 mod records;
@@ -105,6 +106,12 @@ enum Commands {
         /// The new data directory.
         #[arg(long, env = "EPROXY_DATA_DIR", default_value = "eproxy-data")]
         data_dir: PathBuf,
+        /// Start a new log identity with this origin and a new operator key: the way on when
+        /// the backup is older than what the registry published (its tail is lost). The old
+        /// verifier key is kept as operator.previous.vkey; evidence issued under it still
+        /// verifies against it. Counterparties pin the new key.
+        #[arg(long)]
+        new_origin: Option<String>,
     },
     /// Enrolls a JPKI signing certificate (a My Number card) for a company, on operator
     /// staff's word after checking out of band that its holder represents the company (the
@@ -200,9 +207,14 @@ fn main() -> ExitCode {
         Commands::Init { data_dir, origin } => init(&data_dir, &origin),
         Commands::Serve { data_dir, listen } => serve(&data_dir, listen),
         Commands::Backup { data_dir, to } => report("backed up", backup::backup(&data_dir, &to)),
-        Commands::Restore { from, data_dir } => {
-            report("restored", backup::restore(&from, &data_dir))
-        }
+        Commands::Restore {
+            from,
+            data_dir,
+            new_origin,
+        } => report(
+            "restored",
+            backup::restore(&from, &data_dir, new_origin.as_deref()),
+        ),
         Commands::Enroll { card, reference } => {
             enrollment::enroll(&card.data_dir, &card.attestation(&reference))
                 .map(|line| println!("eproxy-registry: {line}"))

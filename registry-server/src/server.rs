@@ -19,6 +19,7 @@ use crate::crls::OperatorCrls;
 use crate::lanes::Lanes;
 use crate::log::Log;
 use crate::metrics::Metrics;
+use crate::mirror::Mirror;
 use crate::operator::Operator;
 use crate::sequencer::Sequencer;
 use crate::service::{Api, RegistryService};
@@ -72,7 +73,7 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     let store: Arc<dyn Store> = Arc::new(
         RocksStore::open_with(&data_dir.join(DB_DIR), write_buffer).map_err(|e| e.to_string())?,
     );
-    let log = Arc::new(Log::open(store.as_ref(), &operator).map_err(|e| e.to_string())?);
+    let log = open_log(data_dir, &config, store.as_ref(), &operator)?;
     let moved = crate::poa_keys::rekey(store.as_ref())
         .map_err(|e| format!("cannot move the stored PoAs to their log-index keys: {e}"))?;
     if moved > 0 {
@@ -213,6 +214,24 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         .map_err(|e| format!("the last checkpoint could not be published: {e}"))?;
     tracing::info!(size = log.size(), "stopped");
     Ok(())
+}
+
+/// The log of `store`, rebuilt and checked against its own checkpoint and, when the
+/// configuration names a checkpoint mirror, against the latest checkpoint published there; from
+/// then on every checkpoint is mirrored.
+pub fn open_log(
+    data_dir: &Path,
+    config: &Config,
+    store: &dyn Store,
+    operator: &Operator,
+) -> Result<Arc<Log>, String> {
+    let log = Arc::new(Log::open(store, operator).map_err(|e| e.to_string())?);
+    if !config.checkpoint_mirror.as_os_str().is_empty() {
+        let mirror = Mirror::new(&data_dir.join(&config.checkpoint_mirror), operator);
+        mirror.check(&log, store, operator)?;
+        log.mirror_to(mirror).map_err(|e| e.to_string())?;
+    }
+    Ok(log)
 }
 
 /// How many connections the kernel may queue before they are accepted (capped by

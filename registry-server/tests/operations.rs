@@ -191,28 +191,51 @@ async fn over_tls_clients_that_trust_the_certificate_are_served() {
     assert!(refused);
 }
 
+/// `eproxy-registry ARGS`, its output.
+fn registry_command(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    Command::new(binary())
+        .args(args)
+        .env("EPROXY_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
 #[tokio::test]
-async fn a_backup_taken_while_serving_restores_to_a_registry_with_the_same_history() {
+async fn a_backup_restores_the_same_history_and_an_older_one_cannot_fork_the_log() {
     let mut registry = Registry::start();
     let first = poa(&pki().employee, contracts_only());
     let second = poa(&pki().employee, sub_agents());
     registry.submit(&first).await.unwrap();
     registry.submit(&second).await.unwrap();
     let published = registry.checkpoint_of(2).await;
+    // Evidence a counterparty keeps, under the operator's key as it is now.
+    let mut terms = scenario::terms(&first);
+    let signed_at = UnixTime::from_seconds(unix_now());
+    terms.signing_time_claimed = signed_at;
+    let contract = scenario::contract(&pki().employee, &terms, None).unwrap();
+    let kept = registry
+        .evidence(
+            &DelegationId::of_cms(&first),
+            Some(Entitlement::ContractCms(contract.clone())),
+        )
+        .await
+        .unwrap();
+    let old_key = registry.verifier_key();
 
     let backups = tempfile::tempdir().unwrap();
-    let backup = backups.path().join("backup");
-    let run = |args: [&Path; 2], flags: [&str; 3]| {
-        Command::new(binary())
-            .args(&flags[..2])
-            .arg(args[0])
-            .arg(flags[2])
-            .arg(args[1])
-            .output()
-            .unwrap()
+    let path = |name: &str| backups.path().join(name);
+    let os = |p: &Path| p.as_os_str().to_owned();
+    let data = registry.data_dir().to_owned();
+    let backup = |to: &Path| {
+        registry_command(&[
+            "backup".as_ref(),
+            "--data-dir".as_ref(),
+            &os(&data),
+            "--to".as_ref(),
+            &os(to),
+        ])
     };
-    let backup_flags = ["backup", "--data-dir", "--to"];
-    let out = run([registry.data_dir(), &backup], backup_flags);
+    let out = backup(&path("backup"));
     assert!(
         out.status.success(),
         "{}",
@@ -220,32 +243,91 @@ async fn a_backup_taken_while_serving_restores_to_a_registry_with_the_same_histo
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("2 log leaves"));
     // Into an existing directory: refused.
-    let again = run([registry.data_dir(), &backup], backup_flags);
-    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(backup(&path("backup")).status.code(), Some(1));
 
-    // The original goes on and is lost; the backup is restored elsewhere.
+    // The registry goes on: a third PoA, published in a checkpoint of three leaves.
     let later = poa(&pki().moved_employee, contracts_only());
     registry.submit(&later).await.unwrap();
+    let grown = registry.checkpoint_of(3).await;
     registry.stop().await;
-    let restored = backups.path().join("restored");
-    let out = run([&backup, &restored], ["restore", "--from", "--data-dir"]);
+
+    // Its data is lost and the older backup restored in its place: the copy is consistent
+    // with itself, but the registry published more, and refuses to serve it.
+    let restore = |to: &Path, more: &[&str]| {
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "restore".into(),
+            "--from".into(),
+            os(&path("backup")),
+            "--data-dir".into(),
+            os(to),
+        ];
+        args.extend(more.iter().map(std::ffi::OsString::from));
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        registry_command(&args)
+    };
+    std::fs::remove_dir_all(&data).unwrap();
+    let out = restore(&data, &[]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    std::fs::remove_dir_all(registry.data_dir()).unwrap();
-    std::fs::rename(&restored, registry.data_dir()).unwrap();
-    registry.serve();
+    let refused = registry_command(&[
+        "serve".as_ref(),
+        "--listen".as_ref(),
+        "127.0.0.1:0".as_ref(),
+        "--data-dir".as_ref(),
+        &os(&data),
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("published a checkpoint of 3 leaves")
+            && message.contains("holds only 2")
+            && message.contains("--new-origin"),
+        "{message}"
+    );
 
-    let (checkpoint, _) = registry.checkpoint().await;
-    assert_eq!(checkpoint, published);
-    for cms in [&first, &second] {
-        let status = registry.status(&DelegationId::of_cms(cms)).await;
-        assert_eq!(status.status, RegistryStatus::Active);
-    }
-    let lost = registry.status(&DelegationId::of_cms(&later)).await;
-    assert_eq!(lost.status, RegistryStatus::Unknown);
+    // The way on: the restored history as a new log, under a new key and origin.
+    std::fs::remove_dir_all(&data).unwrap();
+    let out = restore(&data, &["--new-origin", "registry.eproxy.test/log-2"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("registry.eproxy.test/log-2+"));
+    registry.serve();
+    let new_key = VerifierKey::parse(
+        std::fs::read_to_string(data.join("operator.vkey"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap();
+    let note = registry
+        .log()
+        .await
+        .get_checkpoint(GetCheckpointRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .checkpoint;
+    let renewed = verify_checkpoint(&AWS_LC, &note, &new_key).unwrap();
+    assert_eq!(
+        (renewed.origin.as_str(), renewed.size, renewed.root),
+        ("registry.eproxy.test/log-2", 2, published.root)
+    );
+    assert!(verify_checkpoint(&AWS_LC, &note, &old_key).is_err());
+    assert_ne!(renewed.root, grown.root);
+    // The evidence issued under the old key still verifies against it.
+    let verdict = verify_offline(&contract, &kept, &old_key, signed_at);
+    assert!(verdict.accepted(), "{verdict:#?}");
+    assert_eq!(
+        std::fs::read_to_string(data.join("operator.previous.vkey"))
+            .unwrap()
+            .trim(),
+        old_key.to_string()
+    );
 }
 
 #[tokio::test]

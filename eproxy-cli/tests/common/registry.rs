@@ -34,7 +34,8 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// A new registry; with `key_from`, it signs with that registry's operator key.
+    /// A new registry; with `key_from`, it signs with that registry's operator key (and keeps
+    /// no checkpoint mirror, which would refuse the second history).
     pub fn start(pki: &Path, key_from: Option<&Registry>) -> Self {
         let data = tempfile::tempdir().unwrap();
         let status = Process::new(registry_binary())
@@ -50,10 +51,18 @@ impl Registry {
             }
         }
         let config = data.path().join("eproxy-registry.toml");
-        let text = eproxy_testkit::export::registry_config_trusting(
+        let mut text = eproxy_testkit::export::registry_config_trusting(
             &std::fs::read_to_string(&config).unwrap(),
             pki,
         );
+        if key_from.is_some() {
+            // An operator forking its own log on purpose (what the monitor must catch) would
+            // first disable the checkpoint mirror, which refuses exactly that.
+            text = text.replace(
+                "checkpoint_mirror = \"../eproxy-checkpoints\"",
+                "checkpoint_mirror = \"\"",
+            );
+        }
         std::fs::write(&config, text).unwrap();
         let mut process = Process::new(registry_binary())
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])

@@ -307,12 +307,21 @@ mod tests {
         }))
     }
 
-    /// Requests waiting together are served by one synced commit, in arrival order.
-    #[test]
-    fn waiting_requests_share_one_commit_in_order() {
+    /// What a writer runs on: a store on disk (in the directory returned, kept while it is
+    /// used), an operator, the log and metrics.
+    type WriterParts = (
+        tempfile::TempDir,
+        Arc<dyn Store>,
+        Arc<Operator>,
+        Arc<Log>,
+        Arc<Metrics>,
+    );
+
+    fn writer_parts() -> WriterParts {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(RocksStore::open(dir.path()).unwrap());
-        let operator = Operator::new("test/log", SigningKey::from_bytes(&[1; 32])).unwrap();
+        let operator =
+            Arc::new(Operator::new("test/log", SigningKey::from_bytes(&[1; 32])).unwrap());
         let log = Arc::new(Log::open(store.as_ref(), &operator).unwrap());
         let metrics = Arc::new(Metrics::new(
             Arc::clone(&log),
@@ -320,6 +329,13 @@ mod tests {
             crate::lanes::Lanes::new(1),
             crate::checks::Checks::new(1),
         ));
+        (dir, store, operator, log, metrics)
+    }
+
+    /// Requests waiting together are served by one synced commit, in arrival order.
+    #[test]
+    fn waiting_requests_share_one_commit_in_order() {
+        let (_dir, store, _operator, log, metrics) = writer_parts();
         let (messages, receiver) = mpsc::channel(QUEUE);
         let mut answers = Vec::new();
         for i in 0..10 {
@@ -360,16 +376,7 @@ mod tests {
         use crate::records::nonce_key;
         use crate::signed_request::MAX_SKEW_SECONDS;
 
-        let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(RocksStore::open(dir.path()).unwrap());
-        let operator = Operator::new("test/log", SigningKey::from_bytes(&[1; 32])).unwrap();
-        let log = Arc::new(Log::open(store.as_ref(), &operator).unwrap());
-        let metrics = Arc::new(Metrics::new(
-            Arc::clone(&log),
-            Arc::clone(&store),
-            crate::lanes::Lanes::new(1),
-            crate::checks::Checks::new(1),
-        ));
+        let (_dir, store, _operator, log, metrics) = writer_parts();
         let now = crate::service::now().seconds();
         let key =
             |offset: i64, tag: u8| nonce_key(UnixTime::from_seconds(now + offset), &[tag; 16]);
@@ -412,17 +419,7 @@ mod tests {
     fn an_act_on_an_enrollment_ended_in_the_same_batch_is_refused() {
         use crate::command::{ActingEnrollment, Basis, Enrolment, Revocation, Unenrolment};
 
-        let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(RocksStore::open(dir.path()).unwrap());
-        let operator =
-            Arc::new(Operator::new("test/log", SigningKey::from_bytes(&[1; 32])).unwrap());
-        let log = Arc::new(Log::open(store.as_ref(), &operator).unwrap());
-        let metrics = Arc::new(Metrics::new(
-            Arc::clone(&log),
-            Arc::clone(&store),
-            crate::lanes::Lanes::new(1),
-            crate::checks::Checks::new(1),
-        ));
+        let (_dir, store, operator, log, metrics) = writer_parts();
         let run = |commands: Vec<Command>| {
             let (messages, receiver) = mpsc::channel(QUEUE);
             let answers: Vec<_> = commands

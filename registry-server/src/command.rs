@@ -45,7 +45,7 @@ pub enum Command {
 
 /// A release of a PoA's evidence, audited (and its request's nonce spent) before it is
 /// answered.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Release {
     /// What is released: a PoA's delegation id, or a company's listing.
     pub subject: String,
@@ -58,6 +58,8 @@ pub struct Release {
     pub actor: String,
     /// The enrollment the signer acted on, if a card.
     pub acting: Option<ActingEnrollment>,
+    /// What the audit record says of it ("released", or with the repeats it stands for).
+    pub outcome: String,
 }
 
 /// The enrollment a request's signer acted on, checked again when the command is applied: an
@@ -498,7 +500,7 @@ impl Release {
             actor: self.actor,
             action: self.action.into(),
             subject: self.subject,
-            outcome: "released".into(),
+            outcome: self.outcome,
         });
         Ok(Outcome::Released)
     }

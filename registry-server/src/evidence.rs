@@ -12,6 +12,7 @@ use eproxy_proto::{Action, DelegationId, decode_contract_terms};
 use eproxy_verifier::verify::MAX_CHAIN_LINKS;
 use eproxy_verifier::verify_cms::verify_cms;
 use prost::Message;
+use sha2::{Digest, Sha256};
 
 use crate::command::Release;
 use crate::records::{StatusRecord, enrollment_record, index_key, status_record, stored_poa};
@@ -38,7 +39,7 @@ pub fn entitle(
     service: &RegistryService,
     id: &DelegationId,
     entitlement: Entitlement<'_>,
-) -> Result<Release, Refusal> {
+) -> Result<Entitled, Refusal> {
     let checked = match status_record(service.store.as_ref(), id)? {
         Some(record) => check(service, id, &record, entitlement),
         None => Err("no such PoA".to_owned()),
@@ -49,12 +50,21 @@ pub fn entitle(
     })
 }
 
+/// A release earned: what to audit, and for a contract, the key its repeats are counted under
+/// (the PoA and the contract's signing act, the same however the contract is re-encoded).
+pub struct Entitled {
+    /// The release.
+    pub release: Release,
+    /// For a contract's release, its [`crate::repeats`] key.
+    pub repeat_key: Option<[u8; 32]>,
+}
+
 fn check(
     service: &RegistryService,
     id: &DelegationId,
     record: &StatusRecord,
     entitlement: Entitlement<'_>,
-) -> Result<Release, String> {
+) -> Result<Entitled, String> {
     match entitlement {
         Entitlement::Contract(cms) => {
             let provider = eproxy_verifier::crypto::AWS_LC;
@@ -66,15 +76,26 @@ fn check(
             if terms.delegation_id != *id {
                 return Err("the contract names another PoA".into());
             }
-            Ok(Release {
-                subject: id.to_string(),
-                action: RELEASE_EVIDENCE,
-                nonce_key: None,
-                actor: format!(
-                    "counterparty of contract signed by {}",
-                    hex::encode(contract.signer.sha256())
-                ),
-                acting: None,
+            let act = contract.signing_act().map_err(|e| e.to_string())?;
+            let repeat_key: [u8; 32] = Sha256::new()
+                .chain_update(b"eproxy evidence release v1\0")
+                .chain_update(id.as_bytes())
+                .chain_update(act)
+                .finalize()
+                .into();
+            Ok(Entitled {
+                release: Release {
+                    subject: id.to_string(),
+                    action: RELEASE_EVIDENCE,
+                    nonce_key: None,
+                    actor: format!(
+                        "counterparty of contract signed by {}",
+                        hex::encode(contract.signer.sha256())
+                    ),
+                    acting: None,
+                    outcome: "released".into(),
+                },
+                repeat_key: Some(repeat_key),
             })
         }
         Entitlement::Request(cms) => {
@@ -88,12 +109,16 @@ fn check(
             let acting =
                 crate::authority::over_poa(service, &verified, record, crate::service::now())
                     .map_err(|e| e.to_string())?;
-            Ok(Release {
-                subject: id.to_string(),
-                action: RELEASE_EVIDENCE,
-                nonce_key: Some(verified.nonce_key()),
-                actor: verified.actor(),
-                acting,
+            Ok(Entitled {
+                release: Release {
+                    subject: id.to_string(),
+                    action: RELEASE_EVIDENCE,
+                    nonce_key: Some(verified.nonce_key()),
+                    actor: verified.actor(),
+                    acting,
+                    outcome: "released".into(),
+                },
+                repeat_key: None,
             })
         }
     }

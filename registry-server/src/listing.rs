@@ -89,6 +89,7 @@ pub fn entitle(
             nonce_key: None,
             actor: verified.actor(),
             acting,
+            outcome: "released".into(),
         },
     })
 }

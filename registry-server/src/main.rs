@@ -30,6 +30,7 @@ mod operator;
 mod poa_keys;
 mod records;
 mod refusal;
+mod repeats;
 mod sequencer;
 mod server;
 mod service;

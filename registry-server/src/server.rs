@@ -21,6 +21,7 @@ use crate::log::Log;
 use crate::metrics::Metrics;
 use crate::mirror::Mirror;
 use crate::operator::Operator;
+use crate::repeats::Repeats;
 use crate::sequencer::Sequencer;
 use crate::service::{Api, RegistryService};
 use crate::signals::Signals;
@@ -111,6 +112,7 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
             crls: Arc::clone(&crls),
             origin: operator.origin().to_owned(),
         },
+        repeats: Repeats::default(),
     });
 
     let publisher = tokio::spawn(publish_checkpoints(
@@ -205,6 +207,12 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     crl_reloader.abort();
     if let Some(metrics_server) = metrics_server {
         metrics_server.abort();
+    }
+    // Repeated evidence releases counted since their last record go into the audit trail.
+    for release in service.repeats.drain() {
+        if let Err(error) = service.sequencer.apply(Command::Release(release)).await {
+            tracing::error!(%error, "repeated releases not recorded");
+        }
     }
     // The writer finishes and releases the store before the process ends: RocksDB must be
     // closed, not torn down under a running thread.

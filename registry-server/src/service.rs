@@ -33,6 +33,7 @@ use crate::metrics::Metrics;
 use crate::operator::Operator;
 use crate::records::{StatusRecord, status_record};
 use crate::refusal::Refusal;
+use crate::repeats::Repeats;
 use crate::sequencer::Sequencer;
 use crate::signed_request;
 use crate::status::{effective, statement};
@@ -59,6 +60,8 @@ pub struct RegistryService {
     pub submissions: SubmissionPolicy,
     /// Counts and timings.
     pub metrics: Arc<Metrics>,
+    /// Evidence releases repeated to one contract, counted instead of written.
+    pub repeats: Repeats,
 }
 
 impl RegistryService {
@@ -298,7 +301,7 @@ impl Api {
         let request = request.into_inner();
         let id = parse_id(&request.delegation_id)?;
         let service = Arc::clone(&self.0);
-        let release = self
+        let entitled = self
             .0
             .checks
             .run(move || {
@@ -310,7 +313,23 @@ impl Api {
                 evidence::entitle(&service, &id, entitlement)
             })
             .await?;
-        self.0.sequencer.apply(Command::Release(release)).await?;
+        match entitled.repeat_key {
+            // The same contract's release within the window: counted, not written again.
+            Some(key) if self.0.repeats.absorb(&key) => {}
+            Some(key) => {
+                let release = self.0.repeats.audit(key, entitled.release);
+                if let Err(refusal) = self.0.sequencer.apply(Command::Release(release)).await {
+                    self.0.repeats.forget(&key);
+                    return Err(refusal.into());
+                }
+            }
+            None => {
+                self.0
+                    .sequencer
+                    .apply(Command::Release(entitled.release))
+                    .await?;
+            }
+        }
         let service = Arc::clone(&self.0);
         let bundle = blocking(move || evidence::bundle(&service, &id, now())).await?;
         Ok(Response::new(GetEvidenceResponse { bundle }))

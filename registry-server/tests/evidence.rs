@@ -243,3 +243,84 @@ async fn a_company_lists_its_own_poas_page_by_page() {
         assert_eq!(refusal.code(), code, "{}", refusal.message());
     }
 }
+
+/// The bytes of every file below `dir`.
+fn bytes_below(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let entry = entry.unwrap();
+            let metadata = entry.metadata().unwrap();
+            if metadata.is_dir() {
+                bytes_below(&entry.path())
+            } else {
+                metadata.len()
+            }
+        })
+        .sum()
+}
+
+/// A counterparty looping over one contract's evidence writes one audit record, not ten
+/// thousand: the repeats are counted, recorded when the registry stops, and the disk is left
+/// for the writes that matter, a revocation among them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_releases_to_one_contract_write_one_record_and_revocation_goes_on() {
+    const RELEASES: usize = 10_000;
+    const AT_ONCE: usize = 8;
+    let mut registry = Registry::start();
+    let root = poa(&pki().employee, contracts_only());
+    let id = DelegationId::of_cms(&root);
+    registry.submit(&root).await.unwrap();
+    let mut terms = scenario::terms(&root);
+    terms.signing_time_claimed = UnixTime::from_seconds(unix_now());
+    let contract = scenario::contract(&pki().employee, &terms, None).unwrap();
+    registry
+        .evidence(&id, Some(Entitlement::ContractCms(contract.clone())))
+        .await
+        .unwrap();
+    let db = registry.data_dir().join("db");
+    let before = bytes_below(&db);
+
+    let client = registry.registry().await;
+    for _ in 0..(RELEASES - 1) / AT_ONCE {
+        let calls: Vec<_> = (0..AT_ONCE)
+            .map(|_| {
+                let mut client = client.clone();
+                let request = GetEvidenceRequest {
+                    delegation_id: id.to_string(),
+                    entitlement: Some(Entitlement::ContractCms(contract.clone())),
+                };
+                tokio::spawn(async move { client.get_evidence(request).await.map(|_| ()) })
+            })
+            .collect();
+        for call in calls {
+            call.await.unwrap().unwrap();
+        }
+    }
+    let grown = bytes_below(&db).saturating_sub(before);
+    // Ten thousand durable audit records would take megabytes of write-ahead log.
+    assert!(grown < 256 * 1024, "the data grew by {grown} bytes");
+
+    let revoked = registry
+        .revoke(&revocation(&pki().representative, id, 1, |_| {}))
+        .await
+        .unwrap();
+    assert!(!revoked.already_revoked);
+    registry.stop().await;
+    let audit = Command::new(binary())
+        .args(["audit", "export", "--data-dir"])
+        .arg(registry.data_dir())
+        .output()
+        .unwrap();
+    let audit = String::from_utf8(audit.stdout).unwrap();
+    let releases: Vec<&str> = audit
+        .lines()
+        .filter(|line| line.contains("release-evidence"))
+        .collect();
+    assert_eq!(releases.len(), 2, "{releases:#?}");
+    let repeated = (RELEASES - 1) / AT_ONCE * AT_ONCE;
+    assert!(
+        releases[1].contains(&format!("released {repeated} more time(s)")),
+        "{releases:#?}"
+    );
+}

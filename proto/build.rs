@@ -5,10 +5,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "eproxy/v1/scope.proto",
         "eproxy/v1/delegation.proto",
         "eproxy/v1/contract_terms.proto",
-        "eproxy/v1/registry_request.proto",
-        "eproxy/v1/signed_content.proto",
         "eproxy/v1/enrollment.proto",
         "eproxy/v1/evidence.proto",
+        "eproxy/v1/registry_request.proto",
+        "eproxy/v1/signed_content.proto",
     ];
     // The gRPC API only with the `grpc` feature: verifiers read the signed formats alone.
     if std::env::var_os("CARGO_FEATURE_GRPC").is_some() {

@@ -307,12 +307,16 @@ pub enum DelegationCommand {
     /// Revoke a PoA, effective when the registry receives the signed request. Contracts signed
     /// after that are no longer covered. This cannot be undone.
     #[command(
-        after_help = "Example:\n  eproxy delegation revoke 3f2a…e9 --reason '退職' --key pkcs12:rep.p12"
+        after_help = "Example:\n  eproxy delegation revoke 3f2a…e9 --reason-code left-company --reason '退職' --key pkcs12:rep.p12"
     )]
     Revoke {
         /// The delegation id.
         id: String,
-        /// Why, for people (shown in status statements).
+        /// Why, as a code: public in the PoA's status.
+        #[arg(long, value_parser = ["left-company", "certificate-renewed", "key-compromise", "scope-changed", "other"])]
+        reason_code: String,
+        /// Why, in your words: shown only to those entitled to the PoA (the company, a
+        /// contract's counterparty), never in its public status.
         #[arg(long)]
         reason: String,
         /// The signer: the company's representative, or a sub-delegation's delegator.

@@ -215,13 +215,25 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
     assert_eq!(grown["growth"], 1);
 
     // The representative revokes; status says so, and a contract judged now is rejected.
-    let mut revoke_args = vec!["delegation", "revoke", poa_id.as_str(), "--reason", "退職"];
+    let mut revoke_args = vec![
+        "delegation",
+        "revoke",
+        poa_id.as_str(),
+        "--reason-code",
+        "left-company",
+        "--reason",
+        "退職",
+    ];
     revoke_args.extend(representative.iter().map(String::as_str));
     let revoked = json(&registry.cli(&revoke_args));
     assert_eq!(revoked["status"], "revoked");
+    assert_eq!(revoked["reason_code"], "left-company");
     assert_eq!(revoked["reason"], "退職");
+    // The public status gives the code, never the revoker's words.
     let status = json(&registry.cli(&["delegation", "status", &poa_id]));
     assert_eq!(status["status"], "revoked");
+    assert_eq!(status["reason_code"], "left-company");
+    assert_eq!(status["reason"], serde_json::Value::Null);
 
     // A contract signed and timestamped after the revocation (a second later at least, so
     // that the two times differ even at the granularity of a second).

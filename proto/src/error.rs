@@ -88,6 +88,14 @@ pub enum FormatError {
         /// The number given.
         number: i32,
     },
+    /// A revocation reason code this implementation does not know (or UNSPECIFIED).
+    #[error("the revocation reason code {number} in {field} is not a known code")]
+    UnknownRevocationReason {
+        /// The field.
+        field: &'static str,
+        /// The number given.
+        number: i32,
+    },
     /// An extension matter code is malformed.
     #[error("the extension matter code in {field} is invalid: {error}")]
     ExtensionCode {

@@ -49,5 +49,8 @@ pub use contract_terms::{ContractTerms, Document, decode_contract_terms};
 pub use delegation::{Company, Delegatee, Delegation, Representative, decode_delegation};
 pub use delegation_id::{DelegationId, DelegationIdError};
 pub use error::FormatError;
-pub use registry_request::{Action, NONCE_BYTES, RegistryRequest, decode_registry_request};
+pub use registry_request::{
+    Action, NONCE_BYTES, REVOCATION_REASONS, RegistryRequest, decode_registry_request,
+    revocation_reason, revocation_reason_name,
+};
 pub use signed_content::ContentKind;

@@ -8,6 +8,7 @@ use crate::fields::{corporate_number, delegation_id, positive_time, sha256};
 use crate::limits::{FORMAT_VERSION, MAX_CARD_CONSENT_BYTES, MAX_REGISTRY_REQUEST_BYTES};
 use crate::signed_content;
 use crate::text::TextRule;
+use crate::v1::RevocationReason;
 use crate::v1::registry_request::Action as ProtoAction;
 use crate::v1::signed_content::Content;
 use crate::{ContentKind, DelegationId, FormatError, v1};
@@ -37,12 +38,14 @@ pub struct RegistryRequest {
 /// What a registry request asks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Revoke this PoA, for this reason (display text).
+    /// Revoke this PoA, for this reason (a public code, and display text for the entitled).
     Revocation {
         /// The PoA.
         delegation_id: DelegationId,
         /// Why, for people.
         reason: String,
+        /// Why, as a code.
+        reason_code: RevocationReason,
     },
     /// Release this PoA's evidence to its company.
     EvidenceRelease {
@@ -69,6 +72,36 @@ pub enum Action {
         /// Why, for people.
         reason: String,
     },
+}
+
+/// The revocation reason codes, by the names people and command lines use.
+pub const REVOCATION_REASONS: [(&str, RevocationReason); 5] = [
+    ("left-company", RevocationReason::LeftCompany),
+    ("certificate-renewed", RevocationReason::CertificateRenewed),
+    ("key-compromise", RevocationReason::KeyCompromise),
+    ("scope-changed", RevocationReason::ScopeChanged),
+    ("other", RevocationReason::Other),
+];
+
+/// The name of a revocation reason code ("unspecified" for none).
+pub fn revocation_reason_name(code: RevocationReason) -> &'static str {
+    REVOCATION_REASONS
+        .iter()
+        .find(|(_, c)| *c == code)
+        .map_or("unspecified", |(name, _)| name)
+}
+
+/// A revocation reason code that is known and not UNSPECIFIED.
+pub fn revocation_reason(
+    field: &'static str,
+    number: i32,
+) -> Result<RevocationReason, FormatError> {
+    match RevocationReason::try_from(number) {
+        Ok(RevocationReason::Unspecified) | Err(_) => {
+            Err(FormatError::UnknownRevocationReason { field, number })
+        }
+        Ok(code) => Ok(code),
+    }
 }
 
 /// Decodes and validates an encoded registry request (the eContent of its CMS).
@@ -102,6 +135,7 @@ impl RegistryRequest {
             ProtoAction::Revocation(r) => Action::Revocation {
                 delegation_id: delegation_id("revocation.delegation_id", &r.delegation_id)?,
                 reason: REASON.check(&r.reason)?,
+                reason_code: revocation_reason("revocation.reason_code", r.reason_code)?,
             },
             ProtoAction::EvidenceRelease(r) => Action::EvidenceRelease {
                 delegation_id: delegation_id("evidence_release.delegation_id", &r.delegation_id)?,
@@ -150,9 +184,11 @@ impl RegistryRequest {
             Action::Revocation {
                 delegation_id,
                 reason,
+                reason_code,
             } => ProtoAction::Revocation(v1::Revocation {
                 delegation_id: delegation_id.to_string(),
                 reason: reason.clone(),
+                reason_code: *reason_code as i32,
             }),
             Action::EvidenceRelease { delegation_id } => {
                 ProtoAction::EvidenceRelease(v1::EvidenceRelease {

@@ -20,6 +20,7 @@ fn revocation() -> RegistryRequest {
         action: Action::Revocation {
             delegation_id: DelegationId::parse(ID).unwrap(),
             reason: "退職のため".into(),
+            reason_code: v1::RevocationReason::LeftCompany,
         },
     }
 }
@@ -129,6 +130,7 @@ fn each_rule_is_enforced() {
         error_of(|m| m.action = Some(ProtoAction::Revocation(v1::Revocation {
             delegation_id: "not-an-id".into(),
             reason: "x".into(),
+            reason_code: 1,
         }))),
         FormatError::DelegationId {
             field: "revocation.delegation_id",
@@ -139,6 +141,7 @@ fn each_rule_is_enforced() {
         error_of(|m| m.action = Some(ProtoAction::Revocation(v1::Revocation {
             delegation_id: ID.into(),
             reason: String::new(),
+            reason_code: 1,
         }))),
         FormatError::MissingField("revocation.reason")
     );
@@ -181,4 +184,18 @@ fn each_rule_is_enforced() {
         ),
         FormatError::MissingField("enrollment_end.reason")
     );
+    // A revocation states its reason code, and one this implementation knows.
+    for number in [0, 6, -1] {
+        assert_eq!(
+            error_of(|m| m.action = Some(ProtoAction::Revocation(v1::Revocation {
+                delegation_id: ID.into(),
+                reason: "x".into(),
+                reason_code: number,
+            }))),
+            FormatError::UnknownRevocationReason {
+                field: "revocation.reason_code",
+                number
+            }
+        );
+    }
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use eproxy_policy::CorporateNumber;
 use eproxy_proto::v1::{
-    DelegationStatus, Enrollment, EnrollmentKind, LogEvent, LogEventKind, SignedEnrollment,
+    DelegationStatus, Enrollment, EnrollmentKind, LogEvent, LogEventKind, RevocationReason,
+    SignedEnrollment,
 };
 use eproxy_proto::{Delegation, DelegationId};
 use eproxy_verifier::enrollment::enrollment_id;
@@ -88,6 +89,8 @@ pub struct Revocation {
     pub id: DelegationId,
     /// The revoker's reason.
     pub reason: String,
+    /// The revoker's reason code.
+    pub reason_code: RevocationReason,
     /// The request's [`nonce_key`](crate::records::nonce_key), stored so the request cannot
     /// be replayed.
     pub nonce_key: Vec<u8>,
@@ -243,7 +246,7 @@ fn active_record(
 pub fn describe(state: &Effective) -> String {
     match state {
         Effective::Active => "active".into(),
-        Effective::Revoked { at, reason } => format!("revoked at {at} ({reason})"),
+        Effective::Revoked { at, reason, .. } => format!("revoked at {at} ({reason})"),
         Effective::Superseded { at, .. } => format!("superseded at {at}"),
         Effective::ParentInactive { at } => format!("its parent stopped being active at {at}"),
         Effective::Expired => "expired".into(),
@@ -428,6 +431,7 @@ impl Revocation {
         record.status = DelegationStatus::Revoked as i32;
         record.changed_at = now.seconds();
         record.revocation_reason = self.reason;
+        record.revocation_reason_code = self.reason_code as i32;
         batch.put(
             Family::Status,
             id.as_bytes().to_vec(),

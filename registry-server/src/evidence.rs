@@ -18,7 +18,7 @@ use crate::command::Release;
 use crate::records::{StatusRecord, enrollment_record, index_key, status_record, stored_poa};
 use crate::refusal::Refusal;
 use crate::service::RegistryService;
-use crate::status::{effective, statement};
+use crate::status::{Audience, effective, statement};
 use crate::store::Family;
 
 /// The audit trail's name for an evidence release.
@@ -160,6 +160,7 @@ pub fn bundle(
                 Some((&record, &state)),
                 now,
                 checkpoint.size,
+                Audience::Entitled,
             )),
             registration_event: event,
             inclusion: Some(InclusionProof {

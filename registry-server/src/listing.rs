@@ -11,6 +11,7 @@ use crate::command::Release;
 use crate::records::{delegatee_prefix, id_of, status_record, stored_poa};
 use crate::refusal::Refusal;
 use crate::service::RegistryService;
+use crate::status::Audience;
 use crate::store::Family;
 
 /// The page size when none is asked for.
@@ -130,7 +131,7 @@ pub fn page(
         delegations.push(DelegationSummary {
             delegation_id: id.to_string(),
             delegation_cms: cms,
-            status: Some(service.signed_status(&id, Some(&record))?),
+            status: Some(service.signed_status(&id, Some(&record), Audience::Entitled)?),
         });
         last_key = key;
     }

@@ -30,6 +30,10 @@ pub struct StatusRecord {
     /// The revoker's reason, for REVOKED.
     #[prost(string, tag = "5")]
     pub revocation_reason: String,
+    /// The revoker's reason code (`eproxy.v1.RevocationReason`), for REVOKED; 0 for a
+    /// revocation recorded before codes existed.
+    #[prost(int32, tag = "13")]
+    pub revocation_reason_code: i32,
     /// The replacing PoA, for SUPERSEDED.
     #[prost(bytes = "vec", tag = "6")]
     pub superseded_by: Vec<u8>,

@@ -460,6 +460,7 @@ mod tests {
             Command::Revoke(Revocation {
                 id: DelegationId::of_cms(&[0; 40]),
                 reason: "test".into(),
+                reason_code: eproxy_proto::v1::RevocationReason::Other,
                 nonce_key: vec![9; 24],
                 actor: "card".into(),
                 acting,

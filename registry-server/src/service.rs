@@ -36,7 +36,7 @@ use crate::refusal::Refusal;
 use crate::repeats::Repeats;
 use crate::sequencer::Sequencer;
 use crate::signed_request;
-use crate::status::{effective, statement};
+use crate::status::{Audience, effective, statement};
 use crate::store::Store;
 use crate::submission::{SubmissionPolicy, crls_with};
 
@@ -92,11 +92,13 @@ impl RegistryService {
         })
     }
 
-    /// The signed statement of `id`'s status now (`record` is its record, if registered).
+    /// The signed statement of `id`'s status now (`record` is its record, if registered), for
+    /// `audience`.
     pub fn signed_status(
         &self,
         id: &DelegationId,
         record: Option<&StatusRecord>,
+        audience: Audience,
     ) -> Result<SignedStatusStatement, Refusal> {
         let at = now();
         let store = self.store.as_ref();
@@ -104,9 +106,16 @@ impl RegistryService {
         Ok(match record {
             Some(record) => {
                 let state = effective(record, at, |ancestor| status_record(store, ancestor))?;
-                statement(&self.operator, id, Some((record, &state)), at, log_size)
+                statement(
+                    &self.operator,
+                    id,
+                    Some((record, &state)),
+                    at,
+                    log_size,
+                    audience,
+                )
             }
-            None => statement(&self.operator, id, None, at, log_size),
+            None => statement(&self.operator, id, None, at, log_size, audience),
         })
     }
 }
@@ -193,6 +202,7 @@ impl Api {
                 let Action::Revocation {
                     delegation_id,
                     reason,
+                    reason_code,
                 } = verified.request.action.clone()
                 else {
                     return Err(Refusal::Invalid(
@@ -204,6 +214,7 @@ impl Api {
                 Ok(Revocation {
                     id: delegation_id,
                     reason,
+                    reason_code,
                     nonce_key: verified.nonce_key(),
                     actor: verified.actor(),
                     acting,
@@ -218,7 +229,9 @@ impl Api {
         };
         tracing::info!(delegation = %id, already, "revoked");
         let service = Arc::clone(&self.0);
-        let status = blocking(move || service.signed_status(&id, Some(&record))).await?;
+        // The revoker is entitled to its own words.
+        let status =
+            blocking(move || service.signed_status(&id, Some(&record), Audience::Entitled)).await?;
         Ok(Response::new(RevokeDelegationResponse {
             status: Some(status),
             already_revoked: already,
@@ -288,7 +301,9 @@ impl Api {
         // On the async thread: one point read (a memory hit for a registry's working set) and
         // one Ed25519 signature, some 10 µs, less than handing the work to another thread.
         let record = status_record(self.0.store.as_ref(), &id).map_err(Refusal::from)?;
-        let status = self.0.signed_status(&id, record.as_ref())?;
+        let status = self
+            .0
+            .signed_status(&id, record.as_ref(), Audience::Public)?;
         Ok(Response::new(GetStatusResponse {
             status: Some(status),
         }))

@@ -20,6 +20,8 @@ pub enum Effective {
     Revoked {
         /// When.
         at: i64,
+        /// The revoker's reason code (`eproxy.v1.RevocationReason`).
+        code: i32,
         /// The revoker's reason.
         reason: String,
     },
@@ -55,6 +57,7 @@ pub fn effective(
     let own = match record.status() {
         DelegationStatus::Revoked => Some(Effective::Revoked {
             at: record.changed_at,
+            code: record.revocation_reason_code,
             reason: record.revocation_reason.clone(),
         }),
         DelegationStatus::Superseded => Some(Effective::Superseded {
@@ -88,13 +91,25 @@ pub fn effective(
     })
 }
 
-/// The signed statement of `effective` for `id`, produced at `now` over a log of `log_size`.
+/// Who a statement is made for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Anyone (GetStatus): the status, its times and a revocation's code.
+    Public,
+    /// Someone entitled to the PoA (its company, a contract's counterparty, the revoker): also
+    /// the revoker's own words.
+    Entitled,
+}
+
+/// The signed statement of `effective` for `id`, produced at `now` over a log of `log_size`,
+/// for `audience`.
 pub fn statement(
     operator: &Operator,
     id: &DelegationId,
     record: Option<(&StatusRecord, &Effective)>,
     now: UnixTime,
     log_size: u64,
+    audience: Audience,
 ) -> SignedStatusStatement {
     let mut statement = StatusStatement {
         format_version: 1,
@@ -111,8 +126,11 @@ pub fn statement(
         let (status, changed_at) = match effective {
             Effective::Active => (DelegationStatus::Active, 0),
             Effective::Expired => (DelegationStatus::Expired, 0),
-            Effective::Revoked { at, reason } => {
-                statement.revocation_reason = reason.clone();
+            Effective::Revoked { at, code, reason } => {
+                statement.revocation_reason_code = *code;
+                if audience == Audience::Entitled {
+                    statement.revocation_reason = reason.clone();
+                }
                 (DelegationStatus::Revoked, *at)
             }
             Effective::Superseded { at, by } => {

@@ -89,15 +89,22 @@ async fn revocation_is_signed_fresh_entitled_and_idempotent() {
         ORIGIN,
     )
     .unwrap();
-    let RegistryStatus::Revoked { at, reason } = revoked.status.clone() else {
+    let RegistryStatus::Revoked { at, code, reason } = revoked.status.clone() else {
         panic!("not revoked: {revoked:?}");
     };
+    // The revoker reads its own words; the public status gives the code alone.
     assert_eq!(reason, "退職のため");
+    assert_eq!(code, Some(eproxy_proto::v1::RevocationReason::LeftCompany));
     assert!(
         (at.seconds() - unix_now()).abs() <= 5,
         "effective at receipt"
     );
-    assert_eq!(registry.status(&root_id).await.status, revoked.status);
+    let public = RegistryStatus::Revoked {
+        at,
+        code,
+        reason: String::new(),
+    };
+    assert_eq!(registry.status(&root_id).await.status, public);
 
     // Again, the same request or a new one: the original revocation, nothing added.
     let again = registry.revoke(&request).await.unwrap();
@@ -107,7 +114,7 @@ async fn revocation_is_signed_fresh_entitled_and_idempotent() {
         .await
         .unwrap();
     assert!(again.already_revoked);
-    assert_eq!(registry.status(&root_id).await.status, revoked.status);
+    assert_eq!(registry.status(&root_id).await.status, public);
 
     // A spent nonce cannot be replayed against another PoA.
     let replay = revocation(&pki().representative, other_id, 7, |_| {});

@@ -6,11 +6,12 @@
 //! verdict's business ([`crate::verify`]).
 
 use eproxy_policy::UnixTime;
+use eproxy_proto::v1::RevocationReason;
 use eproxy_proto::v1::{
     DelegationStatus, EnrollmentEvidence, EvidenceBundle, InclusionProof, LogEvent, LogEventKind,
     RegistrationReceipt, SignedReceipt, SignedStatusStatement, StatusStatement,
 };
-use eproxy_proto::{DelegationId, decode_canonical};
+use eproxy_proto::{DelegationId, decode_canonical, revocation_reason};
 use sha2::{Digest, Sha256};
 
 use crate::Error;
@@ -46,7 +47,9 @@ pub enum RegistryStatus {
     Revoked {
         /// When the revocation took effect.
         at: UnixTime,
-        /// The reason given (display text).
+        /// Why, as a code (absent for revocations made before codes existed).
+        code: Option<RevocationReason>,
+        /// The revoker's words (display text), in statements for those entitled; else empty.
         reason: String,
     },
     /// Replaced by `by`, effective `at`.
@@ -384,6 +387,13 @@ fn decode_status_statement(
         Ok(DelegationStatus::Expired) => RegistryStatus::Expired,
         Ok(DelegationStatus::Revoked) => RegistryStatus::Revoked {
             at: changed_at,
+            code: match statement.revocation_reason_code {
+                0 => None,
+                number => Some(
+                    revocation_reason("revocation_reason_code", number)
+                        .map_err(|e| malformed(format!("status statement: {e}")))?,
+                ),
+            },
             reason: statement.revocation_reason.clone(),
         },
         Ok(DelegationStatus::Superseded) => RegistryStatus::Superseded {

@@ -4,7 +4,10 @@
 use std::fmt;
 
 use eproxy_policy::{CorporateNumber, CoverageViolation, Grant, UnixTime, Widening};
-use eproxy_proto::{Company, ContractTerms, DelegationId, FormatError, Representative};
+use eproxy_proto::v1::RevocationReason;
+use eproxy_proto::{
+    Company, ContractTerms, DelegationId, FormatError, Representative, revocation_reason_name,
+};
 
 use crate::Error;
 use crate::authority::{Enrollment, Unproven};
@@ -143,7 +146,9 @@ pub enum Reason {
         id: DelegationId,
         /// When the revocation took effect.
         at: UnixTime,
-        /// The reason given (display text).
+        /// Why, as a code, if the statement gives one.
+        code: Option<RevocationReason>,
+        /// The revoker's words, if the statement was made for someone entitled to them.
         reason: String,
     },
     /// The PoA was superseded at or before T.
@@ -224,10 +229,21 @@ impl fmt::Display for Reason {
             ),
             Reason::Widening { id, widening } => write!(f, "sub-delegation {id}: {widening}"),
             Reason::Scope { id, violation } => write!(f, "power of attorney {id}: {violation}"),
-            Reason::PoaRevoked { id, at, reason } => write!(
-                f,
-                "power of attorney {id} was revoked at {at} (reason given: {reason})"
-            ),
+            Reason::PoaRevoked {
+                id,
+                at,
+                code,
+                reason,
+            } => {
+                write!(f, "power of attorney {id} was revoked at {at}")?;
+                if let Some(code) = code {
+                    write!(f, " ({})", revocation_reason_name(*code))?;
+                }
+                if !reason.is_empty() {
+                    write!(f, " (reason given: {reason})")?;
+                }
+                Ok(())
+            }
             Reason::PoaSuperseded { id, at, by } => {
                 write!(f, "power of attorney {id} was superseded by {by} at {at}")
             }

@@ -847,10 +847,12 @@ fn check_status(id: DelegationId, status: &RegistryStatus, at: UnixTime, verdict
         RegistryStatus::Active | RegistryStatus::Expired => {}
         RegistryStatus::Revoked {
             at: revoked_at,
+            code,
             reason,
         } if *revoked_at <= at => verdict.reasons.push(Reason::PoaRevoked {
             id,
             at: *revoked_at,
+            code: *code,
             reason: reason.clone(),
         }),
         RegistryStatus::Superseded { at: since, by } if *since <= at => {

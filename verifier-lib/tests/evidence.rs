@@ -93,14 +93,22 @@ fn revocations_are_reported_as_stated() {
     revoked.status = DelegationStatus::Revoked as i32;
     revoked.changed_at_unix_seconds = at(-HOUR).seconds();
     revoked.revocation_reason = "退職".into();
+    revoked.revocation_reason_code = eproxy_proto::v1::RevocationReason::LeftCompany as i32;
     let verified = s.verify(vec![s.link(&revoked)]).unwrap();
     assert_eq!(
         verified.links[0].status.status,
         RegistryStatus::Revoked {
             at: at(-HOUR),
+            code: Some(eproxy_proto::v1::RevocationReason::LeftCompany),
             reason: "退職".into()
         }
     );
+    // A code no verifier knows is malformed evidence, not an unknown reason shown as fine.
+    revoked.revocation_reason_code = 99;
+    assert!(matches!(
+        s.verify(vec![s.link(&revoked)]),
+        Err(Error::EvidenceMalformed { .. })
+    ));
 }
 
 #[test]

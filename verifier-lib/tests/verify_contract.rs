@@ -489,6 +489,7 @@ fn registry_status_at_t_decides() {
         vec![Reason::PoaRevoked {
             id,
             at: at(-3 * HOUR),
+            code: None,
             reason: String::new()
         }]
     );

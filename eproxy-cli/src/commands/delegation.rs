@@ -51,12 +51,20 @@ pub fn run(command: DelegationCommand) -> Result<Outcome, CliError> {
         DelegationCommand::Status { id, registry, json } => registry::status(&id, &registry, json),
         DelegationCommand::Revoke {
             id,
+            reason_code,
             reason,
             key,
             company,
             registry,
             json,
-        } => registry::revoke(&id, &reason, &key, company.as_deref(), &registry, json),
+        } => registry::revoke(
+            &id,
+            (&reason_code, &reason),
+            &key,
+            company.as_deref(),
+            &registry,
+            json,
+        ),
         DelegationCommand::List {
             key,
             company,

@@ -235,6 +235,8 @@ impl Demo {
                 "delegation",
                 "revoke",
                 &poa_id,
+                "--reason-code",
+                "left-company",
                 "--reason",
                 "退職 (left the company)",
                 "--registry",

@@ -7,7 +7,10 @@ use std::path::Path;
 use eproxy_policy::CorporateNumber;
 use eproxy_proto::registry::v1 as api;
 use eproxy_proto::v1::{RegistrationReceipt, SignedReceipt, SignedStatusStatement};
-use eproxy_proto::{Action, DelegationId, RegistryRequest, decode_canonical};
+use eproxy_proto::{
+    Action, DelegationId, REVOCATION_REASONS, RegistryRequest, decode_canonical,
+    revocation_reason_name,
+};
 use eproxy_verifier::certificate::Certificate;
 use eproxy_verifier::commercial_registration::RegisteredCorporation;
 use eproxy_verifier::crypto::AWS_LC;
@@ -136,6 +139,10 @@ pub struct StatusReport {
     pub status: &'static str,
     /// When it changed (revocation, supersession, parent's end).
     effective_at: Option<TimeView>,
+    /// A revocation's code (public).
+    reason_code: Option<&'static str>,
+    /// A revocation's reason in the revoker's words, when the statement was made for someone
+    /// entitled to it.
     reason: Option<String>,
     superseded_by: Option<String>,
     registered_at: Option<TimeView>,
@@ -174,6 +181,9 @@ pub fn status(id: &str, registry: &RegistryArgs, json: bool) -> Result<Outcome, 
                 jst(eproxy_policy::UnixTime::from_seconds(at.unix))
             );
         }
+        if let Some(code) = report.reason_code {
+            println!("  reason code: {code}");
+        }
         if let Some(reason) = &report.reason {
             println!("  reason: {reason}");
         }
@@ -201,19 +211,29 @@ fn status_report(
     let (name, effective_at, reason, superseded_by) = match &status.status {
         RegistryStatus::Active => ("active", None, None, None),
         RegistryStatus::Expired => ("expired", None, None, None),
-        RegistryStatus::Revoked { at, reason } => {
-            ("revoked", Some(*at), Some(reason.clone()), None)
-        }
+        RegistryStatus::Revoked { at, reason, .. } => (
+            "revoked",
+            Some(*at),
+            (!reason.is_empty()).then(|| reason.clone()),
+            None,
+        ),
         RegistryStatus::Superseded { at, by } => {
             ("superseded", Some(*at), None, Some(by.to_string()))
         }
         RegistryStatus::ParentInactive { at } => ("parent-inactive", Some(*at), None, None),
         RegistryStatus::Unknown => ("unknown", None, None, None),
     };
+    let reason_code = match &status.status {
+        RegistryStatus::Revoked {
+            code: Some(code), ..
+        } => Some(revocation_reason_name(*code)),
+        _ => None,
+    };
     Ok(StatusReport {
         delegation_id: status.delegation_id.to_string(),
         status: name,
         effective_at: effective_at.map(TimeView::of),
+        reason_code,
         reason,
         superseded_by,
         registered_at: (status.registered_at.seconds() != 0)
@@ -226,7 +246,7 @@ fn status_report(
 /// its delegator), effective at the registry's time of receipt.
 pub fn revoke(
     id: &str,
-    reason: &str,
+    (reason_code, reason): (&str, &str),
     key: &KeyArgs,
     company: Option<&str>,
     registry: &RegistryArgs,
@@ -241,6 +261,11 @@ pub fn revoke(
         Action::Revocation {
             delegation_id: id,
             reason: reason.to_owned(),
+            reason_code: REVOCATION_REASONS
+                .iter()
+                .find(|(name, _)| *name == reason_code)
+                .map(|(_, code)| *code)
+                .ok_or_else(|| CliError::new(format!("--reason-code {reason_code}: unknown")))?,
         },
         &operator,
     )?;

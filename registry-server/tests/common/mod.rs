@@ -353,6 +353,7 @@ pub fn revocation(
     let action = Action::Revocation {
         delegation_id: id,
         reason: "退職のため".into(),
+        reason_code: eproxy_proto::v1::RevocationReason::LeftCompany,
     };
     signed_request(signer, action, nonce, edit)
 }

@@ -162,6 +162,7 @@ impl TestOperator {
             registered_at_unix_seconds: registration.at.seconds(),
             changed_at_unix_seconds: changed_at.seconds(),
             revocation_reason: String::new(),
+            revocation_reason_code: 0,
             superseded_by: Vec::new(),
             produced_at_unix_seconds: produced_at.seconds(),
             registration_log_index: registration.index,

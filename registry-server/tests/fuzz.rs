@@ -266,6 +266,9 @@ fn every_request_is_answered_or_refused_with_a_documented_reason() {
                         | Code::PermissionDenied
                         | Code::NotFound
                         | Code::OutOfRange
+                        // A mutation that only re-encodes a registered PoA (its certificates,
+                        // its unsigned attributes) is refused as the same signed PoA.
+                        | Code::AlreadyExists
                 ),
                 "undocumented refusal {:?}: {}",
                 code,

@@ -181,14 +181,8 @@ impl Enrollments for StoredEnrollments<'_> {
         at: UnixTime,
     ) -> Result<Option<Enrollment>, String> {
         if let Some(id) = &self.root_granted_under {
-            let record = enrollment_record(self.store, id)
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| "the root PoA's enrollment is missing".to_owned())?;
-            let enrollment = decode_enrollment(&record.enrollment, self.origin)
-                .map_err(|e| format!("a stored enrollment: {e}"))?;
-            return Ok((enrollment.company == *company
-                && enrollment.certificate_sha256 == *certificate_sha256)
-                .then_some(enrollment));
+            // In force when the root was registered, whatever its end since.
+            return self.stored(id).map(|(enrollment, _)| Some(enrollment));
         }
         let history = self
             .store
@@ -206,19 +200,26 @@ impl Enrollments for StoredEnrollments<'_> {
                 .as_slice()
                 .try_into()
                 .map_err(|_| "a corrupt enrollment index entry".to_owned())?;
-            let record = enrollment_record(self.store, &id)
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| "an indexed enrollment is missing".to_owned())?;
-            let mut enrollment = decode_enrollment(&record.enrollment, self.origin)
-                .map_err(|e| format!("a stored enrollment: {e}"))?;
-            enrollment.ended_at =
-                (record.ended_at != 0).then(|| UnixTime::from_seconds(record.ended_at));
+            let (mut enrollment, ended_at) = self.stored(&id)?;
+            enrollment.ended_at = (ended_at != 0).then(|| UnixTime::from_seconds(ended_at));
             if enrollment.in_force_at(at) {
                 return Ok(Some(enrollment));
             }
             latest.get_or_insert(enrollment);
         }
         Ok(latest)
+    }
+}
+
+impl StoredEnrollments<'_> {
+    /// The enrollment `id` as signed, and when it ended (0 while in force).
+    fn stored(&self, id: &[u8; 32]) -> Result<(Enrollment, i64), String> {
+        let record = enrollment_record(self.store, id)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "an enrollment the registry names is missing".to_owned())?;
+        let enrollment = decode_enrollment(&record.enrollment, self.origin)
+            .map_err(|e| format!("a stored enrollment: {e}"))?;
+        Ok((enrollment, record.ended_at))
     }
 }
 

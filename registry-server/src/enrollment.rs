@@ -46,8 +46,9 @@ pub struct Attestation<'a> {
 /// Enrolls the certificate of `attestation` for its company, in the registry of `data_dir`.
 /// Returns a line for the operator.
 pub fn enroll(data_dir: &Path, attestation: &Attestation<'_>) -> Result<String, String> {
-    let (company, certificate_sha256) = checked(data_dir, attestation, true)?;
-    let outcome = apply(data_dir, |operator| {
+    let config = Config::load(data_dir).map_err(|e| e.to_string())?;
+    let (company, certificate_sha256) = checked(data_dir, &config, attestation, true)?;
+    let outcome = apply(data_dir, &config, |operator| {
         Command::Enroll(Box::new(Enrolment {
             company,
             certificate_sha256,
@@ -71,8 +72,9 @@ pub fn enroll(data_dir: &Path, attestation: &Attestation<'_>) -> Result<String, 
 /// Ends the enrollment of `attestation`'s certificate for its company. PoAs it granted while in
 /// force are not voided; it grants nothing more.
 pub fn unenroll(data_dir: &Path, attestation: &Attestation<'_>) -> Result<String, String> {
-    let (company, certificate_sha256) = checked(data_dir, attestation, false)?;
-    let outcome = apply(data_dir, |_| {
+    let config = Config::load(data_dir).map_err(|e| e.to_string())?;
+    let (company, certificate_sha256) = checked(data_dir, &config, attestation, false)?;
+    let outcome = apply(data_dir, &config, |_| {
         Command::Unenroll(Unenrolment {
             company,
             certificate_sha256,
@@ -98,6 +100,7 @@ pub fn unenroll(data_dir: &Path, attestation: &Attestation<'_>) -> Result<String
 /// certificate.)
 fn checked(
     data_dir: &Path,
+    config: &Config,
     attestation: &Attestation<'_>,
     enrolling: bool,
 ) -> Result<(CorporateNumber, [u8; 32]), String> {
@@ -119,7 +122,6 @@ fn checked(
     let der = read_certificate(attestation.certificate).map_err(|e| e.to_string())?;
     let sha256: [u8; 32] = Sha256::digest(&der).into();
     if enrolling {
-        let config = Config::load(data_dir).map_err(|e| e.to_string())?;
         let verifier = Verifier::new(config.anchors(data_dir).map_err(|e| e.to_string())?)
             .with_revocation(config.revocation_policy().map_err(|e| e.to_string())?);
         let crls = read_crls(data_dir, &config.crls).map_err(|e| e.to_string())?;
@@ -143,9 +145,12 @@ fn checked(
 }
 
 /// Applies the command `make` builds (given the operator) to the registry of `data_dir`
-/// through its one writer, then publishes a checkpoint covering it.
-fn apply(data_dir: &Path, make: impl FnOnce(Arc<Operator>) -> Command) -> Result<Outcome, String> {
-    let config = Config::load(data_dir).map_err(|e| e.to_string())?;
+/// (configured by `config`) through its one writer, then publishes a checkpoint covering it.
+fn apply(
+    data_dir: &Path,
+    config: &Config,
+    make: impl FnOnce(Arc<Operator>) -> Command,
+) -> Result<Outcome, String> {
     let operator = Arc::new(
         Operator::load(&config.origin, &data_dir.join(KEY_FILE)).map_err(|e| e.to_string())?,
     );
@@ -153,7 +158,7 @@ fn apply(data_dir: &Path, make: impl FnOnce(Arc<Operator>) -> Command) -> Result
         Arc::new(RocksStore::open(&data_dir.join(DB_DIR)).map_err(|e| {
             format!("{e} (is the registry serving this data directory? stop it first)")
         })?);
-    let log = open_log(data_dir, &config, store.as_ref(), &operator)?;
+    let log = open_log(data_dir, config, store.as_ref(), &operator)?;
     let metrics = Arc::new(Metrics::new(
         Arc::clone(&log),
         Arc::clone(&store),

@@ -103,20 +103,17 @@ impl RegistryService {
         let at = now();
         let store = self.store.as_ref();
         let log_size = self.log.size();
-        Ok(match record {
-            Some(record) => {
-                let state = effective(record, at, |ancestor| status_record(store, ancestor))?;
-                statement(
-                    &self.operator,
-                    id,
-                    Some((record, &state)),
-                    at,
-                    log_size,
-                    audience,
-                )
-            }
-            None => statement(&self.operator, id, None, at, log_size, audience),
-        })
+        let state = record
+            .map(|record| effective(record, at, |ancestor| status_record(store, ancestor)))
+            .transpose()?;
+        Ok(statement(
+            &self.operator,
+            id,
+            record.zip(state.as_ref()),
+            at,
+            log_size,
+            audience,
+        ))
     }
 }
 

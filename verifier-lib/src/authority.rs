@@ -137,7 +137,9 @@ impl Enrollment {
 pub trait Enrollments: fmt::Debug {
     /// The enrollment binding the certificate `certificate_sha256` to `company` that was in
     /// force at `at`, else the latest one (ended or not yet in force, for the reason), else
-    /// none. An error (storage failing) is never taken as "none".
+    /// none. An error (storage failing) is never taken as "none". A source holding one
+    /// candidate may return it as it is: [`authority`] ignores an enrollment of another
+    /// company or certificate.
     fn find(
         &self,
         company: &CorporateNumber,

@@ -343,14 +343,11 @@ struct CarriedEnrollment(Option<Enrollment>);
 impl Enrollments for CarriedEnrollment {
     fn find(
         &self,
-        company: &CorporateNumber,
-        certificate_sha256: &[u8; 32],
+        _: &CorporateNumber,
+        _: &[u8; 32],
         _: UnixTime,
     ) -> Result<Option<Enrollment>, String> {
-        Ok(self
-            .0
-            .clone()
-            .filter(|e| e.company == *company && e.certificate_sha256 == *certificate_sha256))
+        Ok(self.0.clone())
     }
 }
 

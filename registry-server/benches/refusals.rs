@@ -1,0 +1,250 @@
+//! What a refused request costs the registry when its operator CRLs are as large as JPKI's: a
+//! real `eproxy-registry` process configured with a JPKI signing CRL of 500,000 entries (the
+//! test PKI's own CA, each entry with a reason code, as JPKI's carry), sent RevokeDelegation
+//! requests that it must refuse:
+//! - `random bytes`: 4 KiB that are not a CMS SignedData;
+//! - `untrusted signer`: a well-formed, signed request whose signer chains to no trusted root
+//!   (a look-alike JPKI root of another test PKI);
+//! - `card, no authority`: a request signed with a genuine, unrevoked JPKI card that holds no
+//!   authority over the company.
+//!
+//! For each, the requests a second, their latency, and the registry's CPU time per request
+//! (from /proc: the cost an attacker imposes) and its peak resident memory.
+//!
+//! Run: `cargo bench -p eproxy-registry --bench refusals -- [--entries N] [--requests R]
+//! [--concurrency C]` (defaults 500000, 400, 8). Results are recorded in BENCHMARKS.md.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::Instant;
+
+use common::*;
+use eproxy_testkit::crl::{CrlContents, Revocation, issue_crl};
+use x509_cert::ext::pkix::crl::CrlReason;
+use x509_cert::serial_number::SerialNumber;
+
+struct Options {
+    entries: usize,
+    requests: usize,
+    concurrency: usize,
+}
+
+fn options() -> Options {
+    let mut options = Options {
+        entries: 500_000,
+        requests: 400,
+        concurrency: 8,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || -> usize {
+            args.next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{arg} needs a number"))
+        };
+        match arg.as_str() {
+            "--entries" => options.entries = value(),
+            "--requests" => options.requests = value(),
+            "--concurrency" => options.concurrency = value(),
+            "--bench" => {}
+            other => panic!("unknown option {other}"),
+        }
+    }
+    options
+}
+
+/// The test PKI's JPKI signing CRL grown to `entries` entries: its own revocations and as many
+/// more of serials no test certificate has.
+fn large_crl_pem(entries: usize) -> String {
+    let pki = pki();
+    let mut revoked: Vec<Revocation> = pki
+        .jpki_signing_crl
+        .list()
+        .tbs_cert_list
+        .revoked_certificates
+        .iter()
+        .flatten()
+        .map(|entry| Revocation {
+            serial_number: entry.serial_number.clone(),
+            revoked_at: UnixTime::from_seconds(
+                i64::try_from(entry.revocation_date.to_unix_duration().as_secs()).unwrap(),
+            ),
+            reason: Some(CrlReason::AffiliationChanged),
+        })
+        .collect();
+    let now = UnixTime::from_seconds(unix_now());
+    for i in revoked.len()..entries {
+        // 16 octets, high bit clear, never a test certificate's (theirs are 20 octets).
+        let mut serial = [0u8; 16];
+        serial[0] = 0x40;
+        serial[8..].copy_from_slice(&(i as u64).to_be_bytes());
+        revoked.push(Revocation {
+            serial_number: SerialNumber::new(&serial).unwrap(),
+            revoked_at: UnixTime::from_seconds(now.seconds() - 86_400),
+            reason: Some(if i % 2 == 0 {
+                CrlReason::AffiliationChanged
+            } else {
+                CrlReason::CessationOfOperation
+            }),
+        });
+    }
+    let contents = CrlContents {
+        number: 1_000,
+        this_update: UnixTime::from_seconds(now.seconds() - 3_600),
+        next_update: UnixTime::from_seconds(now.seconds() + 86_400),
+        revoked,
+    };
+    issue_crl(&pki.jpki_signing_root, &contents)
+        .unwrap()
+        .pem()
+        .unwrap()
+}
+
+/// A revocation of a PoA of the test company, signed by `signer`, its nonce `n`.
+fn revocation_by(signer: &Credential, n: usize) -> Vec<u8> {
+    let request = RegistryRequest {
+        log_origin: ORIGIN.into(),
+        company: pki().company.corporate_number().unwrap(),
+        requested_at: UnixTime::from_seconds(unix_now()),
+        nonce: (n as u128).to_be_bytes().to_vec(),
+        action: Action::Revocation {
+            delegation_id: DelegationId::of_cms(&(n as u64).to_be_bytes()),
+            reason: String::new(),
+            reason_code: eproxy_proto::v1::RevocationReason::Other,
+        },
+    };
+    scenario::sign(signer, &request.encode()).unwrap()
+}
+
+/// Pseudo-random bytes (xorshift), different for each `n`.
+fn random_bytes(n: usize) -> Vec<u8> {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64 ^ (n as u64).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    (0..4096)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+/// The registry's CPU time (user and system) so far, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which may hold spaces) start at "state" (field 3);
+    // utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// The registry's peak resident memory, in MiB.
+fn peak_resident_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024
+}
+
+fn main() {
+    let options = options();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(run(options));
+}
+
+async fn run(options: Options) {
+    let started = Instant::now();
+    let pem = large_crl_pem(options.entries);
+    println!(
+        "CRL of {} entries: {:.1} MiB PEM, made in {:.1} s",
+        options.entries,
+        pem.len() as f64 / (1024.0 * 1024.0),
+        started.elapsed().as_secs_f64()
+    );
+    let registry = Registry::start_with(|data, config| {
+        std::fs::write(data.join("pki/crl/jpki-signing.crl.pem"), &pem).unwrap();
+        config
+    });
+    let pid = registry.process.as_ref().unwrap().id();
+    println!(
+        "registry serving; peak resident memory after start {} MiB",
+        peak_resident_mib(pid)
+    );
+    // A signer under a look-alike root: another test PKI, the same names, other keys.
+    let outsider =
+        TestPki::new("refusal-bench-outsider", UnixTime::from_seconds(unix_now())).unwrap();
+    let kinds: [(&str, Box<dyn Fn(usize) -> Vec<u8>>, Code); 3] = [
+        ("random bytes", Box::new(random_bytes), Code::InvalidArgument),
+        (
+            "untrusted signer",
+            Box::new(|n| revocation_by(&outsider.employee, n)),
+            Code::InvalidArgument,
+        ),
+        (
+            "card, no authority",
+            Box::new(|n| revocation_by(&pki().employee, n)),
+            Code::PermissionDenied,
+        ),
+    ];
+    println!(
+        "{} requests of each kind, {} at a time",
+        options.requests, options.concurrency
+    );
+    for (name, make, expected) in kinds {
+        let requests: Vec<Vec<u8>> = (0..options.requests).map(|n| make(n)).collect();
+        let channel = Channel::from_shared(registry.address.clone())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(requests));
+        let ticks_before = cpu_ticks(pid);
+        let began = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..options.concurrency {
+            let queue = std::sync::Arc::clone(&queue);
+            let mut client = RegistryClient::new(channel.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let Some(cms) = queue.lock().unwrap().pop() else {
+                        return latencies;
+                    };
+                    let sent = Instant::now();
+                    let refused = client
+                        .revoke_delegation(RevokeDelegationRequest {
+                            request_cms: cms,
+                            crls: Vec::new(),
+                        })
+                        .await
+                        .expect_err("a request that must be refused was accepted");
+                    latencies.push(sent.elapsed());
+                    assert_eq!(refused.code(), expected, "{}", refused.message());
+                }
+            }));
+        }
+        let mut latencies = Vec::new();
+        for task in tasks {
+            latencies.extend(task.await.unwrap());
+        }
+        let wall = began.elapsed();
+        let ticks = cpu_ticks(pid) - ticks_before;
+        let ticks_per_second = 100.0; // USER_HZ on Linux
+        latencies.sort();
+        let at = |q: f64| {
+            let index = ((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len());
+            latencies[index - 1].as_secs_f64() * 1e3
+        };
+        println!(
+            "{name:<20} {:>9.0} requests/s, p50 {:>8.2} ms, p99 {:>8.2} ms, registry CPU {:>8.2} ms \
+             a request, peak resident {} MiB",
+            latencies.len() as f64 / wall.as_secs_f64(),
+            at(0.5),
+            at(0.99),
+            ticks as f64 * 1e3 / ticks_per_second / latencies.len() as f64,
+            peak_resident_mib(pid)
+        );
+    }
+}

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use eproxy_verifier::InputKind;
 use eproxy_verifier::certificate::Certificate;
-use eproxy_verifier::pem::{MAX_FILE_BYTES, decode_all};
+use eproxy_verifier::crl::Crl;
+use eproxy_verifier::pem::{decode_all, max_file_bytes};
 use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors};
 
 use crate::error::CliError;
@@ -37,7 +38,7 @@ pub fn read_der_blocks(
     label: &str,
     kind: InputKind,
 ) -> Result<Vec<Vec<u8>>, CliError> {
-    let bytes = read_limited(path, MAX_FILE_BYTES, &kind.to_string())?;
+    let bytes = read_limited(path, max_file_bytes(kind), &kind.to_string())?;
     let blocks = decode_all(&bytes, label, kind)
         .map_err(|e| CliError::new(format!("{}: {e}", path.display())))?;
     if blocks.is_empty() {
@@ -77,6 +78,21 @@ pub fn read_crls(paths: &[impl AsRef<Path>]) -> Result<Vec<Vec<u8>>, CliError> {
     let mut crls = Vec::new();
     for path in paths {
         crls.extend(read_der_blocks(path.as_ref(), "X509 CRL", InputKind::Crl)?);
+    }
+    Ok(crls)
+}
+
+/// The CRLs in PEM or DER files, parsed, each failure naming its file.
+pub fn parse_crls(paths: &[impl AsRef<Path>]) -> Result<Vec<Crl>, CliError> {
+    let mut crls = Vec::new();
+    for path in paths {
+        let path = path.as_ref();
+        let ders = read_der_blocks(path, "X509 CRL", InputKind::Crl)?;
+        crls.extend(
+            Crl::parse_all(&ders).map_err(|(i, e)| {
+                CliError::new(format!("{}: CRL {}: {e}", path.display(), i + 1))
+            })?,
+        );
     }
     Ok(crls)
 }

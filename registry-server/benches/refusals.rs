@@ -20,9 +20,6 @@ mod common;
 use std::time::Instant;
 
 use common::*;
-use eproxy_testkit::crl::{CrlContents, Revocation, issue_crl};
-use x509_cert::ext::pkix::crl::CrlReason;
-use x509_cert::serial_number::SerialNumber;
 
 struct Options {
     entries: usize,
@@ -54,69 +51,6 @@ fn options() -> Options {
     options
 }
 
-/// The test PKI's JPKI signing CRL grown to `entries` entries: its own revocations and as many
-/// more of serials no test certificate has.
-fn large_crl_pem(entries: usize) -> String {
-    let pki = pki();
-    let mut revoked: Vec<Revocation> = pki
-        .jpki_signing_crl
-        .list()
-        .tbs_cert_list
-        .revoked_certificates
-        .iter()
-        .flatten()
-        .map(|entry| Revocation {
-            serial_number: entry.serial_number.clone(),
-            revoked_at: UnixTime::from_seconds(
-                i64::try_from(entry.revocation_date.to_unix_duration().as_secs()).unwrap(),
-            ),
-            reason: Some(CrlReason::AffiliationChanged),
-        })
-        .collect();
-    let now = UnixTime::from_seconds(unix_now());
-    for i in revoked.len()..entries {
-        // 16 octets, high bit clear, never a test certificate's (theirs are 20 octets).
-        let mut serial = [0u8; 16];
-        serial[0] = 0x40;
-        serial[8..].copy_from_slice(&(i as u64).to_be_bytes());
-        revoked.push(Revocation {
-            serial_number: SerialNumber::new(&serial).unwrap(),
-            revoked_at: UnixTime::from_seconds(now.seconds() - 86_400),
-            reason: Some(if i % 2 == 0 {
-                CrlReason::AffiliationChanged
-            } else {
-                CrlReason::CessationOfOperation
-            }),
-        });
-    }
-    let contents = CrlContents {
-        number: 1_000,
-        this_update: UnixTime::from_seconds(now.seconds() - 3_600),
-        next_update: UnixTime::from_seconds(now.seconds() + 86_400),
-        revoked,
-    };
-    issue_crl(&pki.jpki_signing_root, &contents)
-        .unwrap()
-        .pem()
-        .unwrap()
-}
-
-/// A revocation of a PoA of the test company, signed by `signer`, its nonce `n`.
-fn revocation_by(signer: &Credential, n: usize) -> Vec<u8> {
-    let request = RegistryRequest {
-        log_origin: ORIGIN.into(),
-        company: pki().company.corporate_number().unwrap(),
-        requested_at: UnixTime::from_seconds(unix_now()),
-        nonce: (n as u128).to_be_bytes().to_vec(),
-        action: Action::Revocation {
-            delegation_id: DelegationId::of_cms(&(n as u64).to_be_bytes()),
-            reason: String::new(),
-            reason_code: eproxy_proto::v1::RevocationReason::Other,
-        },
-    };
-    scenario::sign(signer, &request.encode()).unwrap()
-}
-
 /// Pseudo-random bytes (xorshift), different for each `n`.
 fn random_bytes(n: usize) -> Vec<u8> {
     let mut state = 0x9e37_79b9_7f4a_7c15u64 ^ (n as u64).wrapping_mul(0xff51_afd7_ed55_8ccd);
@@ -130,21 +64,16 @@ fn random_bytes(n: usize) -> Vec<u8> {
         .collect()
 }
 
-/// The registry's CPU time (user and system) so far, in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // Fields after the command name (which may hold spaces) start at "state" (field 3);
-    // utime and stime are fields 14 and 15.
-    let rest = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = rest.split(' ').collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
-
 /// The registry's peak resident memory, in MiB.
 fn peak_resident_mib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        / 1024
 }
 
 fn main() {
@@ -156,15 +85,16 @@ fn main() {
 
 async fn run(options: Options) {
     let started = Instant::now();
-    let pem = large_crl_pem(options.entries);
+    let der = large_jpki_signing_crl(options.entries);
     println!(
-        "CRL of {} entries: {:.1} MiB PEM, made in {:.1} s",
+        "CRL of {} entries: {:.1} MiB DER, made in {:.1} s",
         options.entries,
-        pem.len() as f64 / (1024.0 * 1024.0),
+        der.len() as f64 / (1024.0 * 1024.0),
         started.elapsed().as_secs_f64()
     );
     let registry = Registry::start_with(|data, config| {
-        std::fs::write(data.join("pki/crl/jpki-signing.crl.pem"), &pem).unwrap();
+        // DER in the file named .pem: the registry reads either.
+        std::fs::write(data.join("pki/crl/jpki-signing.crl.pem"), &der).unwrap();
         config
     });
     let pid = registry.process.as_ref().unwrap().id();
@@ -175,16 +105,25 @@ async fn run(options: Options) {
     // A signer under a look-alike root: another test PKI, the same names, other keys.
     let outsider =
         TestPki::new("refusal-bench-outsider", UnixTime::from_seconds(unix_now())).unwrap();
-    let kinds: [(&str, Box<dyn Fn(usize) -> Vec<u8>>, Code); 3] = [
-        ("random bytes", Box::new(random_bytes), Code::InvalidArgument),
+    let signed_by = |signer: &Credential| -> Vec<Vec<u8>> {
+        (0..options.requests)
+            .map(|n| unauthorised_revocation(signer, n))
+            .collect()
+    };
+    let kinds = [
+        (
+            "random bytes",
+            (0..options.requests).map(random_bytes).collect(),
+            Code::InvalidArgument,
+        ),
         (
             "untrusted signer",
-            Box::new(|n| revocation_by(&outsider.employee, n)),
+            signed_by(&outsider.employee),
             Code::InvalidArgument,
         ),
         (
             "card, no authority",
-            Box::new(|n| revocation_by(&pki().employee, n)),
+            signed_by(&pki().employee),
             Code::PermissionDenied,
         ),
     ];
@@ -192,8 +131,7 @@ async fn run(options: Options) {
         "{} requests of each kind, {} at a time",
         options.requests, options.concurrency
     );
-    for (name, make, expected) in kinds {
-        let requests: Vec<Vec<u8>> = (0..options.requests).map(|n| make(n)).collect();
+    for (name, requests, expected) in kinds {
         let channel = Channel::from_shared(registry.address.clone())
             .unwrap()
             .connect()

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use eproxy_verifier::authority::{DEFAULT_REPRESENTATIVE_TITLES, RepresentativeTitles};
+use eproxy_verifier::crl::Crl;
 use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors, jpki_roots};
 use eproxy_verifier::verify_cert::RevocationPolicy;
 use eproxy_verifier::{InputKind, pem};
@@ -66,6 +67,14 @@ write_buffer_mib = 64
 # core at a time.
 request_timeout_seconds = 10
 concurrency_limit = 256
+
+# Evidence releases and listings asked for from one network address (an IPv4 address, an
+# IPv6 /64): a burst of release_burst_per_peer, refilled at releases_per_peer_per_second;
+# beyond that, RESOURCE_EXHAUSTED until the allowance refills. Each release is checked and
+# audited with a durable write. Behind a proxy every client shares the proxy's address: raise
+# these there. 0 for either: no bound.
+releases_per_peer_per_second = 10
+release_burst_per_peer = 100
 
 # How many client connections may be open at once; one more is closed as soon as it is
 # accepted. Keep it below the process's file-descriptor limit (ulimit -n).
@@ -141,6 +150,12 @@ pub struct Config {
     /// Connections open at once.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+    /// Releases a second from one address, once its burst is used.
+    #[serde(default = "default_releases_per_peer_per_second")]
+    pub releases_per_peer_per_second: u32,
+    /// Releases at once from one address.
+    #[serde(default = "default_release_burst_per_peer")]
+    pub release_burst_per_peer: u32,
     /// Whether the built-in JPKI roots are trusted.
     #[serde(default = "default_true")]
     pub use_builtin_jpki: bool,
@@ -171,6 +186,12 @@ fn default_representative_titles() -> Vec<String> {
         .collect()
 }
 
+fn default_releases_per_peer_per_second() -> u32 {
+    10
+}
+fn default_release_burst_per_peer() -> u32 {
+    100
+}
 fn default_crl_reload_seconds() -> u64 {
     300
 }
@@ -332,11 +353,18 @@ impl Config {
     }
 }
 
-/// The CRLs in `files` (each PEM or DER, relative to `data_dir` unless absolute), as DER.
-pub fn read_crls(data_dir: &Path, files: &[PathBuf]) -> Result<Vec<Vec<u8>>, ConfigError> {
+/// The CRLs in `files` (each PEM or DER, relative to `data_dir` unless absolute), parsed.
+pub fn read_crls(data_dir: &Path, files: &[PathBuf]) -> Result<Vec<Crl>, ConfigError> {
     let mut crls = Vec::new();
     for file in files {
-        crls.extend(read_all(data_dir, file, "X509 CRL", InputKind::Crl)?);
+        let ders = read_all(data_dir, file, "X509 CRL", InputKind::Crl)?;
+        crls.extend(Crl::parse_all(&ders).map_err(|(i, e)| {
+            ConfigError(format!(
+                "{}: CRL {}: {e}",
+                data_dir.join(file).display(),
+                i + 1
+            ))
+        })?);
     }
     Ok(crls)
 }

@@ -3,13 +3,20 @@
 //! (or, leniently, miss revocations). A reload that fails, a file missing or malformed in the
 //! middle of being replaced, keeps the lists in force and says so in the log and the metrics:
 //! replacing a file never leaves the registry without revocation data.
+//!
+//! They are parsed when read, never per request: a JPKI CRL lists hundreds of thousands of
+//! certificates, and a request that made the registry parse it would cost the registry far more
+//! than it cost the sender. Each request pays only for the CRLs it brings itself.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
+use eproxy_verifier::crl::Crl;
+
 use crate::config::{ConfigError, read_crls};
 use crate::metrics::Metrics;
+use crate::refusal::Refusal;
 use crate::signals::Hangups;
 
 /// The CRLs in force, and where they are read from.
@@ -17,7 +24,7 @@ use crate::signals::Hangups;
 pub struct OperatorCrls {
     data_dir: PathBuf,
     files: Vec<PathBuf>,
-    current: RwLock<Arc<Vec<Vec<u8>>>>,
+    current: RwLock<Arc<Vec<Crl>>>,
 }
 
 impl OperatorCrls {
@@ -31,8 +38,8 @@ impl OperatorCrls {
         })
     }
 
-    /// The CRLs in force (DER), held by the caller for as long as one check lasts.
-    pub fn current(&self) -> Arc<Vec<Vec<u8>>> {
+    /// The CRLs in force, held by the caller for as long as one check lasts.
+    pub fn current(&self) -> Arc<Vec<Crl>> {
         Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
     }
 
@@ -44,6 +51,17 @@ impl OperatorCrls {
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(fresh);
         Ok(count)
     }
+}
+
+/// The CRLs a caller supplied with one request (DER), parsed for that request only.
+pub fn parse_supplied(supplied: &[Vec<u8>]) -> Result<Vec<Crl>, Refusal> {
+    Crl::parse_all(supplied)
+        .map_err(|(i, e)| Refusal::Invalid(format!("supplied CRL {}: {e}", i + 1)))
+}
+
+/// The operator's CRLs in force (`held`) and those a caller supplied, as one list.
+pub fn crls_with<'a>(held: &'a [Crl], supplied: &'a [Crl]) -> Vec<&'a Crl> {
+    held.iter().chain(supplied).collect()
 }
 
 /// Reloads `crls` on every SIGHUP and every `interval`, recording each outcome, until the task

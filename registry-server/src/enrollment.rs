@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use eproxy_policy::CorporateNumber;
+use eproxy_verifier::crl::Crl;
 use eproxy_verifier::trust_anchor::{AnchorRole, SignerRole};
 use eproxy_verifier::verify::Verifier;
 use sha2::{Digest, Sha256};
@@ -125,7 +126,7 @@ fn checked(
         let verifier = Verifier::new(config.anchors(data_dir).map_err(|e| e.to_string())?)
             .with_revocation(config.revocation_policy().map_err(|e| e.to_string())?);
         let crls = read_crls(data_dir, &config.crls).map_err(|e| e.to_string())?;
-        let crls: Vec<&[u8]> = crls.iter().map(Vec::as_slice).collect();
+        let crls: Vec<&Crl> = crls.iter().collect();
         let (_, anchor) = verifier
             .verify_certificate(&der, SignerRole::Employee, &crls, now())
             .map_err(|e| {

@@ -27,6 +27,7 @@ mod log;
 mod metrics;
 mod mirror;
 mod operator;
+mod peer_rates;
 mod poa_keys;
 mod records;
 mod refusal;

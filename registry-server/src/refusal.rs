@@ -30,6 +30,9 @@ pub enum Refusal {
     /// The registry cannot write now.
     #[error("{0}")]
     Unavailable(String),
+    /// The caller has used its allowance (`peer_rates.rs`).
+    #[error("{0}")]
+    Exhausted(String),
 }
 
 impl From<crate::store::StoreError> for Refusal {
@@ -52,6 +55,7 @@ impl From<Refusal> for tonic::Status {
             Refusal::NotFound(_) => tonic::Status::not_found(message),
             Refusal::OutOfRange(_) => tonic::Status::out_of_range(message),
             Refusal::Unavailable(_) => tonic::Status::unavailable(message),
+            Refusal::Exhausted(_) => tonic::Status::resource_exhausted(message),
         }
     }
 }

@@ -21,6 +21,7 @@ use crate::log::Log;
 use crate::metrics::Metrics;
 use crate::mirror::Mirror;
 use crate::operator::Operator;
+use crate::peer_rates::PeerRates;
 use crate::repeats::Repeats;
 use crate::sequencer::Sequencer;
 use crate::service::{Api, RegistryService};
@@ -113,6 +114,10 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
             origin: operator.origin().to_owned(),
         },
         repeats: Repeats::default(),
+        peer_rates: PeerRates::new(
+            config.releases_per_peer_per_second,
+            config.release_burst_per_peer,
+        ),
     });
 
     let publisher = tokio::spawn(publish_checkpoints(

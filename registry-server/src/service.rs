@@ -26,11 +26,13 @@ use tracing::Instrument;
 use crate::card_link;
 use crate::checks::Checks;
 use crate::command::{Command, Outcome, Revocation};
+use crate::crls::{crls_with, parse_supplied};
 use crate::evidence;
 use crate::listing;
 use crate::log::Log;
 use crate::metrics::Metrics;
 use crate::operator::Operator;
+use crate::peer_rates::PeerRates;
 use crate::records::{StatusRecord, status_record};
 use crate::refusal::Refusal;
 use crate::repeats::Repeats;
@@ -38,7 +40,7 @@ use crate::sequencer::Sequencer;
 use crate::signed_request;
 use crate::status::{Audience, effective, statement};
 use crate::store::Store;
-use crate::submission::{SubmissionPolicy, crls_with};
+use crate::submission::SubmissionPolicy;
 
 /// The gRPC services over the shared state (a handle: clones share it).
 #[derive(Clone)]
@@ -62,6 +64,8 @@ pub struct RegistryService {
     pub metrics: Arc<Metrics>,
     /// Evidence releases repeated to one contract, counted instead of written.
     pub repeats: Repeats,
+    /// Each network address's allowance of releases.
+    pub peer_rates: PeerRates,
 }
 
 impl RegistryService {
@@ -71,14 +75,29 @@ impl RegistryService {
         cms: &[u8],
         crls: &[Vec<u8>],
     ) -> Result<signed_request::Verified, Refusal> {
+        let supplied = parse_supplied(crls)?;
         let held = self.submissions.crls.current();
         signed_request::verify(
             &self.submissions.verifier,
             self.operator.origin(),
             cms,
-            &crls_with(&held, crls),
+            &crls_with(&held, &supplied),
             now(),
         )
+    }
+
+    /// Takes a release from the allowance of `request`'s network address, before any work.
+    pub fn allow_release<T>(&self, request: &Request<T>) -> Result<(), Refusal> {
+        let address = request.remote_addr().map(|a| a.ip());
+        self.peer_rates
+            .take(address, std::time::Instant::now())
+            .map_err(|wait| {
+                Refusal::Exhausted(format!(
+                    "this address has asked for more evidence and listings than the registry \
+                     releases to one address; retry in {} ms",
+                    wait.as_millis().max(1)
+                ))
+            })
     }
 
     /// The signed receipt of `id`'s registration, recorded as `record`.
@@ -310,6 +329,7 @@ impl Api {
         &self,
         request: Request<GetEvidenceRequest>,
     ) -> Result<Response<GetEvidenceResponse>, Status> {
+        self.0.allow_release(&request)?;
         let request = request.into_inner();
         let id = parse_id(&request.delegation_id)?;
         let service = Arc::clone(&self.0);
@@ -351,6 +371,7 @@ impl Api {
         &self,
         request: Request<ListDelegationsRequest>,
     ) -> Result<Response<ListDelegationsResponse>, Status> {
+        self.0.allow_release(&request)?;
         let request = request.into_inner();
         let service = Arc::clone(&self.0);
         let cms = request.request_cms.clone();

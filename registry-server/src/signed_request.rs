@@ -4,6 +4,7 @@
 use eproxy_policy::UnixTime;
 use eproxy_proto::{RegistryRequest, decode_registry_request};
 use eproxy_verifier::certificate::Certificate;
+use eproxy_verifier::crl::Crl;
 use eproxy_verifier::trust_anchor::{AnchorRole, SignerRole};
 use eproxy_verifier::verify::Verifier;
 
@@ -29,7 +30,7 @@ pub fn verify(
     verifier: &Verifier,
     origin: &str,
     cms: &[u8],
-    crls: &[&[u8]],
+    crls: &[&Crl],
     now: UnixTime,
 ) -> Result<Verified, Refusal> {
     let signed = verifier

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use crate::authority::{self, StoredEnrollments};
 use crate::command::Registration;
-use crate::crls::OperatorCrls;
+use crate::crls::{OperatorCrls, crls_with, parse_supplied};
 use crate::records::{StatusRecord, stored_poa};
 use crate::refusal::Refusal;
 use crate::store::{Family, Store};
@@ -32,11 +32,6 @@ pub struct SubmissionPolicy {
     pub crls: Arc<OperatorCrls>,
     /// The registry's log origin (the enrollments it signed name it).
     pub origin: String,
-}
-
-/// The operator's CRLs in force (`held`) and those a caller `supplied`, as one list.
-pub fn crls_with<'a>(held: &'a [Vec<u8>], supplied: &'a [Vec<u8>]) -> Vec<&'a [u8]> {
-    held.iter().chain(supplied).map(Vec::as_slice).collect()
 }
 
 impl SubmissionPolicy {
@@ -56,8 +51,9 @@ impl SubmissionPolicy {
                 registered_at: *registered_at,
             })
             .collect();
+        let supplied = parse_supplied(supplied_crls)?;
         let held = self.crls.current();
-        let crls = crls_with(&held, supplied_crls);
+        let crls = crls_with(&held, &supplied);
         let outcome = self.verifier.verify_delegation(&DelegationInput {
             delegation: cms,
             ancestors: &ancestor_refs,

@@ -554,3 +554,62 @@ async fn a_burst_of_submissions_checks_at_most_one_signature_per_core() {
     assert_eq!(threads_named(&registry, "eproxy-check-"), cores);
     still_serving(&mut registry).await;
 }
+
+/// The registry's CPU time, in clock ticks, to refuse one request of each kind `rounds` times:
+/// signed by a card's authentication key (no signing anchor vouches for it) and by a genuine
+/// signing card without authority over the company.
+async fn cpu_ticks_to_refuse(registry: &Registry, rounds: usize) -> u64 {
+    let pid = registry.process.as_ref().unwrap().id();
+    let requests: Vec<(Vec<u8>, Code)> = (0..rounds)
+        .flat_map(|n| {
+            [
+                (
+                    unauthorised_revocation(&pki().employee_authentication, n),
+                    Code::InvalidArgument,
+                ),
+                (
+                    unauthorised_revocation(&pki().employee, n),
+                    Code::PermissionDenied,
+                ),
+            ]
+        })
+        .collect();
+    let before = cpu_ticks(pid);
+    for (cms, expected) in requests {
+        let refused = registry.revoke(&cms).await.unwrap_err();
+        assert_eq!(refused.code(), expected, "{}", refused.message());
+    }
+    cpu_ticks(pid) - before
+}
+
+/// A JPKI CRL lists hundreds of thousands of certificates: a request that made the registry
+/// parse it would cost the registry a thousand times what it cost the sender. The CRLs are
+/// parsed when loaded, and a refused request costs the same whatever their size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_request_costs_the_same_with_a_crl_of_200000_entries() {
+    let der = large_jpki_signing_crl(200_000);
+    let large = Registry::start_with(|data, config| {
+        std::fs::write(data.join("pki/crl/jpki-signing.crl.pem"), &der).unwrap();
+        config
+    });
+    let small = Registry::start();
+    // The large list is in force: a certificate it lists among 200,000 is found.
+    let listed = large
+        .revoke(&unauthorised_revocation(&pki().moved_employee, 0))
+        .await
+        .unwrap_err();
+    assert_eq!(listed.code(), Code::InvalidArgument);
+    assert!(listed.message().contains("revoked"), "{}", listed.message());
+
+    let rounds = 100;
+    let with_large = cpu_ticks_to_refuse(&large, rounds).await;
+    let with_small = cpu_ticks_to_refuse(&small, rounds).await;
+    // Parsing 200,000 entries once a request would cost tens of seconds; half a second of
+    // slack absorbs the clock's granularity and a busy machine.
+    assert!(
+        with_large <= 2 * with_small + 50,
+        "refusing {} requests took {with_large} ticks of CPU with a 200,000-entry CRL and \
+         {with_small} with the standard one",
+        2 * rounds
+    );
+}

@@ -267,7 +267,14 @@ fn bytes_below(dir: &Path) -> u64 {
 async fn ten_thousand_releases_to_one_contract_write_one_record_and_revocation_goes_on() {
     const RELEASES: usize = 10_000;
     const AT_ONCE: usize = 8;
-    let mut registry = Registry::start();
+    // One client from one address: its allowance is raised here to isolate the repeats (the
+    // allowance is the next test's).
+    let mut registry = Registry::start_with(|_, config| {
+        config.replace(
+            "release_burst_per_peer = 100",
+            "release_burst_per_peer = 20000",
+        )
+    });
     let root = poa(&pki().employee, contracts_only());
     let id = DelegationId::of_cms(&root);
     registry.submit(&root).await.unwrap();
@@ -323,4 +330,99 @@ async fn ten_thousand_releases_to_one_contract_write_one_record_and_revocation_g
         releases[1].contains(&format!("released {repeated} more time(s)")),
         "{releases:#?}"
     );
+}
+
+/// A client of `registry` whose connections come from `local` (any 127.0.0.0/8 address is this
+/// machine's).
+async fn client_from(registry: &Registry, local: &str) -> RegistryClient<Channel> {
+    let channel = Channel::from_shared(registry.address.clone())
+        .unwrap()
+        .local_address(Some(local.parse().unwrap()))
+        .connect()
+        .await
+        .unwrap();
+    RegistryClient::new(channel)
+}
+
+/// Evidence and listings asked for from one address beyond its allowance are refused before
+/// any check or write, say when to retry, and hold up no other address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_beyond_its_allowance_of_releases_is_refused_and_others_are_served() {
+    let mut registry = Registry::start_with(|_, config| {
+        config
+            .replace("release_burst_per_peer = 100", "release_burst_per_peer = 5")
+            .replace(
+                "releases_per_peer_per_second = 10",
+                "releases_per_peer_per_second = 1",
+            )
+    });
+    let root = poa(&pki().employee, contracts_only());
+    let id = DelegationId::of_cms(&root);
+    registry.submit(&root).await.unwrap();
+    let mut terms = scenario::terms(&root);
+    terms.signing_time_claimed = UnixTime::from_seconds(unix_now());
+    let contract = scenario::contract(&pki().employee, &terms, None).unwrap();
+    let request = || GetEvidenceRequest {
+        delegation_id: id.to_string(),
+        entitlement: Some(Entitlement::ContractCms(contract.clone())),
+    };
+    let mut first = client_from(&registry, "127.0.0.1").await;
+    for _ in 0..5 {
+        first.get_evidence(request()).await.unwrap();
+    }
+    let refused = first.get_evidence(request()).await.unwrap_err();
+    assert_eq!(
+        refused.code(),
+        Code::ResourceExhausted,
+        "{}",
+        refused.message()
+    );
+    assert!(
+        refused.message().contains("retry in"),
+        "{}",
+        refused.message()
+    );
+    // Listings draw on the same allowance, and are refused before their signature is read.
+    let listing = first
+        .list_delegations(ListDelegationsRequest {
+            request_cms: b"not even a signed request".to_vec(),
+            page_token: String::new(),
+            page_size: 10,
+            delegatee_certificate_sha256: Vec::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        listing.code(),
+        Code::ResourceExhausted,
+        "{}",
+        listing.message()
+    );
+
+    // Another address is served meanwhile.
+    let mut second = client_from(&registry, "127.0.0.2").await;
+    second.get_evidence(request()).await.unwrap();
+    // The first address's allowance refills at one a second.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    first.get_evidence(request()).await.unwrap();
+
+    // The refused requests were neither audited nor counted: one record for the first
+    // release, and one counting the six repeats served.
+    registry.stop().await;
+    let audit = Command::new(binary())
+        .args(["audit", "export", "--data-dir"])
+        .arg(registry.data_dir())
+        .output()
+        .unwrap();
+    let audit = String::from_utf8(audit.stdout).unwrap();
+    let releases: Vec<&str> = audit
+        .lines()
+        .filter(|line| line.contains("release-evidence"))
+        .collect();
+    assert_eq!(releases.len(), 2, "{releases:#?}");
+    assert!(
+        releases[1].contains("released 6 more time(s)"),
+        "{releases:#?}"
+    );
+    assert!(!audit.contains("\"list\""), "{audit}");
 }

@@ -127,11 +127,13 @@ fn verify_contract(c: &mut Criterion) {
     second_terms.amount_yen = 2_000_000;
     let second = scenario::contract(&pki.employee, &second_terms, Some(signed_at()))
         .expect("second contract");
-    let crls = [
+    let crls = eproxy_verifier::crl::Crl::parse_all(&[
         pki.jpki_signing_crl.der(),
         pki.commercial_registration_crl.der(),
         pki.tsa_crl.der(),
-    ];
+    ])
+    .unwrap();
+    let crls: Vec<_> = crls.iter().collect();
     let key = story.registry.operator.verifier_key().clone();
     let with_crls = |contract| ContractInput {
         contract,

@@ -5,17 +5,31 @@ use base64ct::{Base64, Encoding};
 
 use crate::{Error, InputKind};
 
-/// The largest file read as PEM or DER.
+/// The largest file of certificates read as PEM or DER.
 pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+
+/// The largest file of CRLs read as PEM or DER: one CRL of
+/// [`MAX_CRL_BYTES`](crate::limits::MAX_CRL_BYTES) in PEM (Base64 adds a third, line breaks a
+/// little more). JPKI's CRLs are far larger than any certificate file.
+pub const MAX_CRL_FILE_BYTES: usize = crate::limits::MAX_CRL_BYTES / 2 * 3;
+
+/// The largest file read for structures of `kind`.
+pub fn max_file_bytes(kind: InputKind) -> usize {
+    match kind {
+        InputKind::Crl => MAX_CRL_FILE_BYTES,
+        _ => MAX_FILE_BYTES,
+    }
+}
 
 /// The DER structures in `bytes`: each PEM block labelled `label` (e.g. `CERTIFICATE`,
 /// `X509 CRL`), or `bytes` itself if it is DER (starts with a SEQUENCE).
 pub fn decode_all(bytes: &[u8], label: &str, kind: InputKind) -> Result<Vec<Vec<u8>>, Error> {
-    if bytes.len() > MAX_FILE_BYTES {
+    let limit = max_file_bytes(kind);
+    if bytes.len() > limit {
         return Err(Error::InputTooLarge {
             kind,
             actual: bytes.len(),
-            limit: MAX_FILE_BYTES,
+            limit,
         });
     }
     if bytes.first() == Some(&0x30) {
@@ -76,5 +90,33 @@ mod tests {
                 Err(Error::Malformed { .. })
             ));
         }
+    }
+
+    #[test]
+    fn a_crl_as_large_as_the_crl_limit_is_read_in_pem_and_a_certificate_file_stays_small() {
+        // A PEM file holding one CRL of the largest size a CRL may have.
+        let der_len = crate::limits::MAX_CRL_BYTES;
+        let base64 = "A".repeat(der_len.div_ceil(3) * 4);
+        let mut pem = String::from("-----BEGIN X509 CRL-----\n");
+        for line in base64.as_bytes().chunks(64) {
+            pem.push_str(std::str::from_utf8(line).unwrap());
+            pem.push('\n');
+        }
+        pem.push_str("-----END X509 CRL-----\n");
+        assert!(pem.len() > MAX_FILE_BYTES && pem.len() <= MAX_CRL_FILE_BYTES);
+        let blocks = decode_all(pem.as_bytes(), "X509 CRL", InputKind::Crl).unwrap();
+        assert_eq!(blocks[0].len(), der_len.div_ceil(3) * 3);
+        let too_large = vec![0x30; MAX_CRL_FILE_BYTES + 1];
+        assert!(matches!(
+            decode_all(&too_large, "X509 CRL", InputKind::Crl),
+            Err(Error::InputTooLarge { .. })
+        ));
+        assert!(matches!(
+            decode_all(pem.as_bytes(), "CERTIFICATE", InputKind::Certificate),
+            Err(Error::InputTooLarge {
+                limit: MAX_FILE_BYTES,
+                ..
+            })
+        ));
     }
 }

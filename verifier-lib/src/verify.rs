@@ -68,8 +68,9 @@ pub struct ContractInput<'a> {
     pub document: Option<&'a [u8]>,
     /// The PoA chain.
     pub poa: PoaSource<'a>,
-    /// CRLs for every certificate path.
-    pub crls: &'a [&'a [u8]],
+    /// CRLs for every certificate path, parsed ([`Crl::from_der`]): a caller that keeps its
+    /// CRLs parses each once, not once a call.
+    pub crls: &'a [&'a Crl],
     /// Extra certificates for path building.
     pub certificates: &'a [&'a [u8]],
     /// The verification time: T when the contract carries no valid timestamp.
@@ -122,12 +123,12 @@ impl Verifier {
     /// The verdict on `input`.
     pub fn verify_contract(&self, input: &ContractInput<'_>) -> Verdict {
         let mut verdict = Verdict::default();
-        let Some((crls, pool)) = supplied_pki(input.crls, input.certificates, &mut verdict) else {
+        let Some(pool) = supplied_certificates(input.certificates, &mut verdict) else {
             return verdict;
         };
         let run = Run {
             verifier: self,
-            crls: &crls,
+            crls: input.crls,
             pool: &pool,
             enrollments: &NoEnrollments,
         };
@@ -154,7 +155,7 @@ impl Verifier {
     /// scope within its parent's. The registry status of each PoA is the caller's to check.
     pub fn verify_delegation(&self, input: &DelegationInput<'_>) -> DelegationVerdict {
         let mut verdict = Verdict::default();
-        let Some((crls, pool)) = supplied_pki(input.crls, input.certificates, &mut verdict) else {
+        let Some(pool) = supplied_certificates(input.certificates, &mut verdict) else {
             return DelegationVerdict {
                 verdict,
                 delegation: None,
@@ -164,7 +165,7 @@ impl Verifier {
         };
         let run = Run {
             verifier: self,
-            crls: &crls,
+            crls: input.crls,
             pool: &pool,
             enrollments: input.enrollments,
         };
@@ -205,7 +206,7 @@ impl Verifier {
         &self,
         cms: &[u8],
         role: SignerRole,
-        crls: &[&[u8]],
+        crls: &[&Crl],
         at: UnixTime,
     ) -> Result<VerifiedSigner, Error> {
         let cache = Some(self.cache.as_ref());
@@ -224,7 +225,7 @@ impl Verifier {
         &self,
         der: &[u8],
         role: SignerRole,
-        crls: &[&[u8]],
+        crls: &[&Crl],
         at: UnixTime,
     ) -> Result<(Certificate, AnchorRole), Error> {
         let certificate = Certificate::from_der(der)?;
@@ -238,17 +239,13 @@ impl Verifier {
         certificate: &Certificate,
         carried: &[Certificate],
         role: SignerRole,
-        crls: &[&[u8]],
+        crls: &[&Crl],
         at: UnixTime,
     ) -> Result<VerifiedPath, Error> {
-        let crls = crls
-            .iter()
-            .map(|c| Crl::from_der(c))
-            .collect::<Result<Vec<_>, _>>()?;
         let context = PathContext {
             provider: self.provider,
             anchors: &self.anchors,
-            crls: &crls,
+            crls,
             revocation: self.revocation,
             at,
             cache: Some(self.cache.as_ref()),
@@ -275,8 +272,9 @@ pub struct DelegationInput<'a> {
     pub delegation: &'a [u8],
     /// For a sub-delegation, its registered ancestors, parent first, up to the root PoA.
     pub ancestors: &'a [Ancestor<'a>],
-    /// CRLs for every certificate path.
-    pub crls: &'a [&'a [u8]],
+    /// CRLs for every certificate path, parsed ([`Crl::from_der`]): a caller that keeps its
+    /// CRLs parses each once, not once a call.
+    pub crls: &'a [&'a Crl],
     /// Extra certificates for path building.
     pub certificates: &'a [&'a [u8]],
     /// The time to check at.
@@ -309,26 +307,18 @@ pub struct DelegationVerdict {
     pub signing_act: Option<[u8; 32]>,
 }
 
-/// The caller's CRLs and extra certificates, parsed; `None` (and the reason in `verdict`) if
-/// one does not parse.
-fn supplied_pki<'c>(
-    crls: &[&'c [u8]],
+/// The caller's extra certificates, parsed; `None` (and the reason in `verdict`) if one does
+/// not parse.
+fn supplied_certificates(
     certificates: &[&[u8]],
     verdict: &mut Verdict,
-) -> Option<(Vec<Crl<'c>>, Vec<Certificate>)> {
-    let parsed = crls
+) -> Option<Vec<Certificate>> {
+    match certificates
         .iter()
-        .map(|c| Crl::from_der(c))
+        .map(|c| Certificate::from_der(c))
         .collect::<Result<Vec<_>, _>>()
-        .and_then(|crls| {
-            let pool = certificates
-                .iter()
-                .map(|c| Certificate::from_der(c))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((crls, pool))
-        });
-    match parsed {
-        Ok(parsed) => Some(parsed),
+    {
+        Ok(pool) => Some(pool),
         Err(error) => {
             verdict.reasons.push(Reason::SuppliedInput(error));
             None
@@ -352,9 +342,9 @@ impl Enrollments for CarriedEnrollment {
 }
 
 /// One verification's borrowed state.
-struct Run<'v, 'a> {
+struct Run<'v> {
     verifier: &'v Verifier,
-    crls: &'v [Crl<'a>],
+    crls: &'v [&'v Crl],
     pool: &'v [Certificate],
     /// Where a JPKI-signed root PoA's enrollment is found.
     enrollments: &'v dyn Enrollments,
@@ -398,7 +388,7 @@ struct ContractState {
     signer_sha256: [u8; 32],
 }
 
-impl<'a> Run<'_, 'a> {
+impl<'a> Run<'_> {
     fn context(&self, at: UnixTime) -> PathContext<'_> {
         PathContext {
             provider: self.verifier.provider,
@@ -781,7 +771,7 @@ impl<'a> Run<'_, 'a> {
     }
 }
 
-impl Run<'_, '_> {
+impl Run<'_> {
     /// A root PoA's signer must hold authority over the company when the PoA was granted
     /// (`at`), and be the representative the PoA names.
     fn check_representative(

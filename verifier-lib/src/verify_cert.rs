@@ -38,8 +38,8 @@ pub struct PathContext<'a> {
     pub provider: &'a dyn SignatureVerifier,
     /// The configured anchors.
     pub anchors: &'a TrustAnchors,
-    /// CRLs the caller supplies.
-    pub crls: &'a [Crl<'a>],
+    /// CRLs the caller supplies, parsed (a caller that keeps them parses each once).
+    pub crls: &'a [&'a Crl],
     /// What a missing CRL means.
     pub revocation: RevocationPolicy,
     /// The validation time T.

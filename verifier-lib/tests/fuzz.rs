@@ -23,11 +23,13 @@ fn story() -> &'static Story {
 
 fn verify(contract: &[u8], poa: &[u8], bundle: &[u8]) -> Verdict {
     let pki = TestPki::standard();
-    let crls = [
+    let crls = eproxy_verifier::crl::Crl::parse_all(&[
         pki.jpki_signing_crl.der(),
         pki.commercial_registration_crl.der(),
         pki.tsa_crl.der(),
-    ];
+    ])
+    .unwrap();
+    let crls: Vec<_> = crls.iter().collect();
     let poas = [poa];
     Verifier::new(pki.trust_anchors().unwrap()).verify_contract(&ContractInput {
         contract,

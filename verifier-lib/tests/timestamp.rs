@@ -43,12 +43,12 @@ fn verify_token(
     stamped: &[u8],
     crls: &[Vec<u8>],
 ) -> Result<VerifiedTimestamp, Error> {
-    let crls: Vec<Crl<'_>> = crls.iter().map(|c| Crl::from_der(c).unwrap()).collect();
+    let crls = Crl::parse_all(crls).unwrap();
     let anchors = anchors();
     let context = PathContext {
         provider: &RING,
         anchors: &anchors,
-        crls: &crls,
+        crls: &crls.iter().collect::<Vec<_>>(),
         revocation: RevocationPolicy::Strict,
         // Replaced by genTime: a token is judged at the time it states.
         at: UnixTime::from_seconds(0),

@@ -65,7 +65,7 @@ fn check(
     intermediates: &[&Credential],
     signer: SignerRole,
 ) -> Result<VerifiedPath, Error> {
-    let crls: Vec<Crl<'_>> = crls.iter().map(|c| Crl::from_der(c).unwrap()).collect();
+    let crls = Crl::parse_all(crls).unwrap();
     let intermediates: Vec<Certificate> = intermediates
         .iter()
         .map(|c| Certificate::from_der(c.der()).unwrap())
@@ -73,7 +73,7 @@ fn check(
     let context = PathContext {
         provider: &RING,
         anchors,
-        crls: &crls,
+        crls: &crls.iter().collect::<Vec<_>>(),
         revocation: policy,
         at: time,
         cache: None,
@@ -627,12 +627,12 @@ fn the_cache_skips_only_signatures_never_time_or_revocation_checks() {
     let cache = VerificationCache::new();
     let anchors = all_anchors();
     let crl_ders = standard_crls();
-    let crls: Vec<Crl<'_>> = crl_ders.iter().map(|c| Crl::from_der(c).unwrap()).collect();
+    let crls = Crl::parse_all(&crl_ders).unwrap();
     let run = |credential: &Credential, time| {
         let context = PathContext {
             provider: &RING,
             anchors: &anchors,
-            crls: &crls,
+            crls: &crls.iter().collect::<Vec<_>>(),
             revocation: RevocationPolicy::Strict,
             at: time,
             cache: Some(&cache),

@@ -16,6 +16,7 @@ use eproxy_testkit::tsa::{TimestampRequest, timestamp_token};
 use eproxy_testkit::{Credential, STANDARD_NOW, TestPki};
 use eproxy_verifier::Error;
 use eproxy_verifier::authority::Unproven;
+use eproxy_verifier::crl::Crl;
 use eproxy_verifier::trust_anchor::TrustAnchors;
 use eproxy_verifier::verdict::{Reason, TimeSource, Verdict, Warning};
 use eproxy_verifier::verify::{ContractInput, PoaSource, Verifier};
@@ -52,12 +53,19 @@ fn anchors() -> TrustAnchors {
     pki().trust_anchors().unwrap()
 }
 
-fn crls() -> Vec<&'static [u8]> {
-    vec![
-        pki().jpki_signing_crl.der(),
-        pki().commercial_registration_crl.der(),
-        pki().tsa_crl.der(),
-    ]
+/// The test PKI's CRLs, parsed once as a counterparty keeps them.
+fn crls() -> Vec<&'static Crl> {
+    static CRLS: std::sync::OnceLock<Vec<Crl>> = std::sync::OnceLock::new();
+    CRLS.get_or_init(|| {
+        Crl::parse_all(&[
+            pki().jpki_signing_crl.der(),
+            pki().commercial_registration_crl.der(),
+            pki().tsa_crl.der(),
+        ])
+        .unwrap()
+    })
+    .iter()
+    .collect()
 }
 
 fn verify_with(
@@ -832,17 +840,21 @@ fn a_warm_verifier_gives_the_same_verdicts() {
 }
 
 #[test]
-fn malformed_supplied_crls_or_certificates_stop_the_verification() {
+fn malformed_supplied_certificates_stop_the_verification_and_a_malformed_crl_never_parses() {
+    assert!(matches!(
+        Crl::from_der(b"not a crl"),
+        Err(Error::Malformed { .. })
+    ));
     let poa = standard_poa();
     let contract = contract(&pki().employee, &terms(&poa), Some(signed_at()));
     let poas: [&[u8]; 1] = [&poa];
-    let garbage: [&[u8]; 1] = [b"not a crl"];
+    let garbage: [&[u8]; 1] = [b"not a certificate"];
     let verdict = Verifier::new(anchors()).verify_contract(&ContractInput {
         contract: &contract,
         document: Some(DOCUMENT),
         poa: PoaSource::Unchecked(&poas),
-        crls: &garbage,
-        certificates: &[],
+        crls: &crls(),
+        certificates: &garbage,
         verification_time: STANDARD_NOW,
         expected_counterparty: None,
     });

@@ -25,14 +25,15 @@ fn check(poa: &[u8], ancestors: &[&[u8]]) -> DelegationVerdict {
             registered_at: STANDARD_NOW,
         })
         .collect();
-    let crls = [
+    let crls = eproxy_verifier::crl::Crl::parse_all(&[
         pki().jpki_signing_crl.der(),
         pki().commercial_registration_crl.der(),
-    ];
+    ])
+    .unwrap();
     verifier().verify_delegation(&DelegationInput {
         delegation: poa,
         ancestors: &ancestors,
-        crls: &crls,
+        crls: &crls.iter().collect::<Vec<_>>(),
         certificates: &[],
         at: STANDARD_NOW,
         enrollments: &NoEnrollments,

@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::cli::{CertCheckArgs, Role};
 use crate::commands::{Outcome, now};
 use crate::error::CliError;
-use crate::input::{read_der_blocks, read_trust_certificates, trust_anchors};
+use crate::input::{read_crls, read_der_blocks, read_trust_certificates, trust_anchors};
 use crate::output::print_json;
 use crate::render::{SignerView, TimeView};
 use crate::time_text::parse_time;
@@ -56,10 +56,7 @@ pub fn check(args: &CertCheckArgs) -> Result<Outcome, CliError> {
             InputKind::Certificate,
         )?);
     }
-    let mut crls = Vec::new();
-    for file in &args.crl {
-        crls.extend(read_der_blocks(file, "X509 CRL", InputKind::Crl)?);
-    }
+    let crls = read_crls(&args.crl)?;
     let (role, role_name) = match args.role {
         Role::Employee => (SignerRole::Employee, "employee"),
         Role::Representative => (SignerRole::Representative, "representative"),
@@ -149,7 +146,7 @@ fn validate(
     let context = PathContext {
         provider: &AWS_LC,
         anchors,
-        crls: &crls,
+        crls: &crls.iter().collect::<Vec<_>>(),
         revocation,
         at,
         cache: None,

@@ -4,6 +4,7 @@
 
 use eproxy_policy::CorporateNumber;
 use eproxy_verifier::Error;
+use eproxy_verifier::crl::Crl;
 use eproxy_verifier::verdict::{Reason, TimeSource, Verdict};
 use eproxy_verifier::verify::{ContractInput, PoaSource, Verifier};
 use eproxy_verifier::verify_cert::RevocationPolicy;
@@ -19,7 +20,7 @@ use crate::client::{operator_key_path, refused, registry_url, with_registry};
 use crate::commands::registry::read_operator_key;
 use crate::commands::{Outcome, now};
 use crate::error::CliError;
-use crate::input::{MAX_CMS_FILE_BYTES, read_crls, read_limited, read_trust_dir};
+use crate::input::{MAX_CMS_FILE_BYTES, parse_crls, read_limited, read_trust_dir};
 use crate::output::print_json;
 use crate::render::TimeView;
 use crate::time_text::{jst, parse_time};
@@ -38,8 +39,8 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, CliError> {
         .as_ref()
         .map(|path| read_limited(path, MAX_DOCUMENT_BYTES, "document"))
         .transpose()?;
-    let crls = read_crls(&args.crl)?;
-    let crl_refs: Vec<&[u8]> = crls.iter().map(Vec::as_slice).collect();
+    let crls = parse_crls(&args.crl)?;
+    let crl_refs: Vec<&Crl> = crls.iter().collect();
     let verification_time = match &args.at {
         Some(text) => parse_time(text).map_err(|e| CliError::new(format!("--at: {e}")))?,
         None => now()?,

@@ -22,8 +22,10 @@ pub use eproxy_proto::registry::v1::{
 };
 pub use eproxy_proto::v1::{LogEvent, LogEventKind, RegistrationReceipt};
 pub use eproxy_proto::{Action, Delegation, DelegationId, RegistryRequest};
+use eproxy_testkit::crl::{CrlContents, Revocation as CrlEntry, issue_crl};
 pub use eproxy_testkit::scenario::{self, contracts_only, delegation_in, scope};
 pub use eproxy_testkit::{Credential, STANDARD_SEED, TestPki};
+pub use eproxy_verifier::crl::Crl;
 pub use eproxy_verifier::crypto::{AWS_LC, SignatureScheme, SignatureVerifier};
 pub use eproxy_verifier::evidence::{RegistryStatus, verify_status_statement};
 pub use eproxy_verifier::merkle::{Hash, leaf_hash, verify_consistency, verify_inclusion};
@@ -34,6 +36,8 @@ pub use eproxy_verifier::verify::{ContractInput, PoaSource, Verifier};
 pub use prost::Message;
 pub use tonic::Code;
 pub use tonic::transport::Channel;
+use x509_cert::ext::pkix::crl::CrlReason;
+use x509_cert::serial_number::SerialNumber;
 
 pub const ORIGIN: &str = "registry.eproxy.test/log";
 
@@ -366,10 +370,11 @@ pub fn verify_offline(
     at: UnixTime,
 ) -> Verdict {
     let anchors = pki().trust_anchors().unwrap();
-    let crls = [
+    let crls = Crl::parse_all(&[
         pki().jpki_signing_crl.der(),
         pki().commercial_registration_crl.der(),
-    ];
+    ])
+    .unwrap();
     Verifier::new(anchors).verify_contract(&ContractInput {
         contract,
         document: Some(scenario::DOCUMENT),
@@ -377,7 +382,7 @@ pub fn verify_offline(
             bundle,
             operator_key,
         },
-        crls: &crls,
+        crls: &crls.iter().collect::<Vec<_>>(),
         certificates: &[],
         verification_time: at,
         expected_counterparty: Some(scenario::counterparty()),
@@ -417,4 +422,78 @@ pub fn metric(page: &str, name: &str) -> Option<u64> {
     page.lines()
         .find_map(|l| l.strip_prefix(prefix.as_str()))
         .and_then(|v| v.parse().ok())
+}
+
+/// The test PKI's JPKI signing CRL (DER) grown to `entries` entries: its own revocations and as many
+/// more of serials no test certificate has.
+pub fn large_jpki_signing_crl(entries: usize) -> Vec<u8> {
+    let pki = pki();
+    let mut revoked: Vec<CrlEntry> = pki
+        .jpki_signing_crl
+        .list()
+        .tbs_cert_list
+        .revoked_certificates
+        .iter()
+        .flatten()
+        .map(|entry| CrlEntry {
+            serial_number: entry.serial_number.clone(),
+            revoked_at: UnixTime::from_seconds(
+                i64::try_from(entry.revocation_date.to_unix_duration().as_secs()).unwrap(),
+            ),
+            reason: Some(CrlReason::AffiliationChanged),
+        })
+        .collect();
+    let now = UnixTime::from_seconds(unix_now());
+    for i in revoked.len()..entries {
+        // 16 octets, high bit clear, never a test certificate's (theirs are 20 octets).
+        let mut serial = [0u8; 16];
+        serial[0] = 0x40;
+        serial[8..].copy_from_slice(&(i as u64).to_be_bytes());
+        revoked.push(CrlEntry {
+            serial_number: SerialNumber::new(&serial).unwrap(),
+            revoked_at: UnixTime::from_seconds(now.seconds() - 86_400),
+            reason: Some(if i % 2 == 0 {
+                CrlReason::AffiliationChanged
+            } else {
+                CrlReason::CessationOfOperation
+            }),
+        });
+    }
+    let contents = CrlContents {
+        number: 1_000,
+        this_update: UnixTime::from_seconds(now.seconds() - 3_600),
+        next_update: UnixTime::from_seconds(now.seconds() + 86_400),
+        revoked,
+    };
+    issue_crl(&pki.jpki_signing_root, &contents)
+        .unwrap()
+        .der()
+        .to_vec()
+}
+
+/// A revocation of a made-up PoA id of the test company, signed by `signer`, its nonce and the
+/// id made from `n`.
+pub fn unauthorised_revocation(signer: &Credential, n: usize) -> Vec<u8> {
+    let request = RegistryRequest {
+        log_origin: ORIGIN.into(),
+        company: pki().company.corporate_number().unwrap(),
+        requested_at: UnixTime::from_seconds(unix_now()),
+        nonce: (n as u128).to_be_bytes().to_vec(),
+        action: Action::Revocation {
+            delegation_id: DelegationId::of_cms(&(n as u64).to_be_bytes()),
+            reason: "refused".into(),
+            reason_code: eproxy_proto::v1::RevocationReason::Other,
+        },
+    };
+    scenario::sign(signer, &request.encode()).unwrap()
+}
+
+/// The registry's CPU time (user and system) so far, in clock ticks.
+pub fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which may hold spaces) start at "state" (field 3);
+    // utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }

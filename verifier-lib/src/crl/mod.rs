@@ -8,6 +8,12 @@
 //! at T. A CRL issued after the certificate expired says nothing by leaving it out (CAs drop
 //! expired certificates from their CRLs), unless its expiredCertsOnCRL keeps certificates that
 //! expired that early.
+//!
+//! A [`Crl`] owns its DER and is parsed once: a registry or a counterparty keeps it for as long
+//! as it is current and asks it about any number of certificates, each question a binary search
+//! of its entries ([`revoked`]), never a new parse.
+
+mod revoked;
 
 use der::asn1::{IntRef, ObjectIdentifier};
 use der::oid::AssociatedOid;
@@ -29,6 +35,7 @@ use crate::time::read_time;
 use crate::verification_cache::Signer;
 use crate::verify_cert::PathContext;
 use crate::{Error, InputKind};
+use revoked::{IndexError, MAX_SERIAL_OCTETS, Revocation, RevokedSerials};
 
 /// issuingDistributionPoint (2.5.29.28). (x509-cert 0.3 attaches the wrong OID to its type.)
 const ISSUING_DISTRIBUTION_POINT: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.28");
@@ -39,25 +46,17 @@ const EXPIRED_CERTS_ON_CRL: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5
 
 const KIND: InputKind = InputKind::Crl;
 
-/// One revoked certificate.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Entry<'a> {
-    /// userCertificate's INTEGER content.
-    serial: &'a [u8],
-    revoked_at: UnixTime,
-    reason: Option<CrlReason>,
-}
-
-/// A parsed CRL borrowing its DER.
+/// A parsed CRL, its revoked serials indexed.
 #[derive(Clone, Debug)]
-pub struct Crl<'a> {
+pub struct Crl {
+    /// The CRL as received: its signature is checked against each issuer candidate on demand.
+    der: Box<[u8]>,
     sha256: [u8; 32],
-    signed: SignedStructure<'a>,
     /// The issuer Name as received.
-    issuer: &'a [u8],
+    issuer: Box<[u8]>,
     this_update: UnixTime,
     next_update: Option<UnixTime>,
-    entries: Vec<Entry<'a>>,
+    revoked: RevokedSerials,
     scope: Option<IssuingDistributionPoint>,
     /// expiredCertsOnCRL, if present: from when the CRL keeps expired certificates.
     keeps_expired_since: Option<UnixTime>,
@@ -169,10 +168,10 @@ fn extensions_of(list: Option<&[u8]>) -> Result<Vec<Extension<'_>>, Error> {
     list.map_or_else(|| Ok(Vec::new()), |list| parse_extensions(list, KIND))
 }
 
-impl<'a> Crl<'a> {
+impl Crl {
     /// Parses `der`: exactly one DER CRL, at most
     /// [`MAX_CRL_BYTES`](crate::limits::MAX_CRL_BYTES).
-    pub fn from_der(der: &'a [u8]) -> Result<Self, Error> {
+    pub fn from_der(der: &[u8]) -> Result<Self, Error> {
         check_size(der, KIND, MAX_CRL_BYTES)?;
         let (signed, outer_algorithm) = SignedStructure::parse(der, KIND)?;
         let tbs = TbsCertList::parse(signed.tbs).map_err(|e| classify(e, KIND, "tbsCertList"))?;
@@ -211,7 +210,7 @@ impl<'a> Crl<'a> {
                 detail: "cRLNumber is missing (RFC 5280 5.2.3: every CRL carries one)".into(),
             });
         }
-        let mut entries = Vec::with_capacity(tbs.revoked.len());
+        let mut revoked = RevokedSerials::with_capacity(tbs.revoked.len());
         for RevokedCertificate {
             serial,
             date,
@@ -231,23 +230,45 @@ impl<'a> Crl<'a> {
                     _ => {}
                 }
             }
-            entries.push(Entry {
-                serial,
+            let revocation = Revocation {
                 revoked_at: date,
                 reason,
-            });
+            };
+            revoked
+                .push(serial, revocation)
+                .map_err(|IndexError::SerialTooLong| Error::Malformed {
+                    kind: KIND,
+                    detail: format!(
+                        "a revoked certificate's serial number is longer than \
+                         {MAX_SERIAL_OCTETS} octets (RFC 5280 4.1.2.2 allows 20)"
+                    ),
+                })?;
         }
         Ok(Self {
             sha256: Sha256::digest(der).into(),
-            issuer: tbs.issuer,
+            issuer: tbs.issuer.into(),
             this_update: tbs.this_update,
             next_update: tbs.next_update,
-            signed,
-            entries,
+            der: der.into(),
+            revoked: revoked.sorted(),
             scope,
             keeps_expired_since,
             unusable,
         })
+    }
+
+    /// Parses every CRL in `ders` (see [`Crl::from_der`]); the first failure names its
+    /// position.
+    pub fn parse_all<D: AsRef<[u8]>>(ders: &[D]) -> Result<Vec<Self>, (usize, Error)> {
+        ders.iter()
+            .enumerate()
+            .map(|(i, der)| Self::from_der(der.as_ref()).map_err(|e| (i, e)))
+            .collect()
+    }
+
+    /// The number of certificates it lists.
+    pub fn revoked_count(&self) -> usize {
+        self.revoked.len()
     }
 
     /// thisUpdate.
@@ -259,7 +280,7 @@ impl<'a> Crl<'a> {
     fn speaks_for(&self, certificate: &Certificate, at: UnixTime) -> Result<bool, Error> {
         let covers_time = self.this_update >= at
             || (self.this_update <= at && self.next_update.is_some_and(|next| at <= next));
-        if !covers_time || self.unusable.is_some() || self.issuer != certificate.issuer_der() {
+        if !covers_time || self.unusable.is_some() || *self.issuer != *certificate.issuer_der() {
             return Ok(false);
         }
         self.scope_includes(certificate)
@@ -321,7 +342,7 @@ pub(crate) fn revocation_status(
         if !issuer.permits(KeyUsages::CRLSign) {
             return Err(Error::CrlIssuerKeyUsage);
         }
-        let signed = &crl.signed;
+        let (signed, _) = SignedStructure::parse(&crl.der, KIND)?;
         let verify = || {
             verify_signature(
                 context.provider,
@@ -343,10 +364,7 @@ pub(crate) fn revocation_status(
             // A CRL of that name that the issuer did not sign says nothing.
             continue;
         }
-        if let Some(entry) = crl
-            .entries
-            .iter()
-            .find(|e| e.serial == certificate.serial())
+        if let Some(entry) = crl.revoked.earliest(certificate.serial())
             && entry.revoked_at <= at
         {
             return Err(Error::CertificateRevoked {

@@ -15,7 +15,7 @@ use eproxy_verifier::crypto::{AWS_LC, BadSignature, RING, SignatureScheme, Signa
 use eproxy_verifier::digest::DigestAlgorithm;
 use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors};
 use eproxy_verifier::verify::{ContractInput, PoaSource, Verifier};
-use rsa::signature::{Signer, Verifier as _};
+use rsa::signature::Verifier as _;
 
 /// The default provider (aws-lc-rs), counting the checks by scheme and the time spent in them,
 /// to report how many signatures one verification needs and what they cost in place.
@@ -71,8 +71,10 @@ fn anchors() -> TrustAnchors {
 fn primitives(c: &mut Criterion) {
     let pki = TestPki::standard();
     let message = b"32 bytes or so of signed attributes to verify".as_slice();
-    let signature = pki.employee.signing_key().sign(message);
-    let signature_bytes = rsa::signature::SignatureEncoding::to_vec(&signature);
+    let signature_bytes = pki
+        .employee
+        .sign_fast(&aws_lc_rs::signature::RSA_PKCS1_SHA256, message)
+        .expect("a 2048-bit key");
     let certificate =
         eproxy_verifier::certificate::Certificate::from_der(pki.employee.der()).expect("cert");
     let public_key = certificate
@@ -113,8 +115,10 @@ fn primitives(c: &mut Criterion) {
         })
     });
     let verifying_key = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(
-        pki.employee.private_key().to_public_key(),
+        pki.employee.private_key().expect("RSA").to_public_key(),
     );
+    let signature =
+        rsa::pkcs1v15::Signature::try_from(signature_bytes.as_slice()).expect("a signature");
     c.bench_function("rsa2048_pkcs1_sha256_verify/rustcrypto_rsa", |b| {
         b.iter(|| verifying_key.verify(black_box(message), &signature))
     });

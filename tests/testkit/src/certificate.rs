@@ -3,14 +3,20 @@
 
 use std::sync::{Arc, OnceLock};
 
+use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair as _};
+use der::asn1::{BitString, ObjectIdentifier};
 use der::referenced::OwnedToRef;
 use der::{Encode, EncodePem, pem::LineEnding};
 use eproxy_policy::Validity;
 use rsa::PrivateKey;
-use rsa::pkcs1v15::{Signature, SigningKey};
+use rsa::pkcs1v15::SigningKey;
 use rsa::pkcs8::EncodePrivateKey;
 use sha2::{Digest, Sha256};
-use spki::SubjectPublicKeyInfoOwned;
+use signature::{Keypair, Signer};
+use spki::{
+    AlgorithmIdentifierOwned, DynSignatureAlgorithmIdentifier, EncodePublicKey,
+    SignatureBitStringEncoding, SubjectPublicKeyInfoOwned,
+};
 use x509_cert::builder::{Builder, CertificateBuilder, profile::BuilderProfile};
 use x509_cert::certificate::{Certificate, TbsCertificate};
 use x509_cert::ext::Extension;
@@ -22,18 +28,136 @@ use crate::Error;
 use crate::extensions::{
     authority_key_identifier, ca_constraints, key_identifier, key_usage, subject_key_identifier,
 };
-use crate::keys::{KeyName, rsa_key};
+use crate::keys::{KeyName, p384_key, rsa_key};
 use crate::time::x509_time;
+
+/// id-ecPublicKey (RFC 5480).
+const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+/// secp384r1 (RFC 5480).
+const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+/// ecdsa-with-SHA384 (RFC 5758).
+pub const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
 
 /// A certificate together with its private key: what a card or a PKCS#12 file holds.
 #[derive(Clone, Debug)]
 pub struct Credential {
     certificate: Certificate,
     der: Vec<u8>,
-    key: Arc<PrivateKey>,
-    /// The same key for aws-lc-rs, made on first use (`None` if it refuses the key): see
-    /// [`Credential::sign_fast`].
-    fast_key: Arc<OnceLock<Option<aws_lc_rs::rsa::KeyPair>>>,
+    key: PrivateKeyOf,
+}
+
+/// A credential's private key.
+#[derive(Clone, Debug)]
+enum PrivateKeyOf {
+    Rsa {
+        key: Arc<PrivateKey>,
+        /// The same key for aws-lc-rs, made on first use (`None` if it refuses the key): see
+        /// [`Credential::sign_fast`].
+        fast: Arc<OnceLock<Option<aws_lc_rs::rsa::KeyPair>>>,
+    },
+    /// ECDSA over P-384, signing with SHA-384: the next-generation My Number card.
+    P384(Arc<EcdsaKeyPair>),
+}
+
+impl PrivateKeyOf {
+    fn rsa(key: Arc<PrivateKey>) -> Self {
+        Self::Rsa {
+            key,
+            fast: Arc::default(),
+        }
+    }
+
+    fn of(name: &KeyName) -> Result<Self, Error> {
+        if name.is_p384() {
+            Ok(Self::P384(p384_key(name)?))
+        } else {
+            Ok(Self::rsa(rsa_key(name)?))
+        }
+    }
+
+    /// The SubjectPublicKeyInfo of the key.
+    fn spki(&self) -> Result<SubjectPublicKeyInfoOwned, Error> {
+        match self {
+            Self::Rsa { key, .. } => SubjectPublicKeyInfoOwned::from_key(&key.to_public_key())
+                .map_err(|e| Error::KeyEncoding(e.to_string())),
+            Self::P384(key) => Ok(SubjectPublicKeyInfoOwned {
+                algorithm: AlgorithmIdentifierOwned {
+                    oid: EC_PUBLIC_KEY,
+                    parameters: Some(der::Any::from(&SECP384R1)),
+                },
+                subject_public_key: BitString::from_bytes(key.public_key().as_ref())?,
+            }),
+        }
+    }
+}
+
+/// A credential's key as x509-cert's builder and the CRL writer sign with it: sha256WithRSA
+/// for an RSA key, ecdsa-with-SHA384 for a P-384 key.
+pub struct CredentialSigner<'a> {
+    key: &'a PrivateKeyOf,
+    spki: SubjectPublicKeyInfoOwned,
+}
+
+/// A SubjectPublicKeyInfo, as the builder asks a signer for its public key.
+#[derive(Clone, Debug)]
+pub struct PublicKeyInfo(SubjectPublicKeyInfoOwned);
+
+impl EncodePublicKey for PublicKeyInfo {
+    fn to_public_key_der(&self) -> spki::Result<der::Document> {
+        Ok(der::Document::encode_msg(&self.0)?)
+    }
+}
+
+/// A signature value as the signer made it.
+#[derive(Clone, Debug)]
+pub struct SignatureBytes(pub Vec<u8>);
+
+impl SignatureBitStringEncoding for SignatureBytes {
+    fn to_bitstring(&self) -> der::Result<BitString> {
+        BitString::from_bytes(&self.0)
+    }
+}
+
+impl Keypair for CredentialSigner<'_> {
+    type VerifyingKey = PublicKeyInfo;
+
+    fn verifying_key(&self) -> PublicKeyInfo {
+        PublicKeyInfo(self.spki.clone())
+    }
+}
+
+impl DynSignatureAlgorithmIdentifier for CredentialSigner<'_> {
+    fn signature_algorithm_identifier(&self) -> spki::Result<AlgorithmIdentifierOwned> {
+        match self.key {
+            PrivateKeyOf::Rsa { key, .. } => {
+                SigningKey::<Sha256>::new(PrivateKey::clone(key)).signature_algorithm_identifier()
+            }
+            PrivateKeyOf::P384(_) => Ok(AlgorithmIdentifierOwned {
+                oid: ECDSA_WITH_SHA384,
+                parameters: None,
+            }),
+        }
+    }
+}
+
+impl Signer<SignatureBytes> for CredentialSigner<'_> {
+    fn try_sign(&self, message: &[u8]) -> Result<SignatureBytes, signature::Error> {
+        use signature::SignatureEncoding as _;
+        match self.key {
+            PrivateKeyOf::Rsa { key, .. } => Ok(SignatureBytes(
+                SigningKey::<Sha256>::new(PrivateKey::clone(key))
+                    .try_sign(message)?
+                    .to_vec(),
+            )),
+            PrivateKeyOf::P384(key) => {
+                let random = aws_lc_rs::rand::SystemRandom::new();
+                let signature = key
+                    .sign(&random, message)
+                    .map_err(|_| signature::Error::new())?;
+                Ok(SignatureBytes(signature.as_ref().to_vec()))
+            }
+        }
+    }
 }
 
 impl Credential {
@@ -43,13 +167,25 @@ impl Credential {
         use der::DecodePem as _;
         use rsa::pkcs8::DecodePrivateKey as _;
         let certificate = Certificate::from_pem(certificate_pem)?;
-        let key =
-            PrivateKey::from_pkcs8_pem(key_pem).map_err(|e| Error::KeyEncoding(e.to_string()))?;
+        let key = match PrivateKey::from_pkcs8_pem(key_pem) {
+            Ok(key) => PrivateKeyOf::rsa(Arc::new(key)),
+            Err(rsa_error) => {
+                let (_, der) = der::pem::decode_vec(key_pem.as_bytes())
+                    .map_err(|e| Error::KeyEncoding(e.to_string()))?;
+                let key = EcdsaKeyPair::from_pkcs8(
+                    &aws_lc_rs::signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+                    &der,
+                )
+                .map_err(|e| {
+                    Error::KeyEncoding(format!("neither RSA ({rsa_error}) nor P-384 ({e})"))
+                })?;
+                PrivateKeyOf::P384(Arc::new(key))
+            }
+        };
         Ok(Self {
             der: certificate.to_der()?,
             certificate,
-            key: Arc::new(key),
-            fast_key: Arc::default(),
+            key,
         })
     }
 
@@ -78,15 +214,38 @@ impl Credential {
         self.certificate.tbs_certificate().serial_number()
     }
 
-    /// The private key.
-    pub fn private_key(&self) -> &PrivateKey {
-        &self.key
+    /// The RSA private key; an error for a P-384 credential.
+    pub fn private_key(&self) -> Result<&PrivateKey, Error> {
+        match &self.key {
+            PrivateKeyOf::Rsa { key, .. } => Ok(key),
+            PrivateKeyOf::P384(_) => Err(Error::KeyEncoding(
+                "an ECDSA P-384 credential has no RSA key".into(),
+            )),
+        }
     }
 
-    /// A PKCS#1 v1.5 SHA-256 signer over the private key, the scheme JPKI cards and the
-    /// commercial-registration certificates use.
-    pub fn signing_key(&self) -> SigningKey<Sha256> {
-        SigningKey::new(PrivateKey::clone(&self.key))
+    /// Whether the key is ECDSA P-384 (the next-generation card) rather than RSA.
+    pub fn is_p384(&self) -> bool {
+        matches!(self.key, PrivateKeyOf::P384(_))
+    }
+
+    /// The signer certificates and CRLs are issued with: PKCS#1 v1.5 with SHA-256 for RSA (the
+    /// scheme JPKI cards and the commercial-registration certificates use), ECDSA with SHA-384
+    /// for P-384.
+    pub fn signer(&self) -> Result<CredentialSigner<'_>, Error> {
+        Ok(CredentialSigner {
+            key: &self.key,
+            spki: self.key.spki()?,
+        })
+    }
+
+    /// An ECDSA P-384 signature (DER) with SHA-384 over `message`; `None` for an RSA key.
+    pub fn sign_p384(&self, message: &[u8]) -> Option<Vec<u8>> {
+        let PrivateKeyOf::P384(key) = &self.key else {
+            return None;
+        };
+        let random = aws_lc_rs::rand::SystemRandom::new();
+        key.sign(&random, message).ok().map(|s| s.as_ref().to_vec())
     }
 
     /// An RSASSA-PKCS1-v1_5 signature over `message` with `encoding`'s digest, by aws-lc-rs:
@@ -99,8 +258,11 @@ impl Credential {
         encoding: &'static dyn aws_lc_rs::signature::RsaEncoding,
         message: &[u8],
     ) -> Option<Vec<u8>> {
-        let key = self.fast_key.get_or_init(|| {
-            let pkcs8 = self.key.to_pkcs8_der().ok()?;
+        let PrivateKeyOf::Rsa { key, fast } = &self.key else {
+            return None;
+        };
+        let key = fast.get_or_init(|| {
+            let pkcs8 = key.to_pkcs8_der().ok()?;
             aws_lc_rs::rsa::KeyPair::from_pkcs8(pkcs8.as_bytes()).ok()
         });
         let key = key.as_ref()?;
@@ -117,11 +279,19 @@ impl Credential {
 
     /// The private key as unencrypted PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
     pub fn private_key_pem(&self) -> Result<String, Error> {
-        let pem = self
-            .key
-            .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|e| Error::KeyEncoding(e.to_string()))?;
-        Ok(pem.to_string())
+        match &self.key {
+            PrivateKeyOf::Rsa { key, .. } => Ok(key
+                .to_pkcs8_pem(LineEnding::LF)
+                .map_err(|e| Error::KeyEncoding(e.to_string()))?
+                .to_string()),
+            PrivateKeyOf::P384(key) => {
+                let pkcs8 = key
+                    .to_pkcs8v1()
+                    .map_err(|_| Error::KeyEncoding("P-384 key to PKCS#8".into()))?;
+                der::pem::encode_string("PRIVATE KEY", LineEnding::LF, pkcs8.as_ref())
+                    .map_err(|e| Error::KeyEncoding(e.to_string()))
+            }
+        }
     }
 
     /// The key identifier of this certificate's public key, as its subjectKeyIdentifier and its
@@ -137,7 +307,7 @@ impl Credential {
 }
 
 /// Everything that distinguishes one certificate from another; the kit adds the rest (version 3,
-/// sha256WithRSAEncryption, subject and authority key identifiers).
+/// the issuer's signature algorithm, subject and authority key identifiers).
 #[derive(Clone, Debug)]
 pub struct CertificateTemplate {
     /// The subject's key.
@@ -195,20 +365,15 @@ pub fn self_signed_root(
 
 /// Signs `template` as `issuer`.
 pub fn issue(template: CertificateTemplate, issuer: Issuer<'_>) -> Result<Credential, Error> {
-    let key = rsa_key(&template.key)?;
-    let spki = SubjectPublicKeyInfoOwned::from_key(&key.to_public_key())
-        .map_err(|e| Error::KeyEncoding(e.to_string()))?;
+    let key = PrivateKeyOf::of(&template.key)?;
+    let spki = key.spki()?;
     let (issuer_name, issuer_key_id, signer_key) = match issuer {
         Issuer::SelfSigned => (
             template.subject.clone(),
             key_identifier(spki.owned_to_ref())?,
-            Arc::clone(&key),
+            &key,
         ),
-        Issuer::Ca(ca) => (
-            ca.subject().clone(),
-            ca.key_identifier()?,
-            Arc::clone(&ca.key),
-        ),
+        Issuer::Ca(ca) => (ca.subject().clone(), ca.key_identifier()?, &ca.key),
     };
     let mut extensions = vec![subject_key_identifier(spki.owned_to_ref())?];
     if let Issuer::Ca(_) = issuer {
@@ -225,15 +390,17 @@ pub fn issue(template: CertificateTemplate, issuer: Issuer<'_>) -> Result<Creden
         x509_time(template.validity.not_before())?,
         x509_time(template.validity.not_after())?,
     );
+    let signer = CredentialSigner {
+        key: signer_key,
+        spki: signer_key.spki()?,
+    };
     let builder = CertificateBuilder::new(profile, template.serial_number, validity, spki)?;
-    let signer = SigningKey::<Sha256>::new(PrivateKey::clone(&signer_key));
-    let certificate = builder.build::<_, Signature>(&signer)?;
+    let certificate = builder.build::<_, SignatureBytes>(&signer)?;
     let der = certificate.to_der()?;
     Ok(Credential {
         certificate,
         der,
         key,
-        fast_key: Arc::default(),
     })
 }
 

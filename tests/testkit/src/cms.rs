@@ -55,6 +55,16 @@ impl DigestChoice {
         })
     }
 
+    /// The matching `ecdsa-with-<hash>` OID (SHA-1's for refusal tests).
+    fn with_ecdsa(self) -> ObjectIdentifier {
+        ObjectIdentifier::new_unwrap(match self {
+            Self::Sha1 => "1.2.840.10045.4.1",
+            Self::Sha256 => "1.2.840.10045.4.3.2",
+            Self::Sha384 => "1.2.840.10045.4.3.3",
+            Self::Sha512 => "1.2.840.10045.4.3.4",
+        })
+    }
+
     /// The digest of `data`.
     pub fn digest(self, data: &[u8]) -> Vec<u8> {
         match self {
@@ -65,11 +75,22 @@ impl DigestChoice {
         }
     }
 
-    /// An RSASSA-PKCS1-v1_5 signature by `credential` over `message` with this digest: by
-    /// aws-lc-rs where it takes the key and the digest (not SHA-1, not keys under 2048 bits),
-    /// else by RustCrypto; the bytes are the same either way.
+    /// A signature by `credential` over `message` with this digest. For an RSA key,
+    /// RSASSA-PKCS1-v1_5: by aws-lc-rs where it takes the key and the digest (not SHA-1, not
+    /// keys under 2048 bits), else by RustCrypto; the bytes are the same either way. For a
+    /// P-384 key, ECDSA with SHA-384, the only digest the next-generation card pairs it with.
     fn sign(self, credential: &Credential, message: &[u8]) -> Result<Vec<u8>, Error> {
         use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RSA_PKCS1_SHA384, RSA_PKCS1_SHA512};
+        if credential.is_p384() {
+            return match self {
+                Self::Sha384 => credential
+                    .sign_p384(message)
+                    .ok_or_else(|| Error::KeyEncoding("P-384 signing failed".into())),
+                other => Err(Error::KeyEncoding(format!(
+                    "the kit signs with P-384 over SHA-384 only, not {other:?}"
+                ))),
+            };
+        }
         let fast = match self {
             Self::Sha1 => None,
             Self::Sha256 => credential.sign_fast(&RSA_PKCS1_SHA256, message),
@@ -79,7 +100,7 @@ impl DigestChoice {
         if let Some(signature) = fast {
             return Ok(signature);
         }
-        let key = credential.private_key().clone();
+        let key = credential.private_key()?.clone();
         Ok(match self {
             Self::Sha1 => SigningKey::<sha1::Sha1>::new(key)
                 .try_sign(message)?
@@ -107,6 +128,8 @@ pub enum SignatureOid {
     RsaEncryption,
     /// `<hash>WithRSAEncryption` (RustCrypto's way).
     HashWithRsa,
+    /// `ecdsa-with-<hash>` (RFC 5753), without parameters: an ECDSA key's only form.
+    EcdsaWithHash,
 }
 
 /// The signed attributes.
@@ -173,8 +196,17 @@ impl<'a> CmsSigner<'a> {
             content_type: ID_DATA,
             detached: false,
             signer_id: SignerId::IssuerAndSerial,
-            digest: DigestChoice::Sha256,
-            signature_oid: SignatureOid::HashWithRsa,
+            // The next-generation card's pairing, or the RSA cards' own.
+            digest: if credential.is_p384() {
+                DigestChoice::Sha384
+            } else {
+                DigestChoice::Sha256
+            },
+            signature_oid: if credential.is_p384() {
+                SignatureOid::EcdsaWithHash
+            } else {
+                SignatureOid::HashWithRsa
+            },
             signed_attributes: SignedAttributes::Standard { signing_time: None },
             certificates: vec![credential],
             unsigned_attributes: Vec::new(),
@@ -253,6 +285,7 @@ impl<'a> CmsSigner<'a> {
         let signature_algorithm = match self.signature_oid {
             SignatureOid::RsaEncryption => algorithm(RSA_ENCRYPTION, true)?,
             SignatureOid::HashWithRsa => algorithm(self.digest.with_rsa(), true)?,
+            SignatureOid::EcdsaWithHash => algorithm(self.digest.with_ecdsa(), false)?,
         };
         let mut signer_info = vec![
             version.to_der()?,

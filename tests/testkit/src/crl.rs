@@ -3,10 +3,9 @@
 use der::oid::AssociatedOid;
 use der::{Encode, EncodePem, pem::LineEnding};
 use eproxy_policy::UnixTime;
-use rsa::pkcs1v15::SigningKey;
-use sha2::Sha256;
-use signature::{SignatureEncoding, Signer};
+use signature::Signer;
 use spki::DynSignatureAlgorithmIdentifier;
+use spki::SignatureBitStringEncoding;
 use x509_cert::certificate::Version;
 use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
 use x509_cert::ext::pkix::CrlNumber;
@@ -14,7 +13,7 @@ use x509_cert::ext::pkix::crl::CrlReason;
 use x509_cert::serial_number::SerialNumber;
 
 use crate::Error;
-use crate::certificate::Credential;
+use crate::certificate::{Credential, CredentialSigner, SignatureBytes};
 use crate::extensions::{authority_key_identifier, extension};
 use crate::time::x509_time;
 
@@ -98,7 +97,7 @@ fn issue_crl_with(
     contents: &CrlContents,
     more_extensions: Vec<x509_cert::ext::Extension>,
 ) -> Result<Crl, Error> {
-    let signer = issuer.signing_key();
+    let signer = issuer.signer()?;
     let revoked = contents
         .revoked
         .iter()
@@ -144,7 +143,7 @@ fn issue_crl_with(
     Ok(Crl { list, der })
 }
 
-fn sign(signer: &SigningKey<Sha256>, tbs: &[u8]) -> Result<der::asn1::BitString, Error> {
-    let signature = signer.try_sign(tbs)?;
-    Ok(der::asn1::BitString::from_bytes(&signature.to_vec())?)
+fn sign(signer: &CredentialSigner<'_>, tbs: &[u8]) -> Result<der::asn1::BitString, Error> {
+    let signature: SignatureBytes = signer.try_sign(tbs)?;
+    Ok(signature.to_bitstring()?)
 }

@@ -8,6 +8,8 @@
 //!   1.2.392.200149.8.5.1.1.20, subject `C=JP, L, L, CN`, identity in subjectAltName otherNames;
 //! - commercial-registration-profiled roots and representative certificates
 //!   ([`commercial_registration`]) with the Ministry of Justice's three critical extensions;
+//! - the next-generation card: the same JPKI profile on ECDSA P-384 with SHA-384
+//!   ([`next_generation`]);
 //! - CRLs revoking chosen certificates at chosen times ([`crl`]);
 //! - an RFC 3161 time-stamping authority ([`tsa`]), also over HTTP ([`tsa_server`]);
 //! - CMS SignedData, correct or deliberately wrong ([`cms`]);
@@ -34,6 +36,7 @@ pub mod jpki;
 pub mod keys;
 pub mod mutation;
 pub mod names;
+pub mod next_generation;
 pub mod operator;
 pub mod pkcs12;
 mod pki;

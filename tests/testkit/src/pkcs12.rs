@@ -98,7 +98,7 @@ fn shrouded_key(credential: &Credential, password: &str) -> Result<Vec<u8>, Erro
     let params = pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(ITERATIONS, &salt, iv)
         .map_err(|e| Error::KeyEncoding(e.to_string()))?;
     let plain = credential
-        .private_key()
+        .private_key()?
         .to_pkcs8_der()
         .map_err(|e| Error::KeyEncoding(e.to_string()))?;
     let info = pkcs8::PrivateKeyInfoRef::try_from(plain.as_bytes())

@@ -62,6 +62,8 @@ pub struct TestPki {
     /// `now` for five years. It proves who she is, not that she represents the company, until
     /// the operator enrolls it for the company.
     pub representative_card: Credential,
+    /// The representative as their JPKI card names them.
+    pub representative_resident: Resident,
     /// The time-stamping authority's root.
     pub tsa_root: Credential,
     /// The time-stamping authority (critical extendedKeyUsage timeStamping).
@@ -175,17 +177,18 @@ impl TestPki {
             period(-30 * DAY, 2 * YEAR)?,
         )?;
 
+        let representative_resident = Resident {
+            name: company.director_name.clone(),
+            gender: "2".into(),
+            birth_date: "319780312".into(),
+            address: "東京都渋谷区神宮前五丁目５番５号".into(),
+            prefecture: "東京都".into(),
+            municipality: "渋谷区".into(),
+            opaque_id: opaque_id(seed, "sato"),
+        };
         let representative_card = jpki::signing_certificate(
             &jpki_signing_root,
-            &Resident {
-                name: company.director_name.clone(),
-                gender: "2".into(),
-                birth_date: "319780312".into(),
-                address: "東京都渋谷区神宮前五丁目５番５号".into(),
-                prefecture: "東京都".into(),
-                municipality: "渋谷区".into(),
-                opaque_id: opaque_id(seed, "sato"),
-            },
+            &representative_resident,
             key("representative sato signing"),
             serial("representative sato signing")?,
             period(-30 * DAY, 5 * YEAR)?,
@@ -237,6 +240,7 @@ impl TestPki {
             company,
             representative,
             representative_card,
+            representative_resident,
             tsa_root,
             tsa,
             jpki_signing_crl,

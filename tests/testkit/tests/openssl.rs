@@ -482,3 +482,117 @@ fn export_writes_every_role_marked_as_test_material_with_private_files_private()
     );
     assert!(ok, "{text}");
 }
+
+/// The next-generation card (ECDSA P-384, SHA-384, ten years) keeps the JPKI signing profile,
+/// and OpenSSL verifies its chain, its CRL and what it signs.
+#[test]
+fn the_next_generation_card_is_p384_sha384_in_the_jpki_profile_and_openssl_verifies_it() {
+    use eproxy_testkit::cms::CmsSigner;
+    use eproxy_testkit::next_generation::NextGeneration;
+    let pki = TestPki::standard();
+    let next = NextGeneration::of(pki).unwrap();
+    for (role, credential) in [("root", &next.root), ("card", &next.employee)] {
+        let text = x509_text(credential);
+        assert!(text.contains("Public-Key: (384 bit)"), "{role}: {text}");
+        assert!(text.contains("NIST CURVE: P-384"), "{role}: {text}");
+        assert_eq!(
+            text.matches("Signature Algorithm: ecdsa-with-SHA384")
+                .count(),
+            2,
+            "{role}: TBS and outer algorithm: {text}"
+        );
+    }
+    let card = x509_text(&next.employee);
+    assert_eq!(
+        extension_lines(&card, "X509v3 Certificate Policies").1,
+        "Policy: 1.2.392.200149.8.5.1.1.20"
+    );
+    assert_eq!(
+        extension_lines(&card, "X509v3 Subject Alternative Name"),
+        extension_lines(&x509_text(&pki.employee), "X509v3 Subject Alternative Name"),
+        "the same holder, the same identity"
+    );
+    let validity = next.employee.certificate().tbs_certificate().validity();
+    let years = (validity.not_after.to_unix_duration() - validity.not_before.to_unix_duration())
+        .as_secs()
+        / (365 * 24 * 60 * 60);
+    assert_eq!(years, 10);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    std::fs::write(path("root.pem"), next.root.certificate_pem().unwrap()).unwrap();
+    std::fs::write(path("card.pem"), next.employee.certificate_pem().unwrap()).unwrap();
+    std::fs::write(path("crl.pem"), next.crl.pem().unwrap()).unwrap();
+    let at = pki.now.seconds().to_string();
+    let (ok, text) = openssl(
+        &[
+            "verify",
+            "-attime",
+            &at,
+            "-CAfile",
+            &path("root.pem"),
+            "-crl_check",
+            "-CRLfile",
+            &path("crl.pem"),
+            &path("card.pem"),
+        ],
+        b"",
+    );
+    assert!(ok && text.contains(": OK"), "{text}");
+    // Today's root does not vouch for it: same name, other key.
+    std::fs::write(
+        path("today.pem"),
+        pki.jpki_signing_root.certificate_pem().unwrap(),
+    )
+    .unwrap();
+    let (ok, text) = openssl(
+        &[
+            "verify",
+            "-attime",
+            &at,
+            "-CAfile",
+            &path("today.pem"),
+            &path("card.pem"),
+        ],
+        b"",
+    );
+    assert!(!ok, "{text}");
+
+    let content = b"a power of attorney, signed with the next-generation card";
+    let cms = CmsSigner::new(&next.employee, content).sign().unwrap();
+    std::fs::write(path("signed.p7s"), &cms).unwrap();
+    let (ok, text) = openssl(
+        &[
+            "cms",
+            "-verify",
+            "-inform",
+            "DER",
+            "-in",
+            &path("signed.p7s"),
+            "-CAfile",
+            &path("root.pem"),
+            "-attime",
+            &at,
+            "-purpose",
+            "any",
+        ],
+        b"",
+    );
+    assert!(ok, "{text}");
+    assert!(text.contains("a power of attorney, signed with"), "{text}");
+    let (ok, text) = openssl(
+        &[
+            "cms",
+            "-cmsout",
+            "-print",
+            "-inform",
+            "DER",
+            "-in",
+            &path("signed.p7s"),
+        ],
+        b"",
+    );
+    assert!(ok, "{text}");
+    assert!(text.contains("algorithm: ecdsa-with-SHA384"), "{text}");
+    assert!(text.contains("algorithm: sha384"), "{text}");
+}

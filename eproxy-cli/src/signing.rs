@@ -1,6 +1,8 @@
 //! Signing a content as eproxy's formats require: a CMS SignedData (RFC 5652) with the content
-//! attached as id-data, the signer named by issuer and serial number, SHA-256, and the signed
-//! attributes content-type, message-digest and signingTime (a claim, shown as such), DER-sorted.
+//! attached as id-data, the signer named by issuer and serial number, the key's own scheme
+//! (sha256WithRSAEncryption, or ecdsa-with-SHA384 for a P-384 key, the digest following it),
+//! and the signed attributes content-type, message-digest and signingTime (a claim, shown as
+//! such), DER-sorted.
 //! The signer's certificate and any chain that came with the key are embedded.
 //!
 //! What is produced is verified with verifier-lib before it is returned: a key that does not
@@ -19,15 +21,38 @@ use eproxy_verifier::cms::{
 };
 use eproxy_verifier::crypto::AWS_LC;
 use eproxy_verifier::verify_cms::verify_cms;
-use sha2::{Digest as _, Sha256};
+use sha2::{Digest as _, Sha256, Sha384};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::attr::Attribute;
 
 use crate::error::CliError;
-use crate::key::SigningKey;
+use crate::key::{SignatureAlgorithm, SigningKey};
 
 const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+const SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
 const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+
+/// The digest algorithm and digest of `content`, and the signatureAlgorithm, for `algorithm`.
+fn scheme(
+    algorithm: SignatureAlgorithm,
+    content: &[u8],
+) -> (AlgorithmIdentifierOwned, Vec<u8>, AlgorithmIdentifierOwned) {
+    let identifier = |oid, parameters| AlgorithmIdentifierOwned { oid, parameters };
+    match algorithm {
+        SignatureAlgorithm::RsaPkcs1Sha256 => (
+            identifier(SHA256, None),
+            Sha256::digest(content).to_vec(),
+            identifier(SHA256_WITH_RSA, Some(Any::from(der::asn1::Null))),
+        ),
+        // RFC 5758: the ECDSA algorithms take no parameters.
+        SignatureAlgorithm::EcdsaP384Sha384 => (
+            identifier(SHA384, None),
+            Sha384::digest(content).to_vec(),
+            identifier(ECDSA_WITH_SHA384, None),
+        ),
+    }
+}
 
 /// `key` signs `content`; `signing_time` is the signingTime claim. Returns the ContentInfo DER.
 pub fn sign_content(
@@ -48,7 +73,8 @@ pub fn sign_content_stamped(
     tsa: Option<&str>,
 ) -> Result<(Vec<u8>, Option<UnixTime>), CliError> {
     let encoding = |e: der::Error| CliError::new(format!("cannot encode the signature: {e}"));
-    let attributes = signed_attributes(content, signing_time).map_err(encoding)?;
+    let (digest_algorithm, digest, signature_algorithm) = scheme(key.algorithm(), content);
+    let attributes = signed_attributes(&digest, signing_time).map_err(encoding)?;
     let signature = key.sign(&attributes.to_der().map_err(encoding)?)?;
     let (unsigned, stamped_at) = match tsa {
         Some(url) => {
@@ -59,7 +85,14 @@ pub fn sign_content_stamped(
         }
         None => (None, None),
     };
-    let cms = assemble(key, content, attributes, signature, unsigned).map_err(encoding)?;
+    let signed = Signed {
+        attributes,
+        digest_algorithm,
+        signature_algorithm,
+        signature,
+        unsigned,
+    };
+    let cms = assemble(key, content, signed).map_err(encoding)?;
     verify_cms(&AWS_LC, &cms, None, &[]).map_err(|e| {
         CliError::new(format!("the signature just made does not verify: {e}"))
             .fix("check that the key and the certificate belong together")
@@ -67,43 +100,47 @@ pub fn sign_content_stamped(
     Ok((cms, stamped_at))
 }
 
-/// content-type, message-digest and signingTime, in DER order (a SET OF sorts itself).
-fn signed_attributes(content: &[u8], signing_time: UnixTime) -> der::Result<SetOfVec<Attribute>> {
+/// content-type, message-digest (the content's `digest`) and signingTime, in DER order (a SET
+/// OF sorts itself).
+fn signed_attributes(digest: &[u8], signing_time: UnixTime) -> der::Result<SetOfVec<Attribute>> {
     let mut attributes = SetOfVec::new();
     attributes.insert(attribute(CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?)?;
     attributes.insert(attribute(
         MESSAGE_DIGEST,
-        Any::encode_from(&OctetString::new(Sha256::digest(content).to_vec())?)?,
+        Any::encode_from(&OctetString::new(digest.to_vec())?)?,
     )?)?;
     attributes.insert(attribute(SIGNING_TIME, time(signing_time)?)?)?;
     Ok(attributes)
 }
 
-/// The ContentInfo around one SignerInfo.
-fn assemble(
-    key: &dyn SigningKey,
-    content: &[u8],
+/// What one SignerInfo carries.
+struct Signed {
     attributes: SetOfVec<Attribute>,
+    digest_algorithm: AlgorithmIdentifierOwned,
+    signature_algorithm: AlgorithmIdentifierOwned,
     signature: Vec<u8>,
     unsigned: Option<Attribute>,
-) -> der::Result<Vec<u8>> {
+}
+
+/// The ContentInfo around one SignerInfo.
+fn assemble(key: &dyn SigningKey, content: &[u8], signed: Signed) -> der::Result<Vec<u8>> {
+    let Signed {
+        attributes,
+        digest_algorithm,
+        signature_algorithm,
+        signature,
+        unsigned,
+    } = signed;
     let certificate = x509_cert::Certificate::from_der(key.certificate().der())?;
-    let sha256 = AlgorithmIdentifierOwned {
-        oid: SHA256,
-        parameters: None,
-    };
     let signer_info = SignerInfo {
         version: CmsVersion::V1,
         sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
             issuer: certificate.tbs_certificate().issuer().clone(),
             serial_number: certificate.tbs_certificate().serial_number().clone(),
         }),
-        digest_alg: sha256.clone(),
+        digest_alg: digest_algorithm.clone(),
         signed_attrs: Some(attributes),
-        signature_algorithm: AlgorithmIdentifierOwned {
-            oid: SHA256_WITH_RSA,
-            parameters: Some(Any::from(der::asn1::Null)),
-        },
+        signature_algorithm,
         signature: OctetString::new(signature)?,
         unsigned_attrs: unsigned.map(|a| SetOfVec::try_from(vec![a])).transpose()?,
     };
@@ -115,7 +152,7 @@ fn assemble(
     }
     let signed_data = SignedData {
         version: CmsVersion::V1,
-        digest_algorithms: SetOfVec::try_from(vec![sha256])?,
+        digest_algorithms: SetOfVec::try_from(vec![digest_algorithm])?,
         encap_content_info: EncapsulatedContentInfo {
             econtent_type: ID_DATA,
             econtent: Some(Any::new(Tag::OctetString, content)?),

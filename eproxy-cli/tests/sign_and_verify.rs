@@ -13,6 +13,11 @@ use common::{Desk, Tsa, date, eproxy, json, stderr};
 impl Desk {
     /// `eproxy delegation new` for the standard company's representative and 山田.
     fn new_draft(&self, extra: &[&str]) -> std::process::Output {
+        self.new_draft_for(&self.pki("employee/yamada.pem"), extra)
+    }
+
+    /// [`Desk::new_draft`], 山田 named by the card certificate `delegatee`.
+    fn new_draft_for(&self, delegatee: &Path, extra: &[&str]) -> std::process::Output {
         let company = &TestPki::standard().company;
         eproxy()
             .args(["delegation", "new", "--company"])
@@ -22,7 +27,7 @@ impl Desk {
             .args(["--representative", &company.director_name])
             .args(["--title", &company.director_title])
             .arg("--delegatee-cert")
-            .arg(self.pki("employee/yamada.pem"))
+            .arg(delegatee)
             .args(["--delegatee-name", "山田　太郎"])
             .args(["--matter", "conclude-contracts", "--amount-cap", "5000000"])
             .args(["--counterparty", eproxy_testkit::scenario::COUNTERPARTY])
@@ -51,8 +56,25 @@ impl Desk {
             .unwrap()
     }
 
-    /// Terms for a contract of `amount` yen under `poa`, and the signed contract.
+    /// Terms for a contract of `amount` yen under `poa`, and the contract signed with 山田's
+    /// card.
     fn sign_contract(&self, poa_id: &str, amount: u64) -> std::process::Output {
+        let key = format!(
+            "pem:{},{}",
+            self.pki("employee/yamada.key.pem").display(),
+            self.pki("employee/yamada.pem").display()
+        );
+        self.sign_contract_with(&key, &[], poa_id, amount)
+    }
+
+    /// [`Desk::sign_contract`] with the key `key` (and `extra` arguments, such as a PIN file).
+    fn sign_contract_with(
+        &self,
+        key: &str,
+        extra: &[&std::ffi::OsStr],
+        poa_id: &str,
+        amount: u64,
+    ) -> std::process::Output {
         std::fs::write(
             self.path("terms.toml"),
             format!(
@@ -64,18 +86,16 @@ impl Desk {
         )
         .unwrap();
         std::fs::write(self.path("contract.pdf"), b"%PDF-1.7 the contract").unwrap();
-        let key = format!(
-            "pem:{},{}",
-            self.pki("employee/yamada.key.pem").display(),
-            self.pki("employee/yamada.pem").display()
-        );
         eproxy()
             .args(["contract", "sign", "--json", "--terms"])
             .arg(self.path("terms.toml"))
             .arg("--document")
             .arg(self.path("contract.pdf"))
-            .args(["--key", &key, "-o"])
+            .args(["--key", key])
+            .args(extra)
+            .arg("-o")
             .arg(self.path("contract.p7s"))
+            .env("SOFTHSM2_CONF", self.path("softhsm2.conf"))
             .output()
             .unwrap()
     }
@@ -444,11 +464,13 @@ fn pkcs12_files_written_by_openssl_in_both_layouts_sign_and_a_tampered_one_is_re
     assert!(!desk.path("tampered.p7s").exists());
 }
 
-#[test]
-fn a_key_on_a_pkcs11_token_signs_a_poa_and_a_contract() {
-    const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
-    let desk = Desk::new();
-    assert_eq!(desk.new_draft(&[]).status.code(), Some(0));
+/// The SoftHSM2 module, as Debian installs it.
+const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+/// A SoftHSM2 token labelled `eproxy-test` (PIN 123456, in the desk's `pin` file) holding each
+/// key of `credentials` (a PEM key file, its certificate, the id to store both under), its
+/// configuration at the desk's `softhsm2.conf`; that configuration's path.
+fn softhsm_token(desk: &Desk, credentials: &[(&Path, &Path, &str)]) -> std::path::PathBuf {
     let tokens = desk.path("tokens");
     std::fs::create_dir(&tokens).unwrap();
     let conf = desk.path("softhsm2.conf");
@@ -476,19 +498,16 @@ fn a_key_on_a_pkcs11_token_signs_a_poa_and_a_contract() {
         ],
         &env,
     );
-    // Both credentials on one token, told apart by id: 01 the representative, 02 the employee
-    // (the My Number card's signing key is id 02).
-    for (stem, id) in [("representative/sato", "01"), ("employee/yamada", "02")] {
-        let key_file = desk.pki(&format!("{stem}.key.pem"));
+    for (key, certificate, id) in credentials {
         tool(
             "softhsm2-util",
             &[
                 "--import",
-                key_file.to_str().unwrap(),
+                key.to_str().unwrap(),
                 "--token",
                 "eproxy-test",
                 "--label",
-                stem,
+                id,
                 "--id",
                 id,
                 "--pin",
@@ -499,13 +518,37 @@ fn a_key_on_a_pkcs11_token_signs_a_poa_and_a_contract() {
         eproxy()
             .args(["testkit", "token-certificate", "--key"])
             .arg(format!("pkcs11:{MODULE};token=eproxy-test;id={id}"))
-            .arg(desk.pki(&format!("{stem}.pem")))
+            .arg(certificate)
             .arg("--pin-file")
             .arg(desk.path("pin"))
             .env("SOFTHSM2_CONF", &conf)
             .assert()
             .success();
     }
+    conf
+}
+
+#[test]
+fn a_key_on_a_pkcs11_token_signs_a_poa_and_a_contract() {
+    let desk = Desk::new();
+    assert_eq!(desk.new_draft(&[]).status.code(), Some(0));
+    // Both credentials on one token, told apart by id: 01 the representative, 02 the employee
+    // (the My Number card's signing key is id 02).
+    let conf = softhsm_token(
+        &desk,
+        &[
+            (
+                &desk.pki("representative/sato.key.pem"),
+                &desk.pki("representative/sato.pem"),
+                "01",
+            ),
+            (
+                &desk.pki("employee/yamada.key.pem"),
+                &desk.pki("employee/yamada.pem"),
+                "02",
+            ),
+        ],
+    );
 
     let signed = eproxy()
         .args(["delegation", "sign", "--json"])
@@ -528,34 +571,13 @@ fn a_key_on_a_pkcs11_token_signs_a_poa_and_a_contract() {
     );
     let poa_id = signed["delegation_id"].as_str().unwrap();
 
-    std::fs::write(
-        desk.path("terms.toml"),
-        format!(
-            "delegation = \"{poa_id}\"\nmatter = \"conclude-contracts\"\n\
-             counterparty = \"{}\"\namount_yen = 1000\ntitle = \"注文書\"\n\
-             media_type = \"application/pdf\"\n",
-            eproxy_testkit::scenario::COUNTERPARTY
-        ),
-    )
-    .unwrap();
-    std::fs::write(desk.path("contract.pdf"), b"%PDF-1.7 order").unwrap();
-    let contract = eproxy()
-        .args(["contract", "sign", "--json", "--terms"])
-        .arg(desk.path("terms.toml"))
-        .arg("--document")
-        .arg(desk.path("contract.pdf"))
-        .args([
-            "--key",
-            &format!("pkcs11:{MODULE};token=eproxy-test;id=02"),
-            "--pin-file",
-        ])
-        .arg(desk.path("pin"))
-        .arg("-o")
-        .arg(desk.path("contract.p7s"))
-        .env("SOFTHSM2_CONF", &conf)
-        .output()
-        .unwrap();
-    json(&contract);
+    let pin = desk.path("pin");
+    json(&desk.sign_contract_with(
+        &format!("pkcs11:{MODULE};token=eproxy-test;id=02"),
+        &["--pin-file".as_ref(), pin.as_os_str()],
+        poa_id,
+        1000,
+    ));
 
     let crl = desk.pki("crl/jpki-signing.crl.pem");
     let crl2 = desk.pki("crl/commercial-registration.crl.pem");
@@ -657,4 +679,97 @@ fn a_timestamped_contract_is_judged_at_the_authoritys_time_and_an_unreachable_on
     let output = sign("https://tsa.example.jp");
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("http://"), "{}", stderr(&output));
+}
+
+/// The next-generation My Number card (ECDSA P-384, SHA-384) signs a contract from a PEM key
+/// file and from a token; each verifies under a PoA that binds it, and OpenSSL verifies what
+/// eproxy signed.
+#[test]
+fn the_next_generation_card_signs_with_ecdsa_p384_from_a_file_and_from_a_token() {
+    use eproxy_testkit::next_generation::NextGeneration;
+    let desk = Desk::new();
+    let next = NextGeneration::of(TestPki::standard()).unwrap();
+    let write = |relative: &str, text: String| {
+        let path = desk.pki(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let root = write(
+        "trust/jpki-signing/next-generation.pem",
+        next.root.certificate_pem().unwrap(),
+    );
+    let card = write("next/yamada.pem", next.employee.certificate_pem().unwrap());
+    let key = write(
+        "next/yamada.key.pem",
+        next.employee.private_key_pem().unwrap(),
+    );
+    assert_eq!(desk.new_draft_for(&card, &[]).status.code(), Some(0));
+    let poa_id = json(&desk.sign_draft(&pkcs12_key(&desk), "poa.p7s"))["delegation_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let jpki_crl = desk.pki("crl/jpki-signing.crl.pem");
+    let registration_crl = desk.pki("crl/commercial-registration.crl.pem");
+    let crls = [
+        "--lenient",
+        "--crl",
+        jpki_crl.to_str().unwrap(),
+        "--crl",
+        registration_crl.to_str().unwrap(),
+    ];
+    const ECDSA_WITH_SHA384: [u8; 10] =
+        [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03];
+
+    let conf = softhsm_token(&desk, &[(&key, &card, "03")]);
+    let pin = desk.path("pin");
+    let from_token = format!("pkcs11:{MODULE};token=eproxy-test;id=03");
+    let from_file = format!("pem:{},{}", key.display(), card.display());
+    for key in [from_file, from_token] {
+        let signed = json(&desk.sign_contract_with(
+            &key,
+            &["--pin-file".as_ref(), pin.as_os_str()],
+            &poa_id,
+            1000,
+        ));
+        assert_eq!(signed["signer"]["jpki"]["name"], "山田　太郎", "{key}");
+        let contract = std::fs::read(desk.path("contract.p7s")).unwrap();
+        assert!(
+            contract.windows(10).any(|w| w == ECDSA_WITH_SHA384),
+            "{key}: signed with ecdsa-with-SHA384"
+        );
+        let (code, report) = desk.verify(&crls);
+        assert_eq!(code, 0, "{key}: {report}");
+        let output = std::process::Command::new("openssl")
+            .args(["cms", "-verify", "-inform", "DER", "-purpose", "any", "-in"])
+            .arg(desk.path("contract.p7s"))
+            .arg("-CAfile")
+            .arg(&root)
+            .env("SOFTHSM2_CONF", &conf)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{key}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    // The P-384 key with a certificate not its own, RSA or P-384, is refused before signing.
+    let other = write(
+        "next/sato.pem",
+        next.representative_card.certificate_pem().unwrap(),
+    );
+    for certificate in [desk.pki("employee/yamada.pem"), other] {
+        let _ = std::fs::remove_file(desk.path("contract.p7s"));
+        let mismatched = format!("pem:{},{}", key.display(), certificate.display());
+        let output = desk.sign_contract_with(&mismatched, &[], &poa_id, 1000);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(
+            stderr(&output).contains("does not belong to the certificate"),
+            "{}",
+            stderr(&output)
+        );
+        assert!(!desk.path("contract.p7s").exists());
+    }
 }

@@ -5,17 +5,20 @@
 //! - `pkcs11:MODULE[;token=LABEL][;id=HEX]`: a token through its PKCS#11 module, such as the
 //!   My Number card through OpenSC.
 //!
-//! Every kind ends as a [`SigningKey`]: a certificate and the one operation CMS needs,
-//! RSASSA-PKCS1-v1_5 with SHA-256. JPKI and commercial-registration certificates are RSA-2048,
-//! so RSA is all a key has to do.
+//! Every kind ends as a [`SigningKey`]: a certificate and the one operation CMS needs, in the
+//! one scheme its key has: RSASSA-PKCS1-v1_5 with SHA-256 for today's JPKI cards and
+//! commercial-registration certificates (RSA-2048), ECDSA P-384 with SHA-384 for the
+//! next-generation My Number card.
 
 use std::path::PathBuf;
 
+use der::asn1::ObjectIdentifier;
 use eproxy_verifier::certificate::Certificate;
 
 use crate::error::CliError;
 use crate::secret::SecretSource;
 
+mod ecdsa;
 mod pem;
 mod pkcs11;
 mod pkcs12;
@@ -30,8 +33,49 @@ pub trait SigningKey {
     /// Other certificates that came with the key (CA certificates of a PKCS#12 file), to embed
     /// for path building.
     fn chain(&self) -> &[Certificate];
-    /// An RSASSA-PKCS1-v1_5 signature with SHA-256 over `message`.
+    /// The scheme [`SigningKey::sign`] signs with: the certificate's key decides it.
+    fn algorithm(&self) -> SignatureAlgorithm;
+    /// A signature over `message` in [`SigningKey::algorithm`] (an ECDSA signature DER-encoded,
+    /// as CMS carries it).
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CliError>;
+}
+
+/// The signature schemes eproxy signs with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignatureAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256: today's JPKI cards and commercial-registration
+    /// certificates.
+    RsaPkcs1Sha256,
+    /// ECDSA over P-384 with SHA-384: the next-generation My Number card.
+    EcdsaP384Sha384,
+}
+
+/// rsaEncryption (RFC 8017).
+const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+/// id-ecPublicKey (RFC 5480).
+const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+/// secp384r1 (RFC 5480).
+const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+
+impl SignatureAlgorithm {
+    /// The scheme `certificate`'s key signs with; an error for any key that is neither RSA nor
+    /// ECDSA P-384.
+    pub fn of(certificate: &Certificate) -> Result<Self, CliError> {
+        let spki = certificate.spki();
+        let curve = spki
+            .algorithm
+            .parameters
+            .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
+        match (spki.algorithm.oid, curve) {
+            (RSA_ENCRYPTION, _) => Ok(Self::RsaPkcs1Sha256),
+            (EC_PUBLIC_KEY, Some(SECP384R1)) => Ok(Self::EcdsaP384Sha384),
+            (oid, curve) => Err(CliError::new(format!(
+                "the certificate's key ({oid}{}) is neither RSA nor ECDSA P-384: eproxy cannot \
+                 sign with it",
+                curve.map(|c| format!(", curve {c}")).unwrap_or_default()
+            ))),
+        }
+    }
 }
 
 /// A KEY argument, parsed but not yet opened.

@@ -1,11 +1,11 @@
-//! `pem:KEYFILE,CERTFILE`: a private key as PEM (PKCS#8, encrypted PKCS#8 or PKCS#1) and its
-//! certificate, optionally followed by CA certificates, as PEM or DER.
+//! `pem:KEYFILE,CERTFILE`: a private key as PEM (PKCS#8 or encrypted PKCS#8, RSA or ECDSA
+//! P-384; or RSA PKCS#1) and its certificate, optionally followed by CA certificates, as PEM or
+//! DER.
 
 use std::path::Path;
 
 use rsa::PrivateKey;
 use rsa::pkcs1::DecodeRsaPrivateKey as _;
-use rsa::pkcs8::DecodePrivateKey as _;
 
 use crate::error::CliError;
 use crate::input::{read_certificates, read_limited};
@@ -30,26 +30,30 @@ pub fn open(
             key_file.display()
         ))
     };
-    let key = if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
-        let secret = password.read(&key_file.display().to_string())?;
-        PrivateKey::from_pkcs8_encrypted_pem(text, secret.as_bytes())
-            .map_err(|e| unreadable(&e).fix("check the password; the key is encrypted"))?
-    } else if text.contains("-----BEGIN PRIVATE KEY-----") {
-        PrivateKey::from_pkcs8_pem(text).map_err(|e| unreadable(&e))?
-    } else if text.contains("-----BEGIN RSA PRIVATE KEY-----") {
-        PrivateKey::from_pkcs1_pem(text).map_err(|e| unreadable(&e))?
-    } else {
-        return Err(CliError::new(format!(
-            "{} holds no PEM private key (PRIVATE KEY, ENCRYPTED PRIVATE KEY or RSA PRIVATE KEY)",
-            key_file.display()
-        )));
-    };
     let mut certificates = read_certificates(certificate_file)?;
     let certificate = certificates.remove(0);
-    SoftwareKey::new(
-        key,
-        certificate,
-        certificates,
-        &key_file.display().to_string(),
-    )
+    let source = key_file.display().to_string();
+    let pem_der = || {
+        der::pem::decode_vec(text.trim().as_bytes())
+            .map(|(_, der)| der)
+            .map_err(|e| unreadable(&e))
+    };
+    if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+        let secret = password.read(&source)?;
+        let encrypted = pem_der()?;
+        let plain = rsa::pkcs8::EncryptedPrivateKeyInfoRef::try_from(encrypted.as_slice())
+            .and_then(|info| info.decrypt(secret.as_bytes()))
+            .map_err(|e| unreadable(&e).fix("check the password; the key is encrypted"))?;
+        SoftwareKey::from_pkcs8(plain.as_bytes(), certificate, certificates, &source)
+    } else if text.contains("-----BEGIN PRIVATE KEY-----") {
+        SoftwareKey::from_pkcs8(&pem_der()?, certificate, certificates, &source)
+    } else if text.contains("-----BEGIN RSA PRIVATE KEY-----") {
+        let key = PrivateKey::from_pkcs1_pem(text).map_err(|e| unreadable(&e))?;
+        SoftwareKey::new(key, certificate, certificates, &source)
+    } else {
+        Err(CliError::new(format!(
+            "{} holds no PEM private key (PRIVATE KEY, ENCRYPTED PRIVATE KEY or RSA PRIVATE KEY)",
+            key_file.display()
+        )))
+    }
 }

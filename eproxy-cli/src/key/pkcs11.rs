@@ -6,8 +6,10 @@
 //! the certificate can be read only after login. In the test suite it is SoftHSM2.
 //!
 //! The token is chosen by label, never by slot number (slot numbers change when readers come
-//! and go). The signature uses CKM_RSA_PKCS over a DigestInfo built here, the one RSA mechanism
-//! every module offers (the card's included); the message is hashed on the host.
+//! and go). An RSA key signs with CKM_RSA_PKCS over a DigestInfo built here, the one RSA
+//! mechanism every module offers (the card's included); an ECDSA P-384 key (the
+//! next-generation card) with CKM_ECDSA over the SHA-384 digest. The message is hashed on the
+//! host either way.
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::mechanism::Mechanism;
@@ -15,10 +17,10 @@ use cryptoki::object::{Attribute, AttributeType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::types::AuthPin;
 use eproxy_verifier::certificate::Certificate;
-use sha2::{Digest as _, Sha256};
+use sha2::{Digest as _, Sha256, Sha384};
 
 use crate::error::CliError;
-use crate::key::SigningKey;
+use crate::key::{SignatureAlgorithm, SigningKey, ecdsa};
 use crate::secret::SecretSource;
 
 /// The DER prefix of a DigestInfo for SHA-256 (RFC 8017 section 9.2, note 1).
@@ -84,6 +86,7 @@ impl TokenKey {
         Ok(TokenSigner {
             session,
             key,
+            algorithm: SignatureAlgorithm::of(&certificate)?,
             certificate,
         })
     }
@@ -220,6 +223,7 @@ fn failed(module: &str, doing: &str, e: cryptoki::error::Error) -> CliError {
 pub struct TokenSigner {
     session: Session,
     key: ObjectHandle,
+    algorithm: SignatureAlgorithm,
     certificate: Certificate,
 }
 
@@ -232,12 +236,34 @@ impl SigningKey for TokenSigner {
         &[]
     }
 
+    fn algorithm(&self) -> SignatureAlgorithm {
+        self.algorithm
+    }
+
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CliError> {
-        let mut digest_info = SHA256_DIGEST_INFO_PREFIX.to_vec();
-        digest_info.extend_from_slice(&Sha256::digest(message));
-        self.session
-            .sign(&Mechanism::RsaPkcs, self.key, &digest_info)
-            .map_err(|e| CliError::new(format!("the token could not sign: {e}")))
+        let failed =
+            |e: &dyn std::fmt::Display| CliError::new(format!("the token could not sign: {e}"));
+        match self.algorithm {
+            SignatureAlgorithm::RsaPkcs1Sha256 => {
+                let mut digest_info = SHA256_DIGEST_INFO_PREFIX.to_vec();
+                digest_info.extend_from_slice(&Sha256::digest(message));
+                self.session
+                    .sign(&Mechanism::RsaPkcs, self.key, &digest_info)
+                    .map_err(|e| failed(&e))
+            }
+            SignatureAlgorithm::EcdsaP384Sha384 => {
+                let fixed = self
+                    .session
+                    .sign(&Mechanism::Ecdsa, self.key, &Sha384::digest(message))
+                    .map_err(|e| failed(&e))?;
+                ecdsa::der_from_fixed(&fixed).ok_or_else(|| {
+                    failed(&format!(
+                        "its ECDSA signature is {} bytes, not r and s of equal length",
+                        fixed.len()
+                    ))
+                })
+            }
+        }
     }
 }
 

@@ -53,24 +53,16 @@ fn options() -> Options {
         status_rate: 0,
         write_buffer_mib: 64,
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || -> usize {
-            args.next()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| panic!("{arg} needs a number"))
-        };
-        match arg.as_str() {
-            "--poas" => options.poas = value(),
-            "--concurrency" => options.concurrency = value(),
-            "--status-seconds" => options.status_seconds = value() as u64,
-            "--fill" => options.fill = value(),
-            "--sustain" => options.sustain = value() as u64,
-            "--rate" => options.rate = value(),
-            "--status-rate" => options.status_rate = value(),
-            "--write-buffer-mib" => options.write_buffer_mib = value(),
-            // cargo bench passes --bench; anything else is a mistake.
-            "--bench" => {}
+    for (name, value) in numeric_arguments() {
+        match name.as_str() {
+            "--poas" => options.poas = value,
+            "--concurrency" => options.concurrency = value,
+            "--status-seconds" => options.status_seconds = value as u64,
+            "--fill" => options.fill = value,
+            "--sustain" => options.sustain = value as u64,
+            "--rate" => options.rate = value,
+            "--status-rate" => options.status_rate = value,
+            "--write-buffer-mib" => options.write_buffer_mib = value,
             other => panic!("unknown argument {other}"),
         }
     }

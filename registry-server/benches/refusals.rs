@@ -33,19 +33,12 @@ fn options() -> Options {
         requests: 400,
         concurrency: 8,
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || -> usize {
-            args.next()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| panic!("{arg} needs a number"))
-        };
-        match arg.as_str() {
-            "--entries" => options.entries = value(),
-            "--requests" => options.requests = value(),
-            "--concurrency" => options.concurrency = value(),
-            "--bench" => {}
-            other => panic!("unknown option {other}"),
+    for (name, value) in numeric_arguments() {
+        match name.as_str() {
+            "--entries" => options.entries = value,
+            "--requests" => options.requests = value,
+            "--concurrency" => options.concurrency = value,
+            other => panic!("unknown argument {other}"),
         }
     }
     options

@@ -244,6 +244,33 @@ async fn a_company_lists_its_own_poas_page_by_page() {
     }
 }
 
+/// A root PoA to the employee, registered, and a contract the employee signed under it now.
+async fn registered_with_contract(registry: &Registry) -> (DelegationId, Vec<u8>) {
+    let root = poa(&pki().employee, contracts_only());
+    registry.submit(&root).await.unwrap();
+    let mut terms = scenario::terms(&root);
+    terms.signing_time_claimed = UnixTime::from_seconds(unix_now());
+    let contract = scenario::contract(&pki().employee, &terms, None).unwrap();
+    (DelegationId::of_cms(&root), contract)
+}
+
+/// Stops `registry` and exports its audit trail: every line, and the evidence releases.
+async fn stop_and_export_audit(registry: &mut Registry) -> (String, Vec<String>) {
+    registry.stop().await;
+    let audit = Command::new(binary())
+        .args(["audit", "export", "--data-dir"])
+        .arg(registry.data_dir())
+        .output()
+        .unwrap();
+    let audit = String::from_utf8(audit.stdout).unwrap();
+    let releases = audit
+        .lines()
+        .filter(|line| line.contains("release-evidence"))
+        .map(str::to_owned)
+        .collect();
+    (audit, releases)
+}
+
 /// The bytes of every file below `dir`.
 fn bytes_below(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
@@ -275,12 +302,7 @@ async fn ten_thousand_releases_to_one_contract_write_one_record_and_revocation_g
             "release_burst_per_peer = 20000",
         )
     });
-    let root = poa(&pki().employee, contracts_only());
-    let id = DelegationId::of_cms(&root);
-    registry.submit(&root).await.unwrap();
-    let mut terms = scenario::terms(&root);
-    terms.signing_time_claimed = UnixTime::from_seconds(unix_now());
-    let contract = scenario::contract(&pki().employee, &terms, None).unwrap();
+    let (id, contract) = registered_with_contract(&registry).await;
     registry
         .evidence(&id, Some(Entitlement::ContractCms(contract.clone())))
         .await
@@ -313,17 +335,7 @@ async fn ten_thousand_releases_to_one_contract_write_one_record_and_revocation_g
         .await
         .unwrap();
     assert!(!revoked.already_revoked);
-    registry.stop().await;
-    let audit = Command::new(binary())
-        .args(["audit", "export", "--data-dir"])
-        .arg(registry.data_dir())
-        .output()
-        .unwrap();
-    let audit = String::from_utf8(audit.stdout).unwrap();
-    let releases: Vec<&str> = audit
-        .lines()
-        .filter(|line| line.contains("release-evidence"))
-        .collect();
+    let (_, releases) = stop_and_export_audit(&mut registry).await;
     assert_eq!(releases.len(), 2, "{releases:#?}");
     let repeated = (RELEASES - 1) / AT_ONCE * AT_ONCE;
     assert!(
@@ -356,12 +368,7 @@ async fn an_address_beyond_its_allowance_of_releases_is_refused_and_others_are_s
                 "releases_per_peer_per_second = 1",
             )
     });
-    let root = poa(&pki().employee, contracts_only());
-    let id = DelegationId::of_cms(&root);
-    registry.submit(&root).await.unwrap();
-    let mut terms = scenario::terms(&root);
-    terms.signing_time_claimed = UnixTime::from_seconds(unix_now());
-    let contract = scenario::contract(&pki().employee, &terms, None).unwrap();
+    let (id, contract) = registered_with_contract(&registry).await;
     let request = || GetEvidenceRequest {
         delegation_id: id.to_string(),
         entitlement: Some(Entitlement::ContractCms(contract.clone())),
@@ -408,17 +415,7 @@ async fn an_address_beyond_its_allowance_of_releases_is_refused_and_others_are_s
 
     // The refused requests were neither audited nor counted: one record for the first
     // release, and one counting the six repeats served.
-    registry.stop().await;
-    let audit = Command::new(binary())
-        .args(["audit", "export", "--data-dir"])
-        .arg(registry.data_dir())
-        .output()
-        .unwrap();
-    let audit = String::from_utf8(audit.stdout).unwrap();
-    let releases: Vec<&str> = audit
-        .lines()
-        .filter(|line| line.contains("release-evidence"))
-        .collect();
+    let (audit, releases) = stop_and_export_audit(&mut registry).await;
     assert_eq!(releases.len(), 2, "{releases:#?}");
     assert!(
         releases[1].contains("released 6 more time(s)"),

@@ -98,24 +98,8 @@ fn registry_with_enrolled_card() -> Registry {
 /// A counterparty's verdict on `contract` with `bundle`, trusting `anchors`, checking against
 /// the kit's and the next-generation CRLs.
 fn verdict(contract: &[u8], bundle: &[u8], key: &VerifierKey, anchors: TrustAnchors) -> Verdict {
-    let crls = Crl::parse_all(&[
-        pki().jpki_signing_crl.der(),
-        pki().commercial_registration_crl.der(),
-        next().crl.der(),
-    ])
-    .unwrap();
-    Verifier::new(anchors).verify_contract(&ContractInput {
-        contract,
-        document: Some(scenario::DOCUMENT),
-        poa: PoaSource::Evidence {
-            bundle,
-            operator_key: key,
-        },
-        crls: &crls.iter().collect::<Vec<_>>(),
-        certificates: &[],
-        verification_time: UnixTime::from_seconds(unix_now()),
-        expected_counterparty: Some(scenario::counterparty()),
-    })
+    let now = UnixTime::from_seconds(unix_now());
+    verify_offline_with(anchors, &[next().crl.der()], contract, bundle, key, now)
 }
 
 #[test]

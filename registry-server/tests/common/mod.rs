@@ -369,12 +369,31 @@ pub fn verify_offline(
     operator_key: &VerifierKey,
     at: UnixTime,
 ) -> Verdict {
-    let anchors = pki().trust_anchors().unwrap();
-    let crls = Crl::parse_all(&[
+    verify_offline_with(
+        pki().trust_anchors().unwrap(),
+        &[],
+        contract,
+        bundle,
+        operator_key,
+        at,
+    )
+}
+
+/// [`verify_offline`] trusting `anchors`, with `more_crls` beside the test PKI's.
+pub fn verify_offline_with(
+    anchors: TrustAnchors,
+    more_crls: &[&[u8]],
+    contract: &[u8],
+    bundle: &[u8],
+    operator_key: &VerifierKey,
+    at: UnixTime,
+) -> Verdict {
+    let mut crls = vec![
         pki().jpki_signing_crl.der(),
         pki().commercial_registration_crl.der(),
-    ])
-    .unwrap();
+    ];
+    crls.extend(more_crls);
+    let crls = Crl::parse_all(&crls).unwrap();
     Verifier::new(anchors).verify_contract(&ContractInput {
         contract,
         document: Some(scenario::DOCUMENT),
@@ -496,4 +515,21 @@ pub fn cpu_ticks(pid: u32) -> u64 {
     let rest = &stat[stat.rfind(')').unwrap() + 2..];
     let fields: Vec<&str> = rest.split(' ').collect();
     fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// A benchmark's `--name N` arguments, in order (cargo bench's own `--bench` skipped).
+pub fn numeric_arguments() -> Vec<(String, usize)> {
+    let mut parsed = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--bench" {
+            continue;
+        }
+        let value = args
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{arg} needs a number"));
+        parsed.push((arg, value));
+    }
+    parsed
 }

@@ -112,7 +112,8 @@ fn key_id(name: &str, public_key: &[u8; 32]) -> [u8; 4] {
     [hash[0], hash[1], hash[2], hash[3]]
 }
 
-fn hex_lower(bytes: &[u8]) -> String {
+/// `bytes` in lower-case hexadecimal.
+pub(crate) fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -47,7 +47,7 @@ const EXPIRED_CERTS_ON_CRL: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5
 const KIND: InputKind = InputKind::Crl;
 
 /// A parsed CRL, its revoked serials indexed.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Crl {
     /// The CRL as received: its signature is checked against each issuer candidate on demand.
     der: Box<[u8]>,
@@ -166,6 +166,19 @@ fn check_crl_number(extension: &Extension<'_>) -> Result<(), Error> {
 /// The extensions in `list` (an Extensions DER, if present).
 fn extensions_of(list: Option<&[u8]>) -> Result<Vec<Extension<'_>>, Error> {
     list.map_or_else(|| Ok(Vec::new()), |list| parse_extensions(list, KIND))
+}
+
+/// A summary: a CRL's DER and entries run to megabytes.
+impl std::fmt::Debug for Crl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Crl")
+            .field("sha256", &crate::note::hex_lower(&self.sha256))
+            .field("this_update", &self.this_update)
+            .field("next_update", &self.next_update)
+            .field("revoked", &self.revoked.len())
+            .field("unusable", &self.unusable)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Crl {

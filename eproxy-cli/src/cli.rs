@@ -21,6 +21,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Test material for trying eproxy without real cards.
+    #[cfg(feature = "testkit")]
     #[command(subcommand)]
     Testkit(TestkitCommand),
     /// Powers of attorney (委任状): write, sign and inspect them.
@@ -50,6 +51,7 @@ pub enum Command {
     /// The whole story in a minute, in a temporary directory: a test PKI, a registry, a PoA
     /// issued and registered, a contract signed and verified, a revocation, a later contract
     /// rejected, the log monitored. Every step is a real command, printed as typed.
+    #[cfg(feature = "testkit")]
     #[command(after_help = "Example:\n  eproxy demo")]
     Demo {
         /// Keep the temporary directory (its path is printed).
@@ -67,6 +69,7 @@ pub enum Command {
 }
 
 /// `eproxy testkit …`
+#[cfg(feature = "testkit")]
 #[derive(Debug, Subcommand)]
 pub enum TestkitCommand {
     /// Write a complete test PKI: JPKI-profiled employees, a commercial-registration-profiled

@@ -15,9 +15,11 @@ mod card;
 mod cert;
 mod contract;
 mod delegation;
+#[cfg(feature = "testkit")]
 mod demo;
 mod log;
 mod registry;
+#[cfg(feature = "testkit")]
 mod testkit;
 mod verify;
 
@@ -33,6 +35,7 @@ pub enum Outcome {
 /// Runs `cli`'s command.
 pub fn run(cli: Cli) -> Result<Outcome, CliError> {
     match cli.command {
+        #[cfg(feature = "testkit")]
         Command::Testkit(command) => testkit::run(command),
         Command::Delegation(command) => delegation::run(command),
         Command::Contract(ContractCommand::Sign {
@@ -60,6 +63,7 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         }) => card::unlink(&card, &reason, &key, company.as_deref(), &registry, json),
         Command::Verify(args) => verify::run(&args),
         Command::Cert(CertCommand::Check(args)) => cert::check(&args),
+        #[cfg(feature = "testkit")]
         Command::Demo { keep } => demo::run(keep),
         Command::Log(LogCommand::Monitor {
             registry,

@@ -93,6 +93,7 @@ impl TokenKey {
 
     /// Stores `certificate` on the token beside its key, under this key's id: what a PKCS#11
     /// tool's "write object" does, for tokens (such as SoftHSM2) whose key was imported alone.
+    #[cfg(feature = "testkit")]
     pub fn store_certificate(
         &self,
         pin: &SecretSource,

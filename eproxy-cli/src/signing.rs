@@ -13,6 +13,10 @@ use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
     CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
 };
+use const_oid::db::rfc5912::{
+    ECDSA_WITH_SHA_384 as ECDSA_WITH_SHA384, ID_SHA_256 as SHA256, ID_SHA_384 as SHA384,
+    SHA_256_WITH_RSA_ENCRYPTION as SHA256_WITH_RSA,
+};
 use der::asn1::{Any, GeneralizedTime, ObjectIdentifier, OctetString, SetOfVec, UtcTime};
 use der::{Decode as _, Encode as _, Tag};
 use eproxy_policy::UnixTime;
@@ -27,11 +31,6 @@ use x509_cert::attr::Attribute;
 
 use crate::error::CliError;
 use crate::key::{SignatureAlgorithm, SigningKey};
-
-const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
-const SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
-const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
-const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
 
 /// The digest algorithm and digest of `content`, and the signatureAlgorithm, for `algorithm`.
 fn scheme(

@@ -7,7 +7,8 @@
 //! before it is embedded. Whether the TSA is trusted is the verifier's question, answered
 //! against its time-stamping anchors.
 
-use der::asn1::{Any, ObjectIdentifier, OctetString, Uint};
+use const_oid::db::rfc5912::ID_SHA_256 as SHA256;
+use der::asn1::{Any, OctetString, Uint};
 use der::{Decode as _, Encode as _, Sequence};
 use eproxy_policy::UnixTime;
 use eproxy_verifier::crypto::AWS_LC;
@@ -22,7 +23,6 @@ use crate::error::CliError;
 const MAX_REPLY_BYTES: usize = 64 * 1024;
 /// How long the authority may take.
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 
 /// TimeStampReq ::= SEQUENCE { version INTEGER { v1(1) }, messageImprint MessageImprint,
 /// reqPolicy TSAPolicyId OPTIONAL, nonce INTEGER OPTIONAL, certReq BOOLEAN DEFAULT FALSE,

@@ -1,10 +1,12 @@
 //! Issuing a certificate from a template, and the credential (certificate plus private key) that
 //! comes out.
 
+use const_oid::db::rfc5912::ECDSA_WITH_SHA_384 as ECDSA_WITH_SHA384;
+use const_oid::db::rfc5912::{ID_EC_PUBLIC_KEY as EC_PUBLIC_KEY, SECP_384_R_1 as SECP384R1};
 use std::sync::{Arc, OnceLock};
 
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair as _};
-use der::asn1::{BitString, ObjectIdentifier};
+use der::asn1::BitString;
 use der::referenced::OwnedToRef;
 use der::{Encode, EncodePem, pem::LineEnding};
 use eproxy_policy::Validity;
@@ -30,13 +32,6 @@ use crate::extensions::{
 };
 use crate::keys::{KeyName, p384_key, rsa_key};
 use crate::time::x509_time;
-
-/// id-ecPublicKey (RFC 5480).
-const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-/// secp384r1 (RFC 5480).
-const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
-/// ecdsa-with-SHA384 (RFC 5758).
-pub const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
 
 /// A certificate together with its private key: what a card or a PKCS#12 file holds.
 #[derive(Clone, Debug)]

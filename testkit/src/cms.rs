@@ -5,6 +5,7 @@
 //! It is written TLV by TLV rather than through an ASN.1 library precisely so that a test can
 //! produce encodings a library would refuse to.
 
+use const_oid::db::rfc5912::RSA_ENCRYPTION;
 use der::asn1::{ObjectIdentifier, OctetStringRef, UtcTime};
 use der::{Encode, Length};
 use eproxy_policy::UnixTime;
@@ -18,8 +19,6 @@ use crate::certificate::Credential;
 pub use eproxy_verifier::cms::{
     CONTENT_TYPE, ID_DATA, ID_SIGNED_DATA, MESSAGE_DIGEST, SIGNATURE_TIME_STAMP_TOKEN, SIGNING_TIME,
 };
-
-const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 /// A digest algorithm, including the broken one tests must see refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 //! content, so a file is reproducible; it is test material and must never protect a real key.
 
 use cms::content_info::ContentInfo;
+use const_oid::db::rfc5912::ID_SHA_256 as SHA256;
 use der::asn1::{Any, BmpString, ObjectIdentifier, OctetString, SetOfVec};
 use der::{Decode, Encode, Sequence};
 use hmac::{Hmac, KeyInit, Mac};
@@ -26,7 +27,6 @@ const CERT_BAG: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.
 const X509_CERTIFICATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.22.1");
 const LOCAL_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.21");
 const FRIENDLY_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.20");
-const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 
 /// Iterations of both PBKDF2 and the MAC key derivation (OpenSSL 3's default).
 const ITERATIONS: u32 = 2048;

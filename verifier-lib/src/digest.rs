@@ -1,15 +1,13 @@
 //! Message digests: which are accepted, which are refused as broken.
 
+use const_oid::db::rfc5912::{
+    ID_MD_5 as MD5, ID_SHA_1 as SHA1, ID_SHA_256 as SHA256, ID_SHA_384 as SHA384,
+    ID_SHA_512 as SHA512,
+};
 use der::asn1::ObjectIdentifier;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use crate::Error;
-
-const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
-const SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
-const SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
-const SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
-const MD5: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.2.5");
 
 /// A digest algorithm eproxy accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

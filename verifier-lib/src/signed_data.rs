@@ -1,6 +1,15 @@
 //! One signature check: which scheme an AlgorithmIdentifier and a key name, whether eproxy accepts
 //! it, and whether the signature verifies.
 
+pub(crate) use const_oid::db::rfc5912::RSA_ENCRYPTION;
+use const_oid::db::rfc5912::{
+    ECDSA_WITH_SHA_256 as ECDSA_WITH_SHA256, ECDSA_WITH_SHA_384 as ECDSA_WITH_SHA384,
+    ID_EC_PUBLIC_KEY as EC_PUBLIC_KEY, ID_MGF_1 as MGF1, ID_RSASSA_PSS as RSASSA_PSS,
+    MD_5_WITH_RSA_ENCRYPTION as MD5_WITH_RSA, SECP_256_R_1 as P256, SECP_384_R_1 as P384,
+    SHA_1_WITH_RSA_ENCRYPTION as SHA1_WITH_RSA, SHA_256_WITH_RSA_ENCRYPTION as SHA256_WITH_RSA,
+    SHA_384_WITH_RSA_ENCRYPTION as SHA384_WITH_RSA, SHA_512_WITH_RSA_ENCRYPTION as SHA512_WITH_RSA,
+};
+use const_oid::db::rfc8410::ID_ED_25519 as ED25519;
 use der::asn1::{AnyRef, ObjectIdentifier, UintRef};
 use der::{Decode, Sequence, Tagged};
 use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
@@ -10,23 +19,7 @@ use crate::crypto::{SignatureScheme, SignatureVerifier};
 use crate::der_input::{Input, tag};
 use crate::digest::DigestAlgorithm;
 
-/// rsaEncryption (RFC 8017): an RSA key, its parameters NULL (or, from some producers, absent).
-pub(crate) const RSA_ENCRYPTION: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-const MD5_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.4");
-const SHA1_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.5");
-const RSASSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
-const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
-const SHA384_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");
-const SHA512_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13");
-const MGF1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.8");
-const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-const P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
-const P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const ECDSA_WITH_SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.1");
-const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
-const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
-const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 
 /// The smallest RSA modulus accepted, in bits.
 pub const MIN_RSA_BITS: usize = 2048;

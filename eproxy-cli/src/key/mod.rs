@@ -10,6 +10,9 @@
 //! commercial-registration certificates (RSA-2048), ECDSA P-384 with SHA-384 for the
 //! next-generation My Number card.
 
+use const_oid::db::rfc5912::{
+    ID_EC_PUBLIC_KEY as EC_PUBLIC_KEY, RSA_ENCRYPTION, SECP_384_R_1 as SECP384R1,
+};
 use std::path::PathBuf;
 
 use der::asn1::ObjectIdentifier;
@@ -49,13 +52,6 @@ pub enum SignatureAlgorithm {
     /// ECDSA over P-384 with SHA-384: the next-generation My Number card.
     EcdsaP384Sha384,
 }
-
-/// rsaEncryption (RFC 8017).
-const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-/// id-ecPublicKey (RFC 5480).
-const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-/// secp384r1 (RFC 5480).
-const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 
 impl SignatureAlgorithm {
     /// The scheme `certificate`'s key signs with; an error for any key that is neither RSA nor

@@ -14,6 +14,7 @@
 //! Passwords: the legacy key derivation (RFC 7292 appendix B) and the MAC take the password as a
 //! BMPString with a two-byte terminator; PBES2 takes its UTF-8 bytes, as OpenSSL does.
 
+use const_oid::db::rfc5912::{ID_SHA_1 as SHA1_OID, ID_SHA_256 as SHA256_OID};
 use std::path::Path;
 
 use cms::content_info::ContentInfo;
@@ -52,8 +53,6 @@ const SAFE_CONTENTS_BAG: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.6");
 const X509_CERTIFICATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.22.1");
 const LOCAL_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.21");
-const SHA1_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
-const SHA256_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 const PBES2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.5.13");
 const PBE_SHA1_3DES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.3");
 const PBE_SHA1_RC2_128: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.5");

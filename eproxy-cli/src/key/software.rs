@@ -3,7 +3,7 @@
 //! in software), signing with aws-lc-rs.
 
 use aws_lc_rs::signature::{ECDSA_P384_SHA384_ASN1_SIGNING, EcdsaKeyPair, KeyPair as _};
-use der::asn1::ObjectIdentifier;
+use const_oid::db::rfc5912::RSA_ENCRYPTION;
 use eproxy_verifier::certificate::Certificate;
 use rsa::pkcs1v15::SigningKey as Pkcs1v15Key;
 use rsa::pkcs8::DecodePrivateKey as _;
@@ -13,9 +13,6 @@ use signature::{SignatureEncoding as _, Signer as _};
 
 use crate::error::CliError;
 use crate::key::{SignatureAlgorithm, SigningKey};
-
-/// rsaEncryption (RFC 8017).
-const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 /// A software key and its certificate, checked to belong together.
 pub struct SoftwareKey {

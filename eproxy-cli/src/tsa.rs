@@ -8,11 +8,12 @@
 //! against its time-stamping anchors.
 
 use const_oid::db::rfc5912::ID_SHA_256 as SHA256;
-use der::asn1::{Any, OctetString, Uint};
-use der::{Decode as _, Encode as _, Sequence};
+use der::asn1::{OctetString, Uint};
+use der::{Decode as _, Encode as _};
 use eproxy_policy::UnixTime;
 use eproxy_verifier::crypto::AWS_LC;
 use eproxy_verifier::timestamp::check_reply_token;
+use eproxy_verifier::tsp::{MessageImprint, TimeStampReq, TimeStampResp};
 use http_body_util::{BodyExt as _, Full, Limited};
 use sha2::{Digest as _, Sha256};
 use spki::AlgorithmIdentifierOwned;
@@ -23,40 +24,6 @@ use crate::error::CliError;
 const MAX_REPLY_BYTES: usize = 64 * 1024;
 /// How long the authority may take.
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// TimeStampReq ::= SEQUENCE { version INTEGER { v1(1) }, messageImprint MessageImprint,
-/// reqPolicy TSAPolicyId OPTIONAL, nonce INTEGER OPTIONAL, certReq BOOLEAN DEFAULT FALSE,
-/// extensions [0] IMPLICIT Extensions OPTIONAL }
-#[derive(Sequence)]
-struct TimeStampReq {
-    version: u8,
-    message_imprint: MessageImprint,
-    nonce: Uint,
-    cert_req: bool,
-}
-
-/// MessageImprint ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier, hashedMessage OCTET STRING }
-#[derive(Sequence)]
-struct MessageImprint {
-    hash_algorithm: AlgorithmIdentifierOwned,
-    hashed_message: OctetString,
-}
-
-/// TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken TimeStampToken OPTIONAL }
-#[derive(Sequence)]
-struct TimeStampResp {
-    status: PkiStatusInfo,
-    time_stamp_token: Option<Any>,
-}
-
-/// PKIStatusInfo ::= SEQUENCE { status PKIStatus, statusString PKIFreeText OPTIONAL,
-/// failInfo PKIFailureInfo OPTIONAL }
-#[derive(Sequence)]
-struct PkiStatusInfo {
-    status: u8,
-    status_string: Option<Any>,
-    fail_info: Option<Any>,
-}
 
 /// A token for `signature_value` from the authority at `url` (http://…), checked; with the
 /// time it states.
@@ -77,7 +44,8 @@ pub fn timestamp(url: &str, signature_value: &[u8]) -> Result<(Vec<u8>, UnixTime
             hashed_message: OctetString::new(Sha256::digest(signature_value).to_vec())
                 .map_err(encoding)?,
         },
-        nonce: Uint::new(&nonce).map_err(encoding)?,
+        req_policy: None,
+        nonce: Some(Uint::new(&nonce).map_err(encoding)?),
         cert_req: true,
     }
     .to_der()
@@ -88,8 +56,7 @@ pub fn timestamp(url: &str, signature_value: &[u8]) -> Result<(Vec<u8>, UnixTime
             "the time-stamping authority's reply is not a TimeStampResp: {e}"
         ))
     })?;
-    // 0 granted, 1 grantedWithMods; anything else is a refusal.
-    if response.status.status > 1 {
+    if !response.status.is_granted() {
         return Err(CliError::new(format!(
             "the time-stamping authority refused (PKIStatus {})",
             response.status.status

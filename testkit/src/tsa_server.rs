@@ -6,9 +6,10 @@ use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use der::asn1::{Any, ObjectIdentifier, OctetString, Uint};
-use der::{Decode as _, Encode as _, Sequence};
+use der::asn1::Any;
+use der::{Decode as _, Encode as _};
 use eproxy_policy::UnixTime;
+use eproxy_verifier::tsp::{PkiStatusInfo, TimeStampReq, TimeStampResp};
 
 use crate::Error;
 use crate::certificate::Credential;
@@ -19,23 +20,6 @@ use crate::tsa::{TimestampRequest, timestamp_token};
 const MAX_BODY_BYTES: usize = 16 * 1024;
 /// The most header lines read.
 const MAX_HEADER_LINES: usize = 64;
-
-/// TimeStampReq (RFC 3161 2.4.1), as far as the kit reads it.
-#[derive(Sequence)]
-struct TimeStampReq {
-    version: u8,
-    message_imprint: MessageImprint,
-    req_policy: Option<ObjectIdentifier>,
-    nonce: Option<Uint>,
-    #[asn1(default = "Default::default")]
-    cert_req: bool,
-}
-
-#[derive(Sequence)]
-struct MessageImprint {
-    hash_algorithm: spki::AlgorithmIdentifierOwned,
-    hashed_message: OctetString,
-}
 
 /// Where the authority's clock stands.
 #[derive(Clone, Copy, Debug)]
@@ -137,10 +121,11 @@ fn token_reply(body: &[u8], tsa: &Credential, clock: Clock, serial: u64) -> Resu
     token_request.imprint = Some(request.message_imprint.hashed_message.as_bytes().to_vec());
     token_request.nonce = request.nonce.as_ref().map(|n| n.as_bytes().to_vec());
     let token = timestamp_token(tsa, &token_request)?;
-    // TimeStampResp { status PKIStatusInfo { granted(0) }, timeStampToken }
-    let status = [0x30, 0x03, 0x02, 0x01, 0x00];
-    let content = [&status[..], &Any::from_der(&token)?.to_der()?].concat();
-    crate::cms::tlv(0x30, &content)
+    Ok(TimeStampResp {
+        status: PkiStatusInfo::granted(),
+        time_stamp_token: Some(Any::from_der(&token)?),
+    }
+    .to_der()?)
 }
 
 fn respond(

@@ -47,6 +47,7 @@ mod time;
 pub mod timestamp;
 pub mod trust_anchor;
 pub mod tsa_usage;
+pub mod tsp;
 pub mod verdict;
 pub mod verification_cache;
 pub mod verify;

@@ -8,8 +8,12 @@
 
 use cms::content_info::ContentInfo;
 use const_oid::db::rfc5912::ID_SHA_256 as SHA256;
-use der::asn1::{Any, BmpString, ObjectIdentifier, OctetString, SetOfVec};
-use der::{Decode, Encode, Sequence};
+use der::asn1::{Any, BmpString, OctetString, SetOfVec};
+use der::{Decode, Encode};
+use eproxy_pkcs12::oid::{
+    CERT_BAG, FRIENDLY_NAME, LOCAL_KEY_ID, PKCS8_SHROUDED_KEY_BAG, X509_CERTIFICATE,
+};
+use eproxy_pkcs12::{CertBag, DigestInfo, MacData, Pfx, Purpose, SafeBag, bmp_password, kdf};
 use hmac::{Hmac, KeyInit, Mac};
 use pkcs8::pkcs5::pbes2;
 use rsa::pkcs8::EncodePrivateKey;
@@ -20,13 +24,6 @@ use x509_cert::attr::Attribute;
 use crate::Error;
 use crate::certificate::Credential;
 use crate::cms::ID_DATA;
-
-const PKCS8_SHROUDED_KEY_BAG: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.2");
-const CERT_BAG: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.3");
-const X509_CERTIFICATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.22.1");
-const LOCAL_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.21");
-const FRIENDLY_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.20");
 
 /// Iterations of both PBKDF2 and the MAC key derivation (OpenSSL 3's default).
 const ITERATIONS: u32 = 2048;
@@ -69,14 +66,20 @@ pub fn pkcs12(
     let auth_safe_der = authenticated_safe.to_der()?;
 
     let mac_salt = derived_bytes::<16>(credential, "mac salt");
-    let mac_key = pkcs12_kdf(password, &mac_salt, 3, ITERATIONS);
+    let mac_key = kdf::<Sha256>(
+        &bmp_password(password),
+        &mac_salt,
+        Purpose::Mac,
+        ITERATIONS,
+        32,
+    );
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&mac_key)
         .map_err(|e| Error::KeyEncoding(e.to_string()))?;
     mac.update(&auth_safe_der);
     let pfx = Pfx {
         version: 3,
         auth_safe: data(&auth_safe_der)?,
-        mac_data: MacData {
+        mac_data: Some(MacData {
             mac: DigestInfo {
                 digest_algorithm: AlgorithmIdentifierOwned {
                     oid: SHA256,
@@ -86,7 +89,7 @@ pub fn pkcs12(
             },
             mac_salt: OctetString::new(mac_salt.to_vec())?,
             iterations: ITERATIONS,
-        },
+        }),
     };
     Ok(pfx.to_der()?)
 }
@@ -142,71 +145,4 @@ fn derived_bytes<const N: usize>(credential: &Credential, purpose: &str) -> [u8;
     let mut bytes = [0u8; N];
     bytes.copy_from_slice(&hash[..N]);
     bytes
-}
-
-/// The PKCS#12 key-derivation function (RFC 7292 B.2) with SHA-256 (u = 32, v = 64), producing
-/// 32 bytes. `id` is 1 for keys, 2 for IVs, 3 for MAC keys. The password is a BMPString with
-/// its two-byte terminator.
-fn pkcs12_kdf(password: &str, salt: &[u8], id: u8, iterations: u32) -> [u8; 32] {
-    const V: usize = 64;
-    let mut password_bmp: Vec<u8> = password.encode_utf16().flat_map(u16::to_be_bytes).collect();
-    password_bmp.extend([0, 0]);
-    let stretch = |bytes: &[u8]| -> Vec<u8> {
-        let len = bytes.len().div_ceil(V) * V;
-        bytes.iter().copied().cycle().take(len).collect()
-    };
-    let mut input = stretch(salt);
-    input.extend(stretch(&password_bmp));
-
-    // One block of output is enough for a 32-byte key, so the input update that chains blocks
-    // (step 6C) is never needed.
-    let mut block = Sha256::new()
-        .chain_update([id; V])
-        .chain_update(&input)
-        .finalize();
-    for _ in 1..iterations {
-        block = Sha256::digest(block);
-    }
-    block.into()
-}
-
-/// PFX ::= SEQUENCE { version INTEGER {v3(3)}, authSafe ContentInfo, macData MacData OPTIONAL }
-#[derive(Sequence)]
-struct Pfx {
-    version: u8,
-    auth_safe: ContentInfo,
-    mac_data: MacData,
-}
-
-/// MacData ::= SEQUENCE { mac DigestInfo, macSalt OCTET STRING, iterations INTEGER DEFAULT 1 }
-#[derive(Sequence)]
-struct MacData {
-    mac: DigestInfo,
-    mac_salt: OctetString,
-    iterations: u32,
-}
-
-/// DigestInfo ::= SEQUENCE { digestAlgorithm AlgorithmIdentifier, digest OCTET STRING }
-#[derive(Sequence)]
-struct DigestInfo {
-    digest_algorithm: AlgorithmIdentifierOwned,
-    digest: OctetString,
-}
-
-/// SafeBag ::= SEQUENCE { bagId OID, bagValue [0] EXPLICIT ANY, bagAttributes SET OF
-/// PKCS12Attribute OPTIONAL }
-#[derive(Sequence)]
-struct SafeBag {
-    bag_id: ObjectIdentifier,
-    #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
-    bag_value: Any,
-    bag_attributes: Option<SetOfVec<Attribute>>,
-}
-
-/// CertBag ::= SEQUENCE { certId OID, certValue [0] EXPLICIT OCTET STRING }
-#[derive(Sequence)]
-struct CertBag {
-    cert_id: ObjectIdentifier,
-    #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
-    cert_value: OctetString,
 }

@@ -14,20 +14,28 @@
 //! Passwords: the legacy key derivation (RFC 7292 appendix B) and the MAC take the password as a
 //! BMPString with a two-byte terminator; PBES2 takes its UTF-8 bytes, as OpenSSL does.
 
-use const_oid::db::rfc5912::{ID_SHA_1 as SHA1_OID, ID_SHA_256 as SHA256_OID};
 use std::path::Path;
 
+use const_oid::db::rfc5912::{ID_SHA_1 as SHA1_OID, ID_SHA_256 as SHA256_OID};
+use eproxy_pkcs12::oid::{
+    CERT_BAG, ID_DATA, ID_ENCRYPTED_DATA, KEY_BAG, LOCAL_KEY_ID, PBE_SHA1_3DES, PBE_SHA1_RC2_40,
+    PBE_SHA1_RC2_128, PBES2, PKCS8_SHROUDED_KEY_BAG, SAFE_CONTENTS_BAG, X509_CERTIFICATE,
+};
+use eproxy_pkcs12::{
+    CertBag, EncryptedData, EncryptedPrivateKeyInfo, MacData, PbeParameters, Pfx, Purpose, SafeBag,
+    bmp_password, kdf,
+};
+
 use cms::content_info::ContentInfo;
-use der::asn1::{Any, ObjectIdentifier, OctetString, SetOfVec};
-use der::{Decode, Encode, Sequence};
+use der::asn1::OctetString;
+use der::{Decode, Encode};
 use eproxy_verifier::certificate::Certificate;
 use hmac::{Hmac, Mac};
 use rsa::PrivateKey;
 use rsa::pkcs8::DecodePrivateKey as _;
 use sha1::Sha1;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use spki::AlgorithmIdentifierOwned;
-use x509_cert::attr::Attribute;
 
 use crate::error::CliError;
 use crate::input::read_limited;
@@ -42,99 +50,6 @@ const MAX_BAGS: usize = 64;
 const MAX_DEPTH: usize = 2;
 /// The most iterations of any key derivation: OpenSSL writes 2,048.
 const MAX_ITERATIONS: u64 = 1_000_000;
-
-const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
-const ID_ENCRYPTED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.6");
-const KEY_BAG: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.1");
-const SHROUDED_KEY_BAG: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.2");
-const CERT_BAG: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.3");
-const SAFE_CONTENTS_BAG: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.10.1.6");
-const X509_CERTIFICATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.22.1");
-const LOCAL_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.21");
-const PBES2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.5.13");
-const PBE_SHA1_3DES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.3");
-const PBE_SHA1_RC2_128: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.5");
-const PBE_SHA1_RC2_40: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.6");
-
-/// PFX ::= SEQUENCE { version INTEGER {v3(3)}, authSafe ContentInfo, macData MacData OPTIONAL }
-#[derive(Sequence)]
-struct Pfx {
-    version: u8,
-    auth_safe: ContentInfo,
-    mac_data: Option<MacData>,
-}
-
-/// MacData ::= SEQUENCE { mac DigestInfo, macSalt OCTET STRING, iterations INTEGER DEFAULT 1 }
-#[derive(Sequence)]
-struct MacData {
-    mac: DigestInfo,
-    mac_salt: OctetString,
-    #[asn1(default = "one")]
-    iterations: u32,
-}
-
-fn one() -> u32 {
-    1
-}
-
-/// DigestInfo ::= SEQUENCE { digestAlgorithm AlgorithmIdentifier, digest OCTET STRING }
-#[derive(Sequence)]
-struct DigestInfo {
-    digest_algorithm: AlgorithmIdentifierOwned,
-    digest: OctetString,
-}
-
-/// SafeBag ::= SEQUENCE { bagId OID, bagValue [0] EXPLICIT ANY, bagAttributes SET OF
-/// PKCS12Attribute OPTIONAL }
-#[derive(Sequence)]
-struct SafeBag {
-    bag_id: ObjectIdentifier,
-    #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
-    bag_value: Any,
-    bag_attributes: Option<SetOfVec<Attribute>>,
-}
-
-/// CertBag ::= SEQUENCE { certId OID, certValue [0] EXPLICIT OCTET STRING }
-#[derive(Sequence)]
-struct CertBag {
-    cert_id: ObjectIdentifier,
-    #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
-    cert_value: OctetString,
-}
-
-/// EncryptedData ::= SEQUENCE { version INTEGER, encryptedContentInfo EncryptedContentInfo }
-#[derive(Sequence)]
-struct EncryptedData {
-    version: u8,
-    encrypted_content_info: EncryptedContentInfo,
-}
-
-/// EncryptedContentInfo ::= SEQUENCE { contentType OID, contentEncryptionAlgorithm
-/// AlgorithmIdentifier, encryptedContent [0] IMPLICIT OCTET STRING OPTIONAL }
-#[derive(Sequence)]
-struct EncryptedContentInfo {
-    content_type: ObjectIdentifier,
-    algorithm: AlgorithmIdentifierOwned,
-    #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
-    encrypted_content: Option<OctetString>,
-}
-
-/// EncryptedPrivateKeyInfo ::= SEQUENCE { encryptionAlgorithm AlgorithmIdentifier,
-/// encryptedData OCTET STRING }
-#[derive(Sequence)]
-struct EncryptedPrivateKeyInfo {
-    algorithm: AlgorithmIdentifierOwned,
-    encrypted_data: OctetString,
-}
-
-/// pkcs-12PbeParams ::= SEQUENCE { salt OCTET STRING, iterations INTEGER }
-#[derive(Sequence)]
-struct PbeParameters {
-    salt: OctetString,
-    iterations: u32,
-}
 
 /// Why a PKCS#12 file could not be read; [`open`] names the file.
 #[derive(Debug, PartialEq, Eq)]
@@ -318,11 +233,11 @@ fn check_mac(mac: &MacData, auth_safe: &[u8], password: &str) -> Result<(), Pkcs
     for candidate in candidates {
         let matched = match algorithm {
             SHA1_OID => {
-                let key = kdf::<Sha1>(&candidate, salt, 3, iterations, 20);
+                let key = kdf::<Sha1>(&candidate, salt, Purpose::Mac, iterations, 20);
                 hmac_matches::<Hmac<Sha1>>(&key, auth_safe, expected)
             }
             SHA256_OID => {
-                let key = kdf::<Sha256>(&candidate, salt, 3, iterations, 32);
+                let key = kdf::<Sha256>(&candidate, salt, Purpose::Mac, iterations, 32);
                 hmac_matches::<Hmac<Sha256>>(&key, auth_safe, expected)
             }
             other => return Err(Pkcs12Error::Unsupported(format!("MAC digest {other}"))),
@@ -371,7 +286,7 @@ fn collect_bags(
             .map_err(|_| Pkcs12Error::Malformed("a bag"))?;
         match bag.bag_id {
             KEY_BAG => contents.keys.push((value, local_key_id)),
-            SHROUDED_KEY_BAG => {
+            PKCS8_SHROUDED_KEY_BAG => {
                 let shrouded = EncryptedPrivateKeyInfo::from_der(&value)
                     .map_err(|_| Pkcs12Error::Malformed("a shrouded key"))?;
                 let key = decrypt(
@@ -447,18 +362,18 @@ fn decrypt(
             let iterations = checked_iterations(pbe.iterations.into())?;
             let salt = pbe.salt.as_bytes();
             let bmp = bmp_password(password);
-            let iv = kdf::<Sha1>(&bmp, salt, 2, iterations, 8);
+            let iv = kdf::<Sha1>(&bmp, salt, Purpose::Iv, iterations, 8);
             match algorithm.oid {
                 PBE_SHA1_3DES => {
-                    let key = kdf::<Sha1>(&bmp, salt, 1, iterations, 24);
+                    let key = kdf::<Sha1>(&bmp, salt, Purpose::Key, iterations, 24);
                     cbc_decrypt::<des::TdesEde3>(&key, &iv, ciphertext)
                 }
                 PBE_SHA1_RC2_128 => {
-                    let key = kdf::<Sha1>(&bmp, salt, 1, iterations, 16);
+                    let key = kdf::<Sha1>(&bmp, salt, Purpose::Key, iterations, 16);
                     rc2_decrypt(&key, 128, &iv, ciphertext)
                 }
                 _ => {
-                    let key = kdf::<Sha1>(&bmp, salt, 1, iterations, 5);
+                    let key = kdf::<Sha1>(&bmp, salt, Purpose::Key, iterations, 5);
                     rc2_decrypt(&key, 40, &iv, ciphertext)
                 }
             }
@@ -496,89 +411,9 @@ fn rc2_decrypt(
         .map_err(|_| Pkcs12Error::Decryption)
 }
 
-/// The password as a BMPString (UTF-16BE) with its two-byte terminator.
-fn bmp_password(password: &str) -> Vec<u8> {
-    let mut bytes: Vec<u8> = password.encode_utf16().flat_map(u16::to_be_bytes).collect();
-    bytes.extend([0, 0]);
-    bytes
-}
-
-/// The PKCS#12 key-derivation function (RFC 7292 appendix B.2) over hash `D` (block size 64
-/// bytes for SHA-1 and SHA-256), producing `length` bytes for purpose `id` (1 key, 2 IV, 3 MAC).
-fn kdf<D: Digest>(password: &[u8], salt: &[u8], id: u8, iterations: u32, length: usize) -> Vec<u8> {
-    const V: usize = 64;
-    let stretch = |bytes: &[u8]| -> Vec<u8> {
-        let len = bytes.len().div_ceil(V) * V;
-        bytes.iter().copied().cycle().take(len).collect()
-    };
-    let mut input = stretch(salt);
-    input.extend(stretch(password));
-    let mut out = Vec::with_capacity(length + 64);
-    loop {
-        let mut block = D::new()
-            .chain_update([id; V])
-            .chain_update(&input)
-            .finalize();
-        for _ in 1..iterations {
-            block = D::digest(&block);
-        }
-        out.extend_from_slice(&block);
-        if out.len() >= length {
-            out.truncate(length);
-            return out;
-        }
-        // Step 6C: each V-byte block of the input becomes (block + B + 1) mod 2^(8V), where B
-        // is the hash output repeated to V bytes.
-        let b: Vec<u8> = block.iter().copied().cycle().take(V).collect();
-        for chunk in input.chunks_mut(V) {
-            let mut carry = 1u16;
-            for (byte, add) in chunk.iter_mut().zip(&b).rev() {
-                let sum = u16::from(*byte) + u16::from(*add) + carry;
-                *byte = sum as u8;
-                carry = sum >> 8;
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// RFC 7292 has no vectors; these are the widely used ones from the OpenSSL and Bouncy
-    /// Castle test suites (password "smeg", salt 0A58CF64530D823F, SHA-1).
-    #[test]
-    fn the_kdf_matches_known_vectors_including_multi_block_output() {
-        let password = bmp_password("smeg");
-        let salt = hex::decode("0A58CF64530D823F").unwrap();
-        assert_eq!(
-            hex::encode_upper(kdf::<Sha1>(&password, &salt, 1, 1, 24)),
-            "8AAAE6297B6CB04642AB5B077851284EB7128F1A2A7FBCA3"
-        );
-        assert_eq!(
-            hex::encode_upper(kdf::<Sha1>(&password, &salt, 2, 1, 8)),
-            "79993DFE048D3B76"
-        );
-        let salt = hex::decode("3D83C0E4546AC140").unwrap();
-        assert_eq!(
-            hex::encode_upper(kdf::<Sha1>(&password, &salt, 3, 1, 20)),
-            "8D967D88F6CAA9D714800AB3D48051D63F73A312"
-        );
-        let queeg = bmp_password("queeg");
-        let salt = hex::decode("05DEC959ACFF72F7").unwrap();
-        assert_eq!(
-            hex::encode_upper(kdf::<Sha1>(&queeg, &salt, 1, 1000, 24)),
-            "ED2034E36328830FF09DF1E1A07DD357185DAC0D4F9EB3D4"
-        );
-        // SHA-256, three 32-byte blocks (computed with `openssl kdf … PKCS12KDF`).
-        let salt = hex::decode("0A58CF64530D823F").unwrap();
-        assert_eq!(
-            hex::encode_upper(kdf::<Sha256>(&password, &salt, 1, 3, 80)),
-            "469E0A6907C9598D58E9611A2B3DCEB1C8AE273415360BF8BF510E1CCECC8674\
-             E28F97D0DBC836D78502A75F6A8E624CE3732B56BA426AEDB32930EA60B0CE0F\
-             4360262C3B860FE5F2278892721B55DB"
-        );
-    }
 
     #[test]
     fn garbage_is_refused_without_panicking() {

@@ -72,8 +72,8 @@ concurrency_limit = 256
 # IPv6 /64): a burst of release_burst_per_peer, refilled at releases_per_peer_per_second;
 # beyond that, RESOURCE_EXHAUSTED until the allowance refills. Each release is checked and
 # audited with a durable write. Behind a proxy every client shares the proxy's address: raise
-# these there. 0 for either: no bound.
-releases_per_peer_per_second = 10
+# these there. The rate may be a fraction (0.5: one every two seconds). 0 for either: no bound.
+releases_per_peer_per_second = 10.0
 release_burst_per_peer = 100
 
 # How many client connections may be open at once; one more is closed as soon as it is
@@ -150,9 +150,9 @@ pub struct Config {
     /// Connections open at once.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
-    /// Releases a second from one address, once its burst is used.
+    /// Releases a second from one address, once its burst is used (a fraction allowed).
     #[serde(default = "default_releases_per_peer_per_second")]
-    pub releases_per_peer_per_second: u32,
+    pub releases_per_peer_per_second: f64,
     /// Releases at once from one address.
     #[serde(default = "default_release_burst_per_peer")]
     pub release_burst_per_peer: u32,
@@ -186,8 +186,8 @@ fn default_representative_titles() -> Vec<String> {
         .collect()
 }
 
-fn default_releases_per_peer_per_second() -> u32 {
-    10
+fn default_releases_per_peer_per_second() -> f64 {
+    10.0
 }
 fn default_release_burst_per_peer() -> u32 {
     100
@@ -339,6 +339,18 @@ impl Config {
         }
     }
 
+    /// Each address's allowance of releases: a rate a second and a burst, checked to be sound
+    /// (a negative or non-numeric rate is a mistake, not "no bound").
+    pub fn release_allowance(&self) -> Result<(f64, u32), ConfigError> {
+        let rate = self.releases_per_peer_per_second;
+        if !rate.is_finite() || rate < 0.0 {
+            return Err(ConfigError(format!(
+                "releases_per_peer_per_second must be a number, 0 or more (0: no bound), not {rate}"
+            )));
+        }
+        Ok((rate, self.release_burst_per_peer))
+    }
+
     /// Every file the configuration names by a path relative to the data directory (anchors,
     /// CRLs, TLS files): what a backup must carry along.
     pub fn relative_files(&self) -> Vec<&Path> {
@@ -413,6 +425,7 @@ mod tests {
             config.crl_reload_interval().unwrap(),
             Duration::from_secs(300)
         );
+        assert_eq!(config.release_allowance().unwrap(), (10.0, 100));
         let anchors = config.anchors(Path::new("/nonexistent")).unwrap();
         assert_eq!(anchors.iter().count(), 4);
     }
@@ -446,5 +459,13 @@ mod tests {
         assert!(config.revocation_policy().is_err());
         let config: Config = toml::from_str("origin = \"o\"\ncrl_reload_seconds = 0").unwrap();
         assert!(config.crl_reload_interval().is_err());
+        for rate in ["-1.0", "nan", "inf"] {
+            let text = format!("origin = \"o\"\nreleases_per_peer_per_second = {rate}");
+            let config: Config = toml::from_str(&text).unwrap();
+            assert!(config.release_allowance().is_err(), "{rate}");
+        }
+        let whole: Config =
+            toml::from_str("origin = \"o\"\nreleases_per_peer_per_second = 3").unwrap();
+        assert_eq!(whole.release_allowance().unwrap(), (3.0, 100));
     }
 }

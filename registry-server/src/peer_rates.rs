@@ -53,10 +53,15 @@ pub struct PeerRates {
 
 impl PeerRates {
     /// `burst` releases at once from one address, refilled at `per_second`; 0 for either means
-    /// no bound.
-    pub fn new(per_second: u32, burst: u32) -> Self {
+    /// no bound (the configuration refuses a negative or non-numeric rate; here, anything not a
+    /// positive number is taken as 0).
+    pub fn new(per_second: f64, burst: u32) -> Self {
         Self {
-            per_second: f64::from(per_second),
+            per_second: if per_second.is_finite() && per_second > 0.0 {
+                per_second
+            } else {
+                0.0
+            },
             burst: f64::from(burst),
             buckets: Mutex::new(HashMap::new()),
         }
@@ -112,7 +117,7 @@ mod tests {
 
     #[test]
     fn an_address_gets_its_burst_then_its_rate() {
-        let rates = PeerRates::new(2, 5);
+        let rates = PeerRates::new(2.0, 5);
         let start = Instant::now();
         for _ in 0..5 {
             assert_eq!(rates.take(v4(1), start), Ok(()));
@@ -145,7 +150,7 @@ mod tests {
 
     #[test]
     fn an_ipv6_host_s_addresses_share_its_64_and_a_mapped_ipv4_address_is_that_address() {
-        let rates = PeerRates::new(1, 1);
+        let rates = PeerRates::new(1.0, 1);
         let now = Instant::now();
         let host = |interface: u64| {
             Some(IpAddr::V6(Ipv6Addr::from(
@@ -163,7 +168,7 @@ mod tests {
 
     #[test]
     fn addresses_beyond_the_table_share_one_bucket_and_idle_ones_make_room() {
-        let rates = PeerRates::new(1, 2);
+        let rates = PeerRates::new(1.0, 2);
         let now = Instant::now();
         for n in 0..MAX_PEERS as u32 {
             let address = Some(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + n)));
@@ -186,10 +191,29 @@ mod tests {
     }
 
     #[test]
-    fn zero_means_no_bound() {
-        let rates = PeerRates::new(0, 0);
-        for _ in 0..1_000 {
-            assert_eq!(rates.take(v4(1), Instant::now()), Ok(()));
+    fn zero_or_nonsense_means_no_bound() {
+        for rates in [
+            PeerRates::new(0.0, 0),
+            PeerRates::new(0.0, 5),
+            PeerRates::new(f64::NAN, 5),
+            PeerRates::new(-1.0, 5),
+            PeerRates::new(1.0, 0),
+        ] {
+            for _ in 0..1_000 {
+                assert_eq!(rates.take(v4(1), Instant::now()), Ok(()));
+            }
         }
+    }
+
+    #[test]
+    fn a_fractional_rate_refills_slowly() {
+        let rates = PeerRates::new(0.5, 1);
+        let start = Instant::now();
+        assert_eq!(rates.take(v4(1), start), Ok(()));
+        assert_eq!(
+            rates.take(v4(1), start + Duration::from_secs(1)),
+            Err(Duration::from_secs(1))
+        );
+        assert_eq!(rates.take(v4(1), start + Duration::from_secs(2)), Ok(()));
     }
 }

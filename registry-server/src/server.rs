@@ -62,6 +62,7 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     let crls =
         Arc::new(OperatorCrls::load(data_dir, config.crls.clone()).map_err(|e| e.to_string())?);
     let crl_reload = config.crl_reload_interval().map_err(|e| e.to_string())?;
+    let (release_rate, release_burst) = config.release_allowance().map_err(|e| e.to_string())?;
     let operator = Arc::new(
         Operator::load(&config.origin, &data_dir.join(KEY_FILE)).map_err(|e| e.to_string())?,
     );
@@ -114,10 +115,7 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
             origin: operator.origin().to_owned(),
         },
         repeats: Repeats::default(),
-        peer_rates: PeerRates::new(
-            config.releases_per_peer_per_second,
-            config.release_burst_per_peer,
-        ),
+        peer_rates: PeerRates::new(release_rate, release_burst),
     });
 
     let publisher = tokio::spawn(publish_checkpoints(

@@ -135,21 +135,12 @@ pub enum CardCommand {
     #[command(after_help = "Example:
           eproxy card link --key pkcs12:sato.p12 --card 'pkcs11:/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so;token=Digital Signature PIN (JPKI);id=02' --registry https://registry.example.jp --operator-key operator.vkey")]
     Link {
-        /// The representative's commercial-registration key.
+        /// The representative's commercial-registration key (--key), the company, the registry.
         #[command(flatten)]
-        key: KeyArgs,
+        request: CompanyRequestArgs,
         /// The card's key.
         #[command(flatten)]
         card: CardKeyArgs,
-        /// The company (default: the one the commercial-registration certificate names).
-        #[arg(long, value_name = "NUMBER")]
-        company: Option<String>,
-        /// The registry.
-        #[command(flatten)]
-        registry: RegistryArgs,
-        /// Report as JSON.
-        #[arg(long)]
-        json: bool,
     },
     /// End a card's enrollment for your company (its holder left office, or it was lost). Any
     /// authority over the company may, the card itself included. It does not void what the
@@ -162,19 +153,41 @@ pub enum CardCommand {
         /// Why, for people (kept in the audit trail).
         #[arg(long)]
         reason: String,
-        /// The signer: an authority over the company.
+        /// The signer, the company, the registry.
         #[command(flatten)]
-        key: KeyArgs,
-        /// The company (default: the one a commercial-registration certificate names).
-        #[arg(long, value_name = "NUMBER")]
-        company: Option<String>,
-        /// The registry.
-        #[command(flatten)]
-        registry: RegistryArgs,
-        /// Report as JSON.
-        #[arg(long)]
-        json: bool,
+        request: CompanyRequestArgs,
     },
+}
+
+/// What every signed request for a company takes: the signer's key, the company (when the key
+/// does not name it), the registry, and how to report.
+#[derive(Debug, Args)]
+pub struct CompanyRequestArgs {
+    /// The signer's key: an authority over the company (its representative, an enrolled card,
+    /// or for a sub-delegation its delegator).
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// The company acted for (default: the one a commercial-registration certificate names).
+    #[arg(long, value_name = "NUMBER")]
+    pub company: Option<String>,
+    /// The registry.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl CompanyRequestArgs {
+    /// The key, the company, the registry and whether to report as JSON.
+    pub fn parts(&self) -> (&KeyArgs, Option<&str>, &RegistryArgs, bool) {
+        (
+            &self.key,
+            self.company.as_deref(),
+            &self.registry,
+            self.json,
+        )
+    }
 }
 
 /// The card's key, beside the representative's, in `eproxy card link`.
@@ -322,34 +335,16 @@ pub enum DelegationCommand {
         /// contract's counterparty), never in its public status.
         #[arg(long)]
         reason: String,
-        /// The signer: the company's representative, or a sub-delegation's delegator.
+        /// The signer, the company, the registry.
         #[command(flatten)]
-        key: KeyArgs,
-        /// The company acted for (default: the one a commercial-registration certificate names).
-        #[arg(long, value_name = "NUMBER")]
-        company: Option<String>,
-        /// The registry.
-        #[command(flatten)]
-        registry: RegistryArgs,
-        /// Report as JSON.
-        #[arg(long)]
-        json: bool,
+        request: CompanyRequestArgs,
     },
     /// List your company's PoAs at the registry, with their status.
     #[command(after_help = "Example:\n  eproxy delegation list --key pkcs12:rep.p12")]
     List {
-        /// The signer: a representative of the company.
+        /// The signer, the company, the registry.
         #[command(flatten)]
-        key: KeyArgs,
-        /// The company (default: the one a commercial-registration certificate names).
-        #[arg(long, value_name = "NUMBER")]
-        company: Option<String>,
-        /// The registry.
-        #[command(flatten)]
-        registry: RegistryArgs,
-        /// Report as JSON.
-        #[arg(long)]
-        json: bool,
+        request: CompanyRequestArgs,
     },
     /// Fetch a PoA's evidence bundle (the PoA, its status, the log's proofs) for offline
     /// verification: as a counterparty with the contract signed under it, or as the company.

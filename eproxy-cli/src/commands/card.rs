@@ -12,7 +12,7 @@ use eproxy_verifier::crypto::AWS_LC;
 use eproxy_verifier::enrollment::verify_enrollment;
 use serde::Serialize;
 
-use crate::cli::{KeyArgs, RegistryArgs};
+use crate::cli::{CompanyRequestArgs, KeyArgs};
 use crate::client::{refused, registry_url, with_registry};
 use crate::commands::registry::{company_of, fresh_request, operator_key, signed_request};
 use crate::commands::{Outcome, open_key};
@@ -42,13 +42,8 @@ struct Unlinked {
 }
 
 /// Links the card `card` to the company of the representative's key `key`.
-pub fn link(
-    key: &KeyArgs,
-    card: &KeyArgs,
-    company: Option<&str>,
-    registry: &RegistryArgs,
-    json: bool,
-) -> Result<Outcome, CliError> {
+pub fn link(request: &CompanyRequestArgs, card: &KeyArgs) -> Result<Outcome, CliError> {
+    let (key, company, registry, json) = request.parts();
     let url = registry_url(registry.registry.as_deref())?;
     let operator = operator_key(registry)?;
     let representative = open_key(key)?;
@@ -114,14 +109,8 @@ pub fn link(
 }
 
 /// Ends the enrollment of `card` (a certificate file or its SHA-256) for the company.
-pub fn unlink(
-    card: &str,
-    reason: &str,
-    key: &KeyArgs,
-    company: Option<&str>,
-    registry: &RegistryArgs,
-    json: bool,
-) -> Result<Outcome, CliError> {
+pub fn unlink(card: &str, reason: &str, request: &CompanyRequestArgs) -> Result<Outcome, CliError> {
+    let (key, company, registry, json) = request.parts();
     let certificate_sha256 = card_sha256(card)?;
     let url = registry_url(registry.registry.as_deref())?;
     let operator = operator_key(registry)?;

@@ -20,7 +20,7 @@ use eproxy_verifier::evidence::{
 use eproxy_verifier::note::VerifierKey;
 use serde::Serialize;
 
-use crate::cli::{KeyArgs, RegistryArgs};
+use crate::cli::{CompanyRequestArgs, KeyArgs, RegistryArgs};
 use crate::client::{operator_key_path, refused, registry_url, with_registry};
 use crate::commands::{Outcome, now, open_key};
 use crate::error::CliError;
@@ -247,11 +247,9 @@ fn status_report(
 pub fn revoke(
     id: &str,
     (reason_code, reason): (&str, &str),
-    key: &KeyArgs,
-    company: Option<&str>,
-    registry: &RegistryArgs,
-    json: bool,
+    request: &CompanyRequestArgs,
 ) -> Result<Outcome, CliError> {
+    let (key, company, registry, json) = request.parts();
     let id = parse_id(id)?;
     let url = registry_url(registry.registry.as_deref())?;
     let operator = operator_key(registry)?;
@@ -324,12 +322,8 @@ pub struct ListedPoa {
 }
 
 /// Lists the company's PoAs, every page.
-pub fn list(
-    key: &KeyArgs,
-    company: Option<&str>,
-    registry: &RegistryArgs,
-    json: bool,
-) -> Result<Outcome, CliError> {
+pub fn list(request: &CompanyRequestArgs) -> Result<Outcome, CliError> {
+    let (key, company, registry, json) = request.parts();
     let listed: Vec<Listed> = company_poas(key, company, registry)?
         .into_iter()
         .map(|poa| Listed {

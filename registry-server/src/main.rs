@@ -1,56 +1,13 @@
-//! `eproxy-registry`: the accredited operator's registry of powers of attorney. This file only
-//! wires the command line to the modules, which read as a story: `server` (the listener) and
-//! `connections` (accepting them, within bounds),
-//! `service` (each gRPC call), `submission` (the checks before a write), `sequencer` and
-//! `command` (the one writer and its state changes), `log` and `tree` (the transparency log),
-//! `status` (what a PoA's status is), `store` (storage behind a narrow trait), `operator` (the
-//! signing key), `audit` (the trail of writes and releases), `authority` (who may act on a
-//! company's PoAs), `card_link` (a representative linking their card, or ending a card's
-//! enrollment) and `enrollment` (the operator's own enrollments of cards), `signals` (stop and
-//! reload).
+//! `eproxy-registry`: the command line of the operator's registry, and nothing else; what each
+//! command does is the library's ([`eproxy_registry::admin`]).
 #![forbid(unsafe_code)]
 
-mod audit;
-mod authority;
-mod backup;
-mod card_link;
-mod checks;
-mod command;
-mod config;
-mod connections;
-mod crls;
-mod enrollment;
-mod evidence;
-mod lanes;
-mod listing;
-mod log;
-mod metrics;
-mod mirror;
-mod operator;
-mod peer_rates;
-mod poa_keys;
-mod records;
-mod refusal;
-mod repeats;
-mod sequencer;
-mod server;
-mod service;
-mod signals;
-mod signed_request;
-mod signing_acts;
-mod status;
-mod store;
-mod submission;
-mod tree;
-
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{Config, FILE_NAME, KEY_FILE, VERIFIER_KEY_FILE, template};
-use crate::operator::Operator;
-use crate::store::RocksStore;
+use eproxy_registry::admin;
 
 /// The accredited operator's registry of electronic powers of attorney (電子委任状).
 #[derive(Parser)]
@@ -169,8 +126,8 @@ struct CardArgs {
 
 impl CardArgs {
     /// The attestation, with its reference (or reason).
-    fn attestation<'a>(&'a self, reference: &'a str) -> enrollment::Attestation<'a> {
-        enrollment::Attestation {
+    fn attestation<'a>(&'a self, reference: &'a str) -> admin::Attestation<'a> {
+        admin::Attestation {
             company: &self.company,
             certificate: &self.certificate,
             attested_by: &self.attested_by,
@@ -206,28 +163,25 @@ fn main() -> ExitCode {
         logs.init();
     }
     let result = match cli.command {
-        Commands::Init { data_dir, origin } => init(&data_dir, &origin),
-        Commands::Serve { data_dir, listen } => serve(&data_dir, listen),
-        Commands::Backup { data_dir, to } => report("backed up", backup::backup(&data_dir, &to)),
+        Commands::Init { data_dir, origin } => admin::init(&data_dir, &origin),
+        Commands::Serve { data_dir, listen } => admin::serve(&data_dir, listen),
+        Commands::Backup { data_dir, to } => admin::backup(&data_dir, &to),
         Commands::Restore {
             from,
             data_dir,
             new_origin,
-        } => report(
-            "restored",
-            backup::restore(&from, &data_dir, new_origin.as_deref()),
-        ),
+        } => admin::restore(&from, &data_dir, new_origin.as_deref()),
         Commands::Enroll { card, reference } => {
-            enrollment::enroll(&card.data_dir, &card.attestation(&reference))
+            admin::enroll(&card.data_dir, &card.attestation(&reference))
                 .map(|line| println!("eproxy-registry: {line}"))
         }
         Commands::Unenroll { card, reason } => {
-            enrollment::unenroll(&card.data_dir, &card.attestation(&reason))
+            admin::unenroll(&card.data_dir, &card.attestation(&reason))
                 .map(|line| println!("eproxy-registry: {line}"))
         }
         Commands::Audit {
             command: AuditCommand::Export { data_dir },
-        } => export_audit(&data_dir),
+        } => admin::export_audit(&data_dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -236,69 +190,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init(data_dir: &Path, origin: &str) -> Result<(), String> {
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
-    let config_path = data_dir.join(FILE_NAME);
-    if config_path.exists() {
-        return Err(format!(
-            "{} exists: this data directory is already initialised",
-            config_path.display()
-        ));
-    }
-    let operator = Operator::create(origin, &data_dir.join(KEY_FILE)).map_err(|e| e.to_string())?;
-    let verifier_key = format!("{}\n", operator.verifier_key());
-    write_durably(&data_dir.join(VERIFIER_KEY_FILE), verifier_key.as_bytes())
-        .and_then(|()| write_durably(&config_path, template(origin).as_bytes()))
-        // The directory's entries too: a crash must not lose the files just made.
-        .and_then(|()| std::fs::File::open(data_dir)?.sync_all())
-        .map_err(|e| format!("cannot write to {}: {e}", data_dir.display()))?;
-    println!(
-        "eproxy-registry: initialised {}\n  operator key: {} (keep it secret; mode 0600)\n  \
-         verifier key (publish it; counterparties pin it): {}  configuration: {}",
-        data_dir.display(),
-        data_dir.join(KEY_FILE).display(),
-        verifier_key,
-        config_path.display()
-    );
-    Ok(())
-}
-
-/// Writes `bytes` to a new file at `path` and syncs it to disk.
-fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let mut file = std::fs::File::create(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
-fn serve(data_dir: &Path, listen: Option<String>) -> Result<(), String> {
-    let mut config = Config::load(data_dir).map_err(|e| e.to_string())?;
-    if let Some(listen) = listen {
-        config.listen = listen;
-    }
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?
-        .block_on(server::serve(data_dir, config))
-}
-
-fn report(what: &str, copied: Result<backup::Copied, String>) -> Result<(), String> {
-    let copied = copied?;
-    println!(
-        "eproxy-registry: {what} {} entries; {} log leaves, matching the signed checkpoint of size {}",
-        copied.entries, copied.leaves, copied.checkpoint
-    );
-    Ok(())
-}
-
-fn export_audit(data_dir: &Path) -> Result<(), String> {
-    let store = RocksStore::open(&data_dir.join(server::DB_DIR)).map_err(|e| e.to_string())?;
-    let mut out = std::io::stdout().lock();
-    let count = audit::export(&store, &mut out).map_err(|e| e.to_string())?;
-    eprintln!("eproxy-registry: exported {count} audit records");
-    Ok(())
 }

@@ -12,9 +12,10 @@ use eproxy_verifier::jpki::JpkiIdentity;
 use eproxy_verifier::trust_anchor::AnchorRole;
 
 use crate::authority;
+use crate::clock::now;
 use crate::command::{Basis, Command, Enrolment, Unenrolment};
 use crate::refusal::Refusal;
-use crate::service::{RegistryService, now};
+use crate::service::RegistryService;
 
 /// The enrollment a CardLink request `cms` asks for, once both signatures, the representative's
 /// standing and the card's consent are checked.

@@ -17,6 +17,7 @@ use eproxy_verifier::verify::Verifier;
 use sha2::{Digest, Sha256};
 
 use crate::checks::Checks;
+use crate::clock::now;
 use crate::command::{Basis, Command, Enrolment, Outcome, Unenrolment};
 use crate::config::{Config, KEY_FILE, read_certificate, read_crls};
 use crate::lanes::Lanes;
@@ -24,7 +25,6 @@ use crate::metrics::Metrics;
 use crate::operator::Operator;
 use crate::sequencer::Sequencer;
 use crate::server::{DB_DIR, open_log};
-use crate::service::now;
 use crate::store::{RocksStore, Store};
 
 /// The longest staff identifier.

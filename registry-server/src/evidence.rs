@@ -107,7 +107,7 @@ fn check(
                 _ => return Err("the request is not an evidence release of this PoA".into()),
             }
             let acting =
-                crate::authority::over_poa(service, &verified, record, crate::service::now())
+                crate::authority::over_poa(service, &verified, record, crate::clock::now())
                     .map_err(|e| e.to_string())?;
             Ok(Entitled {
                 release: Release {

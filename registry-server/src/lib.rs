@@ -16,6 +16,7 @@ mod authority;
 mod backup;
 mod card_link;
 mod checks;
+mod clock;
 mod command;
 mod config;
 mod connections;

@@ -63,7 +63,7 @@ pub fn entitle(
         service,
         &verified,
         &verified.request.company,
-        crate::service::now(),
+        crate::clock::now(),
     )?;
     let company = verified.request.company.to_string();
     let (range, subject) = match delegatee {

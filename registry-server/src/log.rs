@@ -136,7 +136,7 @@ impl Log {
             size,
             root: root.to_vec(),
             note: operator.sign_checkpoint(size, root),
-            signed_at: crate::service::now().seconds(),
+            signed_at: crate::clock::now().seconds(),
         };
         store.commit(&[Write::put(
             Family::Checkpoint,

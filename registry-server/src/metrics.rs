@@ -285,7 +285,7 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
         let metrics = Arc::clone(&metrics);
         tokio::spawn(async move {
             let service = service_fn(move |_request| {
-                let body = metrics.render(crate::service::now().seconds());
+                let body = metrics.render(crate::clock::now().seconds());
                 async move { Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from(body)))) }
             });
             let _ = http1::Builder::new()

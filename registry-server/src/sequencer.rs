@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use eproxy_policy::UnixTime;
 use eproxy_proto::v1::LogEvent;
@@ -132,11 +131,7 @@ impl Writer {
 
     /// The batch's time: the clock, but never at or before the previous batch's.
     fn now_nanos(&mut self) -> u64 {
-        let clock = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-            .unwrap_or(0);
-        self.last_nanos = clock.max(self.last_nanos + 1);
+        self.last_nanos = crate::clock::now_nanos().max(self.last_nanos + 1);
         self.last_nanos
     }
 
@@ -377,7 +372,7 @@ mod tests {
         use crate::signed_request::MAX_SKEW_SECONDS;
 
         let (_dir, store, _operator, log, metrics) = writer_parts();
-        let now = crate::service::now().seconds();
+        let now = crate::clock::now().seconds();
         let key =
             |offset: i64, tag: u8| nonce_key(UnixTime::from_seconds(now + offset), &[tag; 16]);
         // Old enough to go (a margin of 60 s over the cutoff so the test cannot race the

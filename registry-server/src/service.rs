@@ -3,9 +3,8 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
-use eproxy_policy::UnixTime;
 use eproxy_proto::Action;
 use eproxy_proto::DelegationId;
 use eproxy_proto::registry::v1::get_evidence_request::Entitlement;
@@ -25,6 +24,7 @@ use tracing::Instrument;
 
 use crate::card_link;
 use crate::checks::Checks;
+use crate::clock::now;
 use crate::command::{Command, Outcome, Revocation};
 use crate::crls::{crls_with, parse_supplied};
 use crate::evidence;
@@ -134,15 +134,6 @@ impl RegistryService {
             audience,
         ))
     }
-}
-
-/// The registry's clock, in whole seconds.
-pub fn now() -> UnixTime {
-    let seconds = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    UnixTime::from_seconds(i64::try_from(seconds).unwrap_or(i64::MAX))
 }
 
 fn parse_id(text: &str) -> Result<DelegationId, Refusal> {

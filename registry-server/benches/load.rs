@@ -283,7 +283,11 @@ async fn run(options: Options) {
         "disk: {bytes} bytes for {stored} PoAs = {} bytes/PoA",
         bytes / stored as u64
     );
-    if let Some(rss) = registry.process.as_ref().and_then(|p| resident_kib(p.id())) {
+    if let Some(rss) = registry
+        .process
+        .as_ref()
+        .and_then(|p| proc_status_kib(p.id(), "VmRSS"))
+    {
         println!("registry resident memory: {} MiB", rss / 1024);
     }
 }
@@ -458,7 +462,9 @@ impl Machine {
         let lanes =
             |name: &str| ["write", "read"].map(|lane| value(&format!("{name}{{lane=\"{lane}\"}}")));
         Self {
-            rss_kib: pid.and_then(resident_kib).unwrap_or(0),
+            rss_kib: pid
+                .and_then(|pid| proc_status_kib(pid, "VmRSS"))
+                .unwrap_or(0),
             memtable_bytes: gauge("memtable_bytes"),
             block_cache_bytes: gauge("block_cache_bytes"),
             level0_files: gauge("level0_files"),
@@ -678,19 +684,6 @@ async fn status_load(channels: &[Channel], ids: &[String], options: &Options) ->
         percentiles(&mut latencies)
     );
     latencies[(latencies.len() * 99).div_ceil(100).max(1) - 1]
-}
-
-/// The resident set of process `pid`, KiB (Linux).
-fn resident_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
 }
 
 /// One submission, which must succeed.

@@ -57,18 +57,6 @@ fn random_bytes(n: usize) -> Vec<u8> {
         .collect()
 }
 
-/// The registry's peak resident memory, in MiB.
-fn peak_resident_mib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse::<u64>()
-        .unwrap()
-        / 1024
-}
-
 fn main() {
     let options = options();
     tokio::runtime::Runtime::new()
@@ -96,7 +84,7 @@ async fn run(options: Options) {
         "registry serving {:.1} s after init began (the CRL parsed and indexed); peak resident \
          memory after start {} MiB",
         starting.elapsed().as_secs_f64(),
-        peak_resident_mib(pid)
+        proc_status_kib(pid, "VmHWM").unwrap() / 1024
     );
     // A signer under a look-alike root: another test PKI, the same names, other keys.
     let outsider =
@@ -178,7 +166,7 @@ async fn run(options: Options) {
             at(0.5),
             at(0.99),
             ticks as f64 * 1e3 / ticks_per_second / latencies.len() as f64,
-            peak_resident_mib(pid)
+            proc_status_kib(pid, "VmHWM").unwrap() / 1024
         );
     }
 }

@@ -1,7 +1,9 @@
 //! Issuing a certificate from a template, and the credential (certificate plus private key) that
 //! comes out.
 
-use const_oid::db::rfc5912::ECDSA_WITH_SHA_384 as ECDSA_WITH_SHA384;
+use const_oid::db::rfc5912::{
+    ECDSA_WITH_SHA_384 as ECDSA_WITH_SHA384, SHA_256_WITH_RSA_ENCRYPTION as SHA256_WITH_RSA,
+};
 use const_oid::db::rfc5912::{ID_EC_PUBLIC_KEY as EC_PUBLIC_KEY, SECP_384_R_1 as SECP384R1};
 use std::sync::{Arc, OnceLock};
 
@@ -124,9 +126,12 @@ impl Keypair for CredentialSigner<'_> {
 impl DynSignatureAlgorithmIdentifier for CredentialSigner<'_> {
     fn signature_algorithm_identifier(&self) -> spki::Result<AlgorithmIdentifierOwned> {
         match self.key {
-            PrivateKeyOf::Rsa { key, .. } => {
-                SigningKey::<Sha256>::new(PrivateKey::clone(key)).signature_algorithm_identifier()
-            }
+            // RFC 4055: sha256WithRSAEncryption's parameters are NULL.
+            PrivateKeyOf::Rsa { .. } => Ok(AlgorithmIdentifierOwned {
+                oid: SHA256_WITH_RSA,
+                parameters: Some(der::Any::from(der::asn1::Null)),
+            }),
+            // RFC 5758: the ECDSA algorithms take none.
             PrivateKeyOf::P384(_) => Ok(AlgorithmIdentifierOwned {
                 oid: ECDSA_WITH_SHA384,
                 parameters: None,
@@ -144,15 +149,17 @@ impl Signer<SignatureBytes> for CredentialSigner<'_> {
                     .try_sign(message)?
                     .to_vec(),
             )),
-            PrivateKeyOf::P384(key) => {
-                let random = aws_lc_rs::rand::SystemRandom::new();
-                let signature = key
-                    .sign(&random, message)
-                    .map_err(|_| signature::Error::new())?;
-                Ok(SignatureBytes(signature.as_ref().to_vec()))
-            }
+            PrivateKeyOf::P384(key) => sign_p384(key, message)
+                .map(SignatureBytes)
+                .ok_or_else(signature::Error::new),
         }
     }
+}
+
+/// An ECDSA P-384 signature (DER) with SHA-384 over `message`.
+fn sign_p384(key: &EcdsaKeyPair, message: &[u8]) -> Option<Vec<u8>> {
+    let random = aws_lc_rs::rand::SystemRandom::new();
+    key.sign(&random, message).ok().map(|s| s.as_ref().to_vec())
 }
 
 impl Credential {
@@ -239,8 +246,7 @@ impl Credential {
         let PrivateKeyOf::P384(key) = &self.key else {
             return None;
         };
-        let random = aws_lc_rs::rand::SystemRandom::new();
-        key.sign(&random, message).ok().map(|s| s.as_ref().to_vec())
+        sign_p384(key, message)
     }
 
     /// An RSASSA-PKCS1-v1_5 signature over `message` with `encoding`'s digest, by aws-lc-rs:

@@ -533,3 +533,16 @@ pub fn numeric_arguments() -> Vec<(String, usize)> {
     }
     parsed
 }
+
+/// The field `name` (`VmRSS`, `VmHWM`, …) of `/proc/PID/status`, in KiB.
+pub fn proc_status_kib(pid: u32, name: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}

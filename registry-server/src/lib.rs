@@ -1,46 +1,24 @@
 //! `eproxy-registry`: the accredited operator's registry of powers of attorney, as a library
-//! whose binary only parses the command line. The modules read as a story: `server` (the
-//! listener) and `connections` (accepting them, within bounds), `service` (each gRPC call),
-//! `submission` (the checks before a write), `sequencer` and `command` (the one writer and its
-//! state changes), `log` and `tree` (the transparency log), `status` (what a PoA's status is),
-//! `store` (storage behind a narrow trait), `operator` (the signing key), `audit` (the trail of
-//! writes and releases), `authority` (who may act on a company's PoAs), `card_link` (a
-//! representative linking their card, or ending a card's enrollment) and `enrollment` (the
-//! operator's own enrollments of cards), `signals` (stop and reload). [`admin`] is what the
-//! operator's commands call.
+//! whose binary only parses the command line. It is built in layers, each using only those
+//! below it (ARCHITECTURE.md draws them):
+//!
+//! - `api/`: the gRPC services, and the one place reasons become statuses;
+//! - `admit/`: everything checked before a request is written;
+//! - `write/`: the one writer, the commands it applies, who may act, what a status is;
+//! - `log/`: the transparency log, its checkpoints and the operator's signing key;
+//! - `store/`: storage behind a narrow trait, the records, start-up upgrades;
+//! - `clock.rs`: the registry's time.
+//!
+//! `ops/` wires them: the server, configuration, metrics, signals, backups and the operator's
+//! commands ([`admin`]).
 #![forbid(unsafe_code)]
 
-pub mod admin;
-mod audit;
-mod authority;
-mod backup;
-mod card_link;
-mod checks;
+mod admit;
+mod api;
 mod clock;
-mod command;
-mod config;
-mod connections;
-mod crls;
-mod enrollment;
-mod evidence;
-mod lanes;
-mod listing;
 mod log;
-mod metrics;
-mod mirror;
-mod operator;
-mod peer_rates;
-mod poa_keys;
-mod records;
-mod refusal;
-mod repeats;
-mod sequencer;
-mod server;
-mod service;
-mod signals;
-mod signed_request;
-mod signing_acts;
-mod status;
+mod ops;
 mod store;
-mod submission;
-mod tree;
+mod write;
+
+pub use ops::admin;

@@ -3,7 +3,9 @@
 //! registry's business (`records.rs`); an engine only keeps bytes in named families, so
 //! another engine needs only these three operations.
 
+pub mod records;
 mod rocks;
+pub mod upgrade;
 
 pub use rocks::RocksStore;
 
@@ -100,7 +102,7 @@ impl Write {
 }
 
 /// Why the store failed. The registry answers UNAVAILABLE and changes nothing.
-#[derive(Clone, Debug, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("storage: {0}")]
 pub struct StoreError(pub String);
 

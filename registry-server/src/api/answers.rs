@@ -1,0 +1,63 @@
+//! The registry's answers read from its records and signed: receipts and status statements
+//! here, evidence bundles (`evidence.rs`) and listing pages (`listing.rs`) beside them.
+
+use std::sync::Arc;
+
+use eproxy_proto::DelegationId;
+use eproxy_proto::v1::{RegistrationReceipt, SignedReceipt, SignedStatusStatement};
+
+use super::refusal::Refusal;
+use crate::clock::now;
+use crate::log::Log;
+use crate::log::operator::Operator;
+use crate::store::Store;
+use crate::store::records::{StatusRecord, status_record};
+use crate::write::status::{Audience, effective, statement};
+
+/// What answers are read from and signed with.
+#[derive(Clone)]
+pub struct Answers {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// The transparency log.
+    pub log: Arc<Log>,
+    /// The signing identity.
+    pub operator: Arc<Operator>,
+}
+
+impl Answers {
+    /// The signed receipt of `id`'s registration, recorded as `record`.
+    pub fn receipt(&self, id: &DelegationId, record: &StatusRecord) -> SignedReceipt {
+        self.operator.sign_receipt(&RegistrationReceipt {
+            format_version: 1,
+            log_origin: self.operator.origin().to_owned(),
+            delegation_id: id.as_bytes().to_vec(),
+            log_index: record.log_index,
+            registered_at_unix_seconds: record.registered_at,
+        })
+    }
+
+    /// The signed statement of `id`'s status now (`record` is its record, if registered), for
+    /// `audience`.
+    pub fn signed_status(
+        &self,
+        id: &DelegationId,
+        record: Option<&StatusRecord>,
+        audience: Audience,
+    ) -> Result<SignedStatusStatement, Refusal> {
+        let at = now();
+        let store = self.store.as_ref();
+        let log_size = self.log.size();
+        let state = record
+            .map(|record| effective(record, at, |ancestor| status_record(store, ancestor)))
+            .transpose()?;
+        Ok(statement(
+            &self.operator,
+            id,
+            record.zip(state.as_ref()),
+            at,
+            log_size,
+            audience,
+        ))
+    }
+}

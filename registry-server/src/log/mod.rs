@@ -1,0 +1,484 @@
+//! The transparency log: leaves on disk, their tree in memory (its upper part: see
+//! [`tree`]), and the latest signed checkpoint, which is the registry's promise about
+//! its whole history.
+//!
+//! Two rules keep that promise. A checkpoint is signed only for a tree whose leaves are already
+//! durable (the sequencer appends to the tree after its commit). And the registry never signs
+//! two inconsistent checkpoints: at start-up the tree rebuilt from the stored leaves must have
+//! the stored checkpoint's root at its size, or the registry refuses to serve; after that the
+//! tree only grows.
+
+use std::sync::{Mutex, PoisonError, RwLock};
+
+use eproxy_verifier::merkle::{Hash, consistency_proof_in, inclusion_proof_in, leaf_hash};
+use prost::Message;
+
+pub mod mirror;
+pub mod operator;
+mod tree;
+
+use crate::store::records::{CheckpointRecord, LATEST_CHECKPOINT, index_key};
+use crate::store::{Family, Store, StoreError, Write};
+use mirror::Mirror;
+use operator::Operator;
+use tree::{MerkleTree, ReadError, Reader};
+
+/// Why a read of the log (a proof, its leaves) was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogReadError {
+    /// A size beyond the latest signed checkpoint: nothing beyond it is published yet.
+    #[error("size {size} is beyond the latest checkpoint ({published})")]
+    BeyondCheckpoint {
+        /// The size asked for.
+        size: u64,
+        /// The latest checkpoint's.
+        published: u64,
+    },
+    /// An inclusion proof of a leaf the tree asked for does not hold.
+    #[error("leaf {index} is not in a tree of {size} leaves")]
+    LeafOutside {
+        /// The leaf.
+        index: u64,
+        /// The tree size.
+        size: u64,
+    },
+    /// A consistency proof between sizes that have none (0, or old beyond new).
+    #[error("no consistency proof from size {old} to {new}: need 0 < old ≤ new")]
+    NoConsistency {
+        /// The old size.
+        old: u64,
+        /// The new size.
+        new: u64,
+    },
+    /// A range of leaves that is empty or longer than one call returns.
+    #[error("leaves {start}..{end}: need start < end and at most {MAX_LEAVES_PER_CALL}")]
+    LeafRange {
+        /// The first leaf.
+        start: u64,
+        /// One past the last.
+        end: u64,
+    },
+    /// The store failed, or holds less than the tree says it does.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The most leaves one GetLeaves call returns.
+pub const MAX_LEAVES_PER_CALL: u64 = 1_000;
+
+/// Leaves read per scan while rebuilding the tree.
+const REBUILD_CHUNK: u64 = 10_000;
+
+/// The log's state in memory.
+#[derive(Debug)]
+pub struct Log {
+    tree: RwLock<MerkleTree>,
+    latest: RwLock<CheckpointRecord>,
+    /// Serializes checkpoint publication, so a smaller checkpoint never overwrites a larger.
+    publishing: Mutex<()>,
+    /// Where each checkpoint is also written, outside the data directory.
+    mirror: RwLock<Option<Mirror>>,
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Log {
+    /// Rebuilds the tree from `store`, checks it against the stored checkpoint, and signs the
+    /// first checkpoint (of the empty log) if there is none.
+    pub fn open(store: &dyn Store, operator: &Operator) -> Result<Self, StoreError> {
+        let (tree, latest) = check_stored(store)?;
+        let log = Self {
+            tree: RwLock::new(tree),
+            latest: RwLock::new(latest.unwrap_or_default()),
+            publishing: Mutex::new(()),
+            mirror: RwLock::new(None),
+        };
+        if read(&log.latest).note.is_empty() {
+            log.sign_and_store(store, operator, 0)?;
+        }
+        log.publish(store, operator)?;
+        Ok(log)
+    }
+
+    /// From now on, writes every checkpoint to `mirror` too, starting with the latest. (The
+    /// caller checked the mirror against this log first.)
+    pub fn mirror_to(&self, mirror: Mirror) -> Result<(), StoreError> {
+        let _one_at_a_time = self
+            .publishing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        mirror
+            .write(&read(&self.latest).note)
+            .map_err(|e| mirror_error(&mirror, &e))?;
+        *write(&self.mirror) = Some(mirror);
+        Ok(())
+    }
+
+    /// Refuses this log (rebuilt from the store) if `mirror` holds a checkpoint of it that the
+    /// store does not reach or contradicts; accepts it when the mirror holds none yet.
+    pub fn check_mirror(
+        &self,
+        mirror: &Mirror,
+        store: &dyn Store,
+        operator: &Operator,
+    ) -> Result<(), String> {
+        let Some(published) = mirror.published(operator)? else {
+            return Ok(());
+        };
+        let size = self.size();
+        if published.size > size {
+            return Err(format!(
+                "this registry published a checkpoint of {} leaves (mirror {}), and its data holds \
+                 only {size}: it was restored from an older backup, and serving it would sign a \
+                 second history under the same key. Restore the newest backup, or start a new log \
+                 identity (eproxy-registry restore --new-origin ...)",
+                published.size,
+                mirror.file().display()
+            ));
+        }
+        let root = self
+            .root_at(store, published.size)
+            .map_err(|e| e.to_string())?;
+        if root != Some(published.root) {
+            return Err(format!(
+                "the log's first {} leaves do not match the checkpoint this registry published \
+                 (mirror {}): refusing to serve a history that differs from what was published",
+                published.size,
+                mirror.file().display()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The root of the tree of the first `size` leaves, if the log has that many.
+    pub fn root_at(&self, store: &dyn Store, size: u64) -> Result<Option<Hash>, StoreError> {
+        root_of(&read(&self.tree), store, size)
+    }
+
+    /// The number of durable leaves.
+    pub fn size(&self) -> u64 {
+        read(&self.tree).size()
+    }
+
+    /// Adds the hashes of leaves that are now durable.
+    pub fn extend(&self, leaf_hashes: &[Hash]) {
+        let mut tree = write(&self.tree);
+        for hash in leaf_hashes {
+            tree.push(*hash);
+        }
+    }
+
+    /// Adds the leaves `store` holds beyond the tree: after the store was reopened, a batch
+    /// whose commit reported failure may have reached the disk all the same (RocksDB commits
+    /// a batch whole or not at all). Returns how many were added.
+    pub fn catch_up(&self, store: &dyn Store) -> Result<u64, StoreError> {
+        extend_from(&mut write(&self.tree), store)
+    }
+
+    /// The latest signed checkpoint.
+    pub fn latest(&self) -> CheckpointRecord {
+        read(&self.latest).clone()
+    }
+
+    /// Signs and stores a checkpoint of the current tree if it has grown since the latest.
+    pub fn publish(&self, store: &dyn Store, operator: &Operator) -> Result<(), StoreError> {
+        let size = self.size();
+        if size > read(&self.latest).size {
+            self.sign_and_store(store, operator, size)?;
+        }
+        Ok(())
+    }
+
+    fn sign_and_store(
+        &self,
+        store: &dyn Store,
+        operator: &Operator,
+        size: u64,
+    ) -> Result<(), StoreError> {
+        let _one_at_a_time = self
+            .publishing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let current = read(&self.latest).clone();
+        if size < current.size || (size == current.size && !current.note.is_empty()) {
+            return Ok(());
+        }
+        let root = root_of(&read(&self.tree), store, size)?
+            .ok_or_else(|| StoreError(format!("no tree of size {size} to sign")))?;
+        let record = CheckpointRecord {
+            size,
+            root: root.to_vec(),
+            note: operator.sign_checkpoint(size, root),
+            signed_at: crate::clock::now().seconds(),
+        };
+        store.commit(&[Write::put(
+            Family::Checkpoint,
+            LATEST_CHECKPOINT.to_vec(),
+            record.encode_to_vec(),
+        )])?;
+        // Mirrored before it is served: a checkpoint anyone has seen is one a restore cannot
+        // roll back past. If the mirror cannot be written, it is not served; the next
+        // publication signs and tries again.
+        if let Some(mirror) = read(&self.mirror).as_ref() {
+            mirror
+                .write(&record.note)
+                .map_err(|e| mirror_error(mirror, &e))?;
+        }
+        *write(&self.latest) = record;
+        Ok(())
+    }
+
+    /// The inclusion proof of `index` in the tree of `size` leaves, `size` at most the latest
+    /// checkpoint's.
+    pub fn inclusion_proof(
+        &self,
+        store: &dyn Store,
+        index: u64,
+        size: u64,
+    ) -> Result<Vec<Hash>, LogReadError> {
+        self.check_published(size)?;
+        let tree = read(&self.tree);
+        inclusion_proof_in(&reader(&tree, store), index, size)
+            .map_err(StoreError::from)?
+            .ok_or(LogReadError::LeafOutside { index, size })
+    }
+
+    /// The consistency proof from `old_size` to `new_size`, both at most the latest
+    /// checkpoint's.
+    pub fn consistency_proof(
+        &self,
+        store: &dyn Store,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<Vec<Hash>, LogReadError> {
+        self.check_published(new_size)?;
+        if old_size == new_size && old_size > 0 {
+            return Ok(Vec::new());
+        }
+        let tree = read(&self.tree);
+        consistency_proof_in(&reader(&tree, store), old_size, new_size)
+            .map_err(StoreError::from)?
+            .ok_or(LogReadError::NoConsistency {
+                old: old_size,
+                new: new_size,
+            })
+    }
+
+    /// The leaves `start..end`, within the published log and at most [`MAX_LEAVES_PER_CALL`].
+    pub fn leaves(
+        &self,
+        store: &dyn Store,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<Vec<u8>>, LogReadError> {
+        self.check_published(end)?;
+        if start >= end || end - start > MAX_LEAVES_PER_CALL {
+            return Err(LogReadError::LeafRange { start, end });
+        }
+        let leaves = stored_leaves(store, start, end - start)?;
+        if leaves.len() as u64 != end - start {
+            return Err(StoreError("log leaves missing from storage".into()).into());
+        }
+        Ok(leaves)
+    }
+
+    fn check_published(&self, size: u64) -> Result<(), LogReadError> {
+        let published = read(&self.latest).size;
+        if size > published {
+            return Err(LogReadError::BeyondCheckpoint { size, published });
+        }
+        Ok(())
+    }
+}
+
+/// Up to `limit` stored leaves from index `first` on, in order: fewer only where the log ends.
+/// A missing leaf before the end is an error: the stored log has a gap.
+fn stored_leaves(store: &dyn Store, first: u64, limit: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+    // Keys are big-endian indexes: the scan starts just after leaf first - 1.
+    let after = first.checked_sub(1).map(index_key);
+    let entries = store.scan(
+        Family::LogLeaves,
+        &[],
+        after.as_ref().map(|key| key.as_slice()),
+        usize::try_from(limit).unwrap_or(usize::MAX),
+    )?;
+    let mut leaves = Vec::with_capacity(entries.len());
+    for (expected, (key, leaf)) in (first..).zip(entries) {
+        if key != index_key(expected) {
+            return Err(StoreError(format!(
+                "log leaf {expected} missing: the stored log has a gap"
+            )));
+        }
+        leaves.push(leaf);
+    }
+    Ok(leaves)
+}
+
+/// The hashes of the `count` stored leaves from index `first` on, all of which must be there:
+/// how the tree reads back an older chunk.
+fn leaf_hashes(store: &dyn Store, first: u64, count: u64) -> Result<Vec<Hash>, StoreError> {
+    let leaves = stored_leaves(store, first, count)?;
+    if leaves.len() as u64 != count {
+        return Err(StoreError(format!(
+            "log leaves {first}..{} missing from storage",
+            first + count
+        )));
+    }
+    Ok(leaves.iter().map(|leaf| leaf_hash(leaf)).collect())
+}
+
+/// `tree`, reading older chunks' leaves back from `store`.
+fn reader<'a>(
+    tree: &'a MerkleTree,
+    store: &'a dyn Store,
+) -> Reader<'a, impl Fn(u64, u64) -> Result<Vec<Hash>, StoreError> + 'a> {
+    tree.reader(move |first, count| leaf_hashes(store, first, count))
+}
+
+/// The root of the first `size` leaves of `tree`, reading older chunks from `store`.
+fn mirror_error(mirror: &Mirror, error: &std::io::Error) -> StoreError {
+    StoreError(format!(
+        "cannot write the checkpoint mirror {}: {error}",
+        mirror.file().display()
+    ))
+}
+
+fn root_of(tree: &MerkleTree, store: &dyn Store, size: u64) -> Result<Option<Hash>, StoreError> {
+    Ok(reader(tree, store).root(size)?)
+}
+
+impl From<ReadError<StoreError>> for StoreError {
+    fn from(error: ReadError<StoreError>) -> Self {
+        match error {
+            ReadError::Load(error) => error,
+            ReadError::Mismatch(mismatch) => StoreError(format!(
+                "the stored log leaves from index {} do not hash to the tree built from them: \
+                 the store was altered or damaged",
+                mismatch.first_leaf
+            )),
+        }
+    }
+}
+
+/// Adds to `tree` the leaves `store` holds beyond it, in order; how many. A missing leaf is an
+/// error: the stored log has a gap.
+fn extend_from(tree: &mut MerkleTree, store: &dyn Store) -> Result<u64, StoreError> {
+    let mut added = 0;
+    loop {
+        let leaves = stored_leaves(store, tree.size(), REBUILD_CHUNK)?;
+        if leaves.is_empty() {
+            return Ok(added);
+        }
+        for leaf in leaves {
+            tree.push(leaf_hash(&leaf));
+            added += 1;
+        }
+    }
+}
+
+/// The tree of the leaves in `store` and the stored checkpoint, if any, which must commit to
+/// those leaves: a gap in the leaves or a checkpoint whose root differs from the leaves' is an
+/// error, never served.
+pub fn check_stored(
+    store: &dyn Store,
+) -> Result<(MerkleTree, Option<CheckpointRecord>), StoreError> {
+    let mut tree = MerkleTree::new();
+    extend_from(&mut tree, store)?;
+    let Some(bytes) = store.get(Family::Checkpoint, LATEST_CHECKPOINT)? else {
+        return Ok((tree, None));
+    };
+    let record = CheckpointRecord::decode(bytes.as_slice())
+        .map_err(|e| StoreError(format!("corrupt checkpoint record: {e}")))?;
+    if root_of(&tree, store, record.size)?.map(|root| root.to_vec()) != Some(record.root.clone()) {
+        return Err(StoreError(format!(
+            "the stored log does not match its last signed checkpoint (size {}): refusing to \
+             serve a history that differs from what was published",
+            record.size
+        )));
+    }
+    Ok((tree, Some(record)))
+}
+
+#[cfg(test)]
+mod tests {
+    use eproxy_verifier::merkle::{consistency_proof, inclusion_proof, root};
+
+    use super::*;
+    use crate::store::RocksStore;
+
+    /// A store on disk holding `n` leaves, and their hashes.
+    fn stored(n: u64) -> (tempfile::TempDir, RocksStore, Vec<Hash>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RocksStore::open(dir.path()).unwrap();
+        let leaves: Vec<Vec<u8>> = (0..n).map(|i| format!("leaf {i}").into_bytes()).collect();
+        let writes: Vec<Write> = (0..n)
+            .zip(&leaves)
+            .map(|(i, leaf)| Write::put(Family::LogLeaves, index_key(i).to_vec(), leaf.clone()))
+            .collect();
+        store.commit(&writes).unwrap();
+        let hashes = leaves.iter().map(|leaf| leaf_hash(leaf)).collect();
+        (dir, store, hashes)
+    }
+
+    /// Over a real store of several chunks, roots and proofs of older sizes (which read chunks
+    /// back from disk) equal the reference computed from every leaf hash.
+    #[test]
+    fn proofs_read_back_from_the_store_equal_the_reference() {
+        let (_dir, store, all) = stored(1_000);
+        let (tree, _) = check_stored(&store).unwrap();
+        assert_eq!(tree.size(), 1_000);
+        let reader = reader(&tree, &store);
+        for size in [1, 255, 256, 257, 600, 999, 1_000] {
+            let prefix = &all[..size as usize];
+            assert_eq!(root_of(&tree, &store, size).unwrap(), Some(root(prefix)));
+            for index in [0, size / 3, size - 1] {
+                assert_eq!(
+                    inclusion_proof_in(&reader, index, size).unwrap(),
+                    inclusion_proof(prefix, index as usize),
+                    "inclusion of {index} in {size}"
+                );
+                let old = index + 1;
+                assert_eq!(
+                    consistency_proof_in(&reader, old, size).unwrap(),
+                    consistency_proof(prefix, old as usize),
+                    "consistency {old} -> {size}"
+                );
+            }
+        }
+    }
+
+    /// A stored leaf changed after the tree was built: the proofs that need its chunk fail
+    /// with a reason, the others are still served.
+    #[test]
+    fn an_altered_stored_leaf_is_an_error_not_a_proof() {
+        let (_dir, store, all) = stored(600);
+        let (tree, _) = check_stored(&store).unwrap();
+        let altered = Write::put(
+            Family::LogLeaves,
+            index_key(300).to_vec(),
+            b"forged".to_vec(),
+        );
+        store.commit(&[altered]).unwrap();
+        let error = root_of(&tree, &store, 400).unwrap_err();
+        assert!(error.0.contains("from index 256"), "{error}");
+        assert!(error.0.contains("altered or damaged"), "{error}");
+        let reader = reader(&tree, &store);
+        assert_eq!(
+            inclusion_proof_in(&reader, 100, 512).unwrap(),
+            inclusion_proof(&all[..512], 100)
+        );
+        // A deleted leaf in a complete chunk: missing, said so.
+        store
+            .commit(&[Write::delete(Family::LogLeaves, index_key(10).to_vec())])
+            .unwrap();
+        let error = root_of(&tree, &store, 100).unwrap_err();
+        assert!(error.0.contains("missing"), "{error}");
+    }
+}

@@ -1,0 +1,16 @@
+//! The operator's side, which wires the layers together: the server (`server.rs`: the
+//! listener, the layers built and started, the periodic work) and its connections and lanes,
+//! the configuration, the metrics (observing the API and the writer through their observer
+//! interfaces), the CRLs kept current, signals, backups, and the operator's own commands
+//! (`admin.rs`, `enrollment.rs`).
+
+pub mod admin;
+mod backup;
+mod config;
+mod connections;
+mod crl_reload;
+mod enrollment;
+mod lanes;
+mod metrics;
+mod server;
+mod signals;

@@ -1,0 +1,302 @@
+//! The listener: opens the store, rebuilds the log, starts the sequencer and the background
+//! tasks (checkpoint publisher, nonce pruner, CRL reloader), and serves gRPC until SIGTERM or
+//! SIGINT, then finishes in-flight requests, publishes a last checkpoint and returns.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use eproxy_proto::registry::v1::registry_server::RegistryServer;
+use eproxy_proto::registry::v1::transparency_log_server::TransparencyLogServer;
+use eproxy_verifier::verify::Verifier;
+use tokio::net::TcpListener;
+use tonic::transport::{Identity, ServerTlsConfig};
+
+use super::config::{Config, KEY_FILE};
+use super::connections;
+use super::crl_reload::{self, CrlFiles};
+use super::lanes::Lanes;
+use super::metrics::{self, Metrics};
+use super::signals::Signals;
+use crate::admit::Admission;
+use crate::admit::checks::Checks;
+use crate::api::CallObserver;
+use crate::api::answers::Answers;
+use crate::api::peer_rates::PeerRates;
+use crate::api::repeats::Repeats;
+use crate::api::service::{Api, RegistryService};
+use crate::log::Log;
+use crate::log::mirror::Mirror;
+use crate::log::operator::Operator;
+use crate::store::{RocksStore, Store, upgrade};
+use crate::write::command::{Command, Outcome};
+use crate::write::{CommitObserver, Sequencer, WriterParts};
+
+/// Calls open at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS); a client wanting
+/// more opens more connections (up to `max_connections`). The HTTP/2 stack's default, which
+/// the gRPC server would otherwise replace with no limit at all: calls accepted but still
+/// waiting for a place in their lane each hold a stream and their request's unread data, and a
+/// connection whose unread data fills its flow-control window starves into tiny DATA frames
+/// until the stack's budget for them closes it (the suspected cause of a load client's broken
+/// pipe, BENCHMARKS.md).
+const MAX_STREAMS_PER_CONNECTION: u32 = 200;
+
+/// Streams the registry may reset for a client's protocol errors before it closes the
+/// connection (the "MadeYouReset" defence): the HTTP/2 stack's default, which the gRPC server
+/// would otherwise turn off.
+const MAX_LOCAL_ERROR_RESETS: usize = 1024;
+
+/// How often a grown log gets a new signed checkpoint.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
+
+/// How often spent nonces that no fresh request can carry are forgotten.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The database's directory inside the data directory.
+pub const DB_DIR: &str = "db";
+
+/// Serves the registry in `data_dir` with `config`. Errors are for people.
+pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
+    // First of all: a stop requested while the store opens is then graceful too.
+    let signals = Signals::install().map_err(|e| format!("cannot handle signals: {e}"))?;
+    let anchors = config.anchors(data_dir).map_err(|e| e.to_string())?;
+    let revocation = config.revocation_policy().map_err(|e| e.to_string())?;
+    let titles = config.representative_titles().map_err(|e| e.to_string())?;
+    let crl_files = CrlFiles {
+        data_dir: data_dir.to_path_buf(),
+        files: config.crls.clone(),
+    };
+    let crls = Arc::new(crl_files.load().map_err(|e| e.to_string())?);
+    let crl_reload = config.crl_reload_interval().map_err(|e| e.to_string())?;
+    let (release_rate, release_burst) = config.release_allowance().map_err(|e| e.to_string())?;
+    let operator = Arc::new(
+        Operator::load(&config.origin, &data_dir.join(KEY_FILE)).map_err(|e| e.to_string())?,
+    );
+    if !(1..=4096).contains(&config.write_buffer_mib) {
+        return Err(format!(
+            "write_buffer_mib = {}: expected 1 to 4096",
+            config.write_buffer_mib
+        ));
+    }
+    let write_buffer = config.write_buffer_mib as usize * (1 << 20);
+    let store: Arc<dyn Store> = Arc::new(
+        RocksStore::open_with(&data_dir.join(DB_DIR), write_buffer).map_err(|e| e.to_string())?,
+    );
+    let log = open_log(data_dir, &config, store.as_ref(), &operator)?;
+    for done in upgrade::run(store.as_ref())? {
+        tracing::info!("{done}");
+    }
+    let lanes = Lanes::new(config.concurrency_limit);
+    let checks = Checks::per_core();
+    let metrics = Arc::new(Metrics::new(
+        Arc::clone(&log),
+        Arc::clone(&store),
+        lanes.clone(),
+        checks.clone(),
+    ));
+    let sequencer = Sequencer::start(WriterParts {
+        store: Arc::clone(&store),
+        log: Arc::clone(&log),
+        operator: Arc::clone(&operator),
+        observer: Arc::clone(&metrics) as Arc<dyn CommitObserver>,
+    })
+    .map_err(|e| format!("cannot start the sequencer: {e}"))?;
+    let service = Arc::new(RegistryService {
+        observer: Arc::clone(&metrics) as Arc<dyn CallObserver>,
+        answers: Answers {
+            store: Arc::clone(&store),
+            log: Arc::clone(&log),
+            operator: Arc::clone(&operator),
+        },
+        sequencer,
+        checks,
+        admission: Arc::new(Admission {
+            verifier: Verifier::new(anchors)
+                .with_revocation(revocation)
+                .with_representative_titles(titles),
+            max_validity_seconds: i64::from(config.max_validity_days) * 86_400,
+            crls: Arc::clone(&crls),
+            store: Arc::clone(&store),
+            operator: Arc::clone(&operator),
+        }),
+        repeats: Repeats::default(),
+        peer_rates: PeerRates::new(release_rate, release_burst),
+    });
+
+    let publisher = tokio::spawn(publish_checkpoints(Arc::clone(&service)));
+    let pruner = tokio::spawn(prune_nonces(Arc::clone(&service)));
+    let crl_reloader = tokio::spawn(crl_reload::keep_current(
+        crl_files,
+        crls,
+        crl_reload,
+        signals.hangups,
+        Arc::clone(&metrics),
+    ));
+    let listener = listen(&config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    // One line on standard output for each listener, for operators and for tests that listen
+    // on port 0.
+    announce(&format!("listening on {address}"));
+    let metrics_server = match config.metrics_listen.as_str() {
+        "" => None,
+        listen => {
+            let listener = TcpListener::bind(listen)
+                .await
+                .map_err(|e| format!("cannot serve metrics on {listen}: {e}"))?;
+            let address = listener.local_addr().map_err(|e| e.to_string())?;
+            announce(&format!("metrics on http://{address}/metrics"));
+            Some(tokio::spawn(metrics::serve(listener, metrics)))
+        }
+    };
+    tracing::info!(%address, origin = operator.origin(), size = log.size(), "serving");
+
+    let limit = config.max_message_bytes;
+    let grace = Duration::from_secs(config.request_timeout_seconds);
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<RegistryServer<Api>>().await;
+    health.set_serving::<TransparencyLogServer<Api>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(eproxy_proto::registry::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| format!("reflection: {e}"))?;
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = config.tls(data_dir).map_err(|e| e.to_string())? {
+        builder = builder
+            .tls_config(
+                ServerTlsConfig::new().identity(Identity::from_pem(tls.certificate, tls.key)),
+            )
+            .map_err(|e| format!("TLS: {e}"))?;
+    }
+    let server = builder
+        .timeout(grace)
+        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
+        .http2_max_local_error_reset_streams(Some(MAX_LOCAL_ERROR_RESETS))
+        // Limits for the whole server, however many connections share them: one for the
+        // calls that write, one for those that read.
+        .layer(lanes)
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(
+            RegistryServer::new(Api(Arc::clone(&service)))
+                .max_decoding_message_size(limit)
+                .max_encoding_message_size(4 * limit),
+        )
+        .add_service(
+            TransparencyLogServer::new(Api(Arc::clone(&service)))
+                .max_decoding_message_size(limit)
+                .max_encoding_message_size(4 * limit),
+        )
+        .serve_with_incoming_shutdown(
+            connections::accept(listener, config.max_connections),
+            async {
+                signals.stop.received().await;
+                let _ = stopping.send(());
+            },
+        );
+    // Requests in flight get one request deadline to finish; idle clients do not hold the
+    // registry open.
+    tokio::select! {
+        served = server => served.map_err(|e| format!("the server failed: {e}"))?,
+        () = async {
+            let _ = stopped.await;
+            tokio::time::sleep(grace).await;
+        } => tracing::warn!("requests still open after the grace period were dropped"),
+    }
+
+    publisher.abort();
+    pruner.abort();
+    crl_reloader.abort();
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
+    // Repeated evidence releases counted since their last record go into the audit trail.
+    for release in service.repeats.drain() {
+        if let Err(error) = service.sequencer.apply(Command::Release(release)).await {
+            tracing::error!(%error, "repeated releases not recorded");
+        }
+    }
+    // The writer finishes and releases the store before the process ends: RocksDB must be
+    // closed, not torn down under a running thread.
+    service.sequencer.stop().await;
+    drop(service);
+    log.publish(store.as_ref(), &operator)
+        .map_err(|e| format!("the last checkpoint could not be published: {e}"))?;
+    tracing::info!(size = log.size(), "stopped");
+    Ok(())
+}
+
+/// The log of `store`, rebuilt and checked against its own checkpoint and, when the
+/// configuration names a checkpoint mirror, against the latest checkpoint published there; from
+/// then on every checkpoint is mirrored.
+pub fn open_log(
+    data_dir: &Path,
+    config: &Config,
+    store: &dyn Store,
+    operator: &Operator,
+) -> Result<Arc<Log>, String> {
+    let log = Arc::new(Log::open(store, operator).map_err(|e| e.to_string())?);
+    if !config.checkpoint_mirror.as_os_str().is_empty() {
+        let mirror = Mirror::new(&data_dir.join(&config.checkpoint_mirror), operator);
+        log.check_mirror(&mirror, store, operator)?;
+        log.mirror_to(mirror).map_err(|e| e.to_string())?;
+    }
+    Ok(log)
+}
+
+/// How many connections the kernel may queue before they are accepted (capped by
+/// net.core.somaxconn): a burst of clients beyond it would see their connections dropped or
+/// reset. Tokio's default is 1,024.
+const LISTEN_BACKLOG: u32 = 4_096;
+
+/// Listens on `address` (host:port; the first address it resolves to).
+async fn listen(address: &str) -> std::io::Result<TcpListener> {
+    let address = tokio::net::lookup_host(address)
+        .await?
+        .next()
+        .ok_or_else(|| std::io::Error::other("the address resolves to nothing"))?;
+    let socket = if address.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+/// Tells standard output, if anyone still reads it.
+fn announce(line: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "eproxy-registry: {line}").and_then(|()| out.flush());
+}
+
+/// Has the one writer sign a checkpoint whenever the log has grown, every
+/// [`CHECKPOINT_INTERVAL`].
+async fn publish_checkpoints(service: Arc<RegistryService>) {
+    let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = service.sequencer.publish().await {
+            tracing::error!(%error, "checkpoint not published");
+        }
+    }
+}
+
+/// Forgets spent nonces no fresh request can carry any more, every [`PRUNE_INTERVAL`], through
+/// the one writer.
+async fn prune_nonces(service: Arc<RegistryService>) {
+    let mut ticks = tokio::time::interval(PRUNE_INTERVAL);
+    loop {
+        ticks.tick().await;
+        match service.sequencer.apply(Command::PruneNonces).await {
+            Ok(Outcome::Pruned(0)) => {}
+            Ok(outcome) => tracing::info!(?outcome, "spent nonces forgotten"),
+            Err(error) => tracing::warn!(%error, "spent nonces not pruned"),
+        }
+    }
+}

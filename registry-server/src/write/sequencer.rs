@@ -1,0 +1,486 @@
+//! The one writer. Requests that change state queue here; the sequencer takes as many as are
+//! waiting (group commit), applies each in arrival order against the store plus what the batch
+//! has written so far, assigns log indexes, and commits the whole batch in one synced write.
+//! Only then does it extend the tree and answer: nothing is acknowledged before it is durable,
+//! and a failed commit answers every request of the batch UNAVAILABLE and changes nothing.
+
+use std::sync::Arc;
+
+use eproxy_verifier::merkle::leaf_hash;
+use tokio::sync::{mpsc, oneshot};
+
+use super::batch::Batch;
+use super::command::{Command, Outcome};
+use super::error::WriteError;
+use crate::log::Log;
+use crate::log::operator::Operator;
+use crate::store::{Store, StoreError};
+
+/// The most requests one batch serves.
+const MAX_BATCH: usize = 1_024;
+/// Requests waiting beyond this are refused as UNAVAILABLE rather than queued without bound.
+const QUEUE: usize = 16_384;
+
+type Job = (Command, oneshot::Sender<Result<Outcome, WriteError>>);
+
+/// What the writer thread receives.
+enum Message {
+    /// A command to apply.
+    Job(Box<Job>),
+    /// Sign and store a checkpoint of the log if it has grown, between batches.
+    Publish(oneshot::Sender<Result<(), StoreError>>),
+    /// Finish what is queued before this, then stop (releasing the store).
+    Stop,
+}
+
+/// What the writer tells whoever counts its work (the metrics), passed in by whoever starts it.
+pub trait CommitObserver: Send + Sync {
+    /// A batch of `commands` commands was committed.
+    fn committed(&self, commands: usize);
+}
+
+/// The parts the writer works on.
+pub struct WriterParts {
+    /// The store it alone writes.
+    pub store: Arc<dyn Store>,
+    /// The log whose leaves it appends.
+    pub log: Arc<Log>,
+    /// The key that signs checkpoints.
+    pub operator: Arc<Operator>,
+    /// Told of each commit.
+    pub observer: Arc<dyn CommitObserver>,
+}
+
+/// The handle requests queue through.
+#[derive(Debug)]
+pub struct Sequencer {
+    messages: mpsc::Sender<Message>,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Sequencer {
+    /// Starts the writer thread.
+    pub fn start(parts: WriterParts) -> std::io::Result<Self> {
+        let (messages, receiver) = mpsc::channel(QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("eproxy-sequencer".into())
+            .spawn(move || Writer::new(parts).run(receiver))?;
+        Ok(Self {
+            messages,
+            thread: std::sync::Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Queues `command` and waits until it is durable or refused.
+    pub async fn apply(&self, command: Command) -> Result<Outcome, WriteError> {
+        let (reply, answer) = oneshot::channel();
+        self.messages
+            .try_send(Message::Job(Box::new((command, reply))))
+            .map_err(|_| WriteError::Overloaded)?;
+        answer.await.map_err(|_| WriteError::ShuttingDown)?
+    }
+
+    /// Has the writer sign and store a checkpoint of everything committed so far, if the log
+    /// has grown since the latest: checkpoints are written by the one writer too, between
+    /// its batches, so that each is over a committed head.
+    pub async fn publish(&self) -> Result<(), WriteError> {
+        let (reply, answer) = oneshot::channel();
+        self.messages
+            .send(Message::Publish(reply))
+            .await
+            .map_err(|_| WriteError::ShuttingDown)?;
+        Ok(answer.await.map_err(|_| WriteError::ShuttingDown)??)
+    }
+
+    /// Lets the writer finish what is queued, then waits for it to stop. Commands queued later
+    /// are answered UNAVAILABLE.
+    pub async fn stop(&self) {
+        let _ = self.messages.send(Message::Stop).await;
+        let thread = self
+            .thread
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(thread) = thread {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+}
+
+/// The writer thread's state.
+struct Writer {
+    store: Arc<dyn Store>,
+    log: Arc<Log>,
+    operator: Arc<Operator>,
+    observer: Arc<dyn CommitObserver>,
+    /// The last batch time, nanoseconds: batch times never go backwards.
+    last_nanos: u64,
+    /// The store's generation the log has caught up with.
+    generation: u64,
+}
+
+impl Writer {
+    fn new(parts: WriterParts) -> Self {
+        Self {
+            store: parts.store,
+            log: parts.log,
+            operator: parts.operator,
+            observer: parts.observer,
+            last_nanos: 0,
+            generation: 0,
+        }
+    }
+
+    fn run(mut self, mut receiver: mpsc::Receiver<Message>) {
+        let mut next = receiver.blocking_recv();
+        loop {
+            let first = match next.take() {
+                Some(Message::Job(first)) => first,
+                Some(Message::Publish(reply)) => {
+                    let _ = reply.send(self.log.publish(self.store.as_ref(), &self.operator));
+                    next = receiver.blocking_recv();
+                    continue;
+                }
+                Some(Message::Stop) | None => break,
+            };
+            let mut jobs = vec![*first];
+            while jobs.len() < MAX_BATCH {
+                match receiver.try_recv() {
+                    Ok(Message::Job(job)) => jobs.push(*job),
+                    // Answered after the batch, in its turn.
+                    Ok(other) => {
+                        next = Some(other);
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.process(jobs);
+            if next.is_none() {
+                next = receiver.blocking_recv();
+            }
+        }
+    }
+
+    /// The batch's time: the clock, but never at or before the previous batch's.
+    fn now_nanos(&mut self) -> u64 {
+        self.last_nanos = crate::clock::now_nanos().max(self.last_nanos + 1);
+        self.last_nanos
+    }
+
+    /// Lets a failed store try to recover, and catches the log up with what a reopened store
+    /// holds, before a batch reads or writes anything. A store still refusing writes still
+    /// serves the batch's reads (only its commit fails); a log that could not catch up serves
+    /// nothing, since the batch's new leaves would take the places of stored ones.
+    fn recover(&mut self) -> Result<(), StoreError> {
+        if let Err(error) = self.store.recover() {
+            tracing::debug!(%error, "storage still refuses writes");
+        }
+        let generation = self.store.generation();
+        if generation != self.generation {
+            let added = self.log.catch_up(self.store.as_ref())?;
+            if added > 0 {
+                tracing::warn!(
+                    added,
+                    "leaves whose commit had reported failure were found durable on reopening"
+                );
+            }
+            self.generation = generation;
+        }
+        Ok(())
+    }
+
+    fn process(&mut self, jobs: Vec<Job>) {
+        if let Err(error) = self.recover() {
+            tracing::error!(%error, "the reopened log could not be read; the batch is refused");
+            for (_, reply) in jobs {
+                let _ = reply.send(Err(WriteError::from(error.clone())));
+            }
+            return;
+        }
+        let nanos = self.now_nanos();
+        let mut batch = Batch::new(self.store.as_ref(), nanos, self.log.size());
+        let mut answers = Vec::with_capacity(jobs.len());
+        for (command, reply) in jobs {
+            answers.push((reply, command.apply(&mut batch)));
+        }
+        let leaf_hashes: Vec<_> = batch.leaves.iter().map(|leaf| leaf_hash(leaf)).collect();
+        let committed = if batch.writes.is_empty() {
+            Ok(())
+        } else {
+            let committed = self.store.commit(&batch.writes);
+            if committed.is_ok() {
+                self.observer.committed(answers.len());
+            }
+            committed
+        };
+        match committed {
+            Ok(()) => {
+                self.log.extend(&leaf_hashes);
+                for (reply, answer) in answers {
+                    // A caller that gave up does not undo a durable write.
+                    let _ = reply.send(answer);
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, "commit failed; the batch is refused");
+                for (reply, answer) in answers {
+                    let _ = reply.send(answer.and(Err(WriteError::from(error.clone()))));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::SigningKey;
+    use eproxy_proto::DelegationId;
+    use eproxy_testkit::TestPki;
+    use eproxy_testkit::scenario::{contracts_only, delegation};
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use eproxy_policy::UnixTime;
+
+    use super::*;
+    use crate::store::{Family, RocksStore, Write};
+    use crate::write::command::Registration;
+
+    fn registration(i: u8) -> Command {
+        let cms = vec![i; 40];
+        Command::Register(Box::new(Registration {
+            id: DelegationId::of_cms(&cms),
+            cms,
+            delegation: delegation(&TestPki::standard().employee, contracts_only(), None),
+            signer_sha256: [0; 32],
+            signing_act: DelegationId::of_cms(&[i]).as_bytes().to_owned(),
+            authority_enrollment: None,
+        }))
+    }
+
+    /// Counts commits and the commands they carried.
+    #[derive(Default)]
+    struct Commits(AtomicUsize, AtomicUsize);
+
+    impl CommitObserver for Commits {
+        fn committed(&self, commands: usize) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            self.1.fetch_add(commands, Ordering::Relaxed);
+        }
+    }
+
+    impl Commits {
+        fn seen(&self) -> (usize, usize) {
+            (
+                self.0.load(Ordering::Relaxed),
+                self.1.load(Ordering::Relaxed),
+            )
+        }
+    }
+
+    /// What a writer runs on: a store on disk (in the directory returned, kept while it is
+    /// used), an operator, the log and a commit counter.
+    struct Setup {
+        _dir: tempfile::TempDir,
+        store: Arc<dyn Store>,
+        operator: Arc<Operator>,
+        log: Arc<Log>,
+        commits: Arc<Commits>,
+    }
+
+    impl Setup {
+        fn new() -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let store: Arc<dyn Store> = Arc::new(RocksStore::open(dir.path()).unwrap());
+            let operator =
+                Arc::new(Operator::new("test/log", SigningKey::from_bytes(&[1; 32])).unwrap());
+            let log = Arc::new(Log::open(store.as_ref(), &operator).unwrap());
+            Self {
+                _dir: dir,
+                store,
+                operator,
+                log,
+                commits: Arc::default(),
+            }
+        }
+
+        fn writer(&self) -> Writer {
+            Writer::new(WriterParts {
+                store: Arc::clone(&self.store),
+                log: Arc::clone(&self.log),
+                operator: Arc::clone(&self.operator),
+                observer: Arc::clone(&self.commits) as Arc<dyn CommitObserver>,
+            })
+        }
+    }
+
+    /// Requests waiting together are served by one synced commit, in arrival order.
+    #[test]
+    fn waiting_requests_share_one_commit_in_order() {
+        let setup = Setup::new();
+        let log = &setup.log;
+        let (messages, receiver) = mpsc::channel(QUEUE);
+        let mut answers = Vec::new();
+        for i in 0..10 {
+            let (reply, answer) = oneshot::channel();
+            messages
+                .try_send(Message::Job(Box::new((registration(i), reply))))
+                .unwrap();
+            answers.push(answer);
+        }
+        // The same bytes again, in the same batch: registered once.
+        let (reply, again) = oneshot::channel();
+        messages
+            .try_send(Message::Job(Box::new((registration(0), reply))))
+            .unwrap();
+        drop(messages);
+        setup.writer().run(receiver);
+
+        assert_eq!(setup.commits.seen(), (1, 11));
+        for (i, answer) in answers.into_iter().enumerate() {
+            let Ok(Ok(Outcome::Registered { record, already })) = answer.blocking_recv() else {
+                panic!("registration {i} failed");
+            };
+            assert!(!already);
+            assert_eq!(record.log_index, i as u64, "arrival order is log order");
+        }
+        let Ok(Ok(Outcome::Registered { record, already })) = again.blocking_recv() else {
+            panic!("the repeat failed");
+        };
+        assert!(already);
+        assert_eq!(record.log_index, 0);
+        assert_eq!(log.size(), 10);
+    }
+
+    /// Pruning forgets exactly the nonces of requests stated more than twice the skew window
+    /// ago, and nothing else; a nonce written in the same batch stays.
+    #[test]
+    fn pruning_forgets_only_nonces_past_the_window() {
+        use crate::store::records::nonce_key;
+        use crate::write::command::MAX_SKEW_SECONDS;
+
+        let setup = Setup::new();
+        let store = &setup.store;
+        let now = crate::clock::now().seconds();
+        let key =
+            |offset: i64, tag: u8| nonce_key(UnixTime::from_seconds(now + offset), &[tag; 16]);
+        // Old enough to go (a margin of 60 s over the cutoff so the test cannot race the
+        // clock), and young enough to stay.
+        let gone = [key(-86_400, 1), key(-2 * MAX_SKEW_SECONDS - 60, 2)];
+        let kept = [
+            key(-2 * MAX_SKEW_SECONDS + 60, 3),
+            key(0, 4),
+            key(MAX_SKEW_SECONDS, 5),
+        ];
+        let writes: Vec<_> = gone
+            .iter()
+            .chain(&kept)
+            .map(|k| Write::put(Family::Nonces, k.clone(), vec![0]))
+            .collect();
+        store.commit(&writes).unwrap();
+
+        let (messages, receiver) = mpsc::channel(QUEUE);
+        let (reply, answer) = oneshot::channel();
+        messages
+            .try_send(Message::Job(Box::new((Command::PruneNonces, reply))))
+            .unwrap();
+        drop(messages);
+        setup.writer().run(receiver);
+
+        assert_eq!(answer.blocking_recv().unwrap(), Ok(Outcome::Pruned(2)));
+        let remaining: Vec<_> = store
+            .scan(Family::Nonces, &[], None, 100)
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(remaining, kept);
+    }
+
+    /// A card's act checked before its enrollment ended and applied after, in one batch, is
+    /// refused: the one writer checks the enrollment again.
+    #[test]
+    fn an_act_on_an_enrollment_ended_in_the_same_batch_is_refused() {
+        use crate::write::authority::ActingEnrollment;
+        use crate::write::command::{Basis, Enrolment, Revocation, Unenrolment};
+
+        let setup = Setup::new();
+        let run = |commands: Vec<Command>| {
+            let (messages, receiver) = mpsc::channel(QUEUE);
+            let answers: Vec<_> = commands
+                .into_iter()
+                .map(|command| {
+                    let (reply, answer) = oneshot::channel();
+                    messages
+                        .try_send(Message::Job(Box::new((command, reply))))
+                        .unwrap();
+                    answer
+                })
+                .collect();
+            drop(messages);
+            setup.writer().run(receiver);
+            answers
+                .into_iter()
+                .map(|answer| answer.blocking_recv().unwrap())
+                .collect::<Vec<_>>()
+        };
+        let company = TestPki::standard().company.corporate_number().unwrap();
+        let card = [5; 32];
+        let enrolled = run(vec![
+            registration(0),
+            Command::Enroll(Box::new(Enrolment {
+                company,
+                certificate_sha256: card,
+                basis: Basis::Attested {
+                    attested_by: "staff".into(),
+                    check_reference: "check".into(),
+                },
+                operator: Arc::clone(&setup.operator),
+            })),
+        ]);
+        let Ok(Outcome::Enrolled { id, .. }) = enrolled[1] else {
+            panic!("not enrolled: {enrolled:?}");
+        };
+        let revocation = |acting| {
+            Command::Revoke(Revocation {
+                id: DelegationId::of_cms(&[0; 40]),
+                reason: "test".into(),
+                reason_code: eproxy_proto::v1::RevocationReason::Other,
+                nonce_key: vec![9; 24],
+                actor: "card".into(),
+                acting,
+            })
+        };
+        let acting = ActingEnrollment {
+            id,
+            company,
+            certificate_sha256: card,
+        };
+        let answers = run(vec![
+            Command::Unenroll(Unenrolment {
+                company,
+                certificate_sha256: card,
+                ended_by: "staff".into(),
+                reason: "left office".into(),
+                nonce_key: None,
+                acting: None,
+            }),
+            revocation(Some(acting)),
+        ]);
+        assert!(
+            matches!(answers[0], Ok(Outcome::Unenrolled { .. })),
+            "{answers:?}"
+        );
+        assert!(
+            matches!(&answers[1], Err(WriteError::EnrollmentEnded(_))),
+            "{answers:?}"
+        );
+        // Without the card's enrollment to rest on (a commercial-registration certificate),
+        // the same revocation goes through.
+        assert!(matches!(
+            run(vec![revocation(None)])[0],
+            Ok(Outcome::Revoked { already: false, .. })
+        ));
+    }
+}

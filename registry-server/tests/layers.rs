@@ -61,11 +61,7 @@ fn every_arrow_points_down_a_layer_and_none_closes_a_circle() {
     if let Some(circle) = a_circle(&arrows) {
         panic!(
             "an import circle: {}",
-            circle
-                .iter()
-                .map(name)
-                .collect::<Vec<_>>()
-                .join(" -> ")
+            circle.iter().map(name).collect::<Vec<_>>().join(" -> ")
         );
     }
     // The rules bite: the writer does use the log and the store below it.

@@ -15,15 +15,12 @@
 //! stopped writes): the report gives each minute's rates, p99s, memory and engine state, and
 //! each second's memory, engine state and p99s.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use common::*;
 use eproxy_testkit::cms::CmsSigner;
+use eproxy_testkit::registry::*;
 
 /// Connections the client spreads its calls over.
 const CONNECTIONS: usize = 4;

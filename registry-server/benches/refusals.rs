@@ -14,12 +14,9 @@
 //! Run: `cargo bench -p eproxy-registry --bench refusals -- [--entries N] [--requests R]
 //! [--concurrency C]` (defaults 500000, 400, 8). Results are recorded in BENCHMARKS.md.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
 use std::time::Instant;
 
-use common::*;
+use eproxy_testkit::registry::*;
 
 struct Options {
     entries: usize,

@@ -2,14 +2,12 @@
 //! requests, client deadlines, and thousands of connections at once. After each, the registry
 //! is still running and a well-behaved client is served.
 
-mod common;
-
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::Instant;
 
 use bytes::Bytes;
-use common::*;
+use eproxy_testkit::registry::*;
 
 /// The registry's request deadline in these tests, seconds.
 const DEADLINE_SECONDS: u64 = 2;

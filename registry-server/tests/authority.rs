@@ -7,9 +7,7 @@
 //! card, the delegatee), a sub-delegatee, and an outsider whose JPKI card carries the
 //! representative's very name.
 
-mod common;
-
-use common::*;
+use eproxy_testkit::registry::*;
 
 /// The company's genuine root PoA to the employee, registered, and the registry.
 async fn registry_with_genuine_root() -> (Registry, Vec<u8>, DelegationId) {

@@ -11,13 +11,11 @@
 //! CI runs a few cycles; `EPROXY_CRASH_CYCLES=200 cargo test -p eproxy-registry --test crash
 //! -- --nocapture` is the long form (BENCHMARKS.md, "Crash safety").
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use common::*;
 use eproxy_proto::v1::{DelegationStatus, StatusStatement};
+use eproxy_testkit::registry::*;
 
 /// Client tasks submitting, and revoking, at once.
 const SUBMITTERS: usize = 6;

@@ -8,9 +8,7 @@
 //! read-only the way a failing disk makes it: ext4's `trigger_fs_error` with
 //! `errors=remount-ro`.
 
-mod common;
-
-use common::*;
+use eproxy_testkit::registry::*;
 
 /// An ext4 file system in an image file, loop-mounted for the test's life.
 struct Ext4 {

@@ -1,8 +1,6 @@
 //! Releasing evidence and listings from a real registry process, only to those entitled.
 
-mod common;
-
-use common::*;
+use eproxy_testkit::registry::*;
 
 #[tokio::test]
 async fn evidence_goes_only_to_the_entitled_and_verifies_offline() {

@@ -7,13 +7,11 @@
 //! CI runs the default number of cases; `PROPTEST_CASES=20000 cargo test --release -p
 //! eproxy-registry --test fuzz` is the long form (FUZZING.md).
 
-mod common;
-
 use std::sync::{Mutex, OnceLock};
 
-use common::*;
 use eproxy_proto::registry::v1::get_evidence_request::Entitlement;
 use eproxy_testkit::mutation::mutated;
+use eproxy_testkit::registry::*;
 use proptest::prelude::*;
 
 /// The registry under fuzz, its runtime, and how many writes it acknowledged (registrations

@@ -1,8 +1,6 @@
 //! The transparency log of a real registry process across restarts: same checkpoints, consistent growth.
 
-mod common;
-
-use common::*;
+use eproxy_testkit::registry::*;
 
 #[tokio::test]
 async fn a_restart_keeps_every_record_checkpoint_and_proof() {

@@ -4,10 +4,8 @@
 //! evidence to that contract; a counterparty verifies the whole. Every signature from the cards
 //! up to their root is ECDSA P-384 with SHA-384.
 
-mod common;
-
-use common::*;
 use eproxy_testkit::next_generation::NextGeneration;
+use eproxy_testkit::registry::*;
 
 fn next() -> &'static NextGeneration {
     static NEXT: std::sync::OnceLock<NextGeneration> = std::sync::OnceLock::new();

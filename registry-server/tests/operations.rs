@@ -1,8 +1,6 @@
 //! Operating a real registry process: command line, health and reflection, metrics, TLS, backup and restore, logs.
 
-mod common;
-
-use common::*;
+use eproxy_testkit::registry::*;
 
 #[test]
 fn the_command_line_refuses_misuse_clearly() {

@@ -1,8 +1,6 @@
 //! Revoking PoAs on a real registry process: signed, fresh, single-use requests from those entitled.
 
-mod common;
-
-use common::*;
+use eproxy_testkit::registry::*;
 
 #[tokio::test]
 async fn revocation_is_signed_fresh_entitled_and_idempotent() {

@@ -1,8 +1,6 @@
 //! Submitting PoAs to a real registry process: verification, registration once, refusals that change nothing, sub-delegations and supersessions.
 
-mod common;
-
-use common::*;
+use eproxy_testkit::registry::*;
 
 #[tokio::test]
 async fn a_submission_is_verified_registered_once_and_provable_in_the_log() {

@@ -15,7 +15,9 @@
 //! - CMS SignedData, correct or deliberately wrong ([`cms`]);
 //! - a registry operator in miniature: log, signed statements, checkpoints, bundles ([`operator`]);
 //! - the standard story of a PoA and a contract, signed and registered ([`scenario`]);
-//! - PEM and PKCS#12 output ([`Credential`], [`pkcs12`], [`export`]).
+//! - PEM and PKCS#12 output ([`Credential`], [`pkcs12`], [`export`]);
+//! - with the `registry` feature, a real registry process driven through its API
+//!   (`registry`), for end-to-end tests and benchmarks.
 //!
 //! Everything derives from a seed: keys from ChaCha20 streams seeded by (seed, label), serial
 //! numbers from labels, PKCS#12 salts from content. Keys are generated once per process and
@@ -40,6 +42,8 @@ pub mod next_generation;
 pub mod operator;
 pub mod pkcs12;
 mod pki;
+#[cfg(feature = "registry")]
+pub mod registry;
 pub mod scenario;
 mod time;
 pub mod tls;

@@ -13,9 +13,11 @@ use eproxy_verifier::enrollment::verify_enrollment;
 use serde::Serialize;
 
 use crate::cli::{CompanyRequestArgs, KeyArgs};
+use crate::client::operator_key;
+use crate::client::request::{company_of, fresh_request};
 use crate::client::{refused, registry_url, with_registry};
-use crate::commands::registry::{company_of, fresh_request, operator_key, signed_request};
-use crate::commands::{Outcome, open_key};
+use crate::commands::registry::signed_request;
+use crate::commands::{Outcome, now, open_key};
 use crate::error::CliError;
 use crate::input::read_certificate;
 use crate::output::print_json;
@@ -55,6 +57,7 @@ pub fn link(request: &CompanyRequestArgs, card: &KeyArgs) -> Result<Outcome, Cli
         Action::CardConsent {
             linking_certificate_sha256: *representative.certificate().sha256(),
         },
+        now()?,
     )?;
     let card_consent_cms =
         sign_content(card_key.as_ref(), &consent.encode(), consent.requested_at)?;

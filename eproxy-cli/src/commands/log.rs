@@ -14,9 +14,9 @@ use eproxy_verifier::note::verify_checkpoint;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::RegistryArgs;
+use crate::client::operator_key;
 use crate::client::{refused, registry_url, with_registry};
 use crate::commands::Outcome;
-use crate::commands::registry::operator_key;
 use crate::error::CliError;
 use crate::input::read_limited;
 use crate::output::{print_json, write_output};

@@ -16,8 +16,8 @@ use eproxy_verifier::crypto::AWS_LC;
 use eproxy_verifier::verify_cms::verify_cms;
 
 use crate::cli::VerifyArgs;
+use crate::client::read_operator_key;
 use crate::client::{operator_key_path, refused, registry_url, with_registry};
-use crate::commands::registry::read_operator_key;
 use crate::commands::{Outcome, now};
 use crate::error::CliError;
 use crate::input::{MAX_CMS_FILE_BYTES, parse_crls, read_limited, read_trust_dir};

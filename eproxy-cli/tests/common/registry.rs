@@ -1,30 +1,13 @@
 //! A registry process for the CLI's end-to-end tests, and the desk's steps against it: a PoA
 //! issued and signed by the representative, a contract signed by the employee.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command as Process, Stdio};
+use std::process::Child;
 
 use eproxy_testkit::TestPki;
+use eproxy_testkit::registry::process;
 
 use super::{Desk, Tsa, date, eproxy, json};
-
-/// The origin every test registry's log has.
-pub const ORIGIN: &str = "registry.eproxy.test/log";
-
-/// The registry binary, built by `cargo test --workspace` (scripts/test) beside this one.
-pub fn registry_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    let binary = dir.join("eproxy-registry");
-    assert!(
-        binary.exists(),
-        "{} is missing: build it first (`cargo build -p eproxy-registry`; scripts/test builds \
-         every binary)",
-        binary.display()
-    );
-    binary
-}
 
 /// A registry process serving a data directory that trusts the desk's test PKI.
 pub struct Registry {
@@ -38,13 +21,7 @@ impl Registry {
     /// no checkpoint mirror, which would refuse the second history).
     pub fn start(pki: &Path, key_from: Option<&Registry>) -> Self {
         let data = tempfile::tempdir().unwrap();
-        let status = Process::new(registry_binary())
-            .args(["init", "--origin", ORIGIN, "--data-dir"])
-            .arg(data.path())
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        process::init(data.path());
         if let Some(other) = key_from {
             for file in ["operator-key.pem", "operator.vkey"] {
                 std::fs::copy(other.data.path().join(file), data.path().join(file)).unwrap();
@@ -64,24 +41,11 @@ impl Registry {
             );
         }
         std::fs::write(&config, text).unwrap();
-        let mut process = Process::new(registry_binary())
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data.path())
-            .env("EPROXY_LOG", "warn")
-            .env("EPROXY_METRICS_LISTEN", "127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
-        let line = lines.next().unwrap().unwrap();
-        let address = line
-            .strip_prefix("eproxy-registry: listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
+        let serving = process::serve(data.path(), None);
         Self {
             data,
-            process,
-            url: format!("http://{address}"),
+            process: serving.child,
+            url: serving.url,
         }
     }
 

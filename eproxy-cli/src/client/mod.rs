@@ -1,16 +1,24 @@
-//! Talking to a registry: where it is (`--registry`, `EPROXY_REGISTRY`, or the config file),
-//! one gRPC call at a time on a small runtime, and its refusals turned into errors for people.
+//! Talking to a registry: where it is (`--registry`, `EPROXY_REGISTRY`, or the config file)
+//! and whose key it answers under, one gRPC call at a time on a small runtime, and its
+//! refusals turned into errors for people. The calls themselves, each answer checked, are
+//! [`registry`]; the signed requests they carry are [`request`].
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use eproxy_proto::registry::v1::registry_client::RegistryClient;
 use eproxy_proto::registry::v1::transparency_log_client::TransparencyLogClient;
 use serde::Deserialize;
 use tonic::transport::Channel;
 
+use eproxy_verifier::note::VerifierKey;
+
+use crate::cli::RegistryArgs;
 use crate::error::CliError;
 use crate::input::read_limited;
+
+pub mod registry;
+pub mod request;
 
 /// The config file's largest size.
 const MAX_CONFIG_BYTES: usize = 64 * 1024;
@@ -139,4 +147,22 @@ pub fn refused(doing: &str, status: tonic::Status) -> CliError {
         }
         _ => error,
     }
+}
+
+/// The operator's key, required: registry answers are only believed under it.
+pub fn operator_key(registry: &RegistryArgs) -> Result<VerifierKey, CliError> {
+    let path = operator_key_path(registry.operator_key.as_ref())?.ok_or_else(|| {
+        CliError::new("the registry operator's key is needed to check its answers")
+            .fix("give --operator-key FILE (the operator publishes it as operator.vkey), or put operator_key = \"FILE\" in ~/.config/eproxy/config.toml")
+    })?;
+    read_operator_key(&path)
+}
+
+/// A note verifier key (`name+hash+base64`) from a file.
+pub fn read_operator_key(path: &Path) -> Result<VerifierKey, CliError> {
+    let bytes = read_limited(path, 4096, "operator key")?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| CliError::new(format!("{} is not a verifier key", path.display())))?;
+    VerifierKey::parse(text.trim())
+        .map_err(|e| CliError::new(format!("{}: not a verifier key: {e}", path.display())))
 }

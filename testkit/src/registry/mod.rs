@@ -1,15 +1,18 @@
-//! The registry as operators run it: a real `eproxy-registry` process on a loopback port with a
-//! temporary data directory, driven through its gRPC API, every answer checked with
-//! verifier-lib as a counterparty would.
-//!
-//! Shared by every test file; each uses a part of it.
-#![allow(dead_code, unused_imports)]
+//! The registry as operators run it, for end-to-end tests and benchmarks: a real
+//! `eproxy-registry` process on a loopback port with a temporary data directory
+//! ([`process`]), driven through its gRPC API, every answer checked with verifier-lib as a
+//! counterparty would. A test file takes the whole kit with `use eproxy_testkit::registry::*`.
+
+pub mod process;
 
 pub use std::io::{BufRead, BufReader};
 pub use std::path::Path;
 pub use std::process::{Child, Command, Stdio};
 pub use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::crl::{CrlContents, Revocation as CrlEntry, issue_crl};
+pub use crate::scenario::{self, contracts_only, delegation_in, scope};
+pub use crate::{Credential, STANDARD_SEED, TestPki};
 pub use eproxy_policy::{StandardMatter, UnixTime};
 pub use eproxy_proto::registry::v1::get_evidence_request::Entitlement;
 pub use eproxy_proto::registry::v1::registry_client::RegistryClient;
@@ -22,9 +25,6 @@ pub use eproxy_proto::registry::v1::{
 };
 pub use eproxy_proto::v1::{LogEvent, LogEventKind, RegistrationReceipt};
 pub use eproxy_proto::{Action, Delegation, DelegationId, RegistryRequest};
-use eproxy_testkit::crl::{CrlContents, Revocation as CrlEntry, issue_crl};
-pub use eproxy_testkit::scenario::{self, contracts_only, delegation_in, scope};
-pub use eproxy_testkit::{Credential, STANDARD_SEED, TestPki};
 pub use eproxy_verifier::crl::Crl;
 pub use eproxy_verifier::crypto::{AWS_LC, SignatureScheme, SignatureVerifier};
 pub use eproxy_verifier::evidence::{RegistryStatus, verify_status_statement};
@@ -39,7 +39,7 @@ pub use tonic::transport::Channel;
 use x509_cert::ext::pkix::crl::CrlReason;
 use x509_cert::serial_number::SerialNumber;
 
-pub const ORIGIN: &str = "registry.eproxy.test/log";
+pub use process::ORIGIN;
 
 /// A test PKI minted at the real current time: the registry checks everything at its clock.
 pub fn pki() -> &'static TestPki {
@@ -49,17 +49,19 @@ pub fn pki() -> &'static TestPki {
 
 /// A registry process and its data directory.
 pub struct Registry {
+    /// Its data directory, removed when it is dropped.
     pub data: tempfile::TempDir,
+    /// The serving process, while it serves.
     pub process: Option<Child>,
+    /// Its gRPC address, `http://127.0.0.1:PORT`.
     pub address: String,
+    /// Its metrics listener, `127.0.0.1:PORT`.
     pub metrics: String,
     /// Where the server's JSON logs go, if they are kept.
     pub log_file: Option<std::path::PathBuf>,
 }
 
-pub fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_eproxy-registry")
-}
+pub use process::binary;
 
 impl Registry {
     /// Initialises a data directory trusting the test PKI's roots and CRLs, and starts serving.
@@ -76,16 +78,10 @@ impl Registry {
     /// [`Registry::start_with`], the data directory made inside `parent`.
     pub fn start_in(parent: &Path, edit: impl FnOnce(&Path, String) -> String) -> Self {
         let data = tempfile::tempdir_in(parent).unwrap();
-        let status = Command::new(binary())
-            .args(["init", "--origin", ORIGIN, "--data-dir"])
-            .arg(data.path())
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success());
-        eproxy_testkit::export::write_to(pki(), &data.path().join("pki")).unwrap();
+        process::init(data.path());
+        crate::export::write_to(pki(), &data.path().join("pki")).unwrap();
         let config = data.path().join("eproxy-registry.toml");
-        let text = eproxy_testkit::export::registry_config_trusting(
+        let text = crate::export::registry_config_trusting(
             &std::fs::read_to_string(&config).unwrap(),
             Path::new("pki"),
         );
@@ -103,33 +99,10 @@ impl Registry {
 
     /// Starts the server on a free port and waits until it listens.
     pub fn serve(&mut self) {
-        let mut command = Command::new(binary());
-        command
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(self.data.path())
-            .env("EPROXY_LOG", "warn")
-            .env("EPROXY_METRICS_LISTEN", "127.0.0.1:0")
-            .stdout(Stdio::piped());
-        if let Some(file) = &self.log_file {
-            command
-                .env("EPROXY_LOG", "info")
-                .env("EPROXY_LOG_FORMAT", "json")
-                .stderr(std::fs::File::create(file).unwrap());
-        }
-        let mut child = command.spawn().unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut next = || lines.next().unwrap().unwrap();
-        let line = next();
-        let address = line
-            .strip_prefix("eproxy-registry: listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-        self.address = format!("http://{address}");
-        let line = next();
-        let metrics = line
-            .strip_prefix("eproxy-registry: metrics on http://")
-            .unwrap_or_else(|| panic!("unexpected second line {line:?}"));
-        self.metrics = metrics.trim_end_matches("/metrics").to_owned();
-        self.process = Some(child);
+        let serving = process::serve(self.data.path(), self.log_file.as_deref());
+        self.address = serving.url;
+        self.metrics = serving.metrics;
+        self.process = Some(serving.child);
     }
 
     /// Stops the server with SIGTERM and checks it exits cleanly, within 5 s. (The runtime
@@ -167,29 +140,35 @@ impl Registry {
         panic!("{line:?} not on the metrics page within 5 s of SIGHUP");
     }
 
+    /// Its data directory.
     pub fn data_dir(&self) -> &Path {
         self.data.path()
     }
 
+    /// A client of its Registry service.
     pub async fn registry(&self) -> RegistryClient<Channel> {
         RegistryClient::connect(self.address.clone()).await.unwrap()
     }
 
+    /// A client of its TransparencyLog service.
     pub async fn log(&self) -> TransparencyLogClient<Channel> {
         TransparencyLogClient::connect(self.address.clone())
             .await
             .unwrap()
     }
 
+    /// The operator's verifier key, from the data directory.
     pub fn verifier_key(&self) -> VerifierKey {
         let text = std::fs::read_to_string(self.data_dir().join("operator.vkey")).unwrap();
         VerifierKey::parse(text.trim()).unwrap()
     }
 
+    /// Submits the PoA `cms`.
     pub async fn submit(&self, cms: &[u8]) -> Result<SubmitDelegationResponse, tonic::Status> {
         try_submit(&mut self.registry().await, cms.to_vec()).await
     }
 
+    /// Sends the signed revocation request `cms`.
     pub async fn revoke(&self, cms: &[u8]) -> Result<RevokeDelegationResponse, tonic::Status> {
         self.registry()
             .await
@@ -201,6 +180,7 @@ impl Registry {
             .map(tonic::Response::into_inner)
     }
 
+    /// Asks for the evidence of `id`, entitled by `entitlement`.
     pub async fn evidence(
         &self,
         id: &DelegationId,
@@ -216,6 +196,7 @@ impl Registry {
             .map(|r| r.into_inner().bundle)
     }
 
+    /// The status of `id`, its statement verified under the operator's key.
     pub async fn status(&self, id: &DelegationId) -> eproxy_verifier::evidence::VerifiedStatus {
         let signed = self
             .registry()
@@ -261,6 +242,7 @@ impl Registry {
         panic!("no checkpoint of size {size} within 3 s");
     }
 
+    /// The log leaves `start..end`.
     pub async fn leaves(&self, start: u64, end: u64) -> Vec<Vec<u8>> {
         self.log()
             .await
@@ -289,10 +271,12 @@ pub fn poa(delegatee: &Credential, grant: eproxy_policy::Scope) -> Vec<u8> {
     )
 }
 
+/// `delegation` signed by `signer` as CMS.
 pub fn signed(signer: &Credential, delegation: Delegation) -> Vec<u8> {
     scenario::sign(signer, &delegation.encode()).unwrap()
 }
 
+/// A scope that lets the delegatee delegate further.
 pub fn sub_agents() -> eproxy_policy::Scope {
     scope(
         &[
@@ -304,6 +288,7 @@ pub fn sub_agents() -> eproxy_policy::Scope {
     )
 }
 
+/// The receipt in `response`, its signature verified under `registry`'s key.
 pub fn receipt_of(response: &SubmitDelegationResponse, registry: &Registry) -> RegistrationReceipt {
     let signed = response.receipt.as_ref().unwrap();
     eproxy_verifier::evidence::verify_receipt(&AWS_LC, signed, &registry.verifier_key(), ORIGIN)
@@ -311,6 +296,7 @@ pub fn receipt_of(response: &SubmitDelegationResponse, registry: &Registry) -> R
     RegistrationReceipt::decode(signed.receipt.as_slice()).unwrap()
 }
 
+/// Proof hashes from the wire.
 pub fn to_hashes(hashes: &[Vec<u8>]) -> Vec<Hash> {
     hashes
         .iter()
@@ -318,6 +304,7 @@ pub fn to_hashes(hashes: &[Vec<u8>]) -> Vec<Hash> {
         .collect()
 }
 
+/// The current time, Unix seconds.
 pub fn unix_now() -> i64 {
     i64::try_from(
         SystemTime::now()

@@ -1,0 +1,91 @@
+//! An `eproxy-registry` process: its data directory initialised, served on a free loopback
+//! port, stopped. What every end-to-end test of the registry or of a client starts from.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The origin every test registry's log has.
+pub const ORIGIN: &str = "registry.eproxy.test/log";
+
+/// The registry binary of the build running this test: cargo builds it beside the test (the
+/// registry's own tests and benches), or `cargo build --workspace` did (a client's tests).
+pub fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    let profile = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("a test runs from target/<profile>/deps");
+    let binary = profile.join("eproxy-registry");
+    assert!(
+        binary.exists(),
+        "{} is missing: build it first (`cargo build -p eproxy-registry`; scripts/test builds \
+         every binary)",
+        binary.display()
+    );
+    binary
+}
+
+/// Initialises `data_dir` (which must be empty) as a registry of [`ORIGIN`].
+pub fn init(data_dir: &Path) {
+    let status = Command::new(binary())
+        .args(["init", "--origin", ORIGIN, "--data-dir"])
+        .arg(data_dir)
+        .stdout(Stdio::null())
+        .status()
+        .expect("eproxy-registry init runs");
+    assert!(status.success(), "eproxy-registry init failed");
+}
+
+/// A serving registry process. Whoever holds it stops it (kills the child) when done.
+#[derive(Debug)]
+pub struct Serving {
+    /// The process.
+    pub child: Child,
+    /// Its gRPC address, `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// Its metrics listener, `127.0.0.1:PORT`.
+    pub metrics: String,
+}
+
+/// Serves `data_dir` on free loopback ports and waits until it listens. With `log_file`, the
+/// registry's JSON log at level info goes there; otherwise it logs warnings to standard error.
+pub fn serve(data_dir: &Path, log_file: Option<&Path>) -> Serving {
+    let mut command = Command::new(binary());
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env("EPROXY_LOG", "warn")
+        .env("EPROXY_METRICS_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped());
+    if let Some(file) = log_file {
+        command
+            .env("EPROXY_LOG", "info")
+            .env("EPROXY_LOG_FORMAT", "json")
+            .stderr(std::fs::File::create(file).expect("the log file can be created"));
+    }
+    let mut child = command.spawn().expect("eproxy-registry serve runs");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+    let mut next = || {
+        lines
+            .next()
+            .and_then(Result::ok)
+            .expect("the registry announces its listeners")
+    };
+    let line = next();
+    let address = line
+        .strip_prefix("eproxy-registry: listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    let url = format!("http://{address}");
+    let line = next();
+    let metrics = line
+        .strip_prefix("eproxy-registry: metrics on http://")
+        .unwrap_or_else(|| panic!("unexpected second line {line:?}"))
+        .trim_end_matches("/metrics")
+        .to_owned();
+    Serving {
+        child,
+        url,
+        metrics,
+    }
+}

@@ -6,7 +6,9 @@ use eproxy_proto::registry::v1 as api;
 use eproxy_proto::registry::v1::get_evidence_request::Entitlement;
 use eproxy_proto::v1::{RegistrationReceipt, SignedReceipt, SignedStatusStatement};
 use eproxy_proto::{DelegationId, decode_canonical};
+use eproxy_verifier::authority::Enrollment;
 use eproxy_verifier::crypto::AWS_LC;
+use eproxy_verifier::enrollment::verify_enrollment;
 use eproxy_verifier::evidence::{
     RegistryStatus, VerifiedReceipt, VerifiedStatus, verify_receipt, verify_status_statement,
 };
@@ -196,6 +198,47 @@ pub fn company_poas(
         .collect()
 }
 
+/// Sends the signed card link `request_cms`; the answer is the enrollment, checked under
+/// `operator`, and its log index.
+pub fn enroll_card(
+    url: &str,
+    request_cms: Vec<u8>,
+    operator: &VerifierKey,
+) -> Result<(Enrollment, u64), CliError> {
+    let response = with_registry(url, |mut registry, _| async move {
+        registry
+            .enroll_card(api::EnrollCardRequest {
+                request_cms,
+                crls: Vec::new(),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|s| refused("link the card", s))
+    })?;
+    let signed = response
+        .enrollment
+        .ok_or_else(|| CliError::new("the registry's answer has no enrollment"))?;
+    let enrollment = verify_enrollment(&AWS_LC, &signed, operator, operator.name())
+        .map_err(|e| CliError::new(format!("the registry's enrollment: {e}")))?;
+    Ok((enrollment, response.log_index))
+}
+
+/// Sends the signed enrollment end `request_cms`; the ended enrollment's id and the log index
+/// of its end.
+pub fn end_enrollment(url: &str, request_cms: Vec<u8>) -> Result<(Vec<u8>, u64), CliError> {
+    let response = with_registry(url, |mut registry, _| async move {
+        registry
+            .end_enrollment(api::EndEnrollmentRequest {
+                request_cms,
+                crls: Vec::new(),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|s| refused("end the card's enrollment", s))
+    })?;
+    Ok((response.enrollment_id, response.log_index))
+}
+
 /// The evidence bundle of `id`, released on `entitlement` (checked by `eproxy verify`).
 pub fn evidence(
     url: &str,
@@ -211,6 +254,30 @@ pub fn evidence(
             .await
             .map(|r| r.into_inner().bundle)
             .map_err(|s| refused("release the evidence", s))
+    })
+}
+
+/// The log's latest checkpoint note, as served (the monitor checks it).
+pub fn checkpoint(url: &str) -> Result<String, CliError> {
+    with_registry(url, |_, mut log| async move {
+        log.get_checkpoint(api::GetCheckpointRequest {})
+            .await
+            .map(|r| r.into_inner().checkpoint)
+            .map_err(|s| refused("give its checkpoint", s))
+    })
+}
+
+/// The consistency proof from `old_size` to `new_size`, as served (the monitor checks it).
+pub fn consistency_proof(
+    url: &str,
+    old_size: u64,
+    new_size: u64,
+) -> Result<Vec<Vec<u8>>, CliError> {
+    with_registry(url, |_, mut log| async move {
+        log.get_consistency_proof(api::GetConsistencyProofRequest { old_size, new_size })
+            .await
+            .map(|r| r.into_inner().hashes)
+            .map_err(|s| refused("prove consistency", s))
     })
 }
 

@@ -7,15 +7,12 @@
 use std::path::Path;
 
 use eproxy_proto::Action;
-use eproxy_proto::registry::v1 as api;
-use eproxy_verifier::crypto::AWS_LC;
-use eproxy_verifier::enrollment::verify_enrollment;
 use serde::Serialize;
 
 use crate::cli::{CompanyRequestArgs, KeyArgs};
-use crate::client::operator_key;
+use crate::client::registry as calls;
 use crate::client::request::{company_of, fresh_request};
-use crate::client::{refused, registry_url, with_registry};
+use crate::client::{operator_key, registry_url};
 use crate::commands::registry::signed_request;
 use crate::commands::{Outcome, now, open_key};
 use crate::error::CliError;
@@ -66,21 +63,7 @@ pub fn link(request: &CompanyRequestArgs, card: &KeyArgs) -> Result<Outcome, Cli
         ..consent
     };
     let request_cms = sign_content(representative.as_ref(), &link.encode(), link.requested_at)?;
-    let response = with_registry(&url, |mut registry, _| async move {
-        registry
-            .enroll_card(api::EnrollCardRequest {
-                request_cms,
-                crls: Vec::new(),
-            })
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| refused("link the card", s))
-    })?;
-    let signed = response
-        .enrollment
-        .ok_or_else(|| CliError::new("the registry's answer has no enrollment"))?;
-    let enrollment = verify_enrollment(&AWS_LC, &signed, &operator, operator.name())
-        .map_err(|e| CliError::new(format!("the registry's enrollment: {e}")))?;
+    let (enrollment, log_index) = calls::enroll_card(&url, request_cms, &operator)?;
     let card_sha256 = *card_key.certificate().sha256();
     if enrollment.certificate_sha256 != card_sha256 || enrollment.company != company {
         return Err(CliError::new(
@@ -91,7 +74,7 @@ pub fn link(request: &CompanyRequestArgs, card: &KeyArgs) -> Result<Outcome, Cli
         company: company.to_string(),
         card_certificate_sha256: hex::encode(card_sha256),
         enrollment_id: hex::encode(enrollment.id),
-        log_index: response.log_index,
+        log_index,
         enrolled_at: TimeView::of(enrollment.enrolled_at),
     };
     if json {
@@ -122,20 +105,11 @@ pub fn unlink(card: &str, reason: &str, request: &CompanyRequestArgs) -> Result<
         reason: reason.to_owned(),
     };
     let request_cms = signed_request(key, company, action, &operator)?;
-    let response = with_registry(&url, |mut registry, _| async move {
-        registry
-            .end_enrollment(api::EndEnrollmentRequest {
-                request_cms,
-                crls: Vec::new(),
-            })
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| refused("end the card's enrollment", s))
-    })?;
+    let (enrollment_id, log_index) = calls::end_enrollment(&url, request_cms)?;
     let report = Unlinked {
         card_certificate_sha256: hex::encode(certificate_sha256),
-        enrollment_id: hex::encode(&response.enrollment_id),
-        log_index: response.log_index,
+        enrollment_id: hex::encode(&enrollment_id),
+        log_index,
     };
     if json {
         print_json(&report)?;

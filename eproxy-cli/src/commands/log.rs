@@ -7,7 +7,6 @@
 
 use std::path::Path;
 
-use eproxy_proto::registry::v1 as api;
 use eproxy_verifier::crypto::AWS_LC;
 use eproxy_verifier::merkle::{Hash, verify_consistency};
 use eproxy_verifier::note::verify_checkpoint;
@@ -15,7 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::RegistryArgs;
 use crate::client::operator_key;
-use crate::client::{refused, registry_url, with_registry};
+use crate::client::registry as calls;
+use crate::client::registry_url;
 use crate::commands::Outcome;
 use crate::error::CliError;
 use crate::input::read_limited;
@@ -63,12 +63,7 @@ pub fn monitor(
     let key = operator_key(registry)?;
     let previous = read_state(state_file)?;
     let old_size = previous.as_ref().map(|p| p.size);
-    let note = with_registry(&url, |_, mut log| async move {
-        log.get_checkpoint(api::GetCheckpointRequest {})
-            .await
-            .map(|r| r.into_inner().checkpoint)
-            .map_err(|s| refused("give its checkpoint", s))
-    })?;
+    let note = calls::checkpoint(&url)?;
     let checkpoint = verify_checkpoint(&AWS_LC, &note, &key).map_err(|e| {
         CliError::new(format!(
             "ALERT: the registry's checkpoint does not verify under the operator's key: {e}"
@@ -185,12 +180,7 @@ fn inconsistency(
         return Ok(None);
     }
     let (old_size, new_size) = (previous.size, new.size);
-    let hashes = with_registry(url, |_, mut log| async move {
-        log.get_consistency_proof(api::GetConsistencyProofRequest { old_size, new_size })
-            .await
-            .map(|r| r.into_inner().hashes)
-            .map_err(|s| refused("prove consistency", s))
-    })?;
+    let hashes = calls::consistency_proof(url, old_size, new_size)?;
     if hashes.len() > MAX_PROOF_HASHES {
         return Ok(Some("the consistency proof is absurdly long".into()));
     }

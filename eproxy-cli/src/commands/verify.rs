@@ -11,13 +11,14 @@ use eproxy_verifier::verify_cert::RevocationPolicy;
 use serde::Serialize;
 
 use eproxy_proto::decode_contract_terms;
-use eproxy_proto::registry::v1 as api;
+use eproxy_proto::registry::v1::get_evidence_request::Entitlement;
 use eproxy_verifier::crypto::AWS_LC;
 use eproxy_verifier::verify_cms::verify_cms;
 
 use crate::cli::VerifyArgs;
 use crate::client::read_operator_key;
-use crate::client::{operator_key_path, refused, registry_url, with_registry};
+use crate::client::registry as calls;
+use crate::client::{operator_key_path, registry_url};
 use crate::commands::{Outcome, now};
 use crate::error::CliError;
 use crate::input::{MAX_CMS_FILE_BYTES, parse_crls, read_limited, read_trust_dir};
@@ -122,20 +123,11 @@ fn fetch_evidence(contract: &[u8], registry: Option<&str>) -> Result<Vec<u8>, Cl
     })?;
     let terms = decode_contract_terms(signed.content)
         .map_err(|e| CliError::new(format!("the contract holds no valid terms: {e}")))?;
-    let id = terms.delegation_id.to_string();
-    let contract = contract.to_vec();
-    with_registry(&url, |mut registry, _| async move {
-        registry
-            .get_evidence(api::GetEvidenceRequest {
-                delegation_id: id,
-                entitlement: Some(api::get_evidence_request::Entitlement::ContractCms(
-                    contract,
-                )),
-            })
-            .await
-            .map(|r| r.into_inner().bundle)
-            .map_err(|s| refused("release the evidence", s))
-    })
+    calls::evidence(
+        &url,
+        terms.delegation_id,
+        Entitlement::ContractCms(contract.to_vec()),
+    )
 }
 
 /// The verdict for people and programs.

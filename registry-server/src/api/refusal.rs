@@ -189,3 +189,99 @@ impl From<Refusal> for tonic::Status {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use eproxy_policy::CorporateNumber;
+    use eproxy_proto::DelegationId;
+
+    use super::*;
+
+    fn company() -> CorporateNumber {
+        CorporateNumber::parse("1010001000006").unwrap()
+    }
+
+    /// Storage failing while authority is looked up concludes nothing: UNAVAILABLE, never
+    /// PERMISSION_DENIED (which would tell a rightful signer they hold no authority).
+    #[test]
+    fn enrollments_unreadable_are_unavailable_and_a_missing_proof_is_unauthorised() {
+        let unreadable = AuthorityError::Unproven {
+            company: company(),
+            why: Unproven::EnrollmentsUnavailable("disk".into()),
+        };
+        assert!(matches!(
+            Refusal::from(AdmitError::from(unreadable)),
+            Refusal::Unavailable(m) if m.contains("retry later")
+        ));
+        let unenrolled = AuthorityError::Unproven {
+            company: company(),
+            why: Unproven::NotEnrolled,
+        };
+        let status = tonic::Status::from(WriteError::from(unenrolled));
+        assert_eq!(status.code(), tonic::Code::PermissionDenied);
+        assert!(
+            status.message().contains("no authority over company"),
+            "{status:?}"
+        );
+    }
+
+    /// A caller refused its evidence learns nothing more, whatever the reason.
+    #[test]
+    fn evidence_refused_says_only_not_entitled() {
+        let status = tonic::Status::from(AdmitError::NotEntitled);
+        assert_eq!(status.code(), tonic::Code::PermissionDenied);
+        assert_eq!(status.message(), "not entitled");
+    }
+
+    /// The card's consent is named where it is the input's fault, and keeps its own class
+    /// otherwise.
+    #[test]
+    fn a_consents_refusal_is_named_as_the_consents() {
+        let stale = AdmitError::Consent(Box::new(AdmitError::Stale {
+            made: 0,
+            now: 1_000,
+        }));
+        assert!(matches!(
+            Refusal::from(stale),
+            Refusal::Invalid(m) if m.starts_with("the card's consent: the request was made at 0")
+        ));
+        let storage = AdmitError::Consent(Box::new(AdmitError::Store(StoreError("x".into()))));
+        assert!(matches!(Refusal::from(storage), Refusal::Unavailable(_)));
+    }
+
+    /// The writer's reasons keep the statuses the API documents.
+    #[test]
+    fn the_writers_reasons_keep_their_documented_statuses() {
+        let id = DelegationId::from_bytes([7; 32]);
+        let cases = [
+            (WriteError::NonceSpent, tonic::Code::InvalidArgument),
+            (WriteError::NoSuchPoa(id), tonic::Code::NotFound),
+            (
+                WriteError::SignatureRegistered(id),
+                tonic::Code::AlreadyExists,
+            ),
+            (
+                WriteError::Superseded { id, at: 1 },
+                tonic::Code::FailedPrecondition,
+            ),
+            (
+                WriteError::EnrollmentEnded(1),
+                tonic::Code::PermissionDenied,
+            ),
+            (WriteError::Overloaded, tonic::Code::Unavailable),
+            (
+                WriteError::Store(StoreError("No space left on device".into())),
+                tonic::Code::Unavailable,
+            ),
+        ];
+        for (error, code) in cases {
+            let message = error.to_string();
+            let status = tonic::Status::from(error);
+            assert_eq!(status.code(), code, "{message}");
+        }
+        let full = tonic::Status::from(WriteError::Store(StoreError(
+            "No space left on device".into(),
+        )));
+        assert!(full.message().contains("its disk is full"), "{full:?}");
+    }
+}

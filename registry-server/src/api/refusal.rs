@@ -93,7 +93,8 @@ impl From<WriteError> for Refusal {
             }
             WriteError::EnrolledAgainTooSoon
             | WriteError::Overloaded
-            | WriteError::ShuttingDown => Refusal::Unavailable(message),
+            | WriteError::ShuttingDown
+            | WriteError::NotWriter => Refusal::Unavailable(message),
             WriteError::Authority(error) => error.into(),
             WriteError::Store(error) => error.into(),
         }

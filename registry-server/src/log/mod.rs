@@ -18,7 +18,7 @@ pub mod operator;
 mod tree;
 
 use crate::store::records::{CheckpointRecord, LATEST_CHECKPOINT, index_key};
-use crate::store::{Family, Store, StoreError, Write};
+use crate::store::{Committed, Family, Fence, Store, StoreError, Write};
 use mirror::Mirror;
 use operator::Operator;
 use tree::{MerkleTree, ReadError, Reader};
@@ -101,9 +101,8 @@ impl Log {
             mirror: RwLock::new(None),
         };
         if read(&log.latest).note.is_empty() {
-            log.sign_and_store(store, operator, 0)?;
+            log.sign_and_store(store, operator, 0, None)?;
         }
-        log.publish(store, operator)?;
         Ok(log)
     }
 
@@ -187,13 +186,26 @@ impl Log {
         read(&self.latest).clone()
     }
 
-    /// Signs and stores a checkpoint of the current tree if it has grown since the latest.
-    pub fn publish(&self, store: &dyn Store, operator: &Operator) -> Result<(), StoreError> {
+    /// Signs and stores a checkpoint of the current tree if it has grown since the latest, as
+    /// the writer of `epoch`: in a store that several nodes share, only while that is still the
+    /// newest epoch.
+    pub fn publish(
+        &self,
+        store: &dyn Store,
+        operator: &Operator,
+        epoch: u64,
+    ) -> Result<(), StoreError> {
         let size = self.size();
         if size > read(&self.latest).size {
-            self.sign_and_store(store, operator, size)?;
+            self.sign_and_store(store, operator, size, Some(epoch))?;
         }
         Ok(())
+    }
+
+    /// The root the log would have with the leaf hashes `more` appended (see
+    /// [`MerkleTree::root_with`]).
+    pub fn root_with(&self, more: &[Hash]) -> Hash {
+        read(&self.tree).root_with(more)
     }
 
     fn sign_and_store(
@@ -201,6 +213,7 @@ impl Log {
         store: &dyn Store,
         operator: &Operator,
         size: u64,
+        epoch: Option<u64>,
     ) -> Result<(), StoreError> {
         let _one_at_a_time = self
             .publishing
@@ -218,11 +231,24 @@ impl Log {
             note: operator.sign_checkpoint(size, root),
             signed_at: crate::clock::now().seconds(),
         };
-        store.commit(&[Write::put(
+        let writes = [Write::put(
             Family::Checkpoint,
             LATEST_CHECKPOINT.to_vec(),
             record.encode_to_vec(),
-        )])?;
+        )];
+        match epoch {
+            // The empty log's first checkpoint, which any node would sign alike.
+            None => store.commit(&writes)?,
+            Some(epoch) => {
+                let fence = Fence { epoch, head: None };
+                if store.commit_fenced(&writes, &fence)? == Committed::Fenced {
+                    return Err(StoreError(format!(
+                        "the checkpoint of {size} leaves was not stored: epoch {epoch} is no \
+                         longer the writer's"
+                    )));
+                }
+            }
+        }
         // Mirrored before it is served: a checkpoint anyone has seen is one a restore cannot
         // roll back past. If the mirror cannot be written, it is not served; the next
         // publication signs and tries again.

@@ -84,6 +84,46 @@ impl MerkleTree {
         }
     }
 
+    /// The root the tree would have with the leaf hashes `more` appended, without changing it
+    /// and without reading any chunk back: what a writer commits as the log's new head before
+    /// the leaves are durable (and before anyone may be served a proof over them).
+    pub fn root_with(&self, more: &[Hash]) -> Hash {
+        // The perfect subtrees covering the tree, largest (leftmost) first, by height: a row
+        // of odd length ends with one that has no sibling yet; the tail splits by the bits of
+        // its length.
+        let mut range: Vec<(u32, Hash)> = Vec::new();
+        for (level, row) in self.levels.iter().enumerate().rev() {
+            if let (1, Some(last)) = (row.len() % 2, row.last()) {
+                range.push((self.chunk_level + level as u32, *last));
+            }
+        }
+        let mut start = 0;
+        for height in (0..self.chunk_level).rev() {
+            let size = 1usize << height;
+            if self.tail.len() & size != 0 {
+                range.push((height, root(&self.tail[start..start + size])));
+                start += size;
+            }
+        }
+        for leaf in more {
+            range.push((0, *leaf));
+            while let [.., (left_height, left), (right_height, right)] = range[..] {
+                if left_height != right_height {
+                    break;
+                }
+                range.truncate(range.len() - 2);
+                range.push((left_height + 1, node_hash(&left, &right)));
+            }
+        }
+        let Some((_, mut hash)) = range.pop() else {
+            return root(&[]);
+        };
+        while let Some((_, left)) = range.pop() {
+            hash = node_hash(&left, &hash);
+        }
+        hash
+    }
+
     /// Hashes, roots and proofs of this tree, with the leaf hashes of complete chunk `c` read
     /// back, when needed, by `load(c)`.
     pub fn reader<E, F>(&self, load: F) -> Reader<'_, F>
@@ -226,6 +266,28 @@ mod tests {
     /// A loader over the reference leaves.
     fn from(all: &[Hash]) -> impl Fn(u64, u64) -> Result<Vec<Hash>, Infallible> + '_ {
         |first, count| Ok(all[first as usize..(first + count) as usize].to_vec())
+    }
+
+    /// The root with leaves appended, computed without changing the tree, equals the reference
+    /// root of all of them, from every size up to 70 with up to 20 more, at every chunk size;
+    /// and the tree is left as it was.
+    #[test]
+    fn the_root_with_more_leaves_equals_the_reference() {
+        let all = leaves(90);
+        for chunk_level in [0, 2, 3] {
+            let mut tree = MerkleTree::with_chunk_level(chunk_level);
+            for n in 0..=70 {
+                for more in 0..=20 {
+                    assert_eq!(
+                        tree.root_with(&all[n..n + more]),
+                        root(&all[..n + more]),
+                        "chunk level {chunk_level}, size {n}, {more} more"
+                    );
+                }
+                assert_eq!(tree.size(), n as u64);
+                tree.push(all[n]);
+            }
+        }
     }
 
     /// Every root and every proof of every size up to 70 equals the O(n) reference's (which

@@ -176,13 +176,15 @@ fn apply(
             log: Arc::clone(&log),
             operator: Arc::clone(&operator),
             observer: metrics as Arc<dyn CommitObserver>,
+            epoch: 0,
         })
         .map_err(|e| format!("cannot start the sequencer: {e}"))?;
         let outcome = sequencer.apply(make(Arc::clone(&operator))).await;
+        let published = sequencer.publish().await;
         sequencer.stop().await;
-        outcome.map_err(|refusal| refusal.to_string())
+        let outcome = outcome.map_err(|refusal| refusal.to_string())?;
+        published.map_err(|e| format!("the checkpoint could not be published: {e}"))?;
+        Ok::<_, String>(outcome)
     })?;
-    log.publish(store.as_ref(), &operator)
-        .map_err(|e| format!("the checkpoint could not be published: {e}"))?;
     Ok(outcome)
 }

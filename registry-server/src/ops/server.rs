@@ -99,8 +99,15 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         log: Arc::clone(&log),
         operator: Arc::clone(&operator),
         observer: Arc::clone(&metrics) as Arc<dyn CommitObserver>,
+        epoch: 0,
     })
     .map_err(|e| format!("cannot start the sequencer: {e}"))?;
+    // Leaves durable beyond the stored checkpoint (a crash before the last one was signed)
+    // are covered before anything is served.
+    sequencer
+        .publish()
+        .await
+        .map_err(|e| format!("the checkpoint could not be published: {e}"))?;
     let service = Arc::new(RegistryService {
         observer: Arc::clone(&metrics) as Arc<dyn CallObserver>,
         answers: Answers {
@@ -219,12 +226,12 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
             tracing::error!(%error, "repeated releases not recorded");
         }
     }
-    // The writer finishes and releases the store before the process ends: RocksDB must be
-    // closed, not torn down under a running thread.
+    // The last checkpoint, by the writer; then the writer finishes and releases the store
+    // before the process ends: RocksDB must be closed, not torn down under a running thread.
+    let published = service.sequencer.publish().await;
     service.sequencer.stop().await;
     drop(service);
-    log.publish(store.as_ref(), &operator)
-        .map_err(|e| format!("the last checkpoint could not be published: {e}"))?;
+    published.map_err(|e| format!("the last checkpoint could not be published: {e}"))?;
     tracing::info!(size = log.size(), "stopped");
     Ok(())
 }

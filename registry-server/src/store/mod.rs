@@ -123,6 +123,43 @@ impl StoreError {
 /// A key and its value.
 pub type Entry = (Vec<u8>, Vec<u8>);
 
+/// The writer's claim on a commit, for a store that several registry nodes share: the epoch
+/// it was elected in and, for a batch, the log head the batch moves. Such a store applies the
+/// writes only while the epoch is still the newest and the head is still where the writer
+/// read it, so a writer that lost its role (a partition, a pause, a lease run out) stops at
+/// its next commit, whatever its own clock says. A store one process holds has nothing to
+/// fence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fence {
+    /// The writer's epoch.
+    pub epoch: u64,
+    /// The head the commit moves, for a batch; `None` for a commit that adds no leaf and
+    /// moves no head (a checkpoint).
+    pub head: Option<HeadMove>,
+}
+
+/// A move of the log's head: from the size the writer read to the size and root after the
+/// batch's leaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeadMove {
+    /// The size before the batch.
+    pub from_size: u64,
+    /// The size after it.
+    pub to_size: u64,
+    /// The root after it.
+    pub root: [u8; 32],
+}
+
+/// What a fenced commit came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Committed {
+    /// Every write is durable.
+    Done,
+    /// Nothing was written: another writer holds a newer epoch, or moved the head.
+    Fenced,
+}
+
 /// What the storage engine is doing now, for the metrics page: the background work that can
 /// hold writes back and how much memory it holds. Sampled, never stored.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -163,6 +200,13 @@ pub trait Store: Send + Sync + 'static {
     /// Applies every write (in order) or none, and returns only once they are durable (on disk, synced):
     /// the registry acknowledges nothing before.
     fn commit(&self, writes: &[Write]) -> Result<(), StoreError>;
+
+    /// [`commit`](Store::commit), applied only if `fence` still holds (see [`Fence`]). A
+    /// store one process holds has no other writer to be fenced from.
+    fn commit_fenced(&self, writes: &[Write], fence: &Fence) -> Result<Committed, StoreError> {
+        let _ = fence;
+        self.commit(writes).map(|()| Committed::Done)
+    }
 
     /// Tries to make a failed engine writable again (an engine may limit how often it tries);
     /// errs while it still refuses writes. Reads are served either way.

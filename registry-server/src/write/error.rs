@@ -85,6 +85,9 @@ pub enum WriteError {
     /// The writer has stopped.
     #[error("the registry is shutting down")]
     ShuttingDown,
+    /// This node's writer was fenced: another node holds a newer epoch. Nothing was written.
+    #[error("this registry node is no longer the writer: nothing was written; retry")]
+    NotWriter,
     /// The store failed: the batch is refused whole.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -14,7 +14,7 @@ use super::command::{Command, Outcome};
 use super::error::WriteError;
 use crate::log::Log;
 use crate::log::operator::Operator;
-use crate::store::{Store, StoreError};
+use crate::store::{Committed, Fence, HeadMove, Store, StoreError};
 
 /// The most requests one batch serves.
 const MAX_BATCH: usize = 1_024;
@@ -49,6 +49,9 @@ pub struct WriterParts {
     pub operator: Arc<Operator>,
     /// Told of each commit.
     pub observer: Arc<dyn CommitObserver>,
+    /// The epoch this node was elected writer in (0 for a store one process holds): every
+    /// commit is fenced by it.
+    pub epoch: u64,
 }
 
 /// The handle requests queue through.
@@ -113,6 +116,9 @@ struct Writer {
     log: Arc<Log>,
     operator: Arc<Operator>,
     observer: Arc<dyn CommitObserver>,
+    epoch: u64,
+    /// Set once a commit was fenced: this node is no longer the writer, and writes nothing.
+    fenced: bool,
     /// The last batch time, nanoseconds: batch times never go backwards.
     last_nanos: u64,
     /// The store's generation the log has caught up with.
@@ -126,6 +132,8 @@ impl Writer {
             log: parts.log,
             operator: parts.operator,
             observer: parts.observer,
+            epoch: parts.epoch,
+            fenced: false,
             last_nanos: 0,
             generation: 0,
         }
@@ -137,7 +145,13 @@ impl Writer {
             let first = match next.take() {
                 Some(Message::Job(first)) => first,
                 Some(Message::Publish(reply)) => {
-                    let _ = reply.send(self.log.publish(self.store.as_ref(), &self.operator));
+                    let published = if self.fenced {
+                        Err(StoreError("this node is no longer the writer".into()))
+                    } else {
+                        self.log
+                            .publish(self.store.as_ref(), &self.operator, self.epoch)
+                    };
+                    let _ = reply.send(published);
                     next = receiver.blocking_recv();
                     continue;
                 }
@@ -191,6 +205,12 @@ impl Writer {
     }
 
     fn process(&mut self, jobs: Vec<Job>) {
+        if self.fenced {
+            for (_, reply) in jobs {
+                let _ = reply.send(Err(WriteError::NotWriter));
+            }
+            return;
+        }
         if let Err(error) = self.recover() {
             tracing::error!(%error, "the reopened log could not be read; the batch is refused");
             for (_, reply) in jobs {
@@ -206,16 +226,35 @@ impl Writer {
         }
         let leaf_hashes: Vec<_> = batch.leaves.iter().map(|leaf| leaf_hash(leaf)).collect();
         let committed = if batch.writes.is_empty() {
-            Ok(())
+            Ok(Committed::Done)
         } else {
-            let committed = self.store.commit(&batch.writes);
-            if committed.is_ok() {
+            let from_size = self.log.size();
+            let fence = Fence {
+                epoch: self.epoch,
+                head: Some(HeadMove {
+                    from_size,
+                    to_size: from_size + leaf_hashes.len() as u64,
+                    root: self.log.root_with(&leaf_hashes),
+                }),
+            };
+            let committed = self.store.commit_fenced(&batch.writes, &fence);
+            if committed == Ok(Committed::Done) {
                 self.observer.committed(answers.len());
             }
             committed
         };
         match committed {
-            Ok(()) => {
+            Ok(Committed::Fenced) => {
+                tracing::error!(
+                    epoch = self.epoch,
+                    "another node holds a newer epoch: this node writes nothing more"
+                );
+                self.fenced = true;
+                for (reply, _) in answers {
+                    let _ = reply.send(Err(WriteError::NotWriter));
+                }
+            }
+            Ok(Committed::Done) => {
                 self.log.extend(&leaf_hashes);
                 for (reply, answer) in answers {
                     // A caller that gave up does not undo a durable write.
@@ -311,6 +350,7 @@ mod tests {
                 log: Arc::clone(&self.log),
                 operator: Arc::clone(&self.operator),
                 observer: Arc::clone(&self.commits) as Arc<dyn CommitObserver>,
+                epoch: 0,
             })
         }
     }
@@ -482,5 +522,91 @@ mod tests {
             run(vec![revocation(None)])[0],
             Ok(Outcome::Revoked { already: false, .. })
         ));
+    }
+
+    /// A store shared with another node that took the writer's role: it refuses every
+    /// fenced commit, and remembers what it was asked.
+    struct Taken {
+        inner: RocksStore,
+        fences: std::sync::Mutex<Vec<Fence>>,
+    }
+
+    impl Store for Taken {
+        fn get(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+            self.inner.get(family, key)
+        }
+        fn scan(
+            &self,
+            family: Family,
+            prefix: &[u8],
+            after: Option<&[u8]>,
+            limit: usize,
+        ) -> Result<Vec<crate::store::Entry>, StoreError> {
+            self.inner.scan(family, prefix, after, limit)
+        }
+        fn commit(&self, writes: &[Write]) -> Result<(), StoreError> {
+            self.inner.commit(writes)
+        }
+        fn commit_fenced(&self, _: &[Write], fence: &Fence) -> Result<Committed, StoreError> {
+            self.fences.lock().unwrap().push(*fence);
+            Ok(Committed::Fenced)
+        }
+        fn engine_state(&self) -> crate::store::EngineState {
+            self.inner.engine_state()
+        }
+    }
+
+    /// A writer whose commit is fenced (another node holds a newer epoch) acknowledges
+    /// nothing, writes nothing, does not extend its log, signs no checkpoint, and refuses
+    /// every later command; the fence it asked for names its epoch and the head it read.
+    #[test]
+    fn a_fenced_writer_acknowledges_nothing_and_writes_nothing_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let taken = Arc::new(Taken {
+            inner: RocksStore::open(dir.path()).unwrap(),
+            fences: std::sync::Mutex::default(),
+        });
+        let store: Arc<dyn Store> = Arc::clone(&taken) as Arc<dyn Store>;
+        let operator =
+            Arc::new(Operator::new("test/log", SigningKey::from_bytes(&[1; 32])).unwrap());
+        let log = Arc::new(Log::open(store.as_ref(), &operator).unwrap());
+        let commits = Arc::new(Commits::default());
+        let writer = Writer::new(WriterParts {
+            store: Arc::clone(&store),
+            log: Arc::clone(&log),
+            operator,
+            observer: Arc::clone(&commits) as Arc<dyn CommitObserver>,
+            epoch: 7,
+        });
+        let (messages, receiver) = mpsc::channel(QUEUE);
+        let mut answers = Vec::new();
+        for i in 0..3 {
+            let (reply, answer) = oneshot::channel();
+            messages
+                .try_send(Message::Job(Box::new((registration(i), reply))))
+                .unwrap();
+            answers.push(answer);
+        }
+        let (published, publish_answer) = oneshot::channel();
+        messages.try_send(Message::Publish(published)).unwrap();
+        let (reply, later) = oneshot::channel();
+        messages
+            .try_send(Message::Job(Box::new((registration(9), reply))))
+            .unwrap();
+        drop(messages);
+        writer.run(receiver);
+
+        for answer in answers {
+            assert_eq!(answer.blocking_recv().unwrap(), Err(WriteError::NotWriter));
+        }
+        assert!(publish_answer.blocking_recv().unwrap().is_err());
+        assert_eq!(later.blocking_recv().unwrap(), Err(WriteError::NotWriter));
+        assert_eq!(log.size(), 0);
+        assert_eq!(commits.seen(), (0, 0));
+        assert!(store.scan(Family::LogLeaves, &[], None, 10).unwrap().is_empty());
+        let fences = taken.fences.lock().unwrap();
+        assert_eq!(fences.len(), 1, "{fences:?}");
+        let head = fences[0].head.unwrap();
+        assert_eq!((fences[0].epoch, head.from_size, head.to_size), (7, 0, 3));
     }
 }

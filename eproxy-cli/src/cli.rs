@@ -537,9 +537,10 @@ pub struct VerifyArgs {
 /// Which registry, and the key its answers are checked under.
 #[derive(Debug, Args)]
 pub struct RegistryArgs {
-    /// The registry's URL (http://HOST:PORT or https://HOST:PORT); else EPROXY_REGISTRY, else
-    /// `registry` in ~/.config/eproxy/config.toml.
-    #[arg(long, value_name = "URL", env = "EPROXY_REGISTRY")]
+    /// The registry's URL (http://HOST:PORT or https://HOST:PORT), or several nodes of one
+    /// registry, comma-separated, tried in turn while one is unreachable or takes no writes;
+    /// else EPROXY_REGISTRY, else `registry` in ~/.config/eproxy/config.toml.
+    #[arg(long, value_name = "URL[,URL…]", env = "EPROXY_REGISTRY")]
     pub registry: Option<String>,
     /// The operator's published key (operator.vkey); else `operator_key` in the config file.
     #[arg(long, value_name = "FILE")]

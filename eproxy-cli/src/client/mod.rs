@@ -84,43 +84,71 @@ pub fn operator_key_path(flag: Option<&PathBuf>) -> Result<Option<PathBuf>, CliE
     }
 }
 
-/// Runs `call` against the registry at `url` on a single-threaded runtime.
+/// Runs `call` against the registry on a single-threaded runtime. `urls` may name several
+/// nodes of one registry, comma-separated: each is tried in turn while it cannot be reached or
+/// answers UNAVAILABLE (it took nothing, and a node that does not write names the writer), so
+/// that a registry on several machines is used through whichever node serves. The last
+/// refusal is reported as failing to do `doing`.
 pub fn with_registry<T, F>(
-    url: &str,
-    call: impl FnOnce(RegistryClient<Channel>, TransparencyLogClient<Channel>) -> F,
+    urls: &str,
+    doing: &str,
+    call: impl Fn(RegistryClient<Channel>, TransparencyLogClient<Channel>) -> F,
 ) -> Result<T, CliError>
 where
-    F: Future<Output = Result<T, CliError>>,
+    F: Future<Output = Result<T, tonic::Status>>,
 {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::new(format!("cannot start the network runtime: {e}")))?;
     runtime.block_on(async {
-        let mut endpoint = tonic::transport::Endpoint::from_shared(url.to_owned())
-            .map_err(|e| CliError::new(format!("{url} is not a registry URL: {e}")))?;
-        if url.starts_with("https://") {
-            // The system's roots: an operator's certificate is a public one.
-            endpoint = endpoint
-                .tls_config(tonic::transport::ClientTlsConfig::new().with_native_roots())
-                .map_err(|e| CliError::new(format!("cannot set up TLS for {url}: {e}")))?;
+        let mut last = None;
+        for url in urls.split(',').map(str::trim).filter(|url| !url.is_empty()) {
+            let channel = match connect(url).await? {
+                Ok(channel) => channel,
+                Err(unreachable) => {
+                    last = Some(unreachable);
+                    continue;
+                }
+            };
+            let limit = 8 * 1024 * 1024;
+            let answer = call(
+                RegistryClient::new(channel.clone()).max_decoding_message_size(limit),
+                TransparencyLogClient::new(channel).max_decoding_message_size(limit),
+            )
+            .await;
+            match answer {
+                Ok(answer) => return Ok(answer),
+                Err(status) if status.code() == tonic::Code::Unavailable => {
+                    last = Some(refused(doing, status));
+                }
+                Err(status) => return Err(refused(doing, status)),
+            }
         }
-        let channel = endpoint
-            .timeout(CALL_TIMEOUT)
-            .connect_timeout(CALL_TIMEOUT)
-            .connect()
-            .await
-            .map_err(|e| {
-                CliError::new(format!("cannot reach the registry at {url}: {e}"))
-                    .fix("check the URL (http://HOST:PORT or https://HOST:PORT) and the network")
-            })?;
-        let limit = 8 * 1024 * 1024;
-        call(
-            RegistryClient::new(channel.clone()).max_decoding_message_size(limit),
-            TransparencyLogClient::new(channel).max_decoding_message_size(limit),
-        )
-        .await
+        Err(last.unwrap_or_else(|| CliError::new("the registry URL is empty")))
     })
+}
+
+/// A channel to the registry node at `url`; an error for a URL that is no URL, and an inner
+/// error for a node that cannot be reached (the next may be).
+async fn connect(url: &str) -> Result<Result<Channel, CliError>, CliError> {
+    let mut endpoint = tonic::transport::Endpoint::from_shared(url.to_owned())
+        .map_err(|e| CliError::new(format!("{url} is not a registry URL: {e}")))?;
+    if url.starts_with("https://") {
+        // The system's roots: an operator's certificate is a public one.
+        endpoint = endpoint
+            .tls_config(tonic::transport::ClientTlsConfig::new().with_native_roots())
+            .map_err(|e| CliError::new(format!("cannot set up TLS for {url}: {e}")))?;
+    }
+    Ok(endpoint
+        .timeout(CALL_TIMEOUT)
+        .connect_timeout(CALL_TIMEOUT)
+        .connect()
+        .await
+        .map_err(|e| {
+            CliError::new(format!("cannot reach the registry at {url}: {e}"))
+                .fix("check the URL (http://HOST:PORT or https://HOST:PORT) and the network")
+        }))
 }
 
 /// A refusal from the registry, for people.

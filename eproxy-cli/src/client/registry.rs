@@ -14,7 +14,7 @@ use eproxy_verifier::evidence::{
 };
 use eproxy_verifier::note::VerifierKey;
 
-use super::{refused, with_registry};
+use super::with_registry;
 use crate::error::CliError;
 
 /// The largest receipt decoded.
@@ -39,15 +39,17 @@ pub fn submit(
     operator: Option<&VerifierKey>,
 ) -> Result<Submitted, CliError> {
     let submitted = DelegationId::of_cms(&cms);
-    let response = with_registry(url, |mut registry, _| async move {
-        registry
-            .submit_delegation(api::SubmitDelegationRequest {
-                delegation_cms: cms,
-                crls,
-            })
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| refused("register the PoA", s))
+    let response = with_registry(url, "register the PoA", |mut registry, _| {
+        let request = api::SubmitDelegationRequest {
+            delegation_cms: cms.clone(),
+            crls: crls.clone(),
+        };
+        async move {
+            registry
+                .submit_delegation(request)
+                .await
+                .map(tonic::Response::into_inner)
+        }
     })?;
     let signed = response
         .receipt
@@ -94,14 +96,13 @@ pub fn status(
     id: DelegationId,
     operator: &VerifierKey,
 ) -> Result<VerifiedStatus, CliError> {
-    let signed = with_registry(url, |mut registry, _| async move {
+    let signed = with_registry(url, "give the status", |mut registry, _| async move {
         registry
             .get_status(api::GetStatusRequest {
                 delegation_id: id.to_string(),
             })
             .await
             .map(tonic::Response::into_inner)
-            .map_err(|s| refused("give the status", s))
     })?
     .status
     .ok_or_else(|| CliError::new("the registry's answer has no status statement"))?;
@@ -122,15 +123,17 @@ pub fn revoke(
     request_cms: Vec<u8>,
     operator: &VerifierKey,
 ) -> Result<(VerifiedStatus, bool), CliError> {
-    let response = with_registry(url, |mut registry, _| async move {
-        registry
-            .revoke_delegation(api::RevokeDelegationRequest {
-                request_cms,
-                crls: Vec::new(),
-            })
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| refused("revoke the PoA", s))
+    let response = with_registry(url, "revoke the PoA", |mut registry, _| {
+        let request = api::RevokeDelegationRequest {
+            request_cms: request_cms.clone(),
+            crls: Vec::new(),
+        };
+        async move {
+            registry
+                .revoke_delegation(request)
+                .await
+                .map(tonic::Response::into_inner)
+        }
     })?;
     let signed = response
         .status
@@ -155,28 +158,34 @@ pub fn company_poas(
 ) -> Result<Vec<(Vec<u8>, VerifiedStatus)>, CliError> {
     /// The most pages followed: far beyond any company's PoAs at the registry's page size.
     const MAX_PAGES: usize = 10_000;
-    let summaries = with_registry(url, |mut registry, _| async move {
-        let mut all = Vec::new();
-        let mut page_token = String::new();
-        for _ in 0..MAX_PAGES {
-            let page = registry
-                .list_delegations(api::ListDelegationsRequest {
-                    request_cms: request_cms.clone(),
-                    page_token: page_token.clone(),
-                    page_size: 0,
-                    delegatee_certificate_sha256: Vec::new(),
-                })
-                .await
-                .map(tonic::Response::into_inner)
-                .map_err(|s| refused("list the company's PoAs", s))?;
-            all.extend(page.delegations);
-            if page.next_page_token.is_empty() {
-                return Ok(all);
+    let (summaries, complete) =
+        with_registry(url, "list the company's PoAs", |mut registry, _| {
+            let request_cms = request_cms.clone();
+            async move {
+                let mut all = Vec::new();
+                let mut page_token = String::new();
+                for _ in 0..MAX_PAGES {
+                    let page = registry
+                        .list_delegations(api::ListDelegationsRequest {
+                            request_cms: request_cms.clone(),
+                            page_token: page_token.clone(),
+                            page_size: 0,
+                            delegatee_certificate_sha256: Vec::new(),
+                        })
+                        .await
+                        .map(tonic::Response::into_inner)?;
+                    all.extend(page.delegations);
+                    if page.next_page_token.is_empty() {
+                        return Ok((all, true));
+                    }
+                    page_token = page.next_page_token;
+                }
+                Ok((all, false))
             }
-            page_token = page.next_page_token;
-        }
-        Err(CliError::new("the registry's listing does not end"))
-    })?;
+        })?;
+    if !complete {
+        return Err(CliError::new("the registry's listing does not end"));
+    }
     summaries
         .into_iter()
         .map(|summary| {
@@ -205,15 +214,17 @@ pub fn enroll_card(
     request_cms: Vec<u8>,
     operator: &VerifierKey,
 ) -> Result<(Enrollment, u64), CliError> {
-    let response = with_registry(url, |mut registry, _| async move {
-        registry
-            .enroll_card(api::EnrollCardRequest {
-                request_cms,
-                crls: Vec::new(),
-            })
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| refused("link the card", s))
+    let response = with_registry(url, "link the card", |mut registry, _| {
+        let request = api::EnrollCardRequest {
+            request_cms: request_cms.clone(),
+            crls: Vec::new(),
+        };
+        async move {
+            registry
+                .enroll_card(request)
+                .await
+                .map(tonic::Response::into_inner)
+        }
     })?;
     let signed = response
         .enrollment
@@ -226,15 +237,17 @@ pub fn enroll_card(
 /// Sends the signed enrollment end `request_cms`; the ended enrollment's id and the log index
 /// of its end.
 pub fn end_enrollment(url: &str, request_cms: Vec<u8>) -> Result<(Vec<u8>, u64), CliError> {
-    let response = with_registry(url, |mut registry, _| async move {
-        registry
-            .end_enrollment(api::EndEnrollmentRequest {
-                request_cms,
-                crls: Vec::new(),
-            })
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| refused("end the card's enrollment", s))
+    let response = with_registry(url, "end the card's enrollment", |mut registry, _| {
+        let request = api::EndEnrollmentRequest {
+            request_cms: request_cms.clone(),
+            crls: Vec::new(),
+        };
+        async move {
+            registry
+                .end_enrollment(request)
+                .await
+                .map(tonic::Response::into_inner)
+        }
     })?;
     Ok((response.enrollment_id, response.log_index))
 }
@@ -245,25 +258,26 @@ pub fn evidence(
     id: DelegationId,
     entitlement: Entitlement,
 ) -> Result<Vec<u8>, CliError> {
-    with_registry(url, |mut registry, _| async move {
-        registry
-            .get_evidence(api::GetEvidenceRequest {
-                delegation_id: id.to_string(),
-                entitlement: Some(entitlement),
-            })
-            .await
-            .map(|r| r.into_inner().bundle)
-            .map_err(|s| refused("release the evidence", s))
+    with_registry(url, "release the evidence", |mut registry, _| {
+        let request = api::GetEvidenceRequest {
+            delegation_id: id.to_string(),
+            entitlement: Some(entitlement.clone()),
+        };
+        async move {
+            registry
+                .get_evidence(request)
+                .await
+                .map(|r| r.into_inner().bundle)
+        }
     })
 }
 
 /// The log's latest checkpoint note, as served (the monitor checks it).
 pub fn checkpoint(url: &str) -> Result<String, CliError> {
-    with_registry(url, |_, mut log| async move {
+    with_registry(url, "give its checkpoint", |_, mut log| async move {
         log.get_checkpoint(api::GetCheckpointRequest {})
             .await
             .map(|r| r.into_inner().checkpoint)
-            .map_err(|s| refused("give its checkpoint", s))
     })
 }
 
@@ -273,11 +287,10 @@ pub fn consistency_proof(
     old_size: u64,
     new_size: u64,
 ) -> Result<Vec<Vec<u8>>, CliError> {
-    with_registry(url, |_, mut log| async move {
+    with_registry(url, "prove consistency", |_, mut log| async move {
         log.get_consistency_proof(api::GetConsistencyProofRequest { old_size, new_size })
             .await
             .map(|r| r.into_inner().hashes)
-            .map_err(|s| refused("prove consistency", s))
     })
 }
 

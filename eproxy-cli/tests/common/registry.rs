@@ -20,6 +20,29 @@ impl Registry {
     /// A new registry; with `key_from`, it signs with that registry's operator key (and keeps
     /// no checkpoint mirror, which would refuse the second history).
     pub fn start(pki: &Path, key_from: Option<&Registry>) -> Self {
+        Self::start_with(pki, key_from, "127.0.0.1:0", |text| text)
+    }
+
+    /// Node `name` of a registry whose records are in the database at `database_url`; with
+    /// `key_from`, it signs with that node's key (every node of one registry does).
+    pub fn start_node(
+        pki: &Path,
+        key_from: Option<&Registry>,
+        database_url: &str,
+        name: &str,
+    ) -> Self {
+        let port = process::free_port();
+        Self::start_with(pki, key_from, &format!("127.0.0.1:{port}"), |text| {
+            process::shared_node_config(&text, database_url, name, port, 1_000, "")
+        })
+    }
+
+    fn start_with(
+        pki: &Path,
+        key_from: Option<&Registry>,
+        listen: &str,
+        edit: impl FnOnce(String) -> String,
+    ) -> Self {
         let data = tempfile::tempdir().unwrap();
         process::init(data.path());
         if let Some(other) = key_from {
@@ -28,10 +51,10 @@ impl Registry {
             }
         }
         let config = data.path().join("eproxy-registry.toml");
-        let mut text = eproxy_testkit::export::registry_config_trusting(
+        let mut text = edit(eproxy_testkit::export::registry_config_trusting(
             &std::fs::read_to_string(&config).unwrap(),
             pki,
-        );
+        ));
         if key_from.is_some() {
             // An operator forking its own log on purpose (what the monitor must catch) would
             // first disable the checkpoint mirror, which refuses exactly that.
@@ -41,7 +64,7 @@ impl Registry {
             );
         }
         std::fs::write(&config, text).unwrap();
-        let serving = process::serve(data.path(), None);
+        let serving = process::serve_on(data.path(), None, listen);
         Self {
             data,
             process: serving.child,

@@ -94,7 +94,8 @@ impl From<WriteError> for Refusal {
             WriteError::EnrolledAgainTooSoon
             | WriteError::Overloaded
             | WriteError::ShuttingDown
-            | WriteError::NotWriter => Refusal::Unavailable(message),
+            | WriteError::NotWriter
+            | WriteError::Elsewhere(_) => Refusal::Unavailable(message),
             WriteError::Authority(error) => error.into(),
             WriteError::Store(error) => error.into(),
         }

@@ -31,7 +31,7 @@ use crate::admit::evidence::Entitlement as Shown;
 use crate::admit::{Admission, AdmitError};
 use crate::clock::now;
 use crate::store::records::status_record;
-use crate::write::Sequencer;
+use crate::write::Role;
 use crate::write::command::{Command, Outcome};
 use crate::write::status::Audience;
 
@@ -43,8 +43,8 @@ pub struct Api(pub Arc<RegistryService>);
 pub struct RegistryService {
     /// What reads the store and the log and signs the answers.
     pub answers: Answers,
-    /// The one writer.
-    pub sequencer: Sequencer,
+    /// Where writes go: this node's writer, or (on a follower) nowhere, naming the writer.
+    pub writer: Role,
     /// Where signature checks run.
     pub checks: Checks,
     /// What every request is checked against before it is written.
@@ -116,7 +116,7 @@ impl Api {
         let id = registration.id;
         let Outcome::Registered { record, already } = self
             .0
-            .sequencer
+            .writer
             .apply(Command::Register(Box::new(registration)))
             .await?
         else {
@@ -142,7 +142,7 @@ impl Api {
             .await?;
         let id = revocation.id;
         let Outcome::Revoked { record, already } =
-            self.0.sequencer.apply(Command::Revoke(revocation)).await?
+            self.0.writer.apply(Command::Revoke(revocation)).await?
         else {
             return Err(Status::internal("a revocation did not revoke"));
         };
@@ -176,7 +176,7 @@ impl Api {
             id,
             log_index,
             signed,
-        } = self.0.sequencer.apply(command).await?
+        } = self.0.writer.apply(command).await?
         else {
             return Err(Status::internal("a card link did not enroll"));
         };
@@ -202,7 +202,7 @@ impl Api {
             .checks
             .run(move || admission.enrollment_end(&request.request_cms, &request.crls))
             .await?;
-        let Outcome::Unenrolled { id, log_index } = self.0.sequencer.apply(command).await? else {
+        let Outcome::Unenrolled { id, log_index } = self.0.writer.apply(command).await? else {
             return Err(Status::internal("an enrollment end did not end it"));
         };
         tracing::info!(
@@ -258,21 +258,21 @@ impl Api {
             Some(key) if self.0.repeats.absorb(&key) => {}
             Some(key) => {
                 let release = self.0.repeats.audit(key, entitled.release);
-                if let Err(refused) = self.0.sequencer.apply(Command::Release(release)).await {
+                if let Err(refused) = self.0.writer.apply(Command::Release(release)).await {
                     self.0.repeats.forget(&key);
                     return Err(refused.into());
                 }
             }
             None => {
                 self.0
-                    .sequencer
+                    .writer
                     .apply(Command::Release(entitled.release))
                     .await?;
             }
         }
         // Signed by the one writer first, so that the bundle leads to a checkpoint covering
         // everything committed.
-        self.0.sequencer.publish().await?;
+        self.0.writer.publish().await?;
         let service = Arc::clone(&self.0);
         let bundle = blocking(move || service.answers.bundle(&id, now())).await?;
         Ok(Response::new(GetEvidenceResponse { bundle }))
@@ -293,7 +293,7 @@ impl Api {
             .run(move || admission.listing(&cms, &delegatee))
             .await?;
         self.0
-            .sequencer
+            .writer
             .apply(Command::Release(listing.release))
             .await?;
         let service = Arc::clone(&self.0);

@@ -181,6 +181,47 @@ impl Log {
         extend_from(&mut write(&self.tree), store)
     }
 
+    /// Follows the writer of a store several nodes share: adds the leaves it committed, and
+    /// takes the checkpoint it stored once this tree has its root at that size (and mirrors
+    /// it). A stored checkpoint this tree contradicts is refused: the writer never signs one.
+    /// How many leaves were added.
+    pub fn follow(&self, store: &dyn Store) -> Result<u64, StoreError> {
+        let added = self.catch_up(store)?;
+        let Some(bytes) = store.get(Family::Checkpoint, LATEST_CHECKPOINT)? else {
+            return Ok(added);
+        };
+        let record = CheckpointRecord::decode(bytes.as_slice())
+            .map_err(|e| StoreError(format!("corrupt checkpoint record: {e}")))?;
+        if record.size <= read(&self.latest).size {
+            return Ok(added);
+        }
+        match self.root_at(store, record.size)? {
+            // Not caught up with it yet (its leaves were read before it was stored).
+            None => {}
+            Some(root) if root.as_slice() == record.root => {
+                let _one_at_a_time = self
+                    .publishing
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if let Some(mirror) = read(&self.mirror).as_ref() {
+                    mirror
+                        .write(&record.note)
+                        .map_err(|e| mirror_error(mirror, &e))?;
+                }
+                if record.size > read(&self.latest).size {
+                    *write(&self.latest) = record;
+                }
+            }
+            Some(_) => {
+                return Err(StoreError(format!(
+                    "the stored checkpoint of {} leaves contradicts the committed leaves",
+                    record.size
+                )));
+            }
+        }
+        Ok(added)
+    }
+
     /// The latest signed checkpoint.
     pub fn latest(&self) -> CheckpointRecord {
         read(&self.latest).clone()

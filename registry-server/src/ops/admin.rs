@@ -10,6 +10,7 @@ use crate::log::operator::Operator;
 use crate::store::RocksStore;
 use crate::write::audit;
 
+use super::enrollment::embedded_only;
 pub use super::enrollment::{Attestation, enroll, unenroll};
 
 /// Creates a data directory: the operator's key, its verifier key and a commented
@@ -65,6 +66,10 @@ pub fn serve(data_dir: &Path, listen: Option<String>) -> Result<(), String> {
 
 /// Copies `data_dir` to `to` while the registry may serve.
 pub fn backup(data_dir: &Path, to: &Path) -> Result<(), String> {
+    embedded_only(
+        &Config::load(data_dir).map_err(|e| e.to_string())?,
+        "backup",
+    )?;
     report("backed up", backup::backup(data_dir, to))
 }
 
@@ -84,6 +89,10 @@ fn report(what: &str, copied: Result<backup::Copied, String>) -> Result<(), Stri
 
 /// Writes every audit record to standard output, one JSON object per line.
 pub fn export_audit(data_dir: &Path) -> Result<(), String> {
+    embedded_only(
+        &Config::load(data_dir).map_err(|e| e.to_string())?,
+        "audit export",
+    )?;
     let store = RocksStore::open(&data_dir.join(server::DB_DIR)).map_err(|e| e.to_string())?;
     let mut out = std::io::stdout().lock();
     let count = audit::export(&store, &mut out).map_err(|e| e.to_string())?;

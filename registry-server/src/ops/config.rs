@@ -107,6 +107,22 @@ checkpoint_mirror = "../eproxy-checkpoints"
 # A company with no representative director is represented by each director: add "取締役"
 # where such companies are served.
 representative_titles = [{titles}]
+
+# Where the records are kept. "" (the default): the embedded database in the data directory,
+# for a registry on one machine. A PostgreSQL URL: the database that several registry nodes
+# share (see "Running more than one machine" in the README), for example
+# "postgresql://eproxy@db1:5432,db2:5432,db3:5432/eproxy?target_session_attrs=read-write".
+# Every node then needs the same origin and operator key, and one node at a time is elected
+# writer: the others serve reads and name the writer to clients that send them writes.
+database_url = ""
+# With a database_url: this node's name (unique among the nodes), and the address clients
+# reach its gRPC API at, which the other nodes give out while this one is the writer.
+node_name = ""
+advertise_url = ""
+# How long the writer's role lasts without renewal, in milliseconds (renewed every third of
+# it): a dead writer is replaced after about this long. Its commits are fenced by the database
+# whatever the clocks say.
+writer_lease_ms = 3000
 "#
     )
 }
@@ -177,6 +193,22 @@ pub struct Config {
     /// The checkpoint mirror's directory; empty for none.
     #[serde(default)]
     pub checkpoint_mirror: PathBuf,
+    /// The shared database's URL; empty for the embedded database.
+    #[serde(default)]
+    pub database_url: String,
+    /// This node's name among those sharing the database.
+    #[serde(default)]
+    pub node_name: String,
+    /// Where clients reach this node's gRPC API.
+    #[serde(default)]
+    pub advertise_url: String,
+    /// The writer's lease, milliseconds.
+    #[serde(default = "default_writer_lease_ms")]
+    pub writer_lease_ms: u64,
+}
+
+fn default_writer_lease_ms() -> u64 {
+    3_000
 }
 
 fn default_representative_titles() -> Vec<String> {
@@ -232,6 +264,19 @@ pub struct TlsIdentity {
     pub key: Vec<u8>,
 }
 
+/// A registry node on a shared database.
+#[derive(Clone, Debug)]
+pub struct Shared {
+    /// The database.
+    pub url: String,
+    /// This node's name.
+    pub node: String,
+    /// Where clients reach this node.
+    pub advertise_url: String,
+    /// The writer's lease.
+    pub lease: Duration,
+}
+
 /// Why the configuration is unusable.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -259,7 +304,43 @@ impl Config {
         if let Ok(revocation) = std::env::var("EPROXY_REVOCATION") {
             config.revocation = revocation;
         }
+        if let Ok(url) = std::env::var("EPROXY_DATABASE_URL") {
+            config.database_url = url;
+        }
+        if let Ok(name) = std::env::var("EPROXY_NODE_NAME") {
+            config.node_name = name;
+        }
+        if let Ok(url) = std::env::var("EPROXY_ADVERTISE_URL") {
+            config.advertise_url = url;
+        }
         Ok(config)
+    }
+
+    /// The shared database a registry on several machines runs on, with this node's name, its
+    /// address and the writer's lease; `None` for the embedded database.
+    pub fn shared(&self) -> Result<Option<Shared>, ConfigError> {
+        if self.database_url.is_empty() {
+            return Ok(None);
+        }
+        if self.node_name.is_empty() || self.advertise_url.is_empty() {
+            return Err(ConfigError(
+                "database_url is set: node_name and advertise_url must be too (each node's \
+                 name, and where clients reach it)"
+                    .into(),
+            ));
+        }
+        if !(300..=60_000).contains(&self.writer_lease_ms) {
+            return Err(ConfigError(format!(
+                "writer_lease_ms = {}: expected 300 to 60000",
+                self.writer_lease_ms
+            )));
+        }
+        Ok(Some(Shared {
+            url: self.database_url.clone(),
+            node: self.node_name.clone(),
+            advertise_url: self.advertise_url.clone(),
+            lease: Duration::from_millis(self.writer_lease_ms),
+        }))
     }
 
     /// The representatives' titles, checked.

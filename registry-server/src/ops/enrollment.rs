@@ -152,6 +152,7 @@ fn apply(
     config: &Config,
     make: impl FnOnce(Arc<Operator>) -> Command,
 ) -> Result<Outcome, String> {
+    embedded_only(config, "enroll and unenroll")?;
     let operator = Arc::new(
         Operator::load(&config.origin, &data_dir.join(KEY_FILE)).map_err(|e| e.to_string())?,
     );
@@ -187,4 +188,17 @@ fn apply(
         Ok::<_, String>(outcome)
     })?;
     Ok(outcome)
+}
+
+/// Refuses `what` on a registry whose records are in a shared database: its embedded
+/// database (which these commands open) holds nothing.
+pub fn embedded_only(config: &Config, what: &str) -> Result<(), String> {
+    if config.database_url.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} work on the embedded database; this registry keeps its records in the shared \
+             database (database_url), which they do not reach yet"
+        ))
+    }
 }

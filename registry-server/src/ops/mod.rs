@@ -9,6 +9,7 @@ mod backup;
 mod config;
 mod connections;
 mod crl_reload;
+mod election;
 mod enrollment;
 mod lanes;
 mod metrics;

@@ -12,9 +12,10 @@ use eproxy_verifier::verify::Verifier;
 use tokio::net::TcpListener;
 use tonic::transport::{Identity, ServerTlsConfig};
 
-use super::config::{Config, KEY_FILE};
+use super::config::{Config, KEY_FILE, Shared};
 use super::connections;
 use super::crl_reload::{self, CrlFiles};
+use super::election::Election;
 use super::lanes::Lanes;
 use super::metrics::{self, Metrics};
 use super::signals::Signals;
@@ -28,9 +29,9 @@ use crate::api::service::{Api, RegistryService};
 use crate::log::Log;
 use crate::log::mirror::Mirror;
 use crate::log::operator::Operator;
-use crate::store::{RocksStore, Store, upgrade};
+use crate::store::{PgStore, RocksStore, Store, upgrade};
 use crate::write::command::{Command, Outcome};
-use crate::write::{CommitObserver, Sequencer, WriterParts};
+use crate::write::{CommitObserver, Role, Sequencer, WriterParts};
 
 /// Calls open at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS); a client wanting
 /// more opens more connections (up to `max_connections`). The HTTP/2 stack's default, which
@@ -72,19 +73,13 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     let operator = Arc::new(
         Operator::load(&config.origin, &data_dir.join(KEY_FILE)).map_err(|e| e.to_string())?,
     );
-    if !(1..=4096).contains(&config.write_buffer_mib) {
-        return Err(format!(
-            "write_buffer_mib = {}: expected 1 to 4096",
-            config.write_buffer_mib
-        ));
-    }
-    let write_buffer = config.write_buffer_mib as usize * (1 << 20);
-    let store: Arc<dyn Store> = Arc::new(
-        RocksStore::open_with(&data_dir.join(DB_DIR), write_buffer).map_err(|e| e.to_string())?,
-    );
+    let shared = config.shared().map_err(|e| e.to_string())?;
+    let (store, database) = open_store(data_dir, &config, shared.as_ref())?;
     let log = open_log(data_dir, &config, store.as_ref(), &operator)?;
-    for done in upgrade::run(store.as_ref())? {
-        tracing::info!("{done}");
+    if database.is_none() {
+        for done in upgrade::run(store.as_ref())? {
+            tracing::info!("{done}");
+        }
     }
     let lanes = Lanes::new(config.concurrency_limit);
     let checks = Checks::per_core();
@@ -94,20 +89,31 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         lanes.clone(),
         checks.clone(),
     ));
-    let sequencer = Sequencer::start(WriterParts {
-        store: Arc::clone(&store),
-        log: Arc::clone(&log),
-        operator: Arc::clone(&operator),
-        observer: Arc::clone(&metrics) as Arc<dyn CommitObserver>,
-        epoch: 0,
-    })
-    .map_err(|e| format!("cannot start the sequencer: {e}"))?;
-    // Leaves durable beyond the stored checkpoint (a crash before the last one was signed)
-    // are covered before anything is served.
-    sequencer
-        .publish()
-        .await
-        .map_err(|e| format!("the checkpoint could not be published: {e}"))?;
+    let writer = if let Some(database) = &database {
+        // Elected below; until then a follower, which names the writer it finds.
+        let head = database.head().map_err(|e| e.to_string())?;
+        Role::follower(if head.lease_expired {
+            String::new()
+        } else {
+            head.writer_url
+        })
+    } else {
+        let sequencer = Sequencer::start(WriterParts {
+            store: Arc::clone(&store),
+            log: Arc::clone(&log),
+            operator: Arc::clone(&operator),
+            observer: Arc::clone(&metrics) as Arc<dyn CommitObserver>,
+            epoch: 0,
+        })
+        .map_err(|e| format!("cannot start the sequencer: {e}"))?;
+        // Leaves durable beyond the stored checkpoint (a crash before the last one was
+        // signed) are covered before anything is served.
+        sequencer
+            .publish()
+            .await
+            .map_err(|e| format!("the checkpoint could not be published: {e}"))?;
+        Role::writer(sequencer)
+    };
     let service = Arc::new(RegistryService {
         observer: Arc::clone(&metrics) as Arc<dyn CallObserver>,
         answers: Answers {
@@ -115,7 +121,7 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
             log: Arc::clone(&log),
             operator: Arc::clone(&operator),
         },
-        sequencer,
+        writer,
         checks,
         admission: Arc::new(Admission {
             verifier: Verifier::new(anchors)
@@ -130,6 +136,19 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         peer_rates: PeerRates::new(release_rate, release_burst),
     });
 
+    let election = match (&database, shared) {
+        (Some(database), Some(shared)) => Some(tokio::spawn(
+            Election {
+                database: Arc::clone(database),
+                shared,
+                log: Arc::clone(&log),
+                operator: Arc::clone(&operator),
+                observer: Arc::clone(&metrics) as Arc<dyn CommitObserver>,
+            }
+            .run(Arc::clone(&service)),
+        )),
+        _ => None,
+    };
     let publisher = tokio::spawn(publish_checkpoints(Arc::clone(&service)));
     let pruner = tokio::spawn(prune_nonces(Arc::clone(&service)));
     let crl_reloader = tokio::spawn(crl_reload::keep_current(
@@ -214,6 +233,9 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         } => tracing::warn!("requests still open after the grace period were dropped"),
     }
 
+    if let Some(election) = election {
+        election.abort();
+    }
     publisher.abort();
     pruner.abort();
     crl_reloader.abort();
@@ -222,18 +244,56 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     }
     // Repeated evidence releases counted since their last record go into the audit trail.
     for release in service.repeats.drain() {
-        if let Err(error) = service.sequencer.apply(Command::Release(release)).await {
+        if let Err(error) = service.writer.apply(Command::Release(release)).await {
             tracing::error!(%error, "repeated releases not recorded");
         }
     }
     // The last checkpoint, by the writer; then the writer finishes and releases the store
     // before the process ends: RocksDB must be closed, not torn down under a running thread.
-    let published = service.sequencer.publish().await;
-    service.sequencer.stop().await;
+    let published = service.writer.publish().await;
+    let epoch = service
+        .writer
+        .sequencer()
+        .map(|sequencer| sequencer.epoch());
+    service.writer.stop().await;
     drop(service);
     published.map_err(|e| format!("the last checkpoint could not be published: {e}"))?;
+    // A writer on a shared database gives its role up at once, for the next node to take.
+    if let (Some(database), Some(epoch)) = (&database, epoch) {
+        let database = Arc::clone(database);
+        let released = tokio::task::spawn_blocking(move || database.release(epoch)).await;
+        if let Ok(Err(error)) = released {
+            tracing::warn!(%error, epoch, "the writer's lease was not released; it runs out");
+        }
+    }
     tracing::info!(size = log.size(), "stopped");
     Ok(())
+}
+
+/// A store, and the shared database it is when it is one.
+type OpenedStore = (Arc<dyn Store>, Option<Arc<PgStore>>);
+
+/// The store `config` names: the embedded database in the data directory, or the database
+/// several nodes share (returned twice: as the store, and for the election).
+fn open_store(
+    data_dir: &Path,
+    config: &Config,
+    shared: Option<&Shared>,
+) -> Result<OpenedStore, String> {
+    if let Some(shared) = shared {
+        let database = Arc::new(PgStore::open(&shared.url).map_err(|e| e.to_string())?);
+        return Ok((Arc::clone(&database) as Arc<dyn Store>, Some(database)));
+    }
+    if !(1..=4096).contains(&config.write_buffer_mib) {
+        return Err(format!(
+            "write_buffer_mib = {}: expected 1 to 4096",
+            config.write_buffer_mib
+        ));
+    }
+    let write_buffer = config.write_buffer_mib as usize * (1 << 20);
+    let store =
+        RocksStore::open_with(&data_dir.join(DB_DIR), write_buffer).map_err(|e| e.to_string())?;
+    Ok((Arc::new(store), None))
 }
 
 /// The log of `store`, rebuilt and checked against its own checkpoint and, when the
@@ -288,7 +348,7 @@ async fn publish_checkpoints(service: Arc<RegistryService>) {
     let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
     loop {
         ticks.tick().await;
-        if let Err(error) = service.sequencer.publish().await {
+        if let Err(error) = service.writer.publish().await {
             tracing::error!(%error, "checkpoint not published");
         }
     }
@@ -300,7 +360,10 @@ async fn prune_nonces(service: Arc<RegistryService>) {
     let mut ticks = tokio::time::interval(PRUNE_INTERVAL);
     loop {
         ticks.tick().await;
-        match service.sequencer.apply(Command::PruneNonces).await {
+        if service.writer.sequencer().is_none() {
+            continue; // the writer prunes
+        }
+        match service.writer.apply(Command::PruneNonces).await {
             Ok(Outcome::Pruned(0)) => {}
             Ok(outcome) => tracing::info!(?outcome, "spent nonces forgotten"),
             Err(error) => tracing::warn!(%error, "spent nonces not pruned"),

@@ -3,10 +3,12 @@
 //! registry's business (`records.rs`); an engine only keeps bytes in named families, so
 //! another engine needs only these three operations.
 
+mod postgres;
 pub mod records;
 mod rocks;
 pub mod upgrade;
 
+pub use postgres::PgStore;
 pub use rocks::RocksStore;
 
 /// The families of keys, one per concern, so that each can be scanned and tuned on its own.
@@ -188,7 +190,7 @@ pub trait Store: Send + Sync + 'static {
     fn get(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Up to `limit` entries whose keys start with `prefix`, in ascending key order, starting
-    /// after `after` if given.
+    /// after `after` if given (a key of the same prefix: the last of a page before).
     fn scan(
         &self,
         family: Family,

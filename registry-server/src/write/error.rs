@@ -88,7 +88,25 @@ pub enum WriteError {
     /// This node's writer was fenced: another node holds a newer epoch. Nothing was written.
     #[error("this registry node is no longer the writer: nothing was written; retry")]
     NotWriter,
+    /// This node does not write; the writer is at this address (empty while no node holds
+    /// the role). Nothing was written.
+    #[error("{}", elsewhere(.0))]
+    Elsewhere(String),
     /// The store failed: the batch is refused whole.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Where to send a write this node does not take.
+fn elsewhere(writer_url: &str) -> String {
+    if writer_url.is_empty() {
+        "no registry node holds the writer's role at this moment: nothing was written; retry in \
+         a few seconds"
+            .into()
+    } else {
+        format!(
+            "this registry node does not take writes: send them to the writer, {writer_url} \
+             (nothing was written)"
+        )
+    }
 }

@@ -10,8 +10,10 @@ pub mod authority;
 mod batch;
 pub mod command;
 mod error;
+mod role;
 mod sequencer;
 pub mod status;
 
 pub use error::WriteError;
+pub use role::Role;
 pub use sequencer::{CommitObserver, Sequencer, WriterParts};

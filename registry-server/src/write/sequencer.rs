@@ -5,6 +5,7 @@
 //! and a failed commit answers every request of the batch UNAVAILABLE and changes nothing.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use eproxy_verifier::merkle::leaf_hash;
 use tokio::sync::{mpsc, oneshot};
@@ -59,19 +60,38 @@ pub struct WriterParts {
 pub struct Sequencer {
     messages: mpsc::Sender<Message>,
     thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+    epoch: u64,
+    /// Set by the writer once a commit was fenced.
+    fenced: Arc<AtomicBool>,
 }
 
 impl Sequencer {
     /// Starts the writer thread.
     pub fn start(parts: WriterParts) -> std::io::Result<Self> {
         let (messages, receiver) = mpsc::channel(QUEUE);
+        let epoch = parts.epoch;
+        let writer = Writer::new(parts);
+        let fenced = Arc::clone(&writer.fenced);
         let thread = std::thread::Builder::new()
             .name("eproxy-sequencer".into())
-            .spawn(move || Writer::new(parts).run(receiver))?;
+            .spawn(move || writer.run(receiver))?;
         Ok(Self {
             messages,
             thread: std::sync::Mutex::new(Some(thread)),
+            epoch,
+            fenced,
         })
+    }
+
+    /// The epoch it writes in.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// Whether a commit was fenced: another node took the role, and this writer writes no
+    /// more.
+    pub fn is_fenced(&self) -> bool {
+        self.fenced.load(Ordering::SeqCst)
     }
 
     /// Queues `command` and waits until it is durable or refused.
@@ -118,7 +138,7 @@ struct Writer {
     observer: Arc<dyn CommitObserver>,
     epoch: u64,
     /// Set once a commit was fenced: this node is no longer the writer, and writes nothing.
-    fenced: bool,
+    fenced: Arc<AtomicBool>,
     /// The last batch time, nanoseconds: batch times never go backwards.
     last_nanos: u64,
     /// The store's generation the log has caught up with.
@@ -133,7 +153,7 @@ impl Writer {
             operator: parts.operator,
             observer: parts.observer,
             epoch: parts.epoch,
-            fenced: false,
+            fenced: Arc::default(),
             last_nanos: 0,
             generation: 0,
         }
@@ -145,7 +165,7 @@ impl Writer {
             let first = match next.take() {
                 Some(Message::Job(first)) => first,
                 Some(Message::Publish(reply)) => {
-                    let published = if self.fenced {
+                    let published = if self.fenced.load(Ordering::SeqCst) {
                         Err(StoreError("this node is no longer the writer".into()))
                     } else {
                         self.log
@@ -205,7 +225,7 @@ impl Writer {
     }
 
     fn process(&mut self, jobs: Vec<Job>) {
-        if self.fenced {
+        if self.fenced.load(Ordering::SeqCst) {
             for (_, reply) in jobs {
                 let _ = reply.send(Err(WriteError::NotWriter));
             }
@@ -249,7 +269,7 @@ impl Writer {
                     epoch = self.epoch,
                     "another node holds a newer epoch: this node writes nothing more"
                 );
-                self.fenced = true;
+                self.fenced.store(true, Ordering::SeqCst);
                 for (reply, _) in answers {
                     let _ = reply.send(Err(WriteError::NotWriter));
                 }
@@ -278,7 +298,7 @@ mod tests {
     use eproxy_testkit::TestPki;
     use eproxy_testkit::scenario::{contracts_only, delegation};
 
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::AtomicUsize;
 
     use eproxy_policy::UnixTime;
 
@@ -603,7 +623,12 @@ mod tests {
         assert_eq!(later.blocking_recv().unwrap(), Err(WriteError::NotWriter));
         assert_eq!(log.size(), 0);
         assert_eq!(commits.seen(), (0, 0));
-        assert!(store.scan(Family::LogLeaves, &[], None, 10).unwrap().is_empty());
+        assert!(
+            store
+                .scan(Family::LogLeaves, &[], None, 10)
+                .unwrap()
+                .is_empty()
+        );
         let fences = taken.fences.lock().unwrap();
         assert_eq!(fences.len(), 1, "{fences:?}");
         let head = fences[0].head.unwrap();

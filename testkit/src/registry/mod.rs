@@ -3,6 +3,7 @@
 //! ([`process`]), driven through its gRPC API, every answer checked with verifier-lib as a
 //! counterparty would. A test file takes the whole kit with `use eproxy_testkit::registry::*`.
 
+pub mod postgres;
 pub mod process;
 
 pub use std::io::{BufRead, BufReader};
@@ -59,6 +60,8 @@ pub struct Registry {
     pub metrics: String,
     /// Where the server's JSON logs go, if they are kept.
     pub log_file: Option<std::path::PathBuf>,
+    /// Where it listens: a free port by default (`127.0.0.1:0`).
+    pub listen: String,
 }
 
 pub use process::binary;
@@ -77,6 +80,15 @@ impl Registry {
 
     /// [`Registry::start_with`], the data directory made inside `parent`.
     pub fn start_in(parent: &Path, edit: impl FnOnce(&Path, String) -> String) -> Self {
+        Self::start_on(parent, "127.0.0.1:0", edit)
+    }
+
+    /// [`Registry::start_in`], listening on `listen`.
+    pub fn start_on(
+        parent: &Path,
+        listen: &str,
+        edit: impl FnOnce(&Path, String) -> String,
+    ) -> Self {
         let data = tempfile::tempdir_in(parent).unwrap();
         process::init(data.path());
         crate::export::write_to(pki(), &data.path().join("pki")).unwrap();
@@ -92,6 +104,7 @@ impl Registry {
             address: String::new(),
             metrics: String::new(),
             log_file: None,
+            listen: listen.to_owned(),
         };
         registry.serve();
         registry
@@ -99,7 +112,7 @@ impl Registry {
 
     /// Starts the server on a free port and waits until it listens.
     pub fn serve(&mut self) {
-        let serving = process::serve(self.data.path(), self.log_file.as_deref());
+        let serving = process::serve_on(self.data.path(), self.log_file.as_deref(), &self.listen);
         self.address = serving.url;
         self.metrics = serving.metrics;
         self.process = Some(serving.child);

@@ -51,9 +51,15 @@ pub struct Serving {
 /// Serves `data_dir` on free loopback ports and waits until it listens. With `log_file`, the
 /// registry's JSON log at level info goes there; otherwise it logs warnings to standard error.
 pub fn serve(data_dir: &Path, log_file: Option<&Path>) -> Serving {
+    serve_on(data_dir, log_file, "127.0.0.1:0")
+}
+
+/// [`serve`], listening on `listen` (a node whose address others give out needs a port known
+/// before it starts: see [`free_port`]).
+pub fn serve_on(data_dir: &Path, log_file: Option<&Path>, listen: &str) -> Serving {
     let mut command = Command::new(binary());
     command
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .args(["serve", "--listen", listen, "--data-dir"])
         .arg(data_dir)
         .env("EPROXY_LOG", "warn")
         .env("EPROXY_METRICS_LISTEN", "127.0.0.1:0")
@@ -88,4 +94,50 @@ pub fn serve(data_dir: &Path, log_file: Option<&Path>) -> Serving {
         url,
         metrics,
     }
+}
+
+/// A port free on 127.0.0.1 now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+/// `config` (a registry's configuration file) made that of node `name` of a registry sharing
+/// the database at `database_url`, reachable at `http://127.0.0.1:port`, with a writer's lease
+/// of `lease_ms` and its checkpoint mirror in `mirror` (`""` for none).
+pub fn shared_node_config(
+    config: &str,
+    database_url: &str,
+    name: &str,
+    port: u16,
+    lease_ms: u64,
+    mirror: &str,
+) -> String {
+    let replaced = [
+        (
+            "checkpoint_mirror = \"../eproxy-checkpoints\"",
+            format!("checkpoint_mirror = {mirror:?}"),
+        ),
+        (
+            "database_url = \"\"",
+            format!("database_url = {database_url:?}"),
+        ),
+        ("node_name = \"\"", format!("node_name = {name:?}")),
+        (
+            "advertise_url = \"\"",
+            format!("advertise_url = \"http://127.0.0.1:{port}\""),
+        ),
+        (
+            "writer_lease_ms = 3000",
+            format!("writer_lease_ms = {lease_ms}"),
+        ),
+    ];
+    replaced
+        .iter()
+        .fold(config.to_owned(), |config, (from, to)| {
+            assert!(config.contains(from), "the configuration has no {from}");
+            config.replace(from, to)
+        })
 }

@@ -1,0 +1,191 @@
+//! The writer's role among registry nodes sharing one database. Each node, every
+//! [`TICK`]:
+//!
+//! - as the writer, renews its lease (every third of it); once the lease cannot be renewed
+//!   (another node took the role), or its writer was fenced, it steps down;
+//! - as a follower, adds the leaves and takes the checkpoint the writer committed (so that it
+//!   serves reads, proofs and statements up to them), learns where the writer is, and takes
+//!   the role when the writer's lease has run out.
+//!
+//! Taking the role raises the epoch in the database, which fences every later commit of the
+//! writer before. The new writer then reads every committed leaf, checks that its tree has the
+//! head's root (and the stored checkpoint's: `Log::follow` refuses one it contradicts), and
+//! only then starts its sequencer and signs. No decision rests on this node's clock alone: a
+//! writer whose lease ran out without its knowing is stopped by the database at its next
+//! commit.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::config::Shared;
+use crate::api::service::RegistryService;
+use crate::log::Log;
+use crate::log::operator::Operator;
+use crate::store::{PgStore, Store, StoreError};
+use crate::write::{CommitObserver, Sequencer, WriterParts};
+
+/// How often a node looks at the role and follows the log.
+const TICK: Duration = Duration::from_millis(250);
+
+/// What a node needs to take part.
+pub struct Election {
+    /// The shared database.
+    pub database: Arc<PgStore>,
+    /// This node's name, address and the lease.
+    pub shared: Shared,
+    /// The log this node serves.
+    pub log: Arc<Log>,
+    /// The signing key (every node holds the log's).
+    pub operator: Arc<Operator>,
+    /// Told of each commit while this node writes.
+    pub observer: Arc<dyn CommitObserver>,
+}
+
+impl Election {
+    /// Takes part until the task is dropped.
+    pub async fn run(self, service: Arc<RegistryService>) {
+        let election = Arc::new(self);
+        let mut ticks = tokio::time::interval(TICK);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut renewed = Instant::now();
+        loop {
+            ticks.tick().await;
+            match service.writer.sequencer() {
+                Some(sequencer) => {
+                    if renewed.elapsed() < election.shared.lease / 3 && !sequencer.is_fenced() {
+                        continue;
+                    }
+                    let epoch = sequencer.epoch();
+                    let held = {
+                        let election = Arc::clone(&election);
+                        blocking(move || election.database.renew(epoch, election.shared.lease))
+                            .await
+                    };
+                    match held {
+                        Ok(true) if !sequencer.is_fenced() => renewed = Instant::now(),
+                        Ok(_) => {
+                            election
+                                .step_down(&service, "another node took the role")
+                                .await
+                        }
+                        Err(error) if renewed.elapsed() >= election.shared.lease => {
+                            election
+                                .step_down(&service, &format!("the lease ran out: {error}"))
+                                .await;
+                        }
+                        Err(error) => tracing::warn!(%error, epoch, "the lease was not renewed"),
+                    }
+                }
+                None => match Arc::clone(&election).follow(&service).await {
+                    Ok(Some(epoch)) => {
+                        renewed = Instant::now();
+                        tracing::info!(epoch, node = election.shared.node, "writer");
+                    }
+                    Ok(None) => {}
+                    Err(error) => tracing::error!(%error, "following the writer failed"),
+                },
+            }
+        }
+    }
+
+    /// Stops this node's writer; the node follows from now on.
+    async fn step_down(&self, service: &RegistryService, why: &str) {
+        tracing::warn!(why, node = self.shared.node, "no longer the writer");
+        if let Some(sequencer) = service.writer.become_follower(String::new()) {
+            sequencer.stop().await;
+        }
+    }
+
+    /// One follower's turn: follows the log and the writer's address, and takes the role if
+    /// it is free. The new epoch, if it did.
+    async fn follow(self: Arc<Self>, service: &RegistryService) -> Result<Option<u64>, String> {
+        let this = Arc::clone(&self);
+        let claimed = blocking(move || -> Result<Option<u64>, StoreError> {
+            this.log.follow(this.database.as_ref())?;
+            let head = this.database.head()?;
+            if !head.lease_expired && head.writer != this.shared.node {
+                return Ok(None);
+            }
+            this.database.claim(
+                &this.shared.node,
+                &this.shared.advertise_url,
+                this.shared.lease,
+            )
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        let Some(epoch) = claimed else {
+            let this = Arc::clone(&self);
+            let head = blocking(move || this.database.head())
+                .await
+                .map_err(|e| e.to_string())?;
+            // Only the address changes: this node does not write.
+            service.writer.become_follower(head.writer_url);
+            return Ok(None);
+        };
+        match self.take_over(epoch, service).await {
+            Ok(()) => Ok(Some(epoch)),
+            Err(error) => {
+                // It holds the lease but will not write: let it run out for another node.
+                Err(format!(
+                    "took the role in epoch {epoch} but cannot write: {error}"
+                ))
+            }
+        }
+    }
+
+    /// Becomes the writer of `epoch`: every committed leaf in the tree, the tree's root the
+    /// head's, then the sequencer started and a checkpoint signed over the committed head.
+    async fn take_over(
+        self: Arc<Self>,
+        epoch: u64,
+        service: &RegistryService,
+    ) -> Result<(), String> {
+        let this = Arc::clone(&self);
+        blocking(move || -> Result<(), StoreError> {
+            this.log.follow(this.database.as_ref())?;
+            let head = this.database.head()?;
+            if head.epoch != epoch {
+                return Err(StoreError(format!(
+                    "epoch {} was taken before this node started writing",
+                    head.epoch
+                )));
+            }
+            let root = this.log.root_at(this.database.as_ref(), head.size)?;
+            if this.log.size() != head.size || root != Some(head.root) {
+                return Err(StoreError(format!(
+                    "the committed leaves ({}) do not hash to the head's root at size {}",
+                    this.log.size(),
+                    head.size
+                )));
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        let store: Arc<dyn Store> = Arc::clone(&self.database) as Arc<dyn Store>;
+        let sequencer = Sequencer::start(WriterParts {
+            store,
+            log: Arc::clone(&self.log),
+            operator: Arc::clone(&self.operator),
+            observer: Arc::clone(&self.observer),
+            epoch,
+        })
+        .map_err(|e| format!("cannot start the sequencer: {e}"))?;
+        service.writer.become_writer(sequencer);
+        service
+            .writer
+            .publish()
+            .await
+            .map_err(|e| format!("the first checkpoint of epoch {epoch}: {e}"))
+    }
+}
+
+/// Runs a database call off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StoreError(format!("a database task failed: {e}")))?
+}

@@ -1,0 +1,646 @@
+//! PostgreSQL as the registry's store, for a registry on several machines: every node reads
+//! and the one elected writer writes the same database, which replicates itself (Patroni's
+//! synchronous mode keeps an acknowledged commit on a standby before the primary answers).
+//!
+//! The families are one table of `(family, key, value)`, whose `bytea` keys order byte by byte
+//! as RocksDB's do. One row, the head, holds what makes one writer at a time safe:
+//!
+//! - the writer's **epoch**, raised by each node that takes the role ([`PgStore::claim`]);
+//! - the log's **size and root**, which every batch moves in the transaction that writes its
+//!   leaves, on condition that the epoch and the size are still the ones the writer read
+//!   ([`Store::commit_fenced`]). A writer that lost its role stops at its next commit, whatever
+//!   its own clock says;
+//! - the writer's **lease** and address, so that the other nodes know when to take over and
+//!   where to send writes. The lease is measured on the database's clock, never a node's.
+//!
+//! The trait is synchronous (the writer and the check pool are threads of their own); calls are
+//! run on a small runtime of this store's, so that they may be made from any thread.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, Pool, Runtime};
+use tokio_postgres::NoTls;
+
+use super::{Committed, EngineState, Entry, Family, Fence, Store, StoreError, Write};
+
+/// Connections each node keeps to the database.
+const POOL_SIZE: usize = 16;
+/// How long a call waits for a connection, or for one to be made.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The advisory lock that serialises the schema's creation by nodes starting together.
+const SCHEMA_LOCK: i64 = 0x6570_726f_7879; // "eproxy"
+
+/// The tables, made if missing.
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS eproxy_kv (
+        family smallint NOT NULL,
+        key bytea NOT NULL,
+        value bytea NOT NULL,
+        PRIMARY KEY (family, key)
+    );
+    CREATE TABLE IF NOT EXISTS eproxy_head (
+        only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+        epoch bigint NOT NULL,
+        size bigint NOT NULL,
+        root bytea NOT NULL,
+        writer text NOT NULL,
+        writer_url text NOT NULL,
+        lease_until timestamptz NOT NULL
+    );
+";
+
+/// The registry's store in PostgreSQL.
+pub struct PgStore {
+    /// Runs the calls; `None` only while it is dropped.
+    runtime: Option<tokio::runtime::Runtime>,
+    pool: Pool,
+    /// Raised when a commit's outcome is unknown (the connection failed around COMMIT): the
+    /// writer then reads back what the database holds before it writes again.
+    generation: AtomicU64,
+}
+
+/// The head row: the log the database holds, and who writes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// The newest writer's epoch (0 before any node took the role).
+    pub epoch: u64,
+    /// The committed log's size.
+    pub size: u64,
+    /// Its root.
+    pub root: [u8; 32],
+    /// The writer's node name.
+    pub writer: String,
+    /// Where the writer takes writes.
+    pub writer_url: String,
+    /// Whether its lease has run out, on the database's clock.
+    pub lease_expired: bool,
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (a libpq URL or key-value string; several hosts with
+    /// `target_session_attrs=read-write` follow the primary), making the tables if missing.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError(format!("the database URL: {e}")))?;
+        config.connect_timeout(CONNECT_TIMEOUT);
+        config.application_name("eproxy-registry");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("eproxy-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError(format!("cannot start the database runtime: {e}")))?;
+        let pool = Pool::builder(Manager::new(config, NoTls))
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(CONNECT_TIMEOUT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|e| StoreError(format!("the database pool: {e}")))?;
+        let store = Self {
+            runtime: Some(runtime),
+            pool,
+            generation: AtomicU64::new(0),
+        };
+        store.run(|pool| async move {
+            let mut client = pool.get().await.map_err(pool_error)?;
+            let transaction = client.transaction().await.map_err(db_error)?;
+            transaction
+                .execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
+                .await
+                .map_err(db_error)?;
+            transaction.batch_execute(SCHEMA).await.map_err(db_error)?;
+            let empty_root = eproxy_verifier::merkle::root(&[]);
+            transaction
+                .execute(
+                    "INSERT INTO eproxy_head (epoch, size, root, writer, writer_url, lease_until)
+                     VALUES (0, 0, $1, '', '', 'epoch') ON CONFLICT DO NOTHING",
+                    &[&empty_root.as_slice()],
+                )
+                .await
+                .map_err(db_error)?;
+            transaction.commit().await.map_err(db_error)
+        })?;
+        Ok(store)
+    }
+
+    /// Runs `work` on this store's runtime and waits for it, from any thread (an async one
+    /// included: the wait is a plain channel, never a nested runtime).
+    fn run<T, F>(&self, work: impl FnOnce(Pool) -> F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
+        let runtime = self
+            .runtime
+            .as_ref()
+            .ok_or_else(|| StoreError("the database runtime has stopped".into()))?;
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        let future = work(self.pool.clone());
+        runtime.spawn(async move {
+            let _ = reply.send(future.await);
+        });
+        answer
+            .recv()
+            .map_err(|_| StoreError("a database call was dropped".into()))?
+    }
+
+    /// The head row now.
+    pub fn head(&self) -> Result<Head, StoreError> {
+        self.run(|pool| async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            let row = client
+                .query_one(
+                    "SELECT epoch, size, root, writer, writer_url, lease_until < now()
+                     FROM eproxy_head",
+                    &[],
+                )
+                .await
+                .map_err(db_error)?;
+            Ok(Head {
+                epoch: to_u64(row.get(0))?,
+                size: to_u64(row.get(1))?,
+                root: <[u8; 32]>::try_from(row.get::<_, &[u8]>(2))
+                    .map_err(|_| StoreError("the head's root is not 32 bytes".into()))?,
+                writer: row.get(3),
+                writer_url: row.get(4),
+                lease_expired: row.get(5),
+            })
+        })
+    }
+
+    /// Takes the writer's role for `node` (reachable at `url`) for `lease`, if its holder's
+    /// lease has run out or `node` held it: the epoch is raised, which fences every commit of
+    /// the writer before. The new epoch, or `None` while another node's lease runs.
+    pub fn claim(&self, node: &str, url: &str, lease: Duration) -> Result<Option<u64>, StoreError> {
+        let (node, url) = (node.to_owned(), url.to_owned());
+        let millis = lease_millis(lease);
+        self.run(move |pool| async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            let row = client
+                .query_opt(
+                    "UPDATE eproxy_head
+                     SET epoch = epoch + 1, writer = $1, writer_url = $2,
+                         lease_until = now() + $3 * interval '1 millisecond'
+                     WHERE lease_until < now() OR writer = $1
+                     RETURNING epoch",
+                    &[&node, &url, &millis],
+                )
+                .await
+                .map_err(db_error)?;
+            row.map(|row| to_u64(row.get(0))).transpose()
+        })
+    }
+
+    /// Ends the lease of the writer of `epoch` now (a graceful stop), so that another node
+    /// takes the role at once.
+    pub fn release(&self, epoch: u64) -> Result<(), StoreError> {
+        let epoch = to_i64(epoch)?;
+        self.run(move |pool| async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            client
+                .execute(
+                    "UPDATE eproxy_head SET lease_until = now() WHERE epoch = $1",
+                    &[&epoch],
+                )
+                .await
+                .map_err(db_error)?;
+            Ok(())
+        })
+    }
+
+    /// Extends the lease of the writer of `epoch` by `lease` from now; `false` if `epoch` is no
+    /// longer the newest (the role was taken).
+    pub fn renew(&self, epoch: u64, lease: Duration) -> Result<bool, StoreError> {
+        let epoch = to_i64(epoch)?;
+        let millis = lease_millis(lease);
+        self.run(move |pool| async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            let renewed = client
+                .execute(
+                    "UPDATE eproxy_head SET lease_until = now() + $2 * interval '1 millisecond'
+                     WHERE epoch = $1",
+                    &[&epoch, &millis],
+                )
+                .await
+                .map_err(db_error)?;
+            Ok(renewed == 1)
+        })
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // Dropped from async code at shutdown: the runtime must not block there.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Store for PgStore {
+    fn get(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let (family, key) = (family_id(family), key.to_vec());
+        self.run(move |pool| async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            let row = client
+                .query_opt(
+                    "SELECT value FROM eproxy_kv WHERE family = $1 AND key = $2",
+                    &[&family, &key],
+                )
+                .await
+                .map_err(db_error)?;
+            Ok(row.map(|row| row.get(0)))
+        })
+    }
+
+    fn scan(
+        &self,
+        family: Family,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let family = family_id(family);
+        let start = prefix.to_vec();
+        let end = prefix_end(prefix);
+        let after = after.map(<[u8]>::to_vec);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(move |pool| async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            let rows = client
+                .query(
+                    "SELECT key, value FROM eproxy_kv
+                     WHERE family = $1 AND key >= $2
+                       AND ($3::bytea IS NULL OR key < $3)
+                       AND ($4::bytea IS NULL OR key > $4)
+                     ORDER BY key LIMIT $5",
+                    &[&family, &start, &end, &after, &limit],
+                )
+                .await
+                .map_err(db_error)?;
+            Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+        })
+    }
+
+    fn commit(&self, writes: &[Write]) -> Result<(), StoreError> {
+        match self.commit_with(writes, None)? {
+            Committed::Done => Ok(()),
+            Committed::Fenced => Err(StoreError("an unfenced commit was fenced".into())),
+        }
+    }
+
+    fn commit_fenced(&self, writes: &[Write], fence: &Fence) -> Result<Committed, StoreError> {
+        self.commit_with(writes, Some(*fence))
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    fn engine_state(&self) -> EngineState {
+        EngineState::default()
+    }
+}
+
+impl PgStore {
+    /// Applies `writes` in one transaction, conditioned on `fence` if given: the head row is
+    /// locked and checked first, so a fenced writer waits for nothing and writes nothing.
+    fn commit_with(&self, writes: &[Write], fence: Option<Fence>) -> Result<Committed, StoreError> {
+        // The last write of a key is the one that stands (a batch may write a record twice).
+        let mut last: BTreeMap<(i16, &[u8]), Option<&[u8]>> = BTreeMap::new();
+        for write in writes {
+            last.insert(
+                (family_id(write.family), write.key.as_slice()),
+                write.value.as_deref(),
+            );
+        }
+        let (mut put_families, mut put_keys, mut put_values) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut gone_families, mut gone_keys) = (Vec::new(), Vec::new());
+        for ((family, key), value) in last {
+            match value {
+                Some(value) => {
+                    put_families.push(family);
+                    put_keys.push(key.to_vec());
+                    put_values.push(value.to_vec());
+                }
+                None => {
+                    gone_families.push(family);
+                    gone_keys.push(key.to_vec());
+                }
+            }
+        }
+        let head = fence
+            .map(|fence| -> Result<_, StoreError> {
+                let epoch = to_i64(fence.epoch)?;
+                Ok((
+                    epoch,
+                    fence.head.map(|head| {
+                        (
+                            to_i64(head.from_size),
+                            to_i64(head.to_size),
+                            head.root.to_vec(),
+                        )
+                    }),
+                ))
+            })
+            .transpose()?;
+        let outcome = self.run(move |pool| async move {
+            let mut client = pool.get().await.map_err(pool_error)?;
+            let transaction = client.transaction().await.map_err(db_error)?;
+            if let Some((epoch, moved)) = head {
+                let held = match moved {
+                    Some((from, to, root)) => {
+                        transaction
+                            .execute(
+                                "UPDATE eproxy_head SET size = $3, root = $4
+                             WHERE epoch = $1 AND size = $2",
+                                &[&epoch, &from?, &to?, &root],
+                            )
+                            .await
+                    }
+                    None => {
+                        transaction
+                            .execute(
+                                "UPDATE eproxy_head SET epoch = epoch WHERE epoch = $1",
+                                &[&epoch],
+                            )
+                            .await
+                    }
+                }
+                .map_err(db_error)?;
+                if held != 1 {
+                    transaction.rollback().await.map_err(db_error)?;
+                    return Ok(Committed::Fenced);
+                }
+            }
+            if !put_keys.is_empty() {
+                transaction
+                    .execute(
+                        "INSERT INTO eproxy_kv (family, key, value)
+                         SELECT * FROM UNNEST($1::smallint[], $2::bytea[], $3::bytea[])
+                         ON CONFLICT (family, key) DO UPDATE SET value = EXCLUDED.value",
+                        &[&put_families, &put_keys, &put_values],
+                    )
+                    .await
+                    .map_err(db_error)?;
+            }
+            if !gone_keys.is_empty() {
+                transaction
+                    .execute(
+                        "DELETE FROM eproxy_kv k
+                         USING UNNEST($1::smallint[], $2::bytea[]) AS gone(family, key)
+                         WHERE k.family = gone.family AND k.key = gone.key",
+                        &[&gone_families, &gone_keys],
+                    )
+                    .await
+                    .map_err(db_error)?;
+            }
+            transaction.commit().await.map_err(db_error)?;
+            Ok(Committed::Done)
+        });
+        if outcome.is_err() {
+            // The COMMIT may have reached the database all the same.
+            self.generation.fetch_add(1, Ordering::SeqCst);
+        }
+        outcome
+    }
+}
+
+/// The family's number in the table: its place in [`Family::ALL`].
+fn family_id(family: Family) -> i16 {
+    Family::ALL
+        .iter()
+        .position(|f| *f == family)
+        .and_then(|i| i16::try_from(i).ok())
+        .unwrap_or(i16::MAX)
+}
+
+/// The least key greater than every key starting with `prefix`; `None` when there is none
+/// (an empty prefix, or one of 0xff bytes only).
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+fn lease_millis(lease: Duration) -> f64 {
+    lease.as_secs_f64() * 1000.0
+}
+
+fn to_i64(value: u64) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| StoreError(format!("{value} is beyond the database's range")))
+}
+
+fn to_u64(value: i64) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| StoreError(format!("the database holds a negative {value}")))
+}
+
+fn db_error(error: tokio_postgres::Error) -> StoreError {
+    StoreError(format!("the database: {error}"))
+}
+
+fn pool_error(error: deadpool_postgres::PoolError) -> StoreError {
+    StoreError(format!("no database connection: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use eproxy_testkit::registry::postgres::Postgres;
+
+    use super::*;
+    use crate::store::{HeadMove, RocksStore};
+
+    fn put(family: Family, key: &[u8], value: &[u8]) -> Write {
+        Write::put(family, key.to_vec(), value.to_vec())
+    }
+
+    /// Point reads and prefix scans (with and without a start after a key, and a limit) give
+    /// exactly what RocksDB gives for the same writes, keys with 0x00 and 0xff bytes among
+    /// them; a key deleted and a key written twice in one commit stand as the last write.
+    #[test]
+    fn reads_and_scans_agree_with_rocksdb() {
+        let server = Postgres::start();
+        let pg = PgStore::open(&server.url()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let rocks = RocksStore::open(dir.path()).unwrap();
+        let keys: Vec<Vec<u8>> = vec![
+            vec![],
+            vec![0],
+            vec![0, 0],
+            vec![1],
+            vec![1, 0],
+            vec![1, 0xff],
+            vec![1, 0xff, 0],
+            vec![2],
+            vec![0xff],
+            vec![0xff, 0xff],
+            b"company/1".to_vec(),
+            b"company/12".to_vec(),
+            b"company/2".to_vec(),
+        ];
+        let mut writes = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            writes.push(put(Family::Status, key, &[i as u8]));
+            writes.push(put(Family::ByCompany, key, &[100 + i as u8]));
+        }
+        writes.push(put(Family::Status, &[1], b"second"));
+        writes.push(Write::delete(Family::Status, vec![2]));
+        pg.commit(&writes).unwrap();
+        rocks.commit(&writes).unwrap();
+        for key in &keys {
+            for family in [Family::Status, Family::ByCompany, Family::Poa] {
+                assert_eq!(
+                    pg.get(family, key).unwrap(),
+                    rocks.get(family, key).unwrap()
+                );
+            }
+        }
+        assert_eq!(
+            pg.get(Family::Status, &[1]).unwrap(),
+            Some(b"second".to_vec())
+        );
+        assert_eq!(pg.get(Family::Status, &[2]).unwrap(), None);
+        let prefixes: Vec<&[u8]> = vec![b"", &[0], &[1], &[1, 0xff], &[0xff], b"company/1"];
+        for prefix in prefixes {
+            let afters = [None, Some(&keys[3]), Some(&keys[5]), Some(&keys[11])];
+            for after in afters
+                .into_iter()
+                .filter(|a| a.is_none_or(|a| a.starts_with(prefix)))
+            {
+                for limit in [1, 3, 100] {
+                    let context = format!("prefix {prefix:?}, after {after:?}, limit {limit}");
+                    assert_eq!(
+                        pg.scan(Family::Status, prefix, after.map(Vec::as_slice), limit)
+                            .unwrap(),
+                        rocks
+                            .scan(Family::Status, prefix, after.map(Vec::as_slice), limit)
+                            .unwrap(),
+                        "{context}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// One writer at a time, fenced by the database: a node takes the role only when the
+    /// holder's lease has run out; its epoch then fences the former writer, whose commit
+    /// (a batch or a checkpoint) writes nothing, whose lease cannot be renewed, and a batch
+    /// that read a stale head is refused even in the right epoch.
+    #[test]
+    fn a_new_epoch_fences_the_writer_before() {
+        let server = Postgres::start();
+        let store = PgStore::open(&server.url()).unwrap();
+        let second = PgStore::open(&server.url()).unwrap();
+        let empty = eproxy_verifier::merkle::root(&[]);
+        assert_eq!(
+            store.head().unwrap(),
+            Head {
+                epoch: 0,
+                size: 0,
+                root: empty,
+                writer: String::new(),
+                writer_url: String::new(),
+                lease_expired: true,
+            }
+        );
+        let lease = Duration::from_millis(600);
+        let first = store.claim("a", "http://a", lease).unwrap().unwrap();
+        assert_eq!(first, 1);
+        assert_eq!(second.claim("b", "http://b", lease).unwrap(), None);
+
+        let batch = |epoch, from_size, to_size, tag: u8| {
+            let fence = Fence {
+                epoch,
+                head: Some(HeadMove {
+                    from_size,
+                    to_size,
+                    root: [tag; 32],
+                }),
+            };
+            let writes = [put(Family::LogLeaves, &[tag], &[tag])];
+            (writes, fence)
+        };
+        let (writes, fence) = batch(first, 0, 1, 1);
+        assert_eq!(
+            store.commit_fenced(&writes, &fence).unwrap(),
+            Committed::Done
+        );
+        // The right epoch with a head it did not read.
+        let (writes, fence) = batch(first, 0, 1, 2);
+        assert_eq!(
+            store.commit_fenced(&writes, &fence).unwrap(),
+            Committed::Fenced
+        );
+        assert_eq!(store.get(Family::LogLeaves, &[2]).unwrap(), None);
+
+        std::thread::sleep(lease + Duration::from_millis(200));
+        let taken = second.claim("b", "http://b", lease).unwrap().unwrap();
+        assert_eq!(taken, 2);
+        let head = second.head().unwrap();
+        assert_eq!(
+            (
+                head.epoch,
+                head.size,
+                head.root,
+                head.writer.as_str(),
+                head.writer_url.as_str()
+            ),
+            (2, 1, [1; 32], "b", "http://b")
+        );
+        // The former writer, waking: its batch and its checkpoint are fenced, its lease gone.
+        let (writes, fence) = batch(first, 1, 2, 3);
+        assert_eq!(
+            store.commit_fenced(&writes, &fence).unwrap(),
+            Committed::Fenced
+        );
+        let checkpoint = [put(Family::Checkpoint, b"latest", b"forged")];
+        let unmoved = Fence {
+            epoch: first,
+            head: None,
+        };
+        assert_eq!(
+            store.commit_fenced(&checkpoint, &unmoved).unwrap(),
+            Committed::Fenced
+        );
+        assert!(!store.renew(first, lease).unwrap());
+        assert_eq!(store.get(Family::LogLeaves, &[3]).unwrap(), None);
+        assert_eq!(store.get(Family::Checkpoint, b"latest").unwrap(), None);
+        // The new writer goes on from the head it read.
+        let (writes, fence) = batch(taken, 1, 2, 4);
+        assert_eq!(
+            second.commit_fenced(&writes, &fence).unwrap(),
+            Committed::Done
+        );
+        assert!(second.renew(taken, lease).unwrap());
+        assert_eq!(second.head().unwrap().size, 2);
+        // The same node may take the role back at once (a restart), with a new epoch.
+        assert_eq!(second.claim("b", "http://b", lease).unwrap(), Some(3));
+    }
+
+    #[test]
+    fn a_prefix_ends_at_its_successor() {
+        assert_eq!(prefix_end(b""), None);
+        assert_eq!(prefix_end(&[0xff, 0xff]), None);
+        assert_eq!(prefix_end(&[1, 2]), Some(vec![1, 3]));
+        assert_eq!(prefix_end(&[1, 0xff]), Some(vec![2]));
+        assert_eq!(prefix_end(&[0, 0xff, 0xff]), Some(vec![1]));
+    }
+
+    #[test]
+    fn every_family_has_its_own_number() {
+        let ids: std::collections::BTreeSet<i16> =
+            Family::ALL.iter().map(|f| family_id(*f)).collect();
+        assert_eq!(ids.len(), Family::ALL.len());
+        assert!(ids.iter().all(|id| (0..10).contains(id)));
+    }
+}

@@ -1,0 +1,193 @@
+//! Two registry processes sharing one PostgreSQL database, as an operator runs a registry on
+//! more than one machine: one node at a time writes; the other serves reads and names the
+//! writer; when the writer dies or stalls, the other takes over within the lease, fencing it,
+//! and nothing acknowledged is lost or signed twice.
+
+use std::time::Instant;
+
+use eproxy_testkit::registry::postgres::Postgres;
+use eproxy_testkit::registry::process::{self, free_port};
+use eproxy_testkit::registry::*;
+
+/// The writer's lease in these tests, milliseconds: short, so that a takeover is quick.
+const LEASE_MS: u64 = 1_000;
+
+/// A registry node on `database`, named `name`, listening on a port chosen now; with `key_of`,
+/// it signs with that node's operator key (every node of one registry does).
+fn node(database: &Postgres, name: &str, key_of: Option<&Registry>, mirrors: &Path) -> Registry {
+    let port = free_port();
+    let url = database.url();
+    let mirror = mirrors.join(name);
+    Registry::start_on(
+        &std::env::temp_dir(),
+        &format!("127.0.0.1:{port}"),
+        |data, config| {
+            if let Some(other) = key_of {
+                for file in ["operator-key.pem", "operator.vkey"] {
+                    std::fs::copy(other.data_dir().join(file), data.join(file)).unwrap();
+                }
+            }
+            process::shared_node_config(
+                &config,
+                &url,
+                name,
+                port,
+                LEASE_MS,
+                &mirror.display().to_string(),
+            )
+        },
+    )
+}
+
+/// Waits (up to 15 s) until `node` refuses a write naming `writer`; the refusal.
+async fn naming(node: &Registry, writer: &Registry, cms: &[u8]) -> tonic::Status {
+    let start = Instant::now();
+    loop {
+        match node.submit(cms).await {
+            Err(status) if status.message().contains(&writer.address) => return status,
+            Err(status) if status.code() == Code::Unavailable => {}
+            other => panic!(
+                "{} should name {} as the writer: {other:?}",
+                node.address, writer.address
+            ),
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the writer is not named within 15 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A distinct PoA for each `i`.
+fn poa_number(i: u32) -> Vec<u8> {
+    let mut delegation = delegation_in(pki(), &pki().employee, contracts_only(), None);
+    delegation.remarks = format!("PoA {i} on a shared database");
+    signed(&pki().representative, delegation)
+}
+
+/// Submits `cms` to `node` until it is registered, for up to 15 s; how long that took.
+async fn submit_until_registered(node: &Registry, cms: &[u8]) -> (SubmitDelegationResponse, f64) {
+    let start = Instant::now();
+    loop {
+        match node.submit(cms).await {
+            Ok(response) => return (response, start.elapsed().as_secs_f64()),
+            Err(status) if status.code() == Code::Unavailable => {}
+            Err(status) => panic!("refused: {status:?}"),
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "no node took writes within 15 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_writer_at_a_time_and_the_other_takes_over() {
+    let database = Postgres::start();
+    let mirrors = tempfile::tempdir().unwrap();
+    let mut a = node(&database, "a", None, mirrors.path());
+    let (first, _) = submit_until_registered(&a, &poa_number(0)).await;
+    let first = receipt_of(&first, &a);
+    let b = node(&database, "b", Some(&a), mirrors.path());
+
+    // B takes no write, and says where to send it.
+    let refused = naming(&b, &a, &poa_number(1)).await;
+    assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+    // B serves what A committed: the status, and a checkpoint covering it.
+    let size = first.log_index + 1;
+    let seen_by_b = b.checkpoint_of(size).await;
+    let seen_by_a = a.checkpoint_of(size).await;
+    let status = b.status(&DelegationId::of_cms(&poa_number(0))).await;
+    assert_eq!(status.status, RegistryStatus::Active);
+
+    // A dies: B takes over within the lease, and has every leaf A committed.
+    let mut registered = vec![(poa_number(0), first.clone())];
+    for i in 1..4 {
+        let (response, _) = submit_until_registered(&a, &poa_number(i)).await;
+        registered.push((poa_number(i), receipt_of(&response, &a)));
+    }
+    let (before_death, _) = a.checkpoint().await;
+    if let Some(mut child) = a.process.take() {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    let (response, took) = submit_until_registered(&b, &poa_number(4)).await;
+    eprintln!("writes unavailable for {took:.2} s after the writer died");
+    assert!(
+        took < 10.0,
+        "writes were unavailable for {took:.1} s after the writer died"
+    );
+    registered.push((poa_number(4), receipt_of(&response, &b)));
+
+    // A comes back: it follows B, and names it.
+    a.serve();
+    let refused = naming(&a, &b, &poa_number(5)).await;
+    assert_eq!(refused.code(), Code::Unavailable);
+
+    // B stalls (SIGSTOP) past its lease: A takes the role; B, woken, writes nothing more.
+    let b_pid = b.process.as_ref().unwrap().id().to_string();
+    let signal = |name: &str| {
+        assert!(
+            Command::new("kill")
+                .args([name, &b_pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    };
+    signal("-STOP");
+    let (response, took) = submit_until_registered(&a, &poa_number(5)).await;
+    eprintln!("writes unavailable for {took:.2} s after the writer stalled");
+    assert!(
+        took < 10.0,
+        "writes were unavailable for {took:.1} s after the writer stalled"
+    );
+    registered.push((poa_number(5), receipt_of(&response, &a)));
+    signal("-CONT");
+    let refused = naming(&b, &a, &poa_number(6)).await;
+    assert_eq!(refused.code(), Code::Unavailable);
+
+    // Every acknowledged registration is at its index with its status, on both nodes; every
+    // checkpoint seen is consistent with the latest.
+    let total = registered.last().unwrap().1.log_index + 1;
+    let latest = a.checkpoint_of(total).await;
+    for checkpoint in [seen_by_a, seen_by_b, before_death] {
+        let proof = a
+            .log()
+            .await
+            .get_consistency_proof(GetConsistencyProofRequest {
+                old_size: checkpoint.size,
+                new_size: latest.size,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .hashes;
+        assert!(
+            verify_consistency(
+                checkpoint.size,
+                latest.size,
+                &checkpoint.root,
+                &latest.root,
+                &to_hashes(&proof)
+            ),
+            "the checkpoint of {} leaves is not consistent with the latest",
+            checkpoint.size
+        );
+    }
+    let leaves = a.leaves(0, latest.size).await;
+    for (cms, receipt) in &registered {
+        let event = LogEvent::decode(leaves[receipt.log_index as usize].as_slice()).unwrap();
+        assert_eq!(event.delegation_id, DelegationId::of_cms(cms).as_bytes());
+        for node in [&a, &b] {
+            let again = node.submit(cms).await;
+            if let Ok(again) = again {
+                assert_eq!(&receipt_of(&again, node), receipt);
+            }
+            let status = node.status(&DelegationId::of_cms(cms)).await;
+            assert_eq!(status.status, RegistryStatus::Active);
+        }
+    }
+}

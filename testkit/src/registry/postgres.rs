@@ -1,0 +1,157 @@
+//! A PostgreSQL server of the test's own: a fresh cluster in a temporary directory, on a free
+//! loopback port, stopped and removed when dropped. PostgreSQL refuses to run as root, so a
+//! test running as root runs it as the `postgres` user the Debian package makes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running PostgreSQL server.
+#[derive(Debug)]
+pub struct Postgres {
+    /// The cluster's directory (removed on drop).
+    pub data: tempfile::TempDir,
+    /// The server.
+    pub process: Option<Child>,
+    /// Its TCP port on 127.0.0.1.
+    pub port: u16,
+}
+
+impl Postgres {
+    /// Makes a cluster and starts it; waits until it takes connections.
+    pub fn start() -> Self {
+        let data = tempfile::Builder::new()
+            .prefix("eproxy-pg-")
+            .tempdir()
+            .expect("a temporary directory");
+        let cluster = data.path().join("cluster");
+        std::fs::create_dir(&cluster).expect("the cluster directory");
+        if is_root() {
+            chown_to_postgres(data.path());
+            chown_to_postgres(&cluster);
+        }
+        let status = as_postgres(&bin("initdb"))
+            .args([
+                "--auth=trust",
+                "--username=postgres",
+                "--encoding=UTF8",
+                "-D",
+            ])
+            .arg(&cluster)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("initdb runs");
+        assert!(status.success(), "initdb failed");
+        let mut postgres = Self {
+            data,
+            process: None,
+            port: super::process::free_port(),
+        };
+        postgres.serve();
+        postgres
+    }
+
+    /// Starts the server (again) on its port, and waits until it takes connections.
+    pub fn serve(&mut self) {
+        let cluster = self.data.path().join("cluster");
+        let child = as_postgres(&bin("postgres"))
+            .arg("-D")
+            .arg(&cluster)
+            .args(["-p", &self.port.to_string()])
+            .args(["-c", "listen_addresses=127.0.0.1"])
+            .args(["-c", "unix_socket_directories="])
+            .args(["-c", "max_connections=200"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("postgres runs");
+        self.process = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            let ready = Command::new(bin("pg_isready"))
+                .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-q"])
+                .status()
+                .is_ok_and(|status| status.success());
+            if ready {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("postgres did not take connections within 30 s");
+    }
+
+    /// The URL of its `postgres` database.
+    pub fn url(&self) -> String {
+        format!("postgresql://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Kills the server at once (SIGKILL): what a dead machine does.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.process.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A PostgreSQL program: from the PATH if there, else from Debian's versioned directory.
+pub fn bin(name: &str) -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.exists());
+    if let Some(found) = on_path {
+        return found;
+    }
+    let debian = Path::new("/usr/lib/postgresql");
+    let mut versions: Vec<PathBuf> = std::fs::read_dir(debian)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path().join("bin").join(name))
+        .filter(|candidate| candidate.exists())
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .unwrap_or_else(|| panic!("{name} is missing: install postgresql (scripts/test does)"))
+}
+
+/// `program`, run as the `postgres` user when this test runs as root.
+fn as_postgres(program: &Path) -> Command {
+    if is_root() {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--"]).arg(program);
+        command
+    } else {
+        Command::new(program)
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| output.stdout.trim_ascii() == b"0")
+}
+
+fn chown_to_postgres(path: &Path) {
+    let status = Command::new("chown")
+        .arg("postgres:postgres")
+        .arg(path)
+        .status()
+        .expect("chown runs");
+    assert!(
+        status.success(),
+        "cannot give {} to postgres",
+        path.display()
+    );
+}

@@ -119,6 +119,8 @@ async fn metrics_count_calls_by_method_and_outcome() {
         "eproxy_request_seconds_count{method=\"SubmitDelegation\"} 2",
         "eproxy_log_size 1",
         "eproxy_checkpoint_size 1",
+        "eproxy_writer 1",
+        "eproxy_writer_epoch 0",
     ] {
         assert!(
             page.lines().any(|l| l == line),

@@ -95,6 +95,18 @@ async fn one_writer_at_a_time_and_the_other_takes_over() {
     // B takes no write, and says where to send it.
     let refused = naming(&b, &a, &poa_number(1)).await;
     assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+    // The metrics say which node writes, in which epoch.
+    let (writer_page, follower_page) = (scrape(&a.metrics), scrape(&b.metrics));
+    assert!(
+        writer_page.lines().any(|l| l == "eproxy_writer 1"),
+        "{writer_page}"
+    );
+    assert!(metric(&writer_page, "eproxy_writer_epoch").unwrap() >= 1);
+    assert!(
+        follower_page.lines().any(|l| l == "eproxy_writer 0"),
+        "{follower_page}"
+    );
+    assert!(follower_page.lines().any(|l| l == "eproxy_writer_epoch 0"));
     // B serves what A committed: the status, and a checkpoint covering it.
     let size = first.log_index + 1;
     let seen_by_b = b.checkpoint_of(size).await;

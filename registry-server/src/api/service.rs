@@ -44,7 +44,7 @@ pub struct RegistryService {
     /// What reads the store and the log and signs the answers.
     pub answers: Answers,
     /// Where writes go: this node's writer, or (on a follower) nowhere, naming the writer.
-    pub writer: Role,
+    pub writer: Arc<Role>,
     /// Where signature checks run.
     pub checks: Checks,
     /// What every request is checked against before it is written.

@@ -21,7 +21,7 @@ use crate::admit::checks::Checks;
 use crate::api::CallObserver;
 use crate::log::Log;
 use crate::store::Store;
-use crate::write::CommitObserver;
+use crate::write::{CommitObserver, Role};
 
 /// Latency bucket bounds, seconds.
 const BUCKETS: [f64; 14] = [
@@ -54,18 +54,26 @@ pub struct Metrics {
     store: Arc<dyn Store>,
     lanes: Lanes,
     checks: Checks,
+    role: Arc<Role>,
 }
 
 impl Metrics {
-    /// Metrics for a registry whose log is `log`, kept in `store`, serving calls in `lanes`
-    /// and checking signatures in `checks`.
-    pub fn new(log: Arc<Log>, store: Arc<dyn Store>, lanes: Lanes, checks: Checks) -> Self {
+    /// Metrics for a registry whose log is `log`, kept in `store`, serving calls in `lanes`,
+    /// checking signatures in `checks`, writing (or not) as `role` says.
+    pub fn new(
+        log: Arc<Log>,
+        store: Arc<dyn Store>,
+        lanes: Lanes,
+        checks: Checks,
+        role: Arc<Role>,
+    ) -> Self {
         Self {
             counts: Mutex::new(Counts::default()),
             log,
             store,
             lanes,
             checks,
+            role,
         }
     }
 
@@ -123,6 +131,20 @@ impl Metrics {
              eproxy_crl_reloads_total{{outcome=\"ok\"}} {}\n\
              eproxy_crl_reloads_total{{outcome=\"failed\"}} {}\n",
             counts.crl_reloads[0], counts.crl_reloads[1]
+        );
+        let epoch = self.role.sequencer().map(|sequencer| sequencer.epoch());
+        let _ = write!(
+            out,
+            "# HELP eproxy_writer Whether this node holds the writer's role (1) or follows the \
+             node that does (0).\n\
+             # TYPE eproxy_writer gauge\n\
+             eproxy_writer {}\n\
+             # HELP eproxy_writer_epoch The epoch this node writes in (0 on a registry on one \
+             machine, or while it follows).\n\
+             # TYPE eproxy_writer_epoch gauge\n\
+             eproxy_writer_epoch {}\n",
+            u8::from(epoch.is_some()),
+            epoch.unwrap_or(0)
         );
         let checkpoint = self.log.latest();
         let _ = write!(

@@ -83,21 +83,26 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     }
     let lanes = Lanes::new(config.concurrency_limit);
     let checks = Checks::per_core();
+    // A follower until it writes: at once on one machine, once elected on several.
+    let writer = Arc::new(Role::follower(match &database {
+        Some(database) => {
+            let head = database.head().map_err(|e| e.to_string())?;
+            if head.lease_expired {
+                String::new()
+            } else {
+                head.writer_url
+            }
+        }
+        None => String::new(),
+    }));
     let metrics = Arc::new(Metrics::new(
         Arc::clone(&log),
         Arc::clone(&store),
         lanes.clone(),
         checks.clone(),
+        Arc::clone(&writer),
     ));
-    let writer = if let Some(database) = &database {
-        // Elected below; until then a follower, which names the writer it finds.
-        let head = database.head().map_err(|e| e.to_string())?;
-        Role::follower(if head.lease_expired {
-            String::new()
-        } else {
-            head.writer_url
-        })
-    } else {
+    if database.is_none() {
         let sequencer = Sequencer::start(WriterParts {
             store: Arc::clone(&store),
             log: Arc::clone(&log),
@@ -112,8 +117,8 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
             .publish()
             .await
             .map_err(|e| format!("the checkpoint could not be published: {e}"))?;
-        Role::writer(sequencer)
-    };
+        writer.become_writer(sequencer);
+    }
     let service = Arc::new(RegistryService {
         observer: Arc::clone(&metrics) as Arc<dyn CallObserver>,
         answers: Answers {

@@ -23,13 +23,6 @@ enum State {
 }
 
 impl Role {
-    /// A node that writes through `sequencer`.
-    pub fn writer(sequencer: Sequencer) -> Self {
-        Self {
-            state: RwLock::new(State::Writer(Arc::new(sequencer))),
-        }
-    }
-
     /// A node that does not write; `writer_url` is where writes go, if known.
     pub fn follower(writer_url: String) -> Self {
         Self {

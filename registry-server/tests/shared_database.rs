@@ -21,6 +21,7 @@ fn node(database: &Postgres, name: &str, key_of: Option<&Registry>, mirrors: &Pa
     Registry::start_on(
         &std::env::temp_dir(),
         &format!("127.0.0.1:{port}"),
+        None,
         |data, config| {
             if let Some(other) = key_of {
                 for file in ["operator-key.pem", "operator.vkey"] {

@@ -181,6 +181,28 @@ impl Log {
         extend_from(&mut write(&self.tree), store)
     }
 
+    /// Rebuilds the tree from the stored leaves, as at start-up, and takes the stored
+    /// checkpoint: what a node does when its tree turns out unlike the committed head (leaves
+    /// read from a database that lost them since). A checkpoint served before that the
+    /// stored leaves contradict is an error, and stays one.
+    pub fn rebuild(&self, store: &dyn Store) -> Result<(), StoreError> {
+        let (tree, stored) = check_stored(store)?;
+        let served = read(&self.latest).clone();
+        if served.size > 0
+            && root_of(&tree, store, served.size)?.map(|r| r.to_vec()) != Some(served.root)
+        {
+            return Err(StoreError(format!(
+                "this node served a checkpoint of {} leaves that the stored log contradicts",
+                served.size
+            )));
+        }
+        *write(&self.tree) = tree;
+        if let Some(stored) = stored.filter(|stored| stored.size >= served.size) {
+            *write(&self.latest) = stored;
+        }
+        Ok(())
+    }
+
     /// Follows the writer of a store several nodes share: adds the leaves it committed, and
     /// takes the checkpoint it stored once this tree has its root at that size (and mirrors
     /// it). A stored checkpoint this tree contradicts is refused: the writer never signs one.

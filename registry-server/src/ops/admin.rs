@@ -7,7 +7,7 @@ use std::path::Path;
 use super::config::{Config, FILE_NAME, KEY_FILE, VERIFIER_KEY_FILE, template};
 use super::{backup, server};
 use crate::log::operator::Operator;
-use crate::store::RocksStore;
+use crate::store::{PgStore, RocksStore, Store};
 use crate::write::audit;
 
 use super::enrollment::embedded_only;
@@ -87,15 +87,18 @@ fn report(what: &str, copied: Result<backup::Copied, String>) -> Result<(), Stri
     Ok(())
 }
 
-/// Writes every audit record to standard output, one JSON object per line.
+/// Writes every audit record to standard output, one JSON object per line: from the embedded
+/// database, or from the database a registry on several machines shares.
 pub fn export_audit(data_dir: &Path) -> Result<(), String> {
-    embedded_only(
-        &Config::load(data_dir).map_err(|e| e.to_string())?,
-        "audit export",
-    )?;
-    let store = RocksStore::open(&data_dir.join(server::DB_DIR)).map_err(|e| e.to_string())?;
+    let config = Config::load(data_dir).map_err(|e| e.to_string())?;
+    let store: Box<dyn Store> = match config.shared().map_err(|e| e.to_string())? {
+        Some(shared) => Box::new(PgStore::open(&shared.url).map_err(|e| e.to_string())?),
+        None => {
+            Box::new(RocksStore::open(&data_dir.join(server::DB_DIR)).map_err(|e| e.to_string())?)
+        }
+    };
     let mut out = std::io::stdout().lock();
-    let count = audit::export(&store, &mut out).map_err(|e| e.to_string())?;
+    let count = audit::export(store.as_ref(), &mut out).map_err(|e| e.to_string())?;
     eprintln!("eproxy-registry: exported {count} audit records");
     Ok(())
 }

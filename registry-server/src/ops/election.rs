@@ -48,6 +48,9 @@ impl Election {
         let mut ticks = tokio::time::interval(TICK);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut renewed = Instant::now();
+        // After a takeover that could not write, the node leaves the role to the others for a
+        // while instead of taking (and so fencing) it again at each tick.
+        let mut quiet_until = Instant::now();
         loop {
             ticks.tick().await;
             match service.writer.sequencer() {
@@ -76,14 +79,23 @@ impl Election {
                         Err(error) => tracing::warn!(%error, epoch, "the lease was not renewed"),
                     }
                 }
-                None => match Arc::clone(&election).follow(&service).await {
-                    Ok(Some(epoch)) => {
-                        renewed = Instant::now();
-                        tracing::info!(epoch, node = election.shared.node, "writer");
+                None => {
+                    let may_claim = Instant::now() >= quiet_until;
+                    match Arc::clone(&election).follow(&service, may_claim).await {
+                        Ok(Some(epoch)) => {
+                            renewed = Instant::now();
+                            tracing::info!(epoch, node = election.shared.node, "writer");
+                        }
+                        Ok(None) => {}
+                        Err(Failure::Following(error)) => {
+                            tracing::error!(%error, "following the writer failed");
+                        }
+                        Err(Failure::TakingOver(error)) => {
+                            tracing::error!(%error, "taking the writer's role failed");
+                            quiet_until = Instant::now() + 2 * election.shared.lease;
+                        }
                     }
-                    Ok(None) => {}
-                    Err(error) => tracing::error!(%error, "following the writer failed"),
-                },
+                }
             }
         }
     }
@@ -98,12 +110,16 @@ impl Election {
 
     /// One follower's turn: follows the log and the writer's address, and takes the role if
     /// it is free. The new epoch, if it did.
-    async fn follow(self: Arc<Self>, service: &RegistryService) -> Result<Option<u64>, String> {
+    async fn follow(
+        self: Arc<Self>,
+        service: &RegistryService,
+        may_claim: bool,
+    ) -> Result<Option<u64>, Failure> {
         let this = Arc::clone(&self);
         let claimed = blocking(move || -> Result<Option<u64>, StoreError> {
             this.log.follow(this.database.as_ref())?;
             let head = this.database.head()?;
-            if !head.lease_expired && head.writer != this.shared.node {
+            if !may_claim || (!head.lease_expired && head.writer != this.shared.node) {
                 return Ok(None);
             }
             this.database.claim(
@@ -113,23 +129,27 @@ impl Election {
             )
         })
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| Failure::Following(e.to_string()))?;
         let Some(epoch) = claimed else {
             let this = Arc::clone(&self);
             let head = blocking(move || this.database.head())
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| Failure::Following(e.to_string()))?;
             // Only the address changes: this node does not write.
             service.writer.become_follower(head.writer_url);
             return Ok(None);
         };
-        match self.take_over(epoch, service).await {
+        match Arc::clone(&self).take_over(epoch, service).await {
             Ok(()) => Ok(Some(epoch)),
             Err(error) => {
-                // It holds the lease but will not write: let it run out for another node.
-                Err(format!(
+                // It holds the role but will not write: another node may take it at once.
+                let this = Arc::clone(&self);
+                if let Err(released) = blocking(move || this.database.release(epoch)).await {
+                    tracing::warn!(%released, epoch, "the role was not released; its lease runs out");
+                }
+                Err(Failure::TakingOver(format!(
                     "took the role in epoch {epoch} but cannot write: {error}"
-                ))
+                )))
             }
         }
     }
@@ -151,13 +171,26 @@ impl Election {
                     head.epoch
                 )));
             }
-            let root = this.log.root_at(this.database.as_ref(), head.size)?;
-            if this.log.size() != head.size || root != Some(head.root) {
-                return Err(StoreError(format!(
-                    "the committed leaves ({}) do not hash to the head's root at size {}",
-                    this.log.size(),
-                    head.size
-                )));
+            let matches = |log: &Log| -> Result<bool, StoreError> {
+                let root = log.root_at(this.database.as_ref(), head.size)?;
+                Ok(log.size() == head.size && root == Some(head.root))
+            };
+            if !matches(&this.log)? {
+                // Leaves read before from a database that has lost them since (a primary
+                // that was replaced): read the log again from what is committed.
+                tracing::warn!(
+                    tree = this.log.size(),
+                    head = head.size,
+                    "the tree is unlike the committed head: rebuilding it"
+                );
+                this.log.rebuild(this.database.as_ref())?;
+                if !matches(&this.log)? {
+                    return Err(StoreError(format!(
+                        "the committed leaves ({}) do not hash to the head's root at size {}",
+                        this.log.size(),
+                        head.size
+                    )));
+                }
             }
             Ok(())
         })
@@ -173,12 +206,22 @@ impl Election {
         })
         .map_err(|e| format!("cannot start the sequencer: {e}"))?;
         service.writer.become_writer(sequencer);
-        service
-            .writer
-            .publish()
-            .await
-            .map_err(|e| format!("the first checkpoint of epoch {epoch}: {e}"))
+        if let Err(error) = service.writer.publish().await {
+            if let Some(sequencer) = service.writer.become_follower(String::new()) {
+                sequencer.stop().await;
+            }
+            return Err(format!("the first checkpoint of epoch {epoch}: {error}"));
+        }
+        Ok(())
     }
+}
+
+/// Why a follower's turn failed.
+enum Failure {
+    /// Following the log or the writer failed; it is tried again at the next tick.
+    Following(String),
+    /// The node took the role but cannot write, and gave it up.
+    TakingOver(String),
 }
 
 /// Runs a database call off the async threads.

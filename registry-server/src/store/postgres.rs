@@ -26,10 +26,16 @@ use tokio_postgres::NoTls;
 
 use super::{Committed, EngineState, Entry, Family, Fence, Store, StoreError, Write};
 
-/// Connections each node keeps to the database.
-const POOL_SIZE: usize = 16;
-/// How long a call waits for a connection, or for one to be made.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections each node keeps to the database. Calls given up on keep theirs until the
+/// database answers or drops them.
+const POOL_SIZE: usize = 32;
+/// How long a call waits for a connection, and each attempt to make one to a host: a host that
+/// takes the connection and answers nothing (a paused machine) is passed over for the next.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest a caller waits for a call: a database that stopped answering (a paused or
+/// partitioned primary) must not hold the writer, or a lease renewal, for ever. A commit given
+/// up on so is of unknown outcome, and read back before the next (see `generation`).
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// The advisory lock that serialises the schema's creation by nodes starting together.
 const SCHEMA_LOCK: i64 = 0x6570_726f_7879; // "eproxy"
 
@@ -141,12 +147,28 @@ impl PgStore {
             .ok_or_else(|| StoreError("the database runtime has stopped".into()))?;
         let (reply, answer) = std::sync::mpsc::sync_channel(1);
         let future = work(self.pool.clone());
+        // The call runs to its end even when its caller stops waiting: a commit waiting for
+        // its synchronous standby must never be cancelled from here (by dropping its
+        // connection), or the primary would show it to other sessions although no standby
+        // holds it, and a failover would lose what they read.
         runtime.spawn(async move {
             let _ = reply.send(future.await);
         });
-        answer
-            .recv()
-            .map_err(|_| StoreError("a database call was dropped".into()))?
+        match answer.recv_timeout(CALL_TIMEOUT) {
+            Ok(answered) => answered,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                // The idle connections may lead to the host that stopped answering: new ones
+                // go to whichever host is the primary now. (Idle ones have no call pending.)
+                self.pool.retain(|_, _| false);
+                Err(StoreError(format!(
+                    "the database did not answer within {} s",
+                    CALL_TIMEOUT.as_secs()
+                )))
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                Err(StoreError("a database call was dropped".into()))
+            }
+        }
     }
 
     /// The head row now.

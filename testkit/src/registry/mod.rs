@@ -80,13 +80,14 @@ impl Registry {
 
     /// [`Registry::start_with`], the data directory made inside `parent`.
     pub fn start_in(parent: &Path, edit: impl FnOnce(&Path, String) -> String) -> Self {
-        Self::start_on(parent, "127.0.0.1:0", edit)
+        Self::start_on(parent, "127.0.0.1:0", None, edit)
     }
 
-    /// [`Registry::start_in`], listening on `listen`.
+    /// [`Registry::start_in`], listening on `listen`, its JSON log in `log_file` if given.
     pub fn start_on(
         parent: &Path,
         listen: &str,
+        log_file: Option<std::path::PathBuf>,
         edit: impl FnOnce(&Path, String) -> String,
     ) -> Self {
         let data = tempfile::tempdir_in(parent).unwrap();
@@ -103,7 +104,7 @@ impl Registry {
             process: None,
             address: String::new(),
             metrics: String::new(),
-            log_file: None,
+            log_file,
             listen: listen.to_owned(),
         };
         registry.serve();

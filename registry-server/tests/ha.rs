@@ -1,0 +1,547 @@
+//! A registry on several machines, failing as it will. On this one machine: 3 etcd members and
+//! 3 PostgreSQL nodes under Patroni in synchronous_mode_strict (`tests/ha/cluster`), 2 registry
+//! nodes on them, clients that submit, revoke and read throughout, and faults at random
+//! moments, cycled:
+//!
+//! - the PostgreSQL primary's machine dies (Patroni and PostgreSQL SIGKILLed);
+//! - the writer registry node dies (SIGKILL), and is started again;
+//! - the writer registry node stalls (SIGSTOP) past its lease, then wakes;
+//! - the PostgreSQL primary's machine stops answering (every process SIGSTOPped, its
+//!   connections left open: what a partition looks like from here, where the nodes share
+//!   loopback), then comes back.
+//!
+//! After each fault: every acknowledged registration and revocation is at its place with its
+//! status, every checkpoint any node ever returned is consistent with the latest, and no two
+//! checkpoints of one size differ; at the end the audit trail has every acknowledged write.
+//! The time from each fault to the next acknowledged submission is reported.
+//!
+//! `EPROXY_HA_FAULTS` sets how many faults (default 4, one of each; BENCHMARKS.md records a
+//! long run), `EPROXY_HA_SEED` the seed of the moments.
+
+use std::collections::{BTreeMap, HashMap};
+use std::process::Output;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use eproxy_testkit::registry::process::{self, free_port};
+use eproxy_testkit::registry::*;
+
+/// The registry nodes' writer lease, milliseconds.
+const LEASE_MS: u64 = 2_000;
+
+/// The database cluster, stopped when dropped.
+struct Cluster {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl Cluster {
+    fn script() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/ha/cluster")
+    }
+
+    fn start() -> Self {
+        // EPROXY_HA_KEEP=1 keeps the directory, with every process's log, for a post-mortem.
+        let dir = tempfile::Builder::new()
+            .prefix("eproxy-ha-")
+            .disable_cleanup(std::env::var_os("EPROXY_HA_KEEP").is_some())
+            .tempdir()
+            .unwrap();
+        eprintln!("the cluster is in {}", dir.path().display());
+        let base = free_base();
+        let output = Command::new(Self::script())
+            .arg("start")
+            .arg(dir.path())
+            .arg(base.to_string())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "the cluster did not start: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let url = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+        Self { dir, url }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let output = Command::new(Self::script())
+            .arg(args[0])
+            .arg(self.dir.path())
+            .args(&args[1..])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "cluster {args:?} failed");
+        output
+    }
+
+    /// The primary member, once there is one (up to 30 s).
+    fn primary(&self) -> String {
+        for _ in 0..300 {
+            let output = Command::new(Self::script())
+                .arg("primary")
+                .arg(self.dir.path())
+                .output()
+                .unwrap();
+            if output.status.success() {
+                return String::from_utf8(output.stdout).unwrap().trim().to_owned();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("no primary within 30 s");
+    }
+}
+
+/// A base port whose cluster ports (BASE+10 to BASE+33) are all free now, below the range the
+/// kernel hands out to outgoing connections (from 32768), where a port free now may be taken
+/// by a connection before the cluster binds it.
+fn free_base() -> u16 {
+    let mut candidate = 10_000 + (std::process::id() % 200) as u16 * 100;
+    loop {
+        let free = (1..=3).all(|member| {
+            (0..4).all(|offset| {
+                std::net::TcpListener::bind(("127.0.0.1", candidate + 10 * member + offset)).is_ok()
+            })
+        });
+        if free {
+            return candidate;
+        }
+        candidate = if candidate >= 31_000 {
+            10_000
+        } else {
+            candidate + 100
+        };
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new(Self::script())
+            .arg("stop")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// What the clients were told, and saw.
+#[derive(Default)]
+struct Seen {
+    /// Acknowledged registrations: delegation id → (log index, CMS).
+    registered: BTreeMap<DelegationId, u64>,
+    /// Acknowledged revocations.
+    revoked: Vec<DelegationId>,
+    /// Every verified checkpoint any node returned: size → root.
+    checkpoints: BTreeMap<u64, Hash>,
+    /// Two checkpoints of one size with two roots, if ever seen.
+    forks: Vec<String>,
+}
+
+/// A registry node on the cluster.
+fn node(cluster: &Cluster, name: &str, key_of: Option<&Registry>) -> Registry {
+    let port = free_port();
+    Registry::start_on(
+        &std::env::temp_dir(),
+        &format!("127.0.0.1:{port}"),
+        Some(cluster.dir.path().join(format!("registry-{name}.log"))),
+        |data, config| {
+            if let Some(other) = key_of {
+                for file in ["operator-key.pem", "operator.vkey"] {
+                    std::fs::copy(other.data_dir().join(file), data.join(file)).unwrap();
+                }
+            }
+            process::shared_node_config(&config, &cluster.url, name, port, LEASE_MS, "")
+        },
+    )
+}
+
+/// A fresh PoA: `n` makes it unique.
+fn fresh_poa(n: u64) -> Vec<u8> {
+    let mut delegation = delegation_in(pki(), &pki().employee, contracts_only(), None);
+    delegation.remarks = format!("HA PoA {n}");
+    signed(&pki().representative, delegation)
+}
+
+/// How long a client waits for a node's answer before it tries the next: a stalled node
+/// accepts connections and answers nothing.
+const CLIENT_PATIENCE: Duration = Duration::from_secs(2);
+
+/// Sends `call` to each address in turn until one answers other than UNAVAILABLE (a follower
+/// or a node without a database) within [`CLIENT_PATIENCE`]; `None` if none did.
+async fn to_any<T, F, Fut>(addresses: &[String], call: F) -> Option<Result<T, tonic::Status>>
+where
+    F: Fn(RegistryClient<Channel>) -> Fut,
+    Fut: std::future::Future<Output = Result<T, tonic::Status>>,
+{
+    for address in addresses {
+        let Ok(Ok(client)) = tokio::time::timeout(
+            Duration::from_secs(2),
+            RegistryClient::connect(address.clone()),
+        )
+        .await
+        else {
+            continue;
+        };
+        match tokio::time::timeout(CLIENT_PATIENCE, call(client)).await {
+            Ok(Err(status)) if status.code() == Code::Unavailable => continue,
+            Ok(answer) => return Some(answer),
+            Err(_) => continue, // no answer in time: a stalled node
+        }
+    }
+    None
+}
+
+/// Submits fresh PoAs and revokes every fifth, through whichever node writes, recording what
+/// was acknowledged, until `stop`.
+async fn writer_client(
+    addresses: Arc<Vec<String>>,
+    key: VerifierKey,
+    seen: Arc<Mutex<Seen>>,
+    next: Arc<std::sync::atomic::AtomicU64>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::sync::atomic::Ordering;
+    while !stop.load(Ordering::SeqCst) {
+        let n = next.fetch_add(1, Ordering::SeqCst);
+        let cms = fresh_poa(n);
+        let id = DelegationId::of_cms(&cms);
+        let answer = to_any(&addresses, |mut client| {
+            let cms = cms.clone();
+            async move { try_submit(&mut client, cms).await }
+        })
+        .await;
+        let Some(Ok(response)) = answer else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let signed = response.receipt.unwrap();
+        let receipt = eproxy_verifier::evidence::verify_receipt(&AWS_LC, &signed, &key, ORIGIN)
+            .expect("every receipt verifies under the operator's key");
+        assert_eq!(receipt.delegation_id, id);
+        seen.lock()
+            .unwrap()
+            .registered
+            .insert(id, receipt.log_index);
+        if n.is_multiple_of(5) {
+            let request = revocation(&pki().representative, id, 0, |request| {
+                request.nonce = format!("ha-revoke-{n:07}").into_bytes();
+            });
+            let answer = to_any(&addresses, |mut client| {
+                let request = request.clone();
+                async move {
+                    client
+                        .revoke_delegation(RevokeDelegationRequest {
+                            request_cms: request,
+                            crls: Vec::new(),
+                        })
+                        .await
+                }
+            })
+            .await;
+            if let Some(Ok(_)) = answer {
+                seen.lock().unwrap().revoked.push(id);
+            }
+        }
+    }
+}
+
+/// Reads every node's checkpoint, verified, every 100 ms, recording each (size, root) and any
+/// two of one size with two roots, until `stop`.
+async fn checkpoint_reader(
+    addresses: Arc<Vec<String>>,
+    key: VerifierKey,
+    seen: Arc<Mutex<Seen>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::sync::atomic::Ordering;
+    while !stop.load(Ordering::SeqCst) {
+        for address in addresses.iter() {
+            let answer = tokio::time::timeout(Duration::from_secs(2), async {
+                let mut client = TransparencyLogClient::connect(address.clone()).await.ok()?;
+                client
+                    .get_checkpoint(GetCheckpointRequest {})
+                    .await
+                    .ok()
+                    .map(|r| r.into_inner().checkpoint)
+            })
+            .await;
+            let Ok(Some(note)) = answer else { continue };
+            let checkpoint = verify_checkpoint(&AWS_LC, &note, &key)
+                .expect("every checkpoint verifies under the operator's key");
+            let mut seen = seen.lock().unwrap();
+            match seen.checkpoints.get(&checkpoint.size) {
+                Some(root) if *root != checkpoint.root => {
+                    let fork = format!("two checkpoints of size {}", checkpoint.size);
+                    seen.forks.push(fork);
+                }
+                _ => {
+                    seen.checkpoints.insert(checkpoint.size, checkpoint.root);
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The time until a fresh PoA is acknowledged through any node (up to 60 s).
+async fn time_to_write(addresses: &[String], n: u64) -> f64 {
+    let start = Instant::now();
+    let cms = fresh_poa(n);
+    loop {
+        let answer = to_any(addresses, |mut client| {
+            let cms = cms.clone();
+            async move { try_submit(&mut client, cms).await }
+        })
+        .await;
+        match answer {
+            Some(Ok(_)) => return start.elapsed().as_secs_f64(),
+            Some(Err(status)) if status.code() != Code::DeadlineExceeded => {
+                panic!("the write was refused: {status:?}")
+            }
+            _ => {}
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no write was acknowledged within 60 s of the fault"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The writer node among `nodes`, by its metrics (up to 30 s).
+async fn writer_of(nodes: &[Registry]) -> usize {
+    for _ in 0..300 {
+        for (i, node) in nodes.iter().enumerate() {
+            if node.process.is_some()
+                && scrape(&node.metrics)
+                    .lines()
+                    .any(|line| line == "eproxy_writer 1")
+            {
+                return i;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no registry node writes within 30 s");
+}
+
+/// Every acknowledged registration at its index with its status, and every checkpoint seen
+/// consistent with the latest, read through `node`; no fork seen.
+async fn check_promises(node: &Registry, seen: &Mutex<Seen>) -> usize {
+    let (registered, revoked, checkpoints, forks) = {
+        let seen = seen.lock().unwrap();
+        (
+            seen.registered.clone(),
+            seen.revoked.clone(),
+            seen.checkpoints.clone(),
+            seen.forks.clone(),
+        )
+    };
+    assert!(forks.is_empty(), "{forks:?}");
+    let latest_size = registered.values().max().map_or(0, |index| index + 1);
+    let latest = node.checkpoint_of(latest_size).await;
+    let mut leaves = Vec::new();
+    while (leaves.len() as u64) < latest.size {
+        let start = leaves.len() as u64;
+        let end = (start + 1_000).min(latest.size);
+        leaves.extend(node.leaves(start, end).await);
+    }
+    for (id, index) in &registered {
+        let event = LogEvent::decode(leaves[*index as usize].as_slice()).unwrap();
+        assert_eq!(
+            event.delegation_id,
+            id.as_bytes(),
+            "the registration acknowledged at index {index} is not there"
+        );
+    }
+    for id in &revoked {
+        let status = node.status(id).await;
+        assert!(
+            matches!(status.status, RegistryStatus::Revoked { .. }),
+            "an acknowledged revocation of {id} is not in force: {:?}",
+            status.status
+        );
+    }
+    for (size, root) in checkpoints.range(1..=latest.size) {
+        let proof = node
+            .log()
+            .await
+            .get_consistency_proof(GetConsistencyProofRequest {
+                old_size: *size,
+                new_size: latest.size,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .hashes;
+        assert!(
+            verify_consistency(*size, latest.size, root, &latest.root, &to_hashes(&proof)),
+            "the checkpoint of {size} leaves is not consistent with the latest ({})",
+            latest.size
+        );
+    }
+    registered.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_and_checkpoints_survive_every_fault() {
+    use std::sync::atomic::{AtomicBool, AtomicU64};
+    let faults: usize = std::env::var("EPROXY_HA_FAULTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(4);
+    let mut seed: u64 = std::env::var("EPROXY_HA_SEED")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2026);
+    let mut random = move |below: u64| {
+        // xorshift: the moments, repeatable from the seed.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % below
+    };
+
+    let cluster = Cluster::start();
+    let first = node(&cluster, "a", None);
+    let second = node(&cluster, "b", Some(&first));
+    let mut nodes = vec![first, second];
+    let key = nodes[0].verifier_key();
+    let addresses = Arc::new(nodes.iter().map(|n| n.address.clone()).collect::<Vec<_>>());
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let next = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    time_to_write(&addresses, 1 << 40).await;
+    let clients: Vec<_> = (0..2)
+        .map(|_| {
+            tokio::spawn(writer_client(
+                Arc::clone(&addresses),
+                key.clone(),
+                Arc::clone(&seen),
+                Arc::clone(&next),
+                Arc::clone(&stop),
+            ))
+        })
+        .chain(std::iter::once(tokio::spawn(checkpoint_reader(
+            Arc::clone(&addresses),
+            key.clone(),
+            Arc::clone(&seen),
+            Arc::clone(&stop),
+        ))))
+        .collect();
+
+    let kinds = [
+        "kill the database primary",
+        "kill the writer",
+        "stall the writer",
+        "pause the database primary",
+    ];
+    let mut unavailable: HashMap<&str, Vec<f64>> = HashMap::new();
+    for fault in 0..faults {
+        tokio::time::sleep(Duration::from_millis(1_000 + random(2_000))).await;
+        let kind = kinds[fault % kinds.len()];
+        let probe = (1u64 << 41) + fault as u64;
+        let took = match kind {
+            "kill the database primary" => {
+                let primary = cluster.primary();
+                cluster.run(&["kill", &primary]);
+                let took = time_to_write(&addresses, probe).await;
+                cluster.run(&["revive", &primary]);
+                took
+            }
+            "kill the writer" => {
+                let writer = writer_of(&nodes).await;
+                let mut child = nodes[writer].process.take().unwrap();
+                child.kill().unwrap();
+                child.wait().unwrap();
+                let took = time_to_write(&addresses, probe).await;
+                nodes[writer].serve();
+                took
+            }
+            "stall the writer" => {
+                let writer = writer_of(&nodes).await;
+                let pid = nodes[writer].process.as_ref().unwrap().id().to_string();
+                let signal = |name: &str| {
+                    assert!(
+                        Command::new("kill")
+                            .args([name, &pid])
+                            .status()
+                            .unwrap()
+                            .success()
+                    );
+                };
+                signal("-STOP");
+                let took = time_to_write(&addresses, probe).await;
+                tokio::time::sleep(Duration::from_millis(LEASE_MS)).await;
+                signal("-CONT");
+                took
+            }
+            _ => {
+                let primary = cluster.primary();
+                cluster.run(&["pause", &primary]);
+                let took = time_to_write(&addresses, probe).await;
+                cluster.run(&["resume", &primary]);
+                took
+            }
+        };
+        eprintln!("fault {fault}: {kind}: writes unavailable for {took:.2} s");
+        unavailable.entry(kind).or_default().push(took);
+        // Each promise, after each fault, through the node that writes now.
+        let writer = writer_of(&nodes).await;
+        let count = check_promises(&nodes[writer], &seen).await;
+        eprintln!("fault {fault}: {count} acknowledged registrations all in place");
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for client in clients {
+        client.await.unwrap();
+    }
+    let writer = writer_of(&nodes).await;
+    let count = check_promises(&nodes[writer], &seen).await;
+
+    // The audit trail has every acknowledged write.
+    let export = Command::new(binary())
+        .args(["audit", "export", "--data-dir"])
+        .arg(nodes[0].data_dir())
+        .output()
+        .unwrap();
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let audit = String::from_utf8(export.stdout).unwrap();
+    let seen = seen.lock().unwrap();
+    for id in seen.registered.keys() {
+        let subject = format!("\"subject\":\"{id}\"");
+        assert!(
+            audit
+                .lines()
+                .any(|l| l.contains("\"action\":\"register\"") && l.contains(&subject)),
+            "the registration of {id} is not in the audit trail"
+        );
+    }
+    for id in &seen.revoked {
+        let subject = format!("\"subject\":\"{id}\"");
+        assert!(
+            audit
+                .lines()
+                .any(|l| l.contains("\"action\":\"revoke\"") && l.contains(&subject)),
+            "the revocation of {id} is not in the audit trail"
+        );
+    }
+    let mut kinds_seen: Vec<_> = unavailable.into_iter().collect();
+    kinds_seen.sort_by(|a, b| a.0.cmp(b.0));
+    for (kind, times) in kinds_seen {
+        let worst = times.iter().copied().fold(0.0, f64::max);
+        let mean = times.iter().sum::<f64>() / times.len() as f64;
+        eprintln!(
+            "{kind}: {} faults, writes unavailable {mean:.2} s on average, {worst:.2} s at worst",
+            times.len()
+        );
+    }
+    eprintln!(
+        "{faults} faults: {count} registrations and {} revocations acknowledged, 0 lost; {} \
+         checkpoints seen, 0 inconsistent, 0 forks",
+        seen.revoked.len(),
+        seen.checkpoints.len()
+    );
+}

@@ -107,6 +107,7 @@ impl Api {
                 already_registered: true,
             }));
         }
+        self.0.writer.takes_writes()?;
         let admission = Arc::clone(&self.0.admission);
         let registration = self
             .0
@@ -133,6 +134,7 @@ impl Api {
         &self,
         request: Request<RevokeDelegationRequest>,
     ) -> Result<Response<RevokeDelegationResponse>, Status> {
+        self.0.writer.takes_writes()?;
         let request = request.into_inner();
         let admission = Arc::clone(&self.0.admission);
         let revocation = self
@@ -165,6 +167,7 @@ impl Api {
         &self,
         request: Request<EnrollCardRequest>,
     ) -> Result<Response<EnrollCardResponse>, Status> {
+        self.0.writer.takes_writes()?;
         let request = request.into_inner();
         let admission = Arc::clone(&self.0.admission);
         let command = self
@@ -195,6 +198,7 @@ impl Api {
         &self,
         request: Request<EndEnrollmentRequest>,
     ) -> Result<Response<EndEnrollmentResponse>, Status> {
+        self.0.writer.takes_writes()?;
         let request = request.into_inner();
         let admission = Arc::clone(&self.0.admission);
         let command = self
@@ -237,6 +241,7 @@ impl Api {
         &self,
         request: Request<GetEvidenceRequest>,
     ) -> Result<Response<GetEvidenceResponse>, Status> {
+        self.0.writer.takes_writes()?;
         self.0.allow_release(&request)?;
         let request = request.into_inner();
         let id = parse_id(&request.delegation_id)?;
@@ -282,6 +287,7 @@ impl Api {
         &self,
         request: Request<ListDelegationsRequest>,
     ) -> Result<Response<ListDelegationsResponse>, Status> {
+        self.0.writer.takes_writes()?;
         self.0.allow_release(&request)?;
         let request = request.into_inner();
         let admission = Arc::clone(&self.0.admission);

@@ -29,13 +29,15 @@ use super::{Committed, EngineState, Entry, Family, Fence, Store, StoreError, Wri
 /// Connections each node keeps to the database. Calls given up on keep theirs until the
 /// database answers or drops them.
 const POOL_SIZE: usize = 32;
-/// How long a call waits for a connection, and each attempt to make one to a host: a host that
-/// takes the connection and answers nothing (a paused machine) is passed over for the next.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long an attempt to connect to one host may take: a host that takes the connection and
+/// answers nothing (a paused machine) is passed over for the next.
+const HOST_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a call waits for a connection: time to try every host of a three-host URL.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(4);
 /// The longest a caller waits for a call: a database that stopped answering (a paused or
 /// partitioned primary) must not hold the writer, or a lease renewal, for ever. A commit given
 /// up on so is of unknown outcome, and read back before the next (see `generation`).
-const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+const CALL_TIMEOUT: Duration = Duration::from_secs(6);
 /// The advisory lock that serialises the schema's creation by nodes starting together.
 const SCHEMA_LOCK: i64 = 0x6570_726f_7879; // "eproxy"
 
@@ -92,7 +94,7 @@ impl PgStore {
         let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StoreError(format!("the database URL: {e}")))?;
-        config.connect_timeout(CONNECT_TIMEOUT);
+        config.connect_timeout(HOST_CONNECT_TIMEOUT);
         config.application_name("eproxy-registry");
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -103,8 +105,8 @@ impl PgStore {
         let pool = Pool::builder(Manager::new(config, NoTls))
             .max_size(POOL_SIZE)
             .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(CONNECT_TIMEOUT))
-            .create_timeout(Some(CONNECT_TIMEOUT))
+            .wait_timeout(Some(CONNECTION_TIMEOUT))
+            .create_timeout(Some(CONNECTION_TIMEOUT))
             .build()
             .map_err(|e| StoreError(format!("the database pool: {e}")))?;
         let store = Self {

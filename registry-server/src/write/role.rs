@@ -52,6 +52,12 @@ impl Role {
         }
     }
 
+    /// Refuses, naming the writer, on a follower: a write call asks before it spends a
+    /// signature check on a request this node will not take.
+    pub fn takes_writes(&self) -> Result<(), WriteError> {
+        self.writing().map(|_| ())
+    }
+
     /// Applies `command` through this node's writer; refused, naming the writer, on a
     /// follower.
     pub async fn apply(&self, command: Command) -> Result<Outcome, WriteError> {

@@ -38,6 +38,8 @@ const CONNECTION_TIMEOUT: Duration = Duration::from_secs(4);
 /// partitioned primary) must not hold the writer, or a lease renewal, for ever. A commit given
 /// up on so is of unknown outcome, and read back before the next (see `generation`).
 const CALL_TIMEOUT: Duration = Duration::from_secs(6);
+/// Each session's settings (see `open`).
+const SESSION_SETTINGS: &str = "-c idle_in_transaction_session_timeout=3000 -c lock_timeout=3000";
 /// The advisory lock that serialises the schema's creation by nodes starting together.
 const SCHEMA_LOCK: i64 = 0x6570_726f_7879; // "eproxy"
 
@@ -96,6 +98,10 @@ impl PgStore {
             .map_err(|e| StoreError(format!("the database URL: {e}")))?;
         config.connect_timeout(HOST_CONNECT_TIMEOUT);
         config.application_name("eproxy-registry");
+        // A node that stops in the middle of a transaction (a pause, a partition) must not
+        // hold the head row's lock, and with it every other node's writes and claims: the
+        // database ends its transaction (nothing of it is written), and a lock wait gives up.
+        config.options(SESSION_SETTINGS);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("eproxy-postgres")
@@ -479,6 +485,8 @@ fn pool_error(error: deadpool_postgres::PoolError) -> StoreError {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use eproxy_testkit::registry::postgres::Postgres;
 
     use super::*;
@@ -666,5 +674,53 @@ mod tests {
             Family::ALL.iter().map(|f| family_id(*f)).collect();
         assert_eq!(ids.len(), Family::ALL.len());
         assert!(ids.iter().all(|id| (0..10).contains(id)));
+    }
+
+    /// A node that stops in the middle of a transaction holding the head row (a SIGSTOP, a
+    /// partition) does not block the others for ever: the database ends its transaction,
+    /// writing nothing of it, and another node takes the role within seconds.
+    #[test]
+    fn a_node_stopped_inside_a_transaction_blocks_no_one_for_long() {
+        let server = Postgres::start();
+        let frozen = Arc::new(PgStore::open(&server.url()).unwrap());
+        let other = PgStore::open(&server.url()).unwrap();
+        let holder = {
+            let frozen = Arc::clone(&frozen);
+            std::thread::spawn(move || {
+                frozen.run(|pool| async move {
+                    let mut client = pool.get().await.map_err(pool_error)?;
+                    let transaction = client.transaction().await.map_err(db_error)?;
+                    transaction
+                        .execute("UPDATE eproxy_head SET writer = 'frozen'", &[])
+                        .await
+                        .map_err(db_error)?;
+                    // The node stops answering, its transaction open.
+                    tokio::time::sleep(Duration::from_secs(10)).await;
+                    transaction.commit().await.map_err(db_error)
+                })
+            })
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        let start = std::time::Instant::now();
+        let epoch = loop {
+            if let Ok(Some(epoch)) = other.claim("b", "http://b", Duration::from_secs(1)) {
+                break epoch;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "still blocked after 10 s"
+            );
+        };
+        assert_eq!(epoch, 1);
+        assert!(
+            start.elapsed() < Duration::from_secs(8),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(
+            holder.join().unwrap().is_err(),
+            "the frozen transaction was ended"
+        );
+        assert_eq!(other.head().unwrap().writer, "b");
     }
 }

@@ -21,16 +21,22 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, Pool, Runtime};
-use tokio_postgres::NoTls;
+mod hosts;
+
+use deadpool::Runtime;
+use deadpool::managed::PoolError;
 
 use super::{Committed, EngineState, Entry, Family, Fence, Store, StoreError, Write};
+use hosts::Primary;
+
+/// The connection pool.
+type Pool = deadpool::managed::Pool<Primary>;
 
 /// Connections each node keeps to the database. Calls given up on keep theirs until the
 /// database answers or drops them.
 const POOL_SIZE: usize = 32;
-/// How long an attempt to connect to one host may take: a host that takes the connection and
-/// answers nothing (a paused machine) is passed over for the next.
+/// How long an attempt to connect to one host may take, its handshake included: a host that
+/// takes the connection and answers nothing (a paused machine) is passed over for the next.
 const HOST_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a call waits for a connection: time to try every host of a three-host URL.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(4);
@@ -108,7 +114,7 @@ impl PgStore {
             .enable_all()
             .build()
             .map_err(|e| StoreError(format!("cannot start the database runtime: {e}")))?;
-        let pool = Pool::builder(Manager::new(config, NoTls))
+        let pool = Pool::builder(Primary::of(&config, HOST_CONNECT_TIMEOUT)?)
             .max_size(POOL_SIZE)
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(CONNECTION_TIMEOUT))
@@ -479,8 +485,11 @@ fn db_error(error: tokio_postgres::Error) -> StoreError {
     StoreError(format!("the database: {error}"))
 }
 
-fn pool_error(error: deadpool_postgres::PoolError) -> StoreError {
-    StoreError(format!("no database connection: {error}"))
+fn pool_error(error: PoolError<StoreError>) -> StoreError {
+    match error {
+        PoolError::Backend(error) => error,
+        other => StoreError(format!("no database connection: {other}")),
+    }
 }
 
 #[cfg(test)]

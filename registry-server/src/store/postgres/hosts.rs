@@ -1,0 +1,107 @@
+//! Connections to the primary among the database's hosts, tried one after another, each within
+//! a time limit that covers its whole handshake. The client library's own connect timeout
+//! covers only the socket, and a paused host (whose kernel still completes connections) would
+//! then hold every new connection at its handshake, never reaching the primary behind it.
+
+use std::time::Duration;
+
+use deadpool::managed::{Manager, Metrics, RecycleError, RecycleResult};
+use tokio_postgres::config::Host;
+use tokio_postgres::{Client, Config, NoTls};
+
+use crate::store::StoreError;
+
+/// The hosts of a database URL, each with the URL's other settings.
+#[derive(Debug)]
+pub struct Primary {
+    hosts: Vec<Config>,
+    per_host: Duration,
+}
+
+impl Primary {
+    /// The hosts `url` names, in its order, each tried for at most `per_host`.
+    pub fn of(url: &Config, per_host: Duration) -> Result<Self, StoreError> {
+        let ports = url.get_ports();
+        let mut hosts = Vec::new();
+        for (i, host) in url.get_hosts().iter().enumerate() {
+            let mut one = Config::new();
+            match host {
+                Host::Tcp(name) => one.host(name),
+                Host::Unix(path) => one.host_path(path),
+            };
+            one.port(ports.get(i).or(ports.first()).copied().unwrap_or(5432));
+            if let Some(user) = url.get_user() {
+                one.user(user);
+            }
+            if let Some(password) = url.get_password() {
+                one.password(password);
+            }
+            if let Some(dbname) = url.get_dbname() {
+                one.dbname(dbname);
+            }
+            if let Some(options) = url.get_options() {
+                one.options(options);
+            }
+            if let Some(name) = url.get_application_name() {
+                one.application_name(name);
+            }
+            one.target_session_attrs(url.get_target_session_attrs());
+            one.connect_timeout(per_host);
+            hosts.push(one);
+        }
+        if hosts.is_empty() {
+            return Err(StoreError("the database URL names no host".into()));
+        }
+        Ok(Self { hosts, per_host })
+    }
+}
+
+impl Manager for Primary {
+    type Type = Client;
+    type Error = StoreError;
+
+    async fn create(&self) -> Result<Client, StoreError> {
+        let mut failures = Vec::new();
+        for config in &self.hosts {
+            let host = describe(config);
+            match tokio::time::timeout(self.per_host, config.connect(NoTls)).await {
+                Ok(Ok((client, connection))) => {
+                    tokio::spawn(async move {
+                        if let Err(error) = connection.await {
+                            tracing::debug!(%error, "a database connection ended");
+                        }
+                    });
+                    return Ok(client);
+                }
+                Ok(Err(error)) => failures.push(format!("{host}: {error}")),
+                Err(_) => failures.push(format!(
+                    "{host}: no answer within {} ms",
+                    self.per_host.as_millis()
+                )),
+            }
+        }
+        Err(StoreError(format!(
+            "no database host took the connection: {}",
+            failures.join("; ")
+        )))
+    }
+
+    async fn recycle(&self, client: &mut Client, _: &Metrics) -> RecycleResult<StoreError> {
+        if client.is_closed() {
+            Err(RecycleError::message("the connection is closed"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// `host:port` of a one-host configuration, for errors.
+fn describe(config: &Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(name)) => name.clone(),
+        Some(Host::Unix(path)) => path.display().to_string(),
+        None => String::new(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!("{host}:{port}")
+}

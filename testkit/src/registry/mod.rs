@@ -256,6 +256,23 @@ impl Registry {
         panic!("no checkpoint of size {size} within 3 s");
     }
 
+    /// Whether the log's consistency proof from the tree of `size` leaves with `root` to
+    /// `latest` verifies: the earlier checkpoint is a prefix of the later.
+    pub async fn proves_consistent(&self, size: u64, root: &Hash, latest: &Checkpoint) -> bool {
+        let proof = self
+            .log()
+            .await
+            .get_consistency_proof(GetConsistencyProofRequest {
+                old_size: size,
+                new_size: latest.size,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .hashes;
+        verify_consistency(size, latest.size, root, &latest.root, &to_hashes(&proof))
+    }
+
     /// The log leaves `start..end`.
     pub async fn leaves(&self, start: u64, end: u64) -> Vec<Vec<u8>> {
         self.log()

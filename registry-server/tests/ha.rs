@@ -18,9 +18,9 @@
 //! checkpoints of one size differ; at the end the audit trail has every acknowledged write.
 //! The time from each fault to the next acknowledged submission is reported.
 //!
-//! `EPROXY_HA_FAULTS` sets how many faults, taken in the order above (default 4: the paused
-//! primary without a watchdog is left to the long form), `EPROXY_HA_SEED` the seed of the
-//! moments.
+//! `EPROXY_HA_FAULTS` sets how many faults, taken in turn from the first `EPROXY_HA_KINDS`
+//! kinds above (default 4 faults of 4 kinds: the paused primary without a watchdog is left to
+//! the long form), `EPROXY_HA_SEED` the seed of the moments.
 
 use std::collections::{BTreeMap, HashMap};
 use std::process::Output;
@@ -467,6 +467,11 @@ async fn acknowledged_writes_and_checkpoints_survive_every_fault() {
         "stall the database primary until its watchdog resets it",
         "pause the database primary",
     ];
+    let kinds_in_turn: usize = std::env::var("EPROXY_HA_KINDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(4)
+        .clamp(1, kinds.len());
     let mut unavailable: HashMap<&str, Vec<f64>> = HashMap::new();
     for fault in 0..faults {
         // One machine fails at a time: the cluster is whole again before the next fault.
@@ -475,7 +480,7 @@ async fn acknowledged_writes_and_checkpoints_survive_every_fault() {
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_millis(1_000 + random(2_000))).await;
-        let kind = kinds[fault % kinds.len()];
+        let kind = kinds[fault % kinds_in_turn];
         let probe = (1u64 << 41) + fault as u64;
         let took = match kind {
             "kill the database primary" => {

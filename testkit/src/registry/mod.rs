@@ -259,29 +259,57 @@ impl Registry {
     /// Whether the log's consistency proof from the tree of `size` leaves with `root` to
     /// `latest` verifies: the earlier checkpoint is a prefix of the later.
     pub async fn proves_consistent(&self, size: u64, root: &Hash, latest: &Checkpoint) -> bool {
-        let proof = self
-            .log()
-            .await
-            .get_consistency_proof(GetConsistencyProofRequest {
-                old_size: size,
-                new_size: latest.size,
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .hashes;
+        let proof = patiently(|| async {
+            self.log()
+                .await
+                .get_consistency_proof(GetConsistencyProofRequest {
+                    old_size: size,
+                    new_size: latest.size,
+                })
+                .await
+                .map(|answer| answer.into_inner().hashes)
+        })
+        .await;
         verify_consistency(size, latest.size, root, &latest.root, &to_hashes(&proof))
     }
 
     /// The log leaves `start..end`.
     pub async fn leaves(&self, start: u64, end: u64) -> Vec<Vec<u8>> {
-        self.log()
-            .await
-            .get_leaves(GetLeavesRequest { start, end })
-            .await
-            .unwrap()
-            .into_inner()
-            .leaves
+        patiently(|| async {
+            self.log()
+                .await
+                .get_leaves(GetLeavesRequest { start, end })
+                .await
+                .map(|answer| answer.into_inner().leaves)
+        })
+        .await
+    }
+}
+
+/// The answer of `call`, asked again (up to 3 times, 1 s apart) while the registry cancels or
+/// cannot serve it: a read under full load may pass its deadline. Any other refusal, or a
+/// fourth, fails the test.
+async fn patiently<T, F, Fut>(call: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, tonic::Status>>,
+{
+    let mut attempts = 0;
+    loop {
+        match call().await {
+            Ok(answer) => return answer,
+            Err(status)
+                if attempts < 3
+                    && matches!(
+                        status.code(),
+                        Code::Cancelled | Code::Unavailable | Code::DeadlineExceeded
+                    ) =>
+            {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(status) => panic!("the registry refused a read: {status:?}"),
+        }
     }
 }
 

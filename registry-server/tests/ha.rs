@@ -179,9 +179,7 @@ fn node(cluster: &Cluster, name: &str, key_of: Option<&Registry>) -> Registry {
 
 /// A fresh PoA: `n` makes it unique.
 fn fresh_poa(n: u64) -> Vec<u8> {
-    let mut delegation = delegation_in(pki(), &pki().employee, contracts_only(), None);
-    delegation.remarks = format!("HA PoA {n}");
-    signed(&pki().representative, delegation)
+    distinct_poa(format!("HA PoA {n}"))
 }
 
 /// How long a client waits for a node's answer before it tries the next: a stalled node

@@ -62,9 +62,7 @@ async fn naming(node: &Registry, writer: &Registry, cms: &[u8]) -> tonic::Status
 
 /// A distinct PoA for each `i`.
 fn poa_number(i: u32) -> Vec<u8> {
-    let mut delegation = delegation_in(pki(), &pki().employee, contracts_only(), None);
-    delegation.remarks = format!("PoA {i} on a shared database");
-    signed(&pki().representative, delegation)
+    distinct_poa(format!("PoA {i} on a shared database"))
 }
 
 /// Submits `cms` to `node` until it is registered, for up to 15 s; how long that took.

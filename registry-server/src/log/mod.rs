@@ -209,11 +209,9 @@ impl Log {
     /// How many leaves were added.
     pub fn follow(&self, store: &dyn Store) -> Result<u64, StoreError> {
         let added = self.catch_up(store)?;
-        let Some(bytes) = store.get(Family::Checkpoint, LATEST_CHECKPOINT)? else {
+        let Some(record) = stored_checkpoint(store)? else {
             return Ok(added);
         };
-        let record = CheckpointRecord::decode(bytes.as_slice())
-            .map_err(|e| StoreError(format!("corrupt checkpoint record: {e}")))?;
         if record.size <= read(&self.latest).size {
             return Ok(added);
         }
@@ -472,6 +470,17 @@ fn extend_from(tree: &mut MerkleTree, store: &dyn Store) -> Result<u64, StoreErr
     }
 }
 
+/// The latest checkpoint `store` holds, if any.
+fn stored_checkpoint(store: &dyn Store) -> Result<Option<CheckpointRecord>, StoreError> {
+    store
+        .get(Family::Checkpoint, LATEST_CHECKPOINT)?
+        .map(|bytes| {
+            CheckpointRecord::decode(bytes.as_slice())
+                .map_err(|e| StoreError(format!("corrupt checkpoint record: {e}")))
+        })
+        .transpose()
+}
+
 /// The tree of the leaves in `store` and the stored checkpoint, if any, which must commit to
 /// those leaves: a gap in the leaves or a checkpoint whose root differs from the leaves' is an
 /// error, never served.
@@ -480,11 +489,9 @@ pub fn check_stored(
 ) -> Result<(MerkleTree, Option<CheckpointRecord>), StoreError> {
     let mut tree = MerkleTree::new();
     extend_from(&mut tree, store)?;
-    let Some(bytes) = store.get(Family::Checkpoint, LATEST_CHECKPOINT)? else {
+    let Some(record) = stored_checkpoint(store)? else {
         return Ok((tree, None));
     };
-    let record = CheckpointRecord::decode(bytes.as_slice())
-        .map_err(|e| StoreError(format!("corrupt checkpoint record: {e}")))?;
     if root_of(&tree, store, record.size)?.map(|root| root.to_vec()) != Some(record.root.clone()) {
         return Err(StoreError(format!(
             "the stored log does not match its last signed checkpoint (size {}): refusing to \

@@ -116,28 +116,29 @@ impl Election {
         may_claim: bool,
     ) -> Result<Option<u64>, Failure> {
         let this = Arc::clone(&self);
-        let claimed = blocking(move || -> Result<Option<u64>, StoreError> {
+        // The claim's outcome, or where the writer is when the role is not this node's.
+        let claimed = blocking(move || -> Result<Result<u64, String>, StoreError> {
             this.log.follow(this.database.as_ref())?;
             let head = this.database.head()?;
             if !may_claim || (!head.lease_expired && head.writer != this.shared.node) {
-                return Ok(None);
+                return Ok(Err(head.writer_url));
             }
-            this.database.claim(
+            let claimed = this.database.claim(
                 &this.shared.node,
                 &this.shared.advertise_url,
                 this.shared.lease,
-            )
+            )?;
+            Ok(claimed.ok_or(head.writer_url))
         })
         .await
         .map_err(|e| Failure::Following(e.to_string()))?;
-        let Some(epoch) = claimed else {
-            let this = Arc::clone(&self);
-            let head = blocking(move || this.database.head())
-                .await
-                .map_err(|e| Failure::Following(e.to_string()))?;
-            // Only the address changes: this node does not write.
-            service.writer.become_follower(head.writer_url);
-            return Ok(None);
+        let epoch = match claimed {
+            Ok(epoch) => epoch,
+            Err(writer_url) => {
+                // Only the address changes: this node does not write.
+                service.writer.become_follower(writer_url);
+                return Ok(None);
+            }
         };
         match Arc::clone(&self).take_over(epoch, service).await {
             Ok(()) => Ok(Some(epoch)),

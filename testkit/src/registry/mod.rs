@@ -322,6 +322,14 @@ impl Drop for Registry {
     }
 }
 
+/// The representative's PoA to the employee for contracts, made distinct by `remarks`: as
+/// many different PoAs as a test needs.
+pub fn distinct_poa(remarks: String) -> Vec<u8> {
+    let mut delegation = delegation_in(pki(), &pki().employee, contracts_only(), None);
+    delegation.remarks = remarks;
+    signed(&pki().representative, delegation)
+}
+
 /// A PoA from the representative to `delegatee` with `grant`, as of the PKI's time.
 pub fn poa(delegatee: &Credential, grant: eproxy_policy::Scope) -> Vec<u8> {
     signed(

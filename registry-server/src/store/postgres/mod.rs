@@ -102,7 +102,6 @@ impl PgStore {
         let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StoreError(format!("the database URL: {e}")))?;
-        config.connect_timeout(HOST_CONNECT_TIMEOUT);
         config.application_name("eproxy-registry");
         // A node that stops in the middle of a transaction (a pause, a partition) must not
         // hold the head row's lock, and with it every other node's writes and claims: the

@@ -15,6 +15,17 @@ const LEASE_MS: u64 = 1_000;
 /// A registry node on `database`, named `name`, listening on a port chosen now; with `key_of`,
 /// it signs with that node's operator key (every node of one registry does).
 fn node(database: &Postgres, name: &str, key_of: Option<&Registry>, mirrors: &Path) -> Registry {
+    node_with_lease(database, name, key_of, mirrors, LEASE_MS)
+}
+
+/// [`node`], with a writer's lease of `lease_ms`.
+fn node_with_lease(
+    database: &Postgres,
+    name: &str,
+    key_of: Option<&Registry>,
+    mirrors: &Path,
+    lease_ms: u64,
+) -> Registry {
     let port = free_port();
     let url = database.url();
     let mirror = mirrors.join(name);
@@ -33,7 +44,7 @@ fn node(database: &Postgres, name: &str, key_of: Option<&Registry>, mirrors: &Pa
                 &url,
                 name,
                 port,
-                LEASE_MS,
+                lease_ms,
                 &mirror.display().to_string(),
             )
         },
@@ -185,4 +196,40 @@ async fn one_writer_at_a_time_and_the_other_takes_over() {
             assert_eq!(status.status, RegistryStatus::Active);
         }
     }
+}
+
+/// A registration that the database shows but no standby holds (a primary cut off from its
+/// standby lets its waiting commits go, and shows them until it learns it was replaced) earns
+/// no receipt when submitted again: a receipt is an acknowledgment, and a failover would drop
+/// that registration. Once a standby holds it, the receipt follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registration_no_standby_holds_earns_no_receipt() {
+    let database = Postgres::start();
+    let mirrors = tempfile::tempdir().unwrap();
+    // A lease long enough that no renewal (which would wait for the standby too, holding the
+    // head's lock) comes during the test.
+    let a = node_with_lease(&database, "a", None, mirrors.path(), 60_000);
+    let (first, _) = submit_until_registered(&a, &poa_number(0)).await;
+    let first = receipt_of(&first, &a);
+    a.checkpoint_of(first.log_index + 1).await;
+
+    database.require_standby(true);
+    let refused = a.submit(&poa_number(1)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+    assert!(database.release_waiting_commits() >= 1);
+    let shown = first.log_index + 2;
+    assert_eq!(
+        database.sql("SELECT size FROM eproxy_head"),
+        shown.to_string()
+    );
+    let again = a.submit(&poa_number(1)).await;
+    assert!(
+        again.is_err(),
+        "a receipt for a registration no standby holds: {again:?}"
+    );
+
+    database.require_standby(false);
+    let (response, _) = submit_until_registered(&a, &poa_number(1)).await;
+    assert!(response.already_registered);
+    assert_eq!(receipt_of(&response, &a).log_index, first.log_index + 1);
 }

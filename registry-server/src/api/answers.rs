@@ -10,8 +10,8 @@ use super::refusal::Refusal;
 use crate::clock::now;
 use crate::log::Log;
 use crate::log::operator::Operator;
-use crate::store::Store;
 use crate::store::records::{StatusRecord, status_record};
+use crate::store::{Store, StoreError, reads_of};
 use crate::write::status::{Audience, effective, statement};
 
 /// What answers are read from and signed with.
@@ -26,6 +26,19 @@ pub struct Answers {
 }
 
 impl Answers {
+    /// The record of `id` if it is registered, for answering a resubmission with its receipt.
+    /// On a store several nodes share, the record is read through a session whose commit
+    /// then vouches that it is durable (see [`Store::pinned`]): a receipt is an acknowledgment,
+    /// and a record that only a replaced primary shows must not earn one.
+    pub fn registered(&self, id: &DelegationId) -> Result<Option<StatusRecord>, StoreError> {
+        let session = self.store.pinned()?;
+        let record = status_record(reads_of(self.store.as_ref(), &session), id)?;
+        if let (Some(_), Some(session)) = (&record, &session) {
+            session.commit(&[])?;
+        }
+        Ok(record)
+    }
+
     /// The signed receipt of `id`'s registration, recorded as `record`.
     pub fn receipt(&self, id: &DelegationId, record: &StatusRecord) -> SignedReceipt {
         self.operator.sign_receipt(&RegistrationReceipt {

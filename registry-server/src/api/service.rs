@@ -101,7 +101,8 @@ impl Api {
         // The same bytes again: the original receipt, whatever has changed since (its signer's
         // authority may have ended; it was proven when the PoA was registered).
         let id = DelegationId::of_cms(&request.delegation_cms);
-        if let Some(record) = status_record(self.0.answers.store.as_ref(), &id)? {
+        let answers = self.0.answers.clone();
+        if let Some(record) = blocking(move || answers.registered(&id)).await? {
             return Ok(Response::new(SubmitDelegationResponse {
                 receipt: Some(self.0.answers.receipt(&id, &record)),
                 already_registered: true,

@@ -125,6 +125,12 @@ impl StoreError {
 /// A key and its value.
 pub type Entry = (Vec<u8>, Vec<u8>);
 
+/// Reads through `session` when the store gave one (see [`Store::pinned`]), else through
+/// `store`.
+pub fn reads_of<'a>(store: &'a dyn Store, session: &'a Option<Box<dyn Store>>) -> &'a dyn Store {
+    session.as_deref().unwrap_or(store)
+}
+
 /// The writer's claim on a commit, for a store that several registry nodes share: the epoch
 /// it was elected in and, for a batch, the log head the batch moves. Such a store applies the
 /// writes only while the epoch is still the newest and the head is still where the writer
@@ -140,12 +146,14 @@ pub struct Fence {
     pub head: Option<HeadMove>,
 }
 
-/// A move of the log's head: from the size the writer read to the size and root after the
-/// batch's leaves.
+/// A move of the log's head: from the size and root the writer holds to the size and root after
+/// the batch's leaves (the same, for a batch that adds none).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HeadMove {
     /// The size before the batch.
     pub from_size: u64,
+    /// The root before the batch.
+    pub from_root: [u8; 32],
     /// The size after it.
     pub to_size: u64,
     /// The root after it.
@@ -200,7 +208,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Entry>, StoreError>;
 
     /// Applies every write (in order) or none, and returns only once they are durable (on disk, synced):
-    /// the registry acknowledges nothing before.
+    /// the registry acknowledges nothing before. On a [pinned](Store::pinned) session, it also
+    /// returns only once everything read through the session is durable, writes or none.
     fn commit(&self, writes: &[Write]) -> Result<(), StoreError>;
 
     /// [`commit`](Store::commit), applied only if `fence` still holds (see [`Fence`]). A
@@ -208,6 +217,20 @@ pub trait Store: Send + Sync + 'static {
     fn commit_fenced(&self, writes: &[Write], fence: &Fence) -> Result<Committed, StoreError> {
         let _ = fence;
         self.commit(writes).map(|()| Committed::Done)
+    }
+
+    /// A session whose reads and commits all go to one server, for a store several nodes
+    /// share; `None` for a store one process holds, whose reads are of durable state.
+    ///
+    /// Why: a database server may show a commit that no standby holds, and that a failover then
+    /// drops (a primary that was cut off and resumed shows the commits whose wait for their
+    /// standby ended, for as long as it takes to notice that it was replaced). A node that
+    /// answers from such a read would acknowledge a write the registry loses. A commit on the
+    /// same server after the reads returns only once the standby holds everything before it,
+    /// the commits those reads saw included: so an answer read through a session is given only
+    /// after the session's commit.
+    fn pinned(&self) -> Result<Option<Box<dyn Store>>, StoreError> {
+        Ok(None)
     }
 
     /// Tries to make a failed engine writable again (an engine may limit how often it tries);

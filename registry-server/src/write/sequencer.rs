@@ -15,7 +15,7 @@ use super::command::{Command, Outcome};
 use super::error::WriteError;
 use crate::log::Log;
 use crate::log::operator::Operator;
-use crate::store::{Committed, Fence, HeadMove, Store, StoreError};
+use crate::store::{Committed, Fence, HeadMove, Store, StoreError, reads_of};
 
 /// The most requests one batch serves.
 const MAX_BATCH: usize = 1_024;
@@ -143,10 +143,15 @@ struct Writer {
     last_nanos: u64,
     /// The store's generation the log has caught up with.
     generation: u64,
+    /// The log's size at this writer's last commit that moved or checked the head: leaves
+    /// beyond it were read from the store (a catch-up after a commit of unknown outcome) and
+    /// are not yet known to be durable, so no checkpoint covers them.
+    confirmed: u64,
 }
 
 impl Writer {
     fn new(parts: WriterParts) -> Self {
+        let confirmed = parts.log.size();
         Self {
             store: parts.store,
             log: parts.log,
@@ -156,6 +161,7 @@ impl Writer {
             fenced: Arc::default(),
             last_nanos: 0,
             generation: 0,
+            confirmed,
         }
     }
 
@@ -168,8 +174,12 @@ impl Writer {
                     let published = if self.fenced.load(Ordering::SeqCst) {
                         Err(StoreError("this node is no longer the writer".into()))
                     } else {
-                        self.log
-                            .publish(self.store.as_ref(), &self.operator, self.epoch)
+                        self.log.publish(
+                            self.store.as_ref(),
+                            &self.operator,
+                            self.epoch,
+                            self.confirmed,
+                        )
                     };
                     let _ = reply.send(published);
                     next = receiver.blocking_recv();
@@ -203,16 +213,17 @@ impl Writer {
     }
 
     /// Lets a failed store try to recover, and catches the log up with what a reopened store
-    /// holds, before a batch reads or writes anything. A store still refusing writes still
-    /// serves the batch's reads (only its commit fails); a log that could not catch up serves
-    /// nothing, since the batch's new leaves would take the places of stored ones.
-    fn recover(&mut self) -> Result<(), StoreError> {
+    /// holds (read through `reads`, the batch's session), before a batch reads or writes
+    /// anything. A store still refusing writes still serves the batch's reads (only its commit
+    /// fails); a log that could not catch up serves nothing, since the batch's new leaves would
+    /// take the places of stored ones.
+    fn recover(&mut self, reads: &dyn Store) -> Result<(), StoreError> {
         if let Err(error) = self.store.recover() {
             tracing::debug!(%error, "storage still refuses writes");
         }
         let generation = self.store.generation();
         if generation != self.generation {
-            let added = self.log.catch_up(self.store.as_ref())?;
+            let added = self.log.catch_up(reads)?;
             if added > 0 {
                 tracing::warn!(
                     added,
@@ -231,21 +242,33 @@ impl Writer {
             }
             return;
         }
-        if let Err(error) = self.recover() {
-            tracing::error!(%error, "the reopened log could not be read; the batch is refused");
-            for (_, reply) in jobs {
-                let _ = reply.send(Err(WriteError::from(error.clone())));
+        // On a store several nodes share, the batch reads and commits through one session, so
+        // that its commit vouches for what it read (see `Store::pinned`): an answer given from
+        // a read ("already registered") is given only once the commit is durable.
+        let main = Arc::clone(&self.store);
+        let session = main.pinned().and_then(|session| {
+            self.recover(reads_of(main.as_ref(), &session))
+                .map(|()| session)
+        });
+        let session = match session {
+            Ok(session) => session,
+            Err(error) => {
+                tracing::error!(%error, "the log could not be read; the batch is refused");
+                for (_, reply) in jobs {
+                    let _ = reply.send(Err(WriteError::from(error.clone())));
+                }
+                return;
             }
-            return;
-        }
+        };
+        let store = reads_of(main.as_ref(), &session);
         let nanos = self.now_nanos();
-        let mut batch = Batch::new(self.store.as_ref(), nanos, self.log.size());
+        let mut batch = Batch::new(store, nanos, self.log.size());
         let mut answers = Vec::with_capacity(jobs.len());
         for (command, reply) in jobs {
             answers.push((reply, command.apply(&mut batch)));
         }
         let leaf_hashes: Vec<_> = batch.leaves.iter().map(|leaf| leaf_hash(leaf)).collect();
-        let committed = if batch.writes.is_empty() {
+        let committed = if batch.writes.is_empty() && session.is_none() {
             Ok(Committed::Done)
         } else {
             let from_size = self.log.size();
@@ -253,12 +276,13 @@ impl Writer {
                 epoch: self.epoch,
                 head: Some(HeadMove {
                     from_size,
+                    from_root: self.log.root_with(&[]),
                     to_size: from_size + leaf_hashes.len() as u64,
                     root: self.log.root_with(&leaf_hashes),
                 }),
             };
-            let committed = self.store.commit_fenced(&batch.writes, &fence);
-            if committed == Ok(Committed::Done) {
+            let committed = store.commit_fenced(&batch.writes, &fence);
+            if committed == Ok(Committed::Done) && !batch.writes.is_empty() {
                 self.observer.committed(answers.len());
             }
             committed
@@ -267,7 +291,8 @@ impl Writer {
             Ok(Committed::Fenced) => {
                 tracing::error!(
                     epoch = self.epoch,
-                    "another node holds a newer epoch: this node writes nothing more"
+                    "another node holds a newer epoch, or the committed head is not this \
+                     writer's: this node writes nothing more"
                 );
                 self.fenced.store(true, Ordering::SeqCst);
                 for (reply, _) in answers {
@@ -276,6 +301,7 @@ impl Writer {
             }
             Ok(Committed::Done) => {
                 self.log.extend(&leaf_hashes);
+                self.confirmed = self.log.size();
                 for (reply, answer) in answers {
                     // A caller that gave up does not undo a durable write.
                     let _ = reply.send(answer);
@@ -303,8 +329,9 @@ mod tests {
     use eproxy_policy::UnixTime;
 
     use super::*;
-    use crate::store::{Family, RocksStore, Write};
+    use crate::store::{Family, PgStore, RocksStore, Write};
     use crate::write::command::Registration;
+    use eproxy_testkit::registry::postgres::Postgres;
 
     fn registration(i: u8) -> Command {
         let cms = vec![i; 40];
@@ -633,5 +660,70 @@ mod tests {
         assert_eq!(fences.len(), 1, "{fences:?}");
         let head = fences[0].head.unwrap();
         assert_eq!((fences[0].epoch, head.from_size, head.to_size), (7, 0, 3));
+    }
+
+    /// On a shared database whose primary shows a commit that no standby holds (its wait for
+    /// the standby was let go, as a primary cut off and resumed lets it go), the writer neither
+    /// answers "already registered" from that commit nor signs a checkpoint over it, though it
+    /// reads both; once a standby holds them, it does both.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_commit_no_standby_holds_earns_no_answer_and_no_checkpoint() {
+        let server = Postgres::start();
+        let database = Arc::new(PgStore::open(&server.url()).unwrap());
+        let lease = std::time::Duration::from_secs(600);
+        let epoch = database.claim("a", "http://a", lease).unwrap().unwrap();
+        let store: Arc<dyn Store> = Arc::clone(&database) as Arc<dyn Store>;
+        let operator =
+            Arc::new(Operator::new("test/log", SigningKey::from_bytes(&[1; 32])).unwrap());
+        let log = Arc::new(Log::open(store.as_ref(), &operator).unwrap());
+        let sequencer = Sequencer::start(WriterParts {
+            store: Arc::clone(&store),
+            log: Arc::clone(&log),
+            operator: Arc::clone(&operator),
+            observer: Arc::new(Commits::default()),
+            epoch,
+        })
+        .unwrap();
+        let registered = |outcome: Result<Outcome, WriteError>| match outcome {
+            Ok(Outcome::Registered { record, already }) => Some((record.log_index, already)),
+            _ => None,
+        };
+        assert_eq!(
+            registered(sequencer.apply(registration(1)).await),
+            Some((0, false))
+        );
+        sequencer.publish().await.unwrap();
+        assert_eq!(log.latest().size, 1);
+
+        // The standby goes: the next batch's commit waits for it, and the writer gives up.
+        server.require_standby(true);
+        let waited = sequencer.apply(registration(2)).await;
+        assert!(registered(waited.clone()).is_none(), "{waited:?}");
+        // The primary lets the commit go: it shows it, though no standby holds it.
+        assert_eq!(server.release_waiting_commits(), 1);
+        assert_eq!(server.sql("SELECT size FROM eproxy_head"), "2");
+
+        // Asked again, the writer reads the registration and its leaf, but does not answer
+        // from them, and signs nothing over them.
+        let again = sequencer.apply(registration(2)).await;
+        assert!(registered(again.clone()).is_none(), "{again:?}");
+        sequencer.publish().await.unwrap();
+        assert_eq!(log.latest().size, 1);
+        server.release_waiting_commits();
+        let stored = Log::open(store.as_ref(), &operator).unwrap().latest();
+        assert_eq!(
+            stored.size, 1,
+            "a checkpoint was stored over a commit no standby holds"
+        );
+
+        // A standby holds everything again: the answer and the checkpoint follow.
+        server.require_standby(false);
+        assert_eq!(
+            registered(sequencer.apply(registration(2)).await),
+            Some((1, true))
+        );
+        sequencer.publish().await.unwrap();
+        assert_eq!(log.latest().size, 2);
+        sequencer.stop().await;
     }
 }

@@ -86,6 +86,55 @@ impl Postgres {
         format!("postgresql://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
+    /// Runs one SQL statement as the superuser (through psql, in a session of its own); what
+    /// it printed, unaligned and without headers.
+    pub fn sql(&self, statement: &str) -> String {
+        let output = Command::new(bin("psql"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-U", "postgres", "-d", "postgres", "-X", "-A", "-t", "-q"])
+            .args(["-v", "ON_ERROR_STOP=1", "-c", statement])
+            .output()
+            .expect("psql runs");
+        assert!(
+            output.status.success(),
+            "{statement}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
+    /// Makes every later commit wait for a synchronous standby that never comes (as a primary
+    /// cut off from its standby does), or, with `false`, wait for none again; returns once the
+    /// server has taken the setting.
+    pub fn require_standby(&self, required: bool) {
+        let names = if required { "'standby'" } else { "''" };
+        self.sql(&format!(
+            "ALTER SYSTEM SET synchronous_standby_names = {names}"
+        ));
+        self.sql("SELECT pg_reload_conf()");
+        let expected = if required { "standby" } else { "" };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.sql("SHOW synchronous_standby_names") != expected {
+            assert!(Instant::now() < deadline, "the setting was not taken");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // The backends that decide whether a commit waits read it from shared memory, which
+        // the checkpointer updates on the same reload.
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    /// Lets go of every commit waiting for its synchronous standby (what cancelling its wait
+    /// does: the commit is then visible on this server, though no standby holds it); how
+    /// many were let go.
+    pub fn release_waiting_commits(&self) -> usize {
+        self.sql(
+            "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity \
+             WHERE wait_event = 'SyncRep'",
+        )
+        .parse()
+        .expect("a count")
+    }
+
     /// Kills the server at once (SIGKILL): what a dead machine does.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.process.take() {

@@ -18,6 +18,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -31,6 +32,8 @@ use hosts::Primary;
 
 /// The connection pool.
 type Pool = deadpool::managed::Pool<Primary>;
+/// One of its connections.
+type Connection = deadpool::managed::Object<Primary>;
 
 /// Connections each node keeps to the database. Calls given up on keep theirs until the
 /// database answers or drops them.
@@ -72,10 +75,59 @@ const SCHEMA: &str = "
 pub struct PgStore {
     /// Runs the calls; `None` only while it is dropped.
     runtime: Option<tokio::runtime::Runtime>,
+    /// The store's reads and commits, each on any connection of the pool.
+    calls: Calls,
+}
+
+/// A [pinned](Store::pinned) session: the store's reads and commits on one connection.
+struct Session {
+    calls: Calls,
+}
+
+/// Reads and commits, run on the store's runtime over connections from `source`.
+#[derive(Clone)]
+struct Calls {
+    runtime: tokio::runtime::Handle,
     pool: Pool,
+    source: Source,
     /// Raised when a commit's outcome is unknown (the connection failed around COMMIT): the
     /// writer then reads back what the database holds before it writes again.
-    generation: AtomicU64,
+    generation: Arc<AtomicU64>,
+}
+
+/// Where a call's connection comes from.
+#[derive(Clone)]
+enum Source {
+    /// Any connection of the pool, a call at a time.
+    Pool,
+    /// The session's one connection.
+    Pinned(Arc<tokio::sync::Mutex<Connection>>),
+}
+
+/// A connection held for one call.
+enum Held {
+    Pooled(Box<Connection>),
+    Pinned(tokio::sync::OwnedMutexGuard<Connection>),
+}
+
+impl std::ops::Deref for Held {
+    type Target = tokio_postgres::Client;
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Held::Pooled(connection) => connection,
+            Held::Pinned(guard) => guard,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Held {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            Held::Pooled(connection) => connection,
+            Held::Pinned(guard) => guard,
+        }
+    }
 }
 
 /// The head row: the log the database holds, and who writes it.
@@ -121,9 +173,13 @@ impl PgStore {
             .build()
             .map_err(|e| StoreError(format!("the database pool: {e}")))?;
         let store = Self {
+            calls: Calls {
+                runtime: runtime.handle().clone(),
+                pool,
+                source: Source::Pool,
+                generation: Arc::default(),
+            },
             runtime: Some(runtime),
-            pool,
-            generation: AtomicU64::new(0),
         };
         store.run(|pool| async move {
             let mut client = pool.get().await.map_err(pool_error)?;
@@ -147,41 +203,16 @@ impl PgStore {
         Ok(store)
     }
 
-    /// Runs `work` on this store's runtime and waits for it, from any thread (an async one
-    /// included: the wait is a plain channel, never a nested runtime).
+    /// Runs `work` on this store's runtime and waits for it (see [`Calls::run`]).
     fn run<T, F>(&self, work: impl FnOnce(Pool) -> F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: Future<Output = Result<T, StoreError>> + Send + 'static,
     {
-        let runtime = self
-            .runtime
-            .as_ref()
-            .ok_or_else(|| StoreError("the database runtime has stopped".into()))?;
-        let (reply, answer) = std::sync::mpsc::sync_channel(1);
-        let future = work(self.pool.clone());
-        // The call runs to its end even when its caller stops waiting: a commit waiting for
-        // its synchronous standby must never be cancelled from here (by dropping its
-        // connection), or the primary would show it to other sessions although no standby
-        // holds it, and a failover would lose what they read.
-        runtime.spawn(async move {
-            let _ = reply.send(future.await);
-        });
-        match answer.recv_timeout(CALL_TIMEOUT) {
-            Ok(answered) => answered,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                // The idle connections may lead to the host that stopped answering: new ones
-                // go to whichever host is the primary now. (Idle ones have no call pending.)
-                self.pool.retain(|_, _| false);
-                Err(StoreError(format!(
-                    "the database did not answer within {} s",
-                    CALL_TIMEOUT.as_secs()
-                )))
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                Err(StoreError("a database call was dropped".into()))
-            }
+        if self.runtime.is_none() {
+            return Err(StoreError("the database runtime has stopped".into()));
         }
+        self.calls.run(work(self.calls.pool.clone()))
     }
 
     /// The head row now.
@@ -279,9 +310,137 @@ impl Drop for PgStore {
 
 impl Store for PgStore {
     fn get(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.calls.get(family, key)
+    }
+
+    fn scan(
+        &self,
+        family: Family,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        self.calls.scan(family, prefix, after, limit)
+    }
+
+    fn commit(&self, writes: &[Write]) -> Result<(), StoreError> {
+        self.calls.commit(writes)
+    }
+
+    fn commit_fenced(&self, writes: &[Write], fence: &Fence) -> Result<Committed, StoreError> {
+        self.calls.commit_with(writes, Some(*fence))
+    }
+
+    fn pinned(&self) -> Result<Option<Box<dyn Store>>, StoreError> {
+        let pool = self.calls.pool.clone();
+        let connection = self.run(|_| async move { pool.get().await.map_err(pool_error) })?;
+        Ok(Some(Box::new(Session {
+            calls: Calls {
+                source: Source::Pinned(Arc::new(tokio::sync::Mutex::new(connection))),
+                ..self.calls.clone()
+            },
+        })))
+    }
+
+    fn generation(&self) -> u64 {
+        self.calls.generation.load(Ordering::SeqCst)
+    }
+
+    fn engine_state(&self) -> EngineState {
+        EngineState::default()
+    }
+}
+
+impl Store for Session {
+    fn get(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.calls.get(family, key)
+    }
+
+    fn scan(
+        &self,
+        family: Family,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        self.calls.scan(family, prefix, after, limit)
+    }
+
+    fn commit(&self, writes: &[Write]) -> Result<(), StoreError> {
+        self.calls.commit(writes)
+    }
+
+    fn commit_fenced(&self, writes: &[Write], fence: &Fence) -> Result<Committed, StoreError> {
+        self.calls.commit_with(writes, Some(*fence))
+    }
+
+    fn pinned(&self) -> Result<Option<Box<dyn Store>>, StoreError> {
+        Ok(Some(Box::new(Session {
+            calls: self.calls.clone(),
+        })))
+    }
+
+    fn generation(&self) -> u64 {
+        self.calls.generation.load(Ordering::SeqCst)
+    }
+
+    fn engine_state(&self) -> EngineState {
+        EngineState::default()
+    }
+}
+
+impl Source {
+    /// A connection for one call: the pool's next, or the session's once free.
+    async fn connection(&self, pool: &Pool) -> Result<Held, StoreError> {
+        match self {
+            Source::Pool => Ok(Held::Pooled(Box::new(
+                pool.get().await.map_err(pool_error)?,
+            ))),
+            Source::Pinned(connection) => {
+                Ok(Held::Pinned(Arc::clone(connection).lock_owned().await))
+            }
+        }
+    }
+}
+
+impl Calls {
+    /// Runs `future` on the store's runtime and waits for it, from any thread (an async one
+    /// included: the wait is a plain channel, never a nested runtime).
+    fn run<T, F>(&self, future: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        // The call runs to its end even when its caller stops waiting: a commit waiting for
+        // its synchronous standby must never be cancelled from here (by dropping its
+        // connection), or the primary would show it to other sessions although no standby
+        // holds it, and a failover would lose what they read.
+        self.runtime.spawn(async move {
+            let _ = reply.send(future.await);
+        });
+        match answer.recv_timeout(CALL_TIMEOUT) {
+            Ok(answered) => answered,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                // The idle connections may lead to the host that stopped answering: new ones
+                // go to whichever host is the primary now. (Idle ones have no call pending.)
+                self.pool.retain(|_, _| false);
+                Err(StoreError(format!(
+                    "the database did not answer within {} s",
+                    CALL_TIMEOUT.as_secs()
+                )))
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                Err(StoreError("a database call was dropped".into()))
+            }
+        }
+    }
+
+    fn get(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let (family, key) = (family_id(family), key.to_vec());
-        self.run(move |pool| async move {
-            let client = pool.get().await.map_err(pool_error)?;
+        let (source, pool) = (self.source.clone(), self.pool.clone());
+        self.run(async move {
+            let client = source.connection(&pool).await?;
             let row = client
                 .query_opt(
                     "SELECT value FROM eproxy_kv WHERE family = $1 AND key = $2",
@@ -305,8 +464,9 @@ impl Store for PgStore {
         let end = prefix_end(prefix);
         let after = after.map(<[u8]>::to_vec);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.run(move |pool| async move {
-            let client = pool.get().await.map_err(pool_error)?;
+        let (source, pool) = (self.source.clone(), self.pool.clone());
+        self.run(async move {
+            let client = source.connection(&pool).await?;
             let rows = client
                 .query(
                     "SELECT key, value FROM eproxy_kv
@@ -329,22 +489,12 @@ impl Store for PgStore {
         }
     }
 
-    fn commit_fenced(&self, writes: &[Write], fence: &Fence) -> Result<Committed, StoreError> {
-        self.commit_with(writes, Some(*fence))
-    }
-
-    fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
-    }
-
-    fn engine_state(&self) -> EngineState {
-        EngineState::default()
-    }
-}
-
-impl PgStore {
     /// Applies `writes` in one transaction, conditioned on `fence` if given: the head row is
-    /// locked and checked first, so a fenced writer waits for nothing and writes nothing.
+    /// locked and checked first, so a fenced writer waits for nothing and writes nothing. A
+    /// transaction with nothing to write still locks the head row, in key-share mode (which
+    /// holds back no writer): the lock goes through the write-ahead log, so that its COMMIT
+    /// waits for the synchronous standby like any other (see [`Store::pinned`]). A transaction
+    /// that only took an id and logged nothing would not wait.
     fn commit_with(&self, writes: &[Write], fence: Option<Fence>) -> Result<Committed, StoreError> {
         // The last write of a key is the one that stands (a batch may write a record twice).
         let mut last: BTreeMap<(i16, &[u8]), Option<&[u8]>> = BTreeMap::new();
@@ -377,6 +527,7 @@ impl PgStore {
                     fence.head.map(|head| {
                         (
                             to_i64(head.from_size),
+                            head.from_root.to_vec(),
                             to_i64(head.to_size),
                             head.root.to_vec(),
                         )
@@ -384,34 +535,44 @@ impl PgStore {
                 ))
             })
             .transpose()?;
-        let outcome = self.run(move |pool| async move {
-            let mut client = pool.get().await.map_err(pool_error)?;
+        let (source, pool) = (self.source.clone(), self.pool.clone());
+        let outcome = self.run(async move {
+            let mut client = source.connection(&pool).await?;
             let transaction = client.transaction().await.map_err(db_error)?;
-            if let Some((epoch, moved)) = head {
-                let held = match moved {
-                    Some((from, to, root)) => {
-                        transaction
-                            .execute(
-                                "UPDATE eproxy_head SET size = $3, root = $4
-                             WHERE epoch = $1 AND size = $2",
-                                &[&epoch, &from?, &to?, &root],
-                            )
-                            .await
+            match head {
+                Some((epoch, moved)) => {
+                    let held = match moved {
+                        Some((from, from_root, to, root)) => {
+                            transaction
+                                .execute(
+                                    "UPDATE eproxy_head SET size = $4, root = $5
+                                     WHERE epoch = $1 AND size = $2 AND root = $3",
+                                    &[&epoch, &from?, &from_root, &to?, &root],
+                                )
+                                .await
+                        }
+                        None => {
+                            transaction
+                                .execute(
+                                    "UPDATE eproxy_head SET epoch = epoch WHERE epoch = $1",
+                                    &[&epoch],
+                                )
+                                .await
+                        }
                     }
-                    None => {
-                        transaction
-                            .execute(
-                                "UPDATE eproxy_head SET epoch = epoch WHERE epoch = $1",
-                                &[&epoch],
-                            )
-                            .await
+                    .map_err(db_error)?;
+                    if held != 1 {
+                        transaction.rollback().await.map_err(db_error)?;
+                        return Ok(Committed::Fenced);
                     }
                 }
-                .map_err(db_error)?;
-                if held != 1 {
-                    transaction.rollback().await.map_err(db_error)?;
-                    return Ok(Committed::Fenced);
+                None if put_keys.is_empty() && gone_keys.is_empty() => {
+                    transaction
+                        .execute("SELECT 1 FROM eproxy_head FOR KEY SHARE", &[])
+                        .await
+                        .map_err(db_error)?;
                 }
+                None => {}
             }
             if !put_keys.is_empty() {
                 transaction
@@ -598,11 +759,12 @@ mod tests {
         assert_eq!(first, 1);
         assert_eq!(second.claim("b", "http://b", lease).unwrap(), None);
 
-        let batch = |epoch, from_size, to_size, tag: u8| {
+        let batch = |epoch, from_size, from_root, to_size, tag: u8| {
             let fence = Fence {
                 epoch,
                 head: Some(HeadMove {
                     from_size,
+                    from_root,
                     to_size,
                     root: [tag; 32],
                 }),
@@ -610,17 +772,20 @@ mod tests {
             let writes = [put(Family::LogLeaves, &[tag], &[tag])];
             (writes, fence)
         };
-        let (writes, fence) = batch(first, 0, 1, 1);
+        let (writes, fence) = batch(first, 0, empty, 1, 1);
         assert_eq!(
             store.commit_fenced(&writes, &fence).unwrap(),
             Committed::Done
         );
-        // The right epoch with a head it did not read.
-        let (writes, fence) = batch(first, 0, 1, 2);
-        assert_eq!(
-            store.commit_fenced(&writes, &fence).unwrap(),
-            Committed::Fenced
-        );
+        // The right epoch with a head it did not read: an old size, or the right size with
+        // another root (leaves read from a server that lost them since).
+        for (size, root) in [(0, empty), (1, [9; 32])] {
+            let (writes, fence) = batch(first, size, root, size + 1, 2);
+            assert_eq!(
+                store.commit_fenced(&writes, &fence).unwrap(),
+                Committed::Fenced
+            );
+        }
         assert_eq!(store.get(Family::LogLeaves, &[2]).unwrap(), None);
 
         std::thread::sleep(lease + Duration::from_millis(200));
@@ -638,7 +803,7 @@ mod tests {
             (2, 1, [1; 32], "b", "http://b")
         );
         // The former writer, waking: its batch and its checkpoint are fenced, its lease gone.
-        let (writes, fence) = batch(first, 1, 2, 3);
+        let (writes, fence) = batch(first, 1, [1; 32], 2, 3);
         assert_eq!(
             store.commit_fenced(&writes, &fence).unwrap(),
             Committed::Fenced
@@ -656,7 +821,7 @@ mod tests {
         assert_eq!(store.get(Family::LogLeaves, &[3]).unwrap(), None);
         assert_eq!(store.get(Family::Checkpoint, b"latest").unwrap(), None);
         // The new writer goes on from the head it read.
-        let (writes, fence) = batch(taken, 1, 2, 4);
+        let (writes, fence) = batch(taken, 1, [1; 32], 2, 4);
         assert_eq!(
             second.commit_fenced(&writes, &fence).unwrap(),
             Committed::Done

@@ -4,8 +4,10 @@
 //!
 //! Run: `cargo bench -p eproxy-registry --bench load -- [--poas N] [--concurrency C]
 //! [--status-seconds S] [--fill M] [--sustain SECONDS --rate R [--status-rate Q]]
-//! [--write-buffer-mib W]` (defaults 20000, 64, 10, none, none, unpaced, 64: W is the
-//! registry's `write_buffer_mib`). With
+//! [--write-buffer-mib W] [--database URL]` (defaults 20000, 64, 10, none, none, unpaced,
+//! 64: W is the registry's `write_buffer_mib`; with `--database`, the registry is a node of a
+//! registry on several machines, on the PostgreSQL at URL, instead of on its embedded
+//! RocksDB). With
 //! `--fill`, the registry is then filled to M PoAs (untimed) and GetStatus measured
 //! again over all of them: lookup latency at scale, against the first measurement. With
 //! `--sustain`, the registry then serves, for that long, submissions paced at R a second and
@@ -20,6 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use eproxy_testkit::cms::CmsSigner;
+use eproxy_testkit::registry::process;
 use eproxy_testkit::registry::*;
 
 /// Connections the client spreads its calls over.
@@ -37,6 +40,8 @@ struct Options {
     /// GetStatus calls a second while sustaining, spread over the clients; 0: unpaced.
     status_rate: usize,
     write_buffer_mib: usize,
+    /// The shared database's URL, if the registry runs on one.
+    database: Option<String>,
 }
 
 fn options() -> Options {
@@ -49,8 +54,16 @@ fn options() -> Options {
         rate: 500,
         status_rate: 0,
         write_buffer_mib: 64,
+        database: None,
     };
-    for (name, value) in numeric_arguments() {
+    for (name, value) in arguments() {
+        if name == "--database" {
+            options.database = Some(value);
+            continue;
+        }
+        let value: usize = value
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} needs a number"));
         match name.as_str() {
             "--poas" => options.poas = value,
             "--concurrency" => options.concurrency = value,
@@ -187,12 +200,48 @@ async fn run(options: Options) {
         poas.len() + probes.len(),
         started.elapsed().as_secs_f64()
     );
-    let registry = Registry::start_with(|_, config| {
-        config.replace(
-            "write_buffer_mib = 64",
-            &format!("write_buffer_mib = {}", options.write_buffer_mib),
-        )
-    });
+    let port = process::free_port();
+    let mirror = tempfile::tempdir().unwrap();
+    let registry = Registry::start_on(
+        &std::env::temp_dir(),
+        &format!("127.0.0.1:{port}"),
+        None,
+        |_, config| {
+            let config = config.replace(
+                "write_buffer_mib = 64",
+                &format!("write_buffer_mib = {}", options.write_buffer_mib),
+            );
+            match &options.database {
+                Some(url) => process::shared_node_config(
+                    &config,
+                    url,
+                    "bench",
+                    port,
+                    3_000,
+                    &mirror.path().join("bench").display().to_string(),
+                ),
+                None => config,
+            }
+        },
+    );
+    match &options.database {
+        Some(_) => {
+            // The node takes writes once it has claimed the writer's role.
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while !scrape(&registry.metrics)
+                .lines()
+                .any(|l| l == "eproxy_writer 1")
+            {
+                assert!(
+                    Instant::now() < deadline,
+                    "the node did not become the writer"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            println!("store: PostgreSQL, shared (this node the writer)");
+        }
+        None => println!("store: RocksDB, embedded"),
+    }
     let channels = channels(&registry).await;
 
     // Durable submissions, each fully verified.

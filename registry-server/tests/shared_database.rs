@@ -117,6 +117,8 @@ async fn one_writer_at_a_time_and_the_other_takes_over() {
         "{follower_page}"
     );
     assert!(follower_page.lines().any(|l| l == "eproxy_writer_epoch 0"));
+    // A database with no standby says so.
+    assert_eq!(metric(&writer_page, "eproxy_database_standbys"), Some(0));
     // B serves what A committed: the status, and a checkpoint covering it.
     let size = first.log_index + 1;
     let seen_by_b = b.checkpoint_of(size).await;

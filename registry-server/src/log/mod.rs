@@ -8,6 +8,7 @@
 //! the stored checkpoint's root at its size, or the registry refuses to serve; after that the
 //! tree only grows.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock};
 
 use eproxy_verifier::merkle::{Hash, consistency_proof_in, inclusion_proof_in, leaf_hash};
@@ -79,6 +80,11 @@ pub struct Log {
     publishing: Mutex<()>,
     /// Where each checkpoint is also written, outside the data directory.
     mirror: RwLock<Option<Mirror>>,
+    /// How many leaves this node's own commits made durable, as the writer: it acknowledged
+    /// them. Leaves beyond were read from the store (a follower's, or a writer's catch-up
+    /// after a commit of unknown outcome) and may be ones a replaced primary showed; no
+    /// checkpoint is signed over them.
+    confirmed: AtomicU64,
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -99,11 +105,41 @@ impl Log {
             latest: RwLock::new(latest.unwrap_or_default()),
             publishing: Mutex::new(()),
             mirror: RwLock::new(None),
+            confirmed: AtomicU64::new(0),
         };
         if read(&log.latest).note.is_empty() {
             log.sign_and_store(store, operator, 0, None)?;
         }
         Ok(log)
+    }
+
+    /// How many leaves this node's own commits made durable (see [`Log::confirm`]).
+    pub fn confirmed(&self) -> u64 {
+        self.confirmed.load(Ordering::SeqCst)
+    }
+
+    /// Records that the first `size` leaves are durable by this node's own doing: as the
+    /// writer, it committed them (or found them committed when it took the role). Never lowers
+    /// the mark: a committed log later found shorter has lost what this node acknowledged.
+    pub fn confirm(&self, size: u64) {
+        self.confirmed.fetch_max(size, Ordering::SeqCst);
+    }
+
+    /// Refuses a committed log of `committed` leaves shorter than this node confirmed: not
+    /// leaves a replaced primary showed, but leaves this node committed with their synchronous
+    /// standby and acknowledged, which the database has lost since (a standby without them was
+    /// promoted). Writing over them would give their places to other entries; the operator
+    /// must find out what happened.
+    pub fn check_not_behind(&self, committed: u64) -> Result<(), StoreError> {
+        let confirmed = self.confirmed();
+        if committed < confirmed {
+            return Err(StoreError(format!(
+                "the database's log has {committed} leaves, but this node committed and \
+                 acknowledged {confirmed} as the writer: the database has lost acknowledged \
+                 writes, and this node will not write over them"
+            )));
+        }
+        Ok(())
     }
 
     /// From now on, writes every checkpoint to `mirror` too, starting with the latest. (The
@@ -523,6 +559,32 @@ mod tests {
         store.commit(&writes).unwrap();
         let hashes = leaves.iter().map(|leaf| leaf_hash(leaf)).collect();
         (dir, store, hashes)
+    }
+
+    /// A committed log found shorter than what this node confirmed is refused, however it
+    /// came about; a committed log at or past it is not. Confirmation only ever rises.
+    #[test]
+    fn a_committed_log_behind_what_this_node_acknowledged_is_refused() {
+        let (_dir, store, _) = stored(10);
+        let operator =
+            Operator::new("test/log", ed25519_dalek::SigningKey::from_bytes(&[1; 32])).unwrap();
+        let log = Log::open(&store, &operator).unwrap();
+        assert_eq!(
+            log.confirmed(),
+            0,
+            "nothing confirmed before a writer says so"
+        );
+        assert!(log.check_not_behind(0).is_ok());
+        log.confirm(10);
+        log.confirm(4);
+        assert_eq!(log.confirmed(), 10);
+        assert!(log.check_not_behind(10).is_ok());
+        assert!(log.check_not_behind(12).is_ok());
+        let refused = log.check_not_behind(9).unwrap_err();
+        assert!(
+            refused.0.contains("lost acknowledged writes") && refused.0.contains("has 9 leaves"),
+            "{refused}"
+        );
     }
 
     /// Over a real store of several chunks, roots and proofs of older sizes (which read chunks

@@ -176,6 +176,7 @@ impl Election {
                 let root = log.root_at(this.database.as_ref(), head.size)?;
                 Ok(log.size() == head.size && root == Some(head.root))
             };
+            this.log.check_not_behind(head.size)?;
             if !matches(&this.log)? {
                 // Leaves read before from a database that has lost them since (a primary
                 // that was replaced): read the log again from what is committed.

@@ -250,6 +250,27 @@ impl Metrics {
                  eproxy_storage_{name} {value}\n"
             );
         }
+        if let Some(standbys) = &engine.replication {
+            let _ = write!(
+                out,
+                "# HELP eproxy_database_standbys Standbys streaming from the database's primary.\n\
+                 # TYPE eproxy_database_standbys gauge\n\
+                 eproxy_database_standbys {}\n\
+                 # HELP eproxy_database_replication_lag_bytes Bytes of the primary's \
+                 write-ahead log a standby has yet to replay.\n\
+                 # TYPE eproxy_database_replication_lag_bytes gauge\n",
+                standbys.len()
+            );
+            for standby in standbys {
+                let _ = writeln!(
+                    out,
+                    "eproxy_database_replication_lag_bytes{{standby=\"{}\",sync_state=\"{}\"}} {}",
+                    label(&standby.name),
+                    label(&standby.sync_state),
+                    standby.lag_bytes
+                );
+            }
+        }
         out
     }
 }
@@ -297,6 +318,14 @@ fn code_name(code: tonic::Code) -> &'static str {
     }
 }
 
+/// `value` as a label value of the text format: backslash, double quote and line feed escaped.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
 /// Serves `GET` of anything on `listener` with the current metrics, until the task is dropped.
 pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
     loop {
@@ -306,12 +335,37 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
         let metrics = Arc::clone(&metrics);
         tokio::spawn(async move {
             let service = service_fn(move |_request| {
-                let body = metrics.render(crate::clock::now().seconds());
-                async move { Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from(body)))) }
+                // Rendering may ask the database (its standbys): off the async threads.
+                let metrics = Arc::clone(&metrics);
+                async move {
+                    let body = tokio::task::spawn_blocking(move || {
+                        metrics.render(crate::clock::now().seconds())
+                    })
+                    .await
+                    .unwrap_or_default();
+                    Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from(body))))
+                }
             });
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::label;
+
+    /// A standby's name is the database's to choose: whatever it holds, it stays one label
+    /// value on one line.
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label("pg-2"), "pg-2");
+        assert_eq!(
+            label("a\"b\\c\nd"),
+            "a\\\"b\\\\c\\nd",
+            "quote, backslash and line feed escaped"
+        );
     }
 }

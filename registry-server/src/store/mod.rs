@@ -190,6 +190,20 @@ pub struct EngineState {
     pub memtable_bytes: u64,
     /// Bytes in the shared block cache.
     pub block_cache_bytes: u64,
+    /// For a replicated database, its standbys as the primary sees them; `None` for a store one
+    /// process holds (or when the primary could not be asked).
+    pub replication: Option<Vec<Standby>>,
+}
+
+/// A standby streaming from the database's primary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Standby {
+    /// Its name (the `application_name` it streams under: Patroni's member name).
+    pub name: String,
+    /// `sync`, `potential`, `quorum` or `async`: whether the primary waits for it.
+    pub sync_state: String,
+    /// Bytes of the primary's write-ahead log it has yet to replay.
+    pub lag_bytes: u64,
 }
 
 /// A storage engine.

@@ -420,6 +420,7 @@ impl Store for RocksStore {
             memtable_bytes: per_family(db, p::CUR_SIZE_ALL_MEM_TABLES).sum(),
             // Every family reports the one cache they share.
             block_cache_bytes: per_family(db, p::BLOCK_CACHE_USAGE).max().unwrap_or(0),
+            replication: None,
         }
     }
 

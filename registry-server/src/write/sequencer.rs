@@ -143,15 +143,13 @@ struct Writer {
     last_nanos: u64,
     /// The store's generation the log has caught up with.
     generation: u64,
-    /// The log's size at this writer's last commit that moved or checked the head: leaves
-    /// beyond it were read from the store (a catch-up after a commit of unknown outcome) and
-    /// are not yet known to be durable, so no checkpoint covers them.
-    confirmed: u64,
 }
 
 impl Writer {
     fn new(parts: WriterParts) -> Self {
-        let confirmed = parts.log.size();
+        // The log a writer starts from is durable: read at start-up from a store one process
+        // holds, or checked against the committed head when this node took the role.
+        parts.log.confirm(parts.log.size());
         Self {
             store: parts.store,
             log: parts.log,
@@ -161,7 +159,6 @@ impl Writer {
             fenced: Arc::default(),
             last_nanos: 0,
             generation: 0,
-            confirmed,
         }
     }
 
@@ -178,7 +175,7 @@ impl Writer {
                             self.store.as_ref(),
                             &self.operator,
                             self.epoch,
-                            self.confirmed,
+                            self.log.confirmed(),
                         )
                     };
                     let _ = reply.send(published);
@@ -301,7 +298,7 @@ impl Writer {
             }
             Ok(Committed::Done) => {
                 self.log.extend(&leaf_hashes);
-                self.confirmed = self.log.size();
+                self.log.confirm(self.log.size());
                 for (reply, answer) in answers {
                     // A caller that gave up does not undo a durable write.
                     let _ = reply.send(answer);

@@ -573,16 +573,26 @@ pub fn cpu_ticks(pid: u32) -> u64 {
 
 /// A benchmark's `--name N` arguments, in order (cargo bench's own `--bench` skipped).
 pub fn numeric_arguments() -> Vec<(String, usize)> {
+    arguments()
+        .into_iter()
+        .map(|(name, value)| {
+            let number = value
+                .parse()
+                .unwrap_or_else(|_| panic!("{name} needs a number"));
+            (name, number)
+        })
+        .collect()
+}
+
+/// A bench's `--name value` pairs (cargo's `--bench` skipped).
+pub fn arguments() -> Vec<(String, String)> {
     let mut parsed = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--bench" {
             continue;
         }
-        let value = args
-            .next()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("{arg} needs a number"));
+        let value = args.next().unwrap_or_else(|| panic!("{arg} needs a value"));
         parsed.push((arg, value));
     }
     parsed

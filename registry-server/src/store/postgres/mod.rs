@@ -27,7 +27,7 @@ mod hosts;
 use deadpool::Runtime;
 use deadpool::managed::PoolError;
 
-use super::{Committed, EngineState, Entry, Family, Fence, Store, StoreError, Write};
+use super::{Committed, EngineState, Entry, Family, Fence, Standby, Store, StoreError, Write};
 use hosts::Primary;
 
 /// The connection pool.
@@ -346,8 +346,42 @@ impl Store for PgStore {
         self.calls.generation.load(Ordering::SeqCst)
     }
 
+    /// The standbys the primary streams to, and how far each is behind. (A role that is not a
+    /// superuser needs `pg_monitor` to see their positions; without it every lag reads as the
+    /// whole log.)
     fn engine_state(&self) -> EngineState {
-        EngineState::default()
+        let replication = self.run(|pool| async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            let rows = client
+                .query(
+                    "SELECT application_name, sync_state,
+                            pg_wal_lsn_diff(pg_current_wal_lsn(),
+                                COALESCE(replay_lsn, flush_lsn, write_lsn, sent_lsn, '0/0'))::bigint
+                     FROM pg_stat_replication ORDER BY application_name",
+                    &[],
+                )
+                .await
+                .map_err(db_error)?;
+            rows.iter()
+                .map(|row| {
+                    Ok(Standby {
+                        name: row.get(0),
+                        sync_state: row.get::<_, Option<String>>(1).unwrap_or_default(),
+                        lag_bytes: to_u64(row.get::<_, i64>(2).max(0))?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+        });
+        match replication {
+            Ok(standbys) => EngineState {
+                replication: Some(standbys),
+                ..EngineState::default()
+            },
+            Err(error) => {
+                tracing::debug!(%error, "the database's standbys could not be read");
+                EngineState::default()
+            }
+        }
     }
 }
 

@@ -235,3 +235,88 @@ async fn a_registration_no_standby_holds_earns_no_receipt() {
     assert!(response.already_registered);
     assert_eq!(receipt_of(&response, &a).log_index, first.log_index + 1);
 }
+
+/// Points `node`'s configuration at the database at `url`, in place of `was`.
+fn repoint(node: &Registry, was: &str, url: &str) {
+    let config = node.data_dir().join("eproxy-registry.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains(was));
+    std::fs::write(&config, text.replace(was, url)).unwrap();
+}
+
+/// The shared database is backed up with PostgreSQL's own base backup (`pg_basebackup`, the
+/// write-ahead log streamed in); the registry's `backup` says so. Restored, the database
+/// serves every registration it held, under the checkpoints already published. Restored from
+/// a backup older than what a node published, that node refuses to serve it rather than sign
+/// a second history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_base_backup_restores_and_an_older_one_is_refused() {
+    let database = Postgres::start();
+    let mirrors = tempfile::tempdir().unwrap();
+    let mut a = node(&database, "a", None, mirrors.path());
+    let mut registered = Vec::new();
+    for i in 0..3 {
+        let (response, _) = submit_until_registered(&a, &poa_number(i)).await;
+        registered.push((poa_number(i), receipt_of(&response, &a)));
+    }
+    a.checkpoint_of(3).await;
+    let older = database.base_backup();
+    for i in 3..5 {
+        let (response, _) = submit_until_registered(&a, &poa_number(i)).await;
+        registered.push((poa_number(i), receipt_of(&response, &a)));
+    }
+    let published = a.checkpoint_of(5).await;
+    let newest = database.base_backup();
+    let refused = Command::new(binary())
+        .args(["backup", "--to"])
+        .arg(mirrors.path().join("copy"))
+        .arg("--data-dir")
+        .arg(a.data_dir())
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("pg_basebackup"));
+    a.stop().await;
+    let was = database.url();
+    drop(database);
+
+    // The newest backup restored: every registration at its index, active, and the log the
+    // one published.
+    let restored = Postgres::restore(newest);
+    repoint(&a, &was, &restored.url());
+    a.serve();
+    let (response, _) = submit_until_registered(&a, &poa_number(5)).await;
+    assert_eq!(receipt_of(&response, &a).log_index, 5);
+    let latest = a.checkpoint_of(6).await;
+    assert!(
+        a.proves_consistent(published.size, &published.root, &latest)
+            .await
+    );
+    let leaves = a.leaves(0, 5).await;
+    for (cms, receipt) in &registered {
+        let event = LogEvent::decode(leaves[receipt.log_index as usize].as_slice()).unwrap();
+        assert_eq!(event.delegation_id, DelegationId::of_cms(cms).as_bytes());
+        let again = a.submit(cms).await.unwrap();
+        assert_eq!(&receipt_of(&again, &a), receipt);
+        let status = a.status(&DelegationId::of_cms(cms)).await;
+        assert_eq!(status.status, RegistryStatus::Active);
+    }
+    a.stop().await;
+    let was = restored.url();
+    drop(restored);
+
+    // The older backup restored: node a published six leaves and refuses a log of three.
+    let restored = Postgres::restore(older);
+    repoint(&a, &was, &restored.url());
+    let refused = Command::new(binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(a.data_dir())
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("published a checkpoint of 6 leaves") && message.contains("only 3"),
+        "{message}"
+    );
+}

@@ -66,10 +66,16 @@ pub fn serve(data_dir: &Path, listen: Option<String>) -> Result<(), String> {
 
 /// Copies `data_dir` to `to` while the registry may serve.
 pub fn backup(data_dir: &Path, to: &Path) -> Result<(), String> {
-    embedded_only(
-        &Config::load(data_dir).map_err(|e| e.to_string())?,
-        "backup",
-    )?;
+    let config = Config::load(data_dir).map_err(|e| e.to_string())?;
+    if !config.database_url.is_empty() {
+        return Err(
+            "this registry keeps its records in the shared database (database_url): back that \
+             up with PostgreSQL's own tools, a base backup (pg_basebackup) with the write-ahead \
+             log, and continuous archiving for a restore to the latest commit; a node's \
+             checkpoint mirror refuses a database restored to before what it published"
+                .into(),
+        );
+    }
     report("backed up", backup::backup(data_dir, to))
 }
 

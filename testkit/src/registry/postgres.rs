@@ -86,6 +86,41 @@ impl Postgres {
         format!("postgresql://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
+    /// A base backup of the running server, taken as an operator takes one (`pg_basebackup`,
+    /// with the write-ahead log it needs streamed in): restored with [`Postgres::restore`].
+    pub fn base_backup(&self) -> tempfile::TempDir {
+        let backup = tempfile::Builder::new()
+            .prefix("eproxy-pg-backup-")
+            .tempdir()
+            .expect("a temporary directory");
+        if is_root() {
+            chown_to_postgres(backup.path());
+        }
+        let status = as_postgres(&bin("pg_basebackup"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"])
+            .arg("-D")
+            .arg(backup.path().join("cluster"))
+            .args(["-X", "stream", "-c", "fast"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("pg_basebackup runs");
+        assert!(status.success(), "pg_basebackup failed");
+        backup
+    }
+
+    /// A server started from `backup` (see [`Postgres::base_backup`]) on a port of its own:
+    /// the database restored.
+    pub fn restore(backup: tempfile::TempDir) -> Self {
+        let mut postgres = Self {
+            data: backup,
+            process: None,
+            port: super::process::free_port(),
+        };
+        postgres.serve();
+        postgres
+    }
+
     /// Runs one SQL statement as the superuser (through psql, in a session of its own); what
     /// it printed, unaligned and without headers.
     pub fn sql(&self, statement: &str) -> String {

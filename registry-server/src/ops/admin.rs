@@ -10,7 +10,6 @@ use crate::log::operator::Operator;
 use crate::store::{PgStore, RocksStore, Store};
 use crate::write::audit;
 
-use super::enrollment::embedded_only;
 pub use super::enrollment::{Attestation, enroll, unenroll};
 
 /// Creates a data directory: the operator's key, its verifier key and a commented

@@ -97,7 +97,14 @@ impl Postgres {
             chown_to_postgres(backup.path());
         }
         let status = as_postgres(&bin("pg_basebackup"))
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+            ])
             .arg("-D")
             .arg(backup.path().join("cluster"))
             .args(["-X", "stream", "-c", "fast"])

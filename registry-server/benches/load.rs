@@ -205,7 +205,7 @@ async fn run(options: Options) {
     let registry = Registry::start_on(
         &std::env::temp_dir(),
         &format!("127.0.0.1:{port}"),
-        None,
+        Some(mirror.path().join("registry.log")),
         |_, config| {
             let config = config.replace(
                 "write_buffer_mib = 64",
@@ -234,7 +234,8 @@ async fn run(options: Options) {
             {
                 assert!(
                     Instant::now() < deadline,
-                    "the node did not become the writer"
+                    "the node did not become the writer: {}",
+                    std::fs::read_to_string(mirror.path().join("registry.log")).unwrap_or_default()
                 );
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }

@@ -79,12 +79,8 @@ pub struct PgStore {
     calls: Calls,
 }
 
-/// A [pinned](Store::pinned) session: the store's reads and commits on one connection.
-struct Session {
-    calls: Calls,
-}
-
-/// Reads and commits, run on the store's runtime over connections from `source`.
+/// Reads and commits, run on the store's runtime over connections from `source`: the store's
+/// own, on any connection of the pool, or a [pinned](Store::pinned) session's, on one.
 #[derive(Clone)]
 struct Calls {
     runtime: tokio::runtime::Handle,
@@ -328,98 +324,19 @@ impl Store for PgStore {
     }
 
     fn commit_fenced(&self, writes: &[Write], fence: &Fence) -> Result<Committed, StoreError> {
-        self.calls.commit_with(writes, Some(*fence))
+        self.calls.commit_fenced(writes, fence)
     }
 
     fn pinned(&self) -> Result<Option<Box<dyn Store>>, StoreError> {
-        let pool = self.calls.pool.clone();
-        let connection = self.run(|_| async move { pool.get().await.map_err(pool_error) })?;
-        Ok(Some(Box::new(Session {
-            calls: Calls {
-                source: Source::Pinned(Arc::new(tokio::sync::Mutex::new(connection))),
-                ..self.calls.clone()
-            },
-        })))
+        self.calls.pinned()
     }
 
     fn generation(&self) -> u64 {
-        self.calls.generation.load(Ordering::SeqCst)
-    }
-
-    /// The standbys the primary streams to, and how far each is behind. (A role that is not a
-    /// superuser needs `pg_monitor` to see their positions; without it every lag reads as the
-    /// whole log.)
-    fn engine_state(&self) -> EngineState {
-        let replication = self.run(|pool| async move {
-            let client = pool.get().await.map_err(pool_error)?;
-            let rows = client
-                .query(
-                    "SELECT application_name, sync_state,
-                            pg_wal_lsn_diff(pg_current_wal_lsn(),
-                                COALESCE(replay_lsn, flush_lsn, write_lsn, sent_lsn, '0/0'))::bigint
-                     FROM pg_stat_replication ORDER BY application_name",
-                    &[],
-                )
-                .await
-                .map_err(db_error)?;
-            rows.iter()
-                .map(|row| {
-                    Ok(Standby {
-                        name: row.get(0),
-                        sync_state: row.get::<_, Option<String>>(1).unwrap_or_default(),
-                        lag_bytes: to_u64(row.get::<_, i64>(2).max(0))?,
-                    })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()
-        });
-        match replication {
-            Ok(standbys) => EngineState {
-                replication: Some(standbys),
-                ..EngineState::default()
-            },
-            Err(error) => {
-                tracing::debug!(%error, "the database's standbys could not be read");
-                EngineState::default()
-            }
-        }
-    }
-}
-
-impl Store for Session {
-    fn get(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.calls.get(family, key)
-    }
-
-    fn scan(
-        &self,
-        family: Family,
-        prefix: &[u8],
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<Entry>, StoreError> {
-        self.calls.scan(family, prefix, after, limit)
-    }
-
-    fn commit(&self, writes: &[Write]) -> Result<(), StoreError> {
-        self.calls.commit(writes)
-    }
-
-    fn commit_fenced(&self, writes: &[Write], fence: &Fence) -> Result<Committed, StoreError> {
-        self.calls.commit_with(writes, Some(*fence))
-    }
-
-    fn pinned(&self) -> Result<Option<Box<dyn Store>>, StoreError> {
-        Ok(Some(Box::new(Session {
-            calls: self.calls.clone(),
-        })))
-    }
-
-    fn generation(&self) -> u64 {
-        self.calls.generation.load(Ordering::SeqCst)
+        self.calls.generation()
     }
 
     fn engine_state(&self) -> EngineState {
-        EngineState::default()
+        self.calls.engine_state()
     }
 }
 
@@ -467,59 +384,6 @@ impl Calls {
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
                 Err(StoreError("a database call was dropped".into()))
             }
-        }
-    }
-
-    fn get(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let (family, key) = (family_id(family), key.to_vec());
-        let (source, pool) = (self.source.clone(), self.pool.clone());
-        self.run(async move {
-            let client = source.connection(&pool).await?;
-            let row = client
-                .query_opt(
-                    "SELECT value FROM eproxy_kv WHERE family = $1 AND key = $2",
-                    &[&family, &key],
-                )
-                .await
-                .map_err(db_error)?;
-            Ok(row.map(|row| row.get(0)))
-        })
-    }
-
-    fn scan(
-        &self,
-        family: Family,
-        prefix: &[u8],
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<Entry>, StoreError> {
-        let family = family_id(family);
-        let start = prefix.to_vec();
-        let end = prefix_end(prefix);
-        let after = after.map(<[u8]>::to_vec);
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let (source, pool) = (self.source.clone(), self.pool.clone());
-        self.run(async move {
-            let client = source.connection(&pool).await?;
-            let rows = client
-                .query(
-                    "SELECT key, value FROM eproxy_kv
-                     WHERE family = $1 AND key >= $2
-                       AND ($3::bytea IS NULL OR key < $3)
-                       AND ($4::bytea IS NULL OR key > $4)
-                     ORDER BY key LIMIT $5",
-                    &[&family, &start, &end, &after, &limit],
-                )
-                .await
-                .map_err(db_error)?;
-            Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
-        })
-    }
-
-    fn commit(&self, writes: &[Write]) -> Result<(), StoreError> {
-        match self.commit_with(writes, None)? {
-            Committed::Done => Ok(()),
-            Committed::Fenced => Err(StoreError("an unfenced commit was fenced".into())),
         }
     }
 
@@ -638,6 +502,121 @@ impl Calls {
             self.generation.fetch_add(1, Ordering::SeqCst);
         }
         outcome
+    }
+}
+
+impl Store for Calls {
+    fn get(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let (family, key) = (family_id(family), key.to_vec());
+        let (source, pool) = (self.source.clone(), self.pool.clone());
+        self.run(async move {
+            let client = source.connection(&pool).await?;
+            let row = client
+                .query_opt(
+                    "SELECT value FROM eproxy_kv WHERE family = $1 AND key = $2",
+                    &[&family, &key],
+                )
+                .await
+                .map_err(db_error)?;
+            Ok(row.map(|row| row.get(0)))
+        })
+    }
+
+    fn scan(
+        &self,
+        family: Family,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let family = family_id(family);
+        let start = prefix.to_vec();
+        let end = prefix_end(prefix);
+        let after = after.map(<[u8]>::to_vec);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let (source, pool) = (self.source.clone(), self.pool.clone());
+        self.run(async move {
+            let client = source.connection(&pool).await?;
+            let rows = client
+                .query(
+                    "SELECT key, value FROM eproxy_kv
+                     WHERE family = $1 AND key >= $2
+                       AND ($3::bytea IS NULL OR key < $3)
+                       AND ($4::bytea IS NULL OR key > $4)
+                     ORDER BY key LIMIT $5",
+                    &[&family, &start, &end, &after, &limit],
+                )
+                .await
+                .map_err(db_error)?;
+            Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+        })
+    }
+
+    fn commit(&self, writes: &[Write]) -> Result<(), StoreError> {
+        match self.commit_with(writes, None)? {
+            Committed::Done => Ok(()),
+            Committed::Fenced => Err(StoreError("an unfenced commit was fenced".into())),
+        }
+    }
+
+    fn commit_fenced(&self, writes: &[Write], fence: &Fence) -> Result<Committed, StoreError> {
+        self.commit_with(writes, Some(*fence))
+    }
+
+    /// A session on one connection of the pool (or this session itself, if it is one).
+    fn pinned(&self) -> Result<Option<Box<dyn Store>>, StoreError> {
+        if let Source::Pinned(_) = self.source {
+            return Ok(Some(Box::new(self.clone())));
+        }
+        let pool = self.pool.clone();
+        let connection = self.run(async move { pool.get().await.map_err(pool_error) })?;
+        Ok(Some(Box::new(Calls {
+            source: Source::Pinned(Arc::new(tokio::sync::Mutex::new(connection))),
+            ..self.clone()
+        })))
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// The standbys the primary streams to, and how far each is behind. (A role that is not a
+    /// superuser needs `pg_monitor` to see their positions; without it every lag reads as the
+    /// whole log.)
+    fn engine_state(&self) -> EngineState {
+        let (source, pool) = (self.source.clone(), self.pool.clone());
+        let replication = self.run(async move {
+            let client = source.connection(&pool).await?;
+            let rows = client
+                .query(
+                    "SELECT application_name, sync_state,
+                            pg_wal_lsn_diff(pg_current_wal_lsn(),
+                                COALESCE(replay_lsn, flush_lsn, write_lsn, sent_lsn, '0/0'))::bigint
+                     FROM pg_stat_replication ORDER BY application_name",
+                    &[],
+                )
+                .await
+                .map_err(db_error)?;
+            rows.iter()
+                .map(|row| {
+                    Ok(Standby {
+                        name: row.get(0),
+                        sync_state: row.get::<_, Option<String>>(1).unwrap_or_default(),
+                        lag_bytes: to_u64(row.get::<_, i64>(2).max(0))?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+        });
+        match replication {
+            Ok(standbys) => EngineState {
+                replication: Some(standbys),
+                ..EngineState::default()
+            },
+            Err(error) => {
+                tracing::debug!(%error, "the database's standbys could not be read");
+                EngineState::default()
+            }
+        }
     }
 }
 

@@ -283,18 +283,16 @@ impl Log {
         read(&self.latest).clone()
     }
 
-    /// Signs and stores a checkpoint of the current tree, or of its first `up_to` leaves (those
-    /// the writer's own commits made durable), if that has grown since the latest, as the
-    /// writer of `epoch`: in a store that several nodes share, only while that is still the
-    /// newest epoch.
+    /// Signs and stores a checkpoint of the leaves this node's own commits made durable (see
+    /// [`Log::confirm`]) if they have grown since the latest, as the writer of `epoch`: in a
+    /// store that several nodes share, only while that is still the newest epoch.
     pub fn publish(
         &self,
         store: &dyn Store,
         operator: &Operator,
         epoch: u64,
-        up_to: u64,
     ) -> Result<(), StoreError> {
-        let size = self.size().min(up_to);
+        let size = self.size().min(self.confirmed());
         if size > read(&self.latest).size {
             self.sign_and_store(store, operator, size, Some(epoch))?;
         }

@@ -171,12 +171,8 @@ impl Writer {
                     let published = if self.fenced.load(Ordering::SeqCst) {
                         Err(StoreError("this node is no longer the writer".into()))
                     } else {
-                        self.log.publish(
-                            self.store.as_ref(),
-                            &self.operator,
-                            self.epoch,
-                            self.log.confirmed(),
-                        )
+                        self.log
+                            .publish(self.store.as_ref(), &self.operator, self.epoch)
                     };
                     let _ = reply.send(published);
                     next = receiver.blocking_recv();

@@ -211,6 +211,20 @@ pub trait Store: Send + Sync + 'static {
     /// The value of `key`, if any.
     fn get(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
 
+    /// The values of `keys`, in their order: what [`get`](Store::get) gives for each. A store
+    /// whose reads are round trips to a server makes them one.
+    fn get_many(&self, keys: &[(Family, Vec<u8>)]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        keys.iter().map(|(family, key)| self.get(*family, key)).collect()
+    }
+
+    /// Whether a read waits for another machine (a round trip to a database server), so that
+    /// a caller on an async thread makes it on a thread that may block. A store one process
+    /// holds answers a point read of its working set from memory, in less time than handing
+    /// it to another thread takes.
+    fn reads_wait(&self) -> bool {
+        false
+    }
+
     /// Up to `limit` entries whose keys start with `prefix`, in ascending key order, starting
     /// after `after` if given (a key of the same prefix: the last of a page before).
     fn scan(

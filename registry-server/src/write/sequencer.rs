@@ -256,6 +256,14 @@ impl Writer {
         let store = reads_of(main.as_ref(), &session);
         let nanos = self.now_nanos();
         let mut batch = Batch::new(store, nanos, self.log.size());
+        let reads = jobs.iter().flat_map(|(command, _)| command.reads()).collect();
+        if let Err(error) = batch.prefetch(reads) {
+            tracing::error!(%error, "the batch's records could not be read; the batch is refused");
+            for (_, reply) in jobs {
+                let _ = reply.send(Err(WriteError::from(error.clone())));
+            }
+            return;
+        }
         let mut answers = Vec::with_capacity(jobs.len());
         for (command, reply) in jobs {
             answers.push((reply, command.apply(&mut batch)));

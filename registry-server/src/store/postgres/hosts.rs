@@ -3,11 +3,12 @@
 //! covers only the socket, and a paused host (whose kernel still completes connections) would
 //! then hold every new connection at its handshake, never reaching the primary behind it.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use deadpool::managed::{Manager, Metrics, RecycleError, RecycleResult};
 use tokio_postgres::config::Host;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, Config, NoTls, Statement};
 
 use crate::store::StoreError;
 
@@ -56,11 +57,37 @@ impl Primary {
     }
 }
 
+/// A connection to the primary, with the statements prepared on it so far: each of the store's
+/// statements is parsed and planned once per connection rather than once per call, which makes
+/// a call one round trip instead of two (a prepare, then the execution).
+pub struct Link {
+    /// The connection.
+    pub client: Client,
+    /// Statements by their text.
+    prepared: HashMap<&'static str, Statement>,
+}
+
+impl Link {
+    /// `sql` prepared on this connection, prepared now if it was not before.
+    pub async fn statement(&mut self, sql: &'static str) -> Result<Statement, StoreError> {
+        if let Some(statement) = self.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self
+            .client
+            .prepare(sql)
+            .await
+            .map_err(|e| StoreError(format!("the database: {e}")))?;
+        self.prepared.insert(sql, statement.clone());
+        Ok(statement)
+    }
+}
+
 impl Manager for Primary {
-    type Type = Client;
+    type Type = Link;
     type Error = StoreError;
 
-    async fn create(&self) -> Result<Client, StoreError> {
+    async fn create(&self) -> Result<Link, StoreError> {
         let mut failures = Vec::new();
         for config in &self.hosts {
             let host = describe(config);
@@ -71,7 +98,10 @@ impl Manager for Primary {
                             tracing::debug!(%error, "a database connection ended");
                         }
                     });
-                    return Ok(client);
+                    return Ok(Link {
+                        client,
+                        prepared: HashMap::new(),
+                    });
                 }
                 Ok(Err(error)) => failures.push(format!("{host}: {error}")),
                 Err(_) => failures.push(format!(
@@ -86,8 +116,8 @@ impl Manager for Primary {
         )))
     }
 
-    async fn recycle(&self, client: &mut Client, _: &Metrics) -> RecycleResult<StoreError> {
-        if client.is_closed() {
+    async fn recycle(&self, link: &mut Link, _: &Metrics) -> RecycleResult<StoreError> {
+        if link.client.is_closed() {
             Err(RecycleError::message("the connection is closed"))
         } else {
             Ok(())

@@ -28,7 +28,7 @@ use deadpool::Runtime;
 use deadpool::managed::PoolError;
 
 use super::{Committed, EngineState, Entry, Family, Fence, Standby, Store, StoreError, Write};
-use hosts::Primary;
+use hosts::{Link, Primary};
 
 /// The connection pool.
 type Pool = deadpool::managed::Pool<Primary>;
@@ -71,6 +71,36 @@ const SCHEMA: &str = "
     );
 ";
 
+/// A point read.
+const GET: &str = "SELECT value FROM eproxy_kv WHERE family = $1 AND key = $2";
+/// Point reads of many keys: each found key's place in the arrays (from 1) and its value.
+const GET_MANY: &str = "SELECT wanted.place, kv.value
+    FROM UNNEST($1::smallint[], $2::bytea[]) WITH ORDINALITY AS wanted(family, key, place)
+    JOIN eproxy_kv kv ON kv.family = wanted.family AND kv.key = wanted.key";
+/// A page of a prefix scan: keys from `$2` and before `$3` (the prefix's end, if any), after
+/// `$4` (if given).
+const SCAN: &str = "SELECT key, value FROM eproxy_kv
+    WHERE family = $1 AND key >= $2
+      AND ($3::bytea IS NULL OR key < $3)
+      AND ($4::bytea IS NULL OR key > $4)
+    ORDER BY key LIMIT $5";
+/// A batch's move of the head, by the writer of epoch `$1` that read size `$2` and root `$3`.
+const MOVE_HEAD: &str = "UPDATE eproxy_head SET size = $4, root = $5
+    WHERE epoch = $1 AND size = $2 AND root = $3";
+/// A commit that moves no head, still only by the writer of the newest epoch.
+const HOLD_EPOCH: &str = "UPDATE eproxy_head SET epoch = epoch WHERE epoch = $1";
+/// For a commit with nothing to write: a lock that goes through the write-ahead log, so that
+/// the commit waits for the synchronous standby (see `Calls::commit_with`).
+const WAIT_FOR_HEAD: &str = "SELECT 1 FROM eproxy_head FOR KEY SHARE";
+/// Sets keys to values.
+const PUT: &str = "INSERT INTO eproxy_kv (family, key, value)
+    SELECT * FROM UNNEST($1::smallint[], $2::bytea[], $3::bytea[])
+    ON CONFLICT (family, key) DO UPDATE SET value = EXCLUDED.value";
+/// Deletes keys.
+const DELETE: &str = "DELETE FROM eproxy_kv k
+    USING UNNEST($1::smallint[], $2::bytea[]) AS gone(family, key)
+    WHERE k.family = gone.family AND k.key = gone.key";
+
 /// The registry's store in PostgreSQL.
 pub struct PgStore {
     /// Runs the calls; `None` only while it is dropped.
@@ -107,7 +137,7 @@ enum Held {
 }
 
 impl std::ops::Deref for Held {
-    type Target = tokio_postgres::Client;
+    type Target = Link;
 
     fn deref(&self) -> &Self::Target {
         match self {
@@ -178,8 +208,8 @@ impl PgStore {
             runtime: Some(runtime),
         };
         store.run(|pool| async move {
-            let mut client = pool.get().await.map_err(pool_error)?;
-            let transaction = client.transaction().await.map_err(db_error)?;
+            let mut link = pool.get().await.map_err(pool_error)?;
+            let transaction = link.client.transaction().await.map_err(db_error)?;
             transaction
                 .execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
                 .await
@@ -214,7 +244,8 @@ impl PgStore {
     /// The head row now.
     pub fn head(&self) -> Result<Head, StoreError> {
         self.run(|pool| async move {
-            let client = pool.get().await.map_err(pool_error)?;
+            let link = pool.get().await.map_err(pool_error)?;
+            let client = &link.client;
             let row = client
                 .query_one(
                     "SELECT epoch, size, root, writer, writer_url, lease_until < now()
@@ -242,7 +273,8 @@ impl PgStore {
         let (node, url) = (node.to_owned(), url.to_owned());
         let millis = lease_millis(lease);
         self.run(move |pool| async move {
-            let client = pool.get().await.map_err(pool_error)?;
+            let link = pool.get().await.map_err(pool_error)?;
+            let client = &link.client;
             let row = client
                 .query_opt(
                     "UPDATE eproxy_head
@@ -263,7 +295,8 @@ impl PgStore {
     pub fn release(&self, epoch: u64) -> Result<(), StoreError> {
         let epoch = to_i64(epoch)?;
         self.run(move |pool| async move {
-            let client = pool.get().await.map_err(pool_error)?;
+            let link = pool.get().await.map_err(pool_error)?;
+            let client = &link.client;
             client
                 .execute(
                     "UPDATE eproxy_head SET lease_until = now() WHERE epoch = $1",
@@ -281,7 +314,8 @@ impl PgStore {
         let epoch = to_i64(epoch)?;
         let millis = lease_millis(lease);
         self.run(move |pool| async move {
-            let client = pool.get().await.map_err(pool_error)?;
+            let link = pool.get().await.map_err(pool_error)?;
+            let client = &link.client;
             let renewed = client
                 .execute(
                     "UPDATE eproxy_head SET lease_until = now() + $2 * interval '1 millisecond'
@@ -307,6 +341,14 @@ impl Drop for PgStore {
 impl Store for PgStore {
     fn get(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.calls.get(family, key)
+    }
+
+    fn get_many(&self, keys: &[(Family, Vec<u8>)]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.calls.get_many(keys)
+    }
+
+    fn reads_wait(&self) -> bool {
+        true
     }
 
     fn scan(
@@ -435,28 +477,33 @@ impl Calls {
             .transpose()?;
         let (source, pool) = (self.source.clone(), self.pool.clone());
         let outcome = self.run(async move {
-            let mut client = source.connection(&pool).await?;
-            let transaction = client.transaction().await.map_err(db_error)?;
-            match head {
-                Some((epoch, moved)) => {
+            let mut link = source.connection(&pool).await?;
+            let statement = match &head {
+                Some((_, Some(_))) => Some(link.statement(MOVE_HEAD).await?),
+                Some((_, None)) => Some(link.statement(HOLD_EPOCH).await?),
+                None if put_keys.is_empty() && gone_keys.is_empty() => {
+                    Some(link.statement(WAIT_FOR_HEAD).await?)
+                }
+                None => None,
+            };
+            let put = match put_keys.is_empty() {
+                true => None,
+                false => Some(link.statement(PUT).await?),
+            };
+            let delete = match gone_keys.is_empty() {
+                true => None,
+                false => Some(link.statement(DELETE).await?),
+            };
+            let transaction = link.client.transaction().await.map_err(db_error)?;
+            match (head, statement) {
+                (Some((epoch, moved)), Some(statement)) => {
                     let held = match moved {
                         Some((from, from_root, to, root)) => {
                             transaction
-                                .execute(
-                                    "UPDATE eproxy_head SET size = $4, root = $5
-                                     WHERE epoch = $1 AND size = $2 AND root = $3",
-                                    &[&epoch, &from?, &from_root, &to?, &root],
-                                )
+                                .execute(&statement, &[&epoch, &from?, &from_root, &to?, &root])
                                 .await
                         }
-                        None => {
-                            transaction
-                                .execute(
-                                    "UPDATE eproxy_head SET epoch = epoch WHERE epoch = $1",
-                                    &[&epoch],
-                                )
-                                .await
-                        }
+                        None => transaction.execute(&statement, &[&epoch]).await,
                     }
                     .map_err(db_error)?;
                     if held != 1 {
@@ -464,33 +511,23 @@ impl Calls {
                         return Ok(Committed::Fenced);
                     }
                 }
-                None if put_keys.is_empty() && gone_keys.is_empty() => {
+                (None, Some(statement)) => {
                     transaction
-                        .execute("SELECT 1 FROM eproxy_head FOR KEY SHARE", &[])
+                        .execute(&statement, &[])
                         .await
                         .map_err(db_error)?;
                 }
-                None => {}
+                _ => {}
             }
-            if !put_keys.is_empty() {
+            if let Some(put) = put {
                 transaction
-                    .execute(
-                        "INSERT INTO eproxy_kv (family, key, value)
-                         SELECT * FROM UNNEST($1::smallint[], $2::bytea[], $3::bytea[])
-                         ON CONFLICT (family, key) DO UPDATE SET value = EXCLUDED.value",
-                        &[&put_families, &put_keys, &put_values],
-                    )
+                    .execute(&put, &[&put_families, &put_keys, &put_values])
                     .await
                     .map_err(db_error)?;
             }
-            if !gone_keys.is_empty() {
+            if let Some(delete) = delete {
                 transaction
-                    .execute(
-                        "DELETE FROM eproxy_kv k
-                         USING UNNEST($1::smallint[], $2::bytea[]) AS gone(family, key)
-                         WHERE k.family = gone.family AND k.key = gone.key",
-                        &[&gone_families, &gone_keys],
-                    )
+                    .execute(&delete, &[&gone_families, &gone_keys])
                     .await
                     .map_err(db_error)?;
             }
@@ -510,15 +547,45 @@ impl Store for Calls {
         let (family, key) = (family_id(family), key.to_vec());
         let (source, pool) = (self.source.clone(), self.pool.clone());
         self.run(async move {
-            let client = source.connection(&pool).await?;
-            let row = client
-                .query_opt(
-                    "SELECT value FROM eproxy_kv WHERE family = $1 AND key = $2",
-                    &[&family, &key],
-                )
+            let mut link = source.connection(&pool).await?;
+            let statement = link.statement(GET).await?;
+            let row = link
+                .client
+                .query_opt(&statement, &[&family, &key])
                 .await
                 .map_err(db_error)?;
             Ok(row.map(|row| row.get(0)))
+        })
+    }
+
+    /// One query for every key, whatever their number: the writer reads a batch's records so.
+    fn get_many(&self, keys: &[(Family, Vec<u8>)]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let families: Vec<i16> = keys.iter().map(|(family, _)| family_id(*family)).collect();
+        let wanted: Vec<Vec<u8>> = keys.iter().map(|(_, key)| key.clone()).collect();
+        let count = keys.len();
+        let (source, pool) = (self.source.clone(), self.pool.clone());
+        self.run(async move {
+            let mut link = source.connection(&pool).await?;
+            let statement = link.statement(GET_MANY).await?;
+            let rows = link
+                .client
+                .query(&statement, &[&families, &wanted])
+                .await
+                .map_err(db_error)?;
+            let mut values = vec![None; count];
+            for row in rows {
+                // The key's place in the request, counted from 1.
+                let place = usize::try_from(row.get::<_, i64>(0))
+                    .ok()
+                    .and_then(|place| place.checked_sub(1))
+                    .filter(|place| *place < count)
+                    .ok_or_else(|| StoreError("the database answered for a key not asked".into()))?;
+                values[place] = Some(row.get(1));
+            }
+            Ok(values)
         })
     }
 
@@ -536,16 +603,11 @@ impl Store for Calls {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let (source, pool) = (self.source.clone(), self.pool.clone());
         self.run(async move {
-            let client = source.connection(&pool).await?;
-            let rows = client
-                .query(
-                    "SELECT key, value FROM eproxy_kv
-                     WHERE family = $1 AND key >= $2
-                       AND ($3::bytea IS NULL OR key < $3)
-                       AND ($4::bytea IS NULL OR key > $4)
-                     ORDER BY key LIMIT $5",
-                    &[&family, &start, &end, &after, &limit],
-                )
+            let mut link = source.connection(&pool).await?;
+            let statement = link.statement(SCAN).await?;
+            let rows = link
+                .client
+                .query(&statement, &[&family, &start, &end, &after, &limit])
                 .await
                 .map_err(db_error)?;
             Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
@@ -586,8 +648,9 @@ impl Store for Calls {
     fn engine_state(&self) -> EngineState {
         let (source, pool) = (self.source.clone(), self.pool.clone());
         let replication = self.run(async move {
-            let client = source.connection(&pool).await?;
-            let rows = client
+            let link = source.connection(&pool).await?;
+            let rows = link
+                .client
                 .query(
                     "SELECT application_name, sync_state,
                             pg_wal_lsn_diff(pg_current_wal_lsn(),
@@ -678,7 +741,7 @@ mod tests {
         Write::put(family, key.to_vec(), value.to_vec())
     }
 
-    /// Point reads and prefix scans (with and without a start after a key, and a limit) give
+    /// Point reads, one by one and many at once, and prefix scans (with and without a start after a key, and a limit) give
     /// exactly what RocksDB gives for the same writes, keys with 0x00 and 0xff bytes among
     /// them; a key deleted and a key written twice in one commit stand as the last write.
     #[test]
@@ -719,6 +782,22 @@ mod tests {
                 );
             }
         }
+        // Many keys in one query: each in its place, a missing one and one asked twice too.
+        let mut wanted: Vec<(Family, Vec<u8>)> = keys
+            .iter()
+            .flat_map(|key| {
+                [Family::Status, Family::ByCompany, Family::Poa].map(|family| (family, key.clone()))
+            })
+            .collect();
+        wanted.push((Family::Status, b"missing".to_vec()));
+        wanted.push(wanted[1].clone());
+        let one_by_one: Vec<_> = wanted
+            .iter()
+            .map(|(family, key)| rocks.get(*family, key).unwrap())
+            .collect();
+        assert_eq!(pg.get_many(&wanted).unwrap(), one_by_one);
+        assert!(one_by_one.iter().any(Option::is_some) && one_by_one.iter().any(Option::is_none));
+        assert_eq!(pg.get_many(&[]).unwrap(), Vec::<Option<Vec<u8>>>::new());
         assert_eq!(
             pg.get(Family::Status, &[1]).unwrap(),
             Some(b"second".to_vec())
@@ -874,8 +953,8 @@ mod tests {
             let frozen = Arc::clone(&frozen);
             std::thread::spawn(move || {
                 frozen.run(|pool| async move {
-                    let mut client = pool.get().await.map_err(pool_error)?;
-                    let transaction = client.transaction().await.map_err(db_error)?;
+                    let mut link = pool.get().await.map_err(pool_error)?;
+                    let transaction = link.client.transaction().await.map_err(db_error)?;
                     transaction
                         .execute("UPDATE eproxy_head SET writer = 'frozen'", &[])
                         .await

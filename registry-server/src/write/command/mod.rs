@@ -17,7 +17,11 @@ use super::authority::ActingEnrollment;
 use super::batch::Batch;
 use super::error::WriteError;
 use super::status::effective;
-use crate::store::records::{EnrollmentRecord, StatusRecord, current_enrollment, status_record};
+use crate::store::Family;
+use crate::store::records::{
+    EnrollmentRecord, StatusRecord, current_enrollment, current_enrollment_key, enrollment_key,
+    status_record,
+};
 
 pub use enrolment::{Basis, Enrolment};
 pub use nonces::MAX_SKEW_SECONDS;
@@ -83,6 +87,19 @@ pub enum Outcome {
 }
 
 impl Command {
+    /// The keys the command reads first, for [`Batch::prefetch`]: a command reads from the
+    /// store whatever it needs, these or others, so the list only saves round trips.
+    pub fn reads(&self) -> Vec<(Family, Vec<u8>)> {
+        match self {
+            Command::Register(registration) => registration.reads(),
+            Command::Revoke(revocation) => revocation.reads(),
+            Command::Release(_)
+            | Command::Enroll(_)
+            | Command::Unenroll(_)
+            | Command::PruneNonces => Vec::new(),
+        }
+    }
+
     /// Applies the command in `batch`.
     pub fn apply(self, batch: &mut Batch<'_>) -> Result<Outcome, WriteError> {
         match self {
@@ -113,6 +130,21 @@ fn active_record(
         });
     }
     Ok(found)
+}
+
+/// The keys [`in_force_enrollment`] reads.
+fn enrollment_reads(
+    id: &[u8; 32],
+    company: &CorporateNumber,
+    certificate_sha256: &[u8; 32],
+) -> [(Family, Vec<u8>); 2] {
+    [
+        (
+            Family::Enrollments,
+            current_enrollment_key(company, certificate_sha256),
+        ),
+        (Family::Enrollments, enrollment_key(id)),
+    ]
 }
 
 /// Refuses an act whose signer's enrollment is no longer in force.

@@ -7,7 +7,7 @@ use eproxy_proto::v1::{DelegationStatus, LogEvent, LogEventKind};
 use eproxy_proto::{Delegation, DelegationId};
 use prost::Message;
 
-use super::{Outcome, active_record, in_force_enrollment};
+use super::{Outcome, active_record, enrollment_reads, in_force_enrollment};
 use crate::store::Family;
 use crate::store::records::{
     Reads, StatusRecord, company_key, delegatee_key, id_of, poa_key, status_record,
@@ -37,6 +37,30 @@ pub struct Registration {
 }
 
 impl Registration {
+    /// The keys `apply` reads first: the PoA's own record, its signing act, its parent's and
+    /// its predecessor's records, and its signer's enrollment.
+    pub(super) fn reads(&self) -> Vec<(Family, Vec<u8>)> {
+        let delegation = &self.delegation;
+        let mut keys = vec![
+            (Family::Status, self.id.as_bytes().to_vec()),
+            (Family::SigningActs, self.signing_act.to_vec()),
+        ];
+        for related in [&delegation.parent, &delegation.supersedes]
+            .into_iter()
+            .flatten()
+        {
+            keys.push((Family::Status, related.as_bytes().to_vec()));
+        }
+        if let Some(id) = &self.authority_enrollment {
+            keys.extend(enrollment_reads(
+                id,
+                &delegation.delegator.corporate_number,
+                &self.signer_sha256,
+            ));
+        }
+        keys
+    }
+
     pub(super) fn apply(self, batch: &mut Batch<'_>) -> Result<Outcome, WriteError> {
         if let Some(existing) = status_record(batch, &self.id)? {
             return Ok(Outcome::Registered {

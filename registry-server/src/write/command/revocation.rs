@@ -6,7 +6,7 @@ use eproxy_proto::v1::{DelegationStatus, LogEvent, LogEventKind, RevocationReaso
 use prost::Message;
 
 use super::nonces::{check_nonce, spend_nonce};
-use super::{Outcome, check_acting};
+use super::{Outcome, check_acting, enrollment_reads};
 use crate::store::Family;
 use crate::store::records::status_record;
 use crate::write::WriteError;
@@ -33,6 +33,23 @@ pub struct Revocation {
 }
 
 impl Revocation {
+    /// The keys `apply` reads first: the PoA's record, the request's nonce and the signer's
+    /// enrollment.
+    pub(super) fn reads(&self) -> Vec<(Family, Vec<u8>)> {
+        let mut keys = vec![
+            (Family::Status, self.id.as_bytes().to_vec()),
+            (Family::Nonces, self.nonce_key.clone()),
+        ];
+        if let Some(acting) = &self.acting {
+            keys.extend(enrollment_reads(
+                &acting.id,
+                &acting.company,
+                &acting.certificate_sha256,
+            ));
+        }
+        keys
+    }
+
     pub(super) fn apply(self, batch: &mut Batch<'_>) -> Result<Outcome, WriteError> {
         let id = self.id;
         let mut record = status_record(batch, &id)?.ok_or(WriteError::NoSuchPoa(id))?;

@@ -214,7 +214,9 @@ pub trait Store: Send + Sync + 'static {
     /// The values of `keys`, in their order: what [`get`](Store::get) gives for each. A store
     /// whose reads are round trips to a server makes them one.
     fn get_many(&self, keys: &[(Family, Vec<u8>)]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        keys.iter().map(|(family, key)| self.get(*family, key)).collect()
+        keys.iter()
+            .map(|(family, key)| self.get(*family, key))
+            .collect()
     }
 
     /// Whether a read waits for another machine (a round trip to a database server), so that

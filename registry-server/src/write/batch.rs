@@ -153,10 +153,7 @@ mod tests {
             self.gets.fetch_add(1, Ordering::SeqCst);
             self.inner.get(family, key)
         }
-        fn get_many(
-            &self,
-            keys: &[(Family, Vec<u8>)],
-        ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        fn get_many(&self, keys: &[(Family, Vec<u8>)]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
             self.get_manys.fetch_add(1, Ordering::SeqCst);
             keys.iter()
                 .map(|(family, key)| self.inner.get(*family, key))
@@ -232,20 +229,14 @@ mod tests {
                 u64::from(n)
             );
         }
-        assert_eq!(
-            batch.read(Family::Nonces, b"spent").unwrap(),
-            Some(vec![7])
-        );
+        assert_eq!(batch.read(Family::Nonces, b"spent").unwrap(), Some(vec![7]));
         assert_eq!(batch.read(Family::Nonces, b"fresh").unwrap(), None);
         assert_eq!(store.gets.load(Ordering::SeqCst), 0);
 
         // The batch's own writes stand over what was fetched.
         batch.put(Family::Nonces, b"fresh".to_vec(), vec![8]);
         batch.delete(Family::Status, id(2));
-        assert_eq!(
-            batch.read(Family::Nonces, b"fresh").unwrap(),
-            Some(vec![8])
-        );
+        assert_eq!(batch.read(Family::Nonces, b"fresh").unwrap(), Some(vec![8]));
         assert_eq!(batch.read(Family::Status, &id(2)).unwrap(), None);
         // A key not fetched is read from the store.
         assert_eq!(batch.read(Family::Status, &id(4)).unwrap(), None);

@@ -256,7 +256,10 @@ impl Writer {
         let store = reads_of(main.as_ref(), &session);
         let nanos = self.now_nanos();
         let mut batch = Batch::new(store, nanos, self.log.size());
-        let reads = jobs.iter().flat_map(|(command, _)| command.reads()).collect();
+        let reads = jobs
+            .iter()
+            .flat_map(|(command, _)| command.reads())
+            .collect();
         if let Err(error) = batch.prefetch(reads) {
             tracing::error!(%error, "the batch's records could not be read; the batch is refused");
             for (_, reply) in jobs {

@@ -582,7 +582,9 @@ impl Store for Calls {
                     .ok()
                     .and_then(|place| place.checked_sub(1))
                     .filter(|place| *place < count)
-                    .ok_or_else(|| StoreError("the database answered for a key not asked".into()))?;
+                    .ok_or_else(|| {
+                        StoreError("the database answered for a key not asked".into())
+                    })?;
                 values[place] = Some(row.get(1));
             }
             Ok(values)

@@ -31,6 +31,12 @@ impl Answers {
     /// then vouches that it is durable (see [`Store::pinned`]): a receipt is an acknowledgment,
     /// and a record that only a replaced primary shows must not earn one.
     pub fn registered(&self, id: &DelegationId) -> Result<Option<StatusRecord>, StoreError> {
+        // Most submissions are new, and an answer that the PoA is not registered acknowledges
+        // nothing (the writer reads again before it registers): only a record found is read
+        // again through a session.
+        if status_record(self.store.as_ref(), id)?.is_none() {
+            return Ok(None);
+        }
         let session = self.store.pinned()?;
         let record = status_record(reads_of(self.store.as_ref(), &session), id)?;
         if let (Some(_), Some(session)) = (&record, &session) {

@@ -320,3 +320,79 @@ async fn a_base_backup_restores_and_an_older_one_is_refused() {
         "{message}"
     );
 }
+
+/// A node that reads statuses from a hot standby (`database_read_url`) answers from it, each
+/// statement naming the log size the standby's snapshot reflects. While the standby's replay
+/// is paused, a revocation the writer acknowledged is not yet shown, and the statement names a
+/// size before the revocation's leaf, never one past it; once replay resumes, the revocation
+/// is shown under a size that covers it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statuses_read_from_a_hot_standby_name_the_size_they_reflect() {
+    let database = Postgres::start();
+    let standby = database.standby();
+    let mirrors = tempfile::tempdir().unwrap();
+    let mut a = node(&database, "a", None, mirrors.path());
+    let cms = poa_number(0);
+    let id = DelegationId::of_cms(&cms);
+    let (response, _) = submit_until_registered(&a, &cms).await;
+    let registered = receipt_of(&response, &a).log_index;
+    a.stop().await;
+    repoint(
+        &a,
+        "database_read_url = \"\"",
+        &format!("database_read_url = {:?}", standby.url()),
+    );
+    a.serve();
+    let start = Instant::now();
+    loop {
+        let (statement, status) = a.status_statement(&id).await;
+        if statement.log_size > registered {
+            assert_eq!(status.status, RegistryStatus::Active);
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(15), "{statement:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    standby.sql("SELECT pg_wal_replay_pause()");
+    while standby.sql("SELECT pg_get_wal_replay_pause_state()") != "paused" {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let revoked = a
+        .revoke(&revocation(&pki().representative, id, 1, |_| {}))
+        .await
+        .unwrap();
+    assert!(!revoked.already_revoked);
+    // The writer's own answer, from the primary, shows the revocation.
+    let (own_statement, own) = verify_status_statement(
+        &AWS_LC,
+        revoked.status.as_ref().unwrap(),
+        &a.verifier_key(),
+        ORIGIN,
+    )
+    .unwrap();
+    assert!(matches!(own.status, RegistryStatus::Revoked { .. }));
+    // Nothing else is written: the revocation is the last leaf of the log it speaks for.
+    let revocation_leaf = own_statement.log_size - 1;
+    assert!(revocation_leaf > registered);
+    let (behind, status) = a.status_statement(&id).await;
+    assert_eq!(status.status, RegistryStatus::Active);
+    assert!(
+        behind.log_size <= revocation_leaf,
+        "a statement of the older record names size {} although the revocation is leaf {revocation_leaf}",
+        behind.log_size
+    );
+
+    standby.sql("SELECT pg_wal_replay_resume()");
+    let start = Instant::now();
+    loop {
+        let (statement, status) = a.status_statement(&id).await;
+        if matches!(status.status, RegistryStatus::Revoked { .. }) {
+            assert!(statement.log_size > revocation_leaf, "{statement:?}");
+            break;
+        }
+        assert!(statement.log_size <= revocation_leaf, "{statement:?}");
+        assert!(start.elapsed() < Duration::from_secs(15), "{statement:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -19,6 +19,9 @@ use crate::write::status::{Audience, effective, statement};
 pub struct Answers {
     /// Storage.
     pub store: Arc<dyn Store>,
+    /// Where public status lookups read from: `store`, or a shared database's nearest server,
+    /// a hot standby included.
+    pub status_reads: Arc<dyn Store>,
     /// The transparency log.
     pub log: Arc<Log>,
     /// The signing identity.
@@ -54,6 +57,28 @@ impl Answers {
             log_index: record.log_index,
             registered_at_unix_seconds: record.registered_at,
         })
+    }
+
+    /// The signed public statement of `id`'s status now, read from `status_reads` with its
+    /// ancestors in one snapshot, and naming the log size that snapshot reflects (on a store one
+    /// process holds, this node's log size): a standby that lags gives an older size, never a
+    /// newer size over older records.
+    pub fn public_status(&self, id: &DelegationId) -> Result<SignedStatusStatement, Refusal> {
+        let at = now();
+        let chain = self.status_reads.status_chain(id)?;
+        let log_size = chain.log_size.unwrap_or_else(|| self.log.size());
+        let record = chain.record(id);
+        let state = record
+            .map(|record| effective(record, at, |ancestor| Ok(chain.record(ancestor).cloned())))
+            .transpose()?;
+        Ok(statement(
+            &self.operator,
+            id,
+            record.zip(state.as_ref()),
+            at,
+            log_size,
+            Audience::Public,
+        ))
     }
 
     /// The signed statement of `id`'s status now (`record` is its record, if registered), for

@@ -115,6 +115,11 @@ representative_titles = [{titles}]
 # Every node then needs the same origin and operator key, and one node at a time is elected
 # writer: the others serve reads and name the writer to clients that send them writes.
 database_url = ""
+# With a database_url, optionally: a URL that public status lookups read from, hot standbys
+# included, nearest host first, for example
+# "postgresql://eproxy@db2:5432,db1:5432,db3:5432/eproxy?target_session_attrs=any". Each
+# status statement then names the log size its snapshot reflects. "" reads from database_url.
+database_read_url = ""
 # With a database_url: this node's name (unique among the nodes), and the address clients
 # reach its gRPC API at, which the other nodes give out while this one is the writer.
 node_name = ""
@@ -196,6 +201,10 @@ pub struct Config {
     /// The shared database's URL; empty for the embedded database.
     #[serde(default)]
     pub database_url: String,
+    /// Where public status lookups read from, a hot standby included; empty for
+    /// `database_url`.
+    #[serde(default)]
+    pub database_read_url: String,
     /// This node's name among those sharing the database.
     #[serde(default)]
     pub node_name: String,
@@ -269,6 +278,8 @@ pub struct TlsIdentity {
 pub struct Shared {
     /// The database.
     pub url: String,
+    /// Where public status lookups read from, if not `url`.
+    pub read_url: Option<String>,
     /// This node's name.
     pub node: String,
     /// Where clients reach this node.
@@ -307,6 +318,9 @@ impl Config {
         if let Ok(url) = std::env::var("EPROXY_DATABASE_URL") {
             config.database_url = url;
         }
+        if let Ok(url) = std::env::var("EPROXY_DATABASE_READ_URL") {
+            config.database_read_url = url;
+        }
         if let Ok(name) = std::env::var("EPROXY_NODE_NAME") {
             config.node_name = name;
         }
@@ -320,6 +334,13 @@ impl Config {
     /// address and the writer's lease; `None` for the embedded database.
     pub fn shared(&self) -> Result<Option<Shared>, ConfigError> {
         if self.database_url.is_empty() {
+            if !self.database_read_url.is_empty() {
+                return Err(ConfigError(
+                    "database_read_url is set without database_url: the embedded database has \
+                     no standbys to read from"
+                        .into(),
+                ));
+            }
             return Ok(None);
         }
         if self.node_name.is_empty() || self.advertise_url.is_empty() {
@@ -337,6 +358,7 @@ impl Config {
         }
         Ok(Some(Shared {
             url: self.database_url.clone(),
+            read_url: Some(self.database_read_url.clone()).filter(|url| !url.is_empty()),
             node: self.node_name.clone(),
             advertise_url: self.advertise_url.clone(),
             lease: Duration::from_millis(self.writer_lease_ms),

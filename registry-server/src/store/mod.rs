@@ -8,7 +8,10 @@ pub mod records;
 mod rocks;
 pub mod upgrade;
 
+use eproxy_proto::DelegationId;
+
 pub use postgres::PgStore;
+use records::{StatusChain, StatusRecord};
 pub use rocks::RocksStore;
 
 /// The families of keys, one per concern, so that each can be scanned and tuned on its own.
@@ -217,6 +220,22 @@ pub trait Store: Send + Sync + 'static {
         keys.iter()
             .map(|(family, key)| self.get(*family, key))
             .collect()
+    }
+
+    /// The status record of `id` and its ancestors', with the log size they reflect, from one
+    /// snapshot (see [`StatusChain`]). A store one process holds reads them one by one: its log
+    /// is this node's own, extended only once a commit is durable.
+    fn status_chain(&self, id: &DelegationId) -> Result<StatusChain, StoreError> {
+        let mut chain = StatusChain::default();
+        while let Some(next) = chain.next(id) {
+            match self.get(Family::Status, next.as_bytes())? {
+                Some(bytes) => chain
+                    .records
+                    .push((next, StatusRecord::decode_stored(&bytes)?)),
+                None => break,
+            }
+        }
+        Ok(chain)
     }
 
     /// Whether a read waits for another machine (a round trip to a database server), so that

@@ -174,6 +174,38 @@ impl StatusRecord {
     }
 }
 
+/// A PoA's status record and its ancestors', read from one snapshot of the store, with the log
+/// size that snapshot reflects: a statement made from them is true of the log at that size.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StatusChain {
+    /// The committed log's size in the snapshot; `None` for a store one process holds, whose
+    /// log is this node's own.
+    pub log_size: Option<u64>,
+    /// The records read: the PoA's, then its parent's, and so on, up to a root, a record not
+    /// found, or the longest chain a PoA may have.
+    pub records: Vec<(DelegationId, StatusRecord)>,
+}
+
+impl StatusChain {
+    /// The id to read next for the chain of `first`: `first`, then the parent of the last
+    /// record read, while the chain is shorter than the longest a PoA may have.
+    pub fn next(&self, first: &DelegationId) -> Option<DelegationId> {
+        match self.records.last() {
+            None => Some(*first),
+            Some(_) if self.records.len() > eproxy_verifier::verify::MAX_CHAIN_LINKS => None,
+            Some((_, last)) => last.parent(),
+        }
+    }
+
+    /// The record of `id`, if the chain holds it.
+    pub fn record(&self, id: &DelegationId) -> Option<&StatusRecord> {
+        self.records
+            .iter()
+            .find(|(held, _)| held == id)
+            .map(|(_, record)| record)
+    }
+}
+
 /// The delegation id an index entry holds; anything else is storage corruption.
 pub fn id_of(bytes: &[u8]) -> Result<DelegationId, StoreError> {
     <[u8; 32]>::try_from(bytes)

@@ -212,6 +212,18 @@ impl Registry {
 
     /// The status of `id`, its statement verified under the operator's key.
     pub async fn status(&self, id: &DelegationId) -> eproxy_verifier::evidence::VerifiedStatus {
+        self.status_statement(id).await.1
+    }
+
+    /// The statement of `id`'s status (with the log size it speaks for), verified under the
+    /// operator's key, and what it says.
+    pub async fn status_statement(
+        &self,
+        id: &DelegationId,
+    ) -> (
+        eproxy_proto::v1::StatusStatement,
+        eproxy_verifier::evidence::VerifiedStatus,
+    ) {
         let signed = self
             .registry()
             .await
@@ -223,9 +235,7 @@ impl Registry {
             .into_inner()
             .status
             .unwrap();
-        let (_, status) =
-            verify_status_statement(&AWS_LC, &signed, &self.verifier_key(), ORIGIN).unwrap();
-        status
+        verify_status_statement(&AWS_LC, &signed, &self.verifier_key(), ORIGIN).unwrap()
     }
 
     /// The latest checkpoint, verified under the operator's key.

@@ -89,6 +89,18 @@ impl Postgres {
     /// A base backup of the running server, taken as an operator takes one (`pg_basebackup`,
     /// with the write-ahead log it needs streamed in): restored with [`Postgres::restore`].
     pub fn base_backup(&self) -> tempfile::TempDir {
+        self.backup_with(&[])
+    }
+
+    /// A hot standby of this server, streaming from it: a base backup written with the settings
+    /// that make it follow (`pg_basebackup -R`), started on a port of its own. Its replay can
+    /// be paused and resumed with `pg_wal_replay_pause()` and `pg_wal_replay_resume()`.
+    pub fn standby(&self) -> Self {
+        Self::restore(self.backup_with(&["-R"]))
+    }
+
+    /// A base backup taken with `pg_basebackup`'s options and `extra`.
+    fn backup_with(&self, extra: &[&str]) -> tempfile::TempDir {
         let backup = tempfile::Builder::new()
             .prefix("eproxy-pg-backup-")
             .tempdir()
@@ -108,6 +120,7 @@ impl Postgres {
             .arg("-D")
             .arg(backup.path().join("cluster"))
             .args(["-X", "stream", "-c", "fast"])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()

@@ -27,6 +27,9 @@ mod hosts;
 use deadpool::Runtime;
 use deadpool::managed::PoolError;
 
+use eproxy_proto::DelegationId;
+
+use super::records::{StatusChain, StatusRecord};
 use super::{Committed, EngineState, Entry, Family, Fence, Standby, Store, StoreError, Write};
 use hosts::{Link, Primary};
 
@@ -79,6 +82,8 @@ const SCHEMA: &str = "
     );
 ";
 
+/// The committed log's size.
+const HEAD_SIZE: &str = "SELECT size FROM eproxy_head";
 /// A point read.
 const GET: &str = "SELECT value FROM eproxy_kv WHERE family = $1 AND key = $2";
 /// Point reads of many keys: each found key's place in the arrays (from 1) and its value.
@@ -185,6 +190,38 @@ impl PgStore {
     /// Connects to the database at `url` (a libpq URL or key-value string; several hosts with
     /// `target_session_attrs=read-write` follow the primary), making the tables if missing.
     pub fn open(url: &str) -> Result<Self, StoreError> {
+        let store = Self::connect(url)?;
+        store.run(|pool| async move {
+            let mut link = pool.get().await.map_err(pool_error)?;
+            let transaction = link.client.transaction().await.map_err(db_error)?;
+            transaction
+                .execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
+                .await
+                .map_err(db_error)?;
+            transaction.batch_execute(SCHEMA).await.map_err(db_error)?;
+            let empty_root = eproxy_verifier::merkle::root(&[]);
+            transaction
+                .execute(
+                    "INSERT INTO eproxy_head (epoch, size, root, writer, writer_url, lease_until)
+                     VALUES (0, 0, $1, '', '', 'epoch') ON CONFLICT DO NOTHING",
+                    &[&empty_root.as_slice()],
+                )
+                .await
+                .map_err(db_error)?;
+            transaction.commit().await.map_err(db_error)
+        })?;
+        Ok(store)
+    }
+
+    /// Connects to the database at `url` for reads only, a hot standby's included (a URL with
+    /// `target_session_attrs=any` whose nearest host comes first): it makes nothing, and serves
+    /// only [`Store::status_chain`], whose answer names the log size it reflects.
+    pub fn open_reader(url: &str) -> Result<Self, StoreError> {
+        Self::connect(url)
+    }
+
+    /// The store's runtime and pool, for the database at `url`.
+    fn connect(url: &str) -> Result<Self, StoreError> {
         let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StoreError(format!("the database URL: {e}")))?;
@@ -206,7 +243,7 @@ impl PgStore {
             .create_timeout(Some(CONNECTION_TIMEOUT))
             .build()
             .map_err(|e| StoreError(format!("the database pool: {e}")))?;
-        let store = Self {
+        Ok(Self {
             calls: Calls {
                 runtime: runtime.handle().clone(),
                 pool,
@@ -214,27 +251,7 @@ impl PgStore {
                 generation: Arc::default(),
             },
             runtime: Some(runtime),
-        };
-        store.run(|pool| async move {
-            let mut link = pool.get().await.map_err(pool_error)?;
-            let transaction = link.client.transaction().await.map_err(db_error)?;
-            transaction
-                .execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
-                .await
-                .map_err(db_error)?;
-            transaction.batch_execute(SCHEMA).await.map_err(db_error)?;
-            let empty_root = eproxy_verifier::merkle::root(&[]);
-            transaction
-                .execute(
-                    "INSERT INTO eproxy_head (epoch, size, root, writer, writer_url, lease_until)
-                     VALUES (0, 0, $1, '', '', 'epoch') ON CONFLICT DO NOTHING",
-                    &[&empty_root.as_slice()],
-                )
-                .await
-                .map_err(db_error)?;
-            transaction.commit().await.map_err(db_error)
-        })?;
-        Ok(store)
+        })
     }
 
     /// Runs `work` on this store's runtime and waits for it (see [`Calls::run`]).
@@ -353,6 +370,10 @@ impl Store for PgStore {
 
     fn get_many(&self, keys: &[(Family, Vec<u8>)]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         self.calls.get_many(keys)
+    }
+
+    fn status_chain(&self, id: &DelegationId) -> Result<StatusChain, StoreError> {
+        self.calls.status_chain(id)
     }
 
     fn reads_wait(&self) -> bool {
@@ -596,6 +617,48 @@ impl Store for Calls {
                 values[place] = Some(row.get(1));
             }
             Ok(values)
+        })
+    }
+
+    /// One read-only transaction whose snapshot (repeatable read) holds the head row and the
+    /// records alike: the writer commits a batch's records and its head together, so the size
+    /// read is exactly the log the records reflect, on a hot standby that lags too.
+    fn status_chain(&self, id: &DelegationId) -> Result<StatusChain, StoreError> {
+        let (source, pool) = (self.source.clone(), self.pool.clone());
+        let first = *id;
+        self.run(async move {
+            let mut link = source.connection(&pool).await?;
+            let size = link.statement(HEAD_SIZE).await?;
+            let get = link.statement(GET).await?;
+            let transaction = link
+                .client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await
+                .map_err(db_error)?;
+            let size = transaction.query_one(&size, &[]).await.map_err(db_error)?;
+            let mut chain = StatusChain {
+                log_size: Some(to_u64(size.get(0))?),
+                records: Vec::new(),
+            };
+            let status = family_id(Family::Status);
+            while let Some(next) = chain.next(&first) {
+                let key = next.as_bytes().to_vec();
+                let row = transaction
+                    .query_opt(&get, &[&status, &key])
+                    .await
+                    .map_err(db_error)?;
+                match row {
+                    Some(row) => chain
+                        .records
+                        .push((next, StatusRecord::decode_stored(row.get(0))?)),
+                    None => break,
+                }
+            }
+            transaction.commit().await.map_err(db_error)?;
+            Ok(chain)
         })
     }
 
@@ -961,6 +1024,90 @@ mod tests {
         let large: Vec<u8> = (0..6_000u32).map(|i| (i * 7919 % 251) as u8).collect();
         first.commit(&[put(Family::Poa, b"large", &large)]).unwrap();
         assert_eq!(second.get(Family::Poa, b"large").unwrap(), Some(large));
+    }
+
+    /// A PoA's record and its ancestors' are read with the log size of the same snapshot: from
+    /// a hot standby whose replay is paused, the chain is the one before the root's revocation
+    /// and names the size before it, never the newer size over older records; once replay
+    /// resumes, both move on together. The primary answers the same from its own snapshot.
+    #[test]
+    fn a_status_chain_read_from_a_standby_names_the_size_it_reflects() {
+        use eproxy_proto::v1::DelegationStatus;
+        use prost::Message as _;
+
+        let primary = Postgres::start();
+        let store = PgStore::open(&primary.url()).unwrap();
+        let standby = primary.standby();
+        let reader = PgStore::open_reader(&standby.url()).unwrap();
+        let epoch = store
+            .claim("a", "http://a", Duration::from_secs(60))
+            .unwrap()
+            .unwrap();
+        let (root, sub) = (
+            DelegationId::of_cms(b"root"),
+            DelegationId::of_cms(b"sub"),
+        );
+        let record = |parent: Option<DelegationId>, status: DelegationStatus| StatusRecord {
+            status: status as i32,
+            parent: parent.map(|p| p.as_bytes().to_vec()).unwrap_or_default(),
+            ..StatusRecord::default()
+        };
+        let mut root_hash = eproxy_verifier::merkle::root(&[]);
+        let mut commit = |size: u64, id: &DelegationId, value: StatusRecord| {
+            let next = [u8::try_from(size).unwrap(); 32];
+            let fence = Fence {
+                epoch,
+                head: Some(HeadMove {
+                    from_size: size - 1,
+                    from_root: root_hash,
+                    to_size: size,
+                    root: next,
+                }),
+            };
+            let writes = [Write::put(
+                Family::Status,
+                id.as_bytes().to_vec(),
+                value.encode_to_vec(),
+            )];
+            assert_eq!(
+                store.commit_fenced(&writes, &fence).unwrap(),
+                Committed::Done
+            );
+            root_hash = next;
+        };
+        commit(1, &root, record(None, DelegationStatus::Active));
+        commit(2, &sub, record(Some(root), DelegationStatus::Active));
+        let until = |size: u64| loop {
+            let chain = reader.status_chain(&sub).unwrap();
+            if chain.log_size == Some(size) {
+                return chain;
+            }
+            assert!(chain.log_size < Some(size), "{chain:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let chain = until(2);
+        let ids: Vec<_> = chain.records.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, [sub, root]);
+
+        standby.sql("SELECT pg_wal_replay_pause()");
+        while standby.sql("SELECT pg_get_wal_replay_pause_state()") != "paused" {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        commit(3, &root, record(None, DelegationStatus::Revoked));
+        let root_status = |chain: &StatusChain| chain.record(&root).unwrap().status();
+        let on_primary = store.status_chain(&sub).unwrap();
+        assert_eq!(on_primary.log_size, Some(3));
+        assert_eq!(root_status(&on_primary), DelegationStatus::Revoked);
+        let behind = reader.status_chain(&sub).unwrap();
+        assert_eq!(behind.log_size, Some(2));
+        assert_eq!(root_status(&behind), DelegationStatus::Active);
+
+        standby.sql("SELECT pg_wal_replay_resume()");
+        let caught_up = until(3);
+        assert_eq!(root_status(&caught_up), DelegationStatus::Revoked);
+        // A PoA never registered: no records, and the size they were looked for at.
+        let missing = reader.status_chain(&DelegationId::of_cms(b"none")).unwrap();
+        assert_eq!((missing.log_size, missing.records.len()), (Some(3), 0));
     }
 
     #[test]

@@ -77,9 +77,9 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     let (store, database) = open_store(data_dir, &config, shared.as_ref())?;
     let log = open_log(data_dir, &config, store.as_ref(), &operator)?;
     let status_reads: Arc<dyn Store> = match shared.as_ref().and_then(|s| s.read_url.as_deref()) {
-        Some(url) => Arc::new(
-            PgStore::open_reader(url).map_err(|e| format!("database_read_url: {e}"))?,
-        ),
+        Some(url) => {
+            Arc::new(PgStore::open_reader(url).map_err(|e| format!("database_read_url: {e}"))?)
+        }
         None => Arc::clone(&store),
     };
     if database.is_none() {

@@ -1043,10 +1043,7 @@ mod tests {
             .claim("a", "http://a", Duration::from_secs(60))
             .unwrap()
             .unwrap();
-        let (root, sub) = (
-            DelegationId::of_cms(b"root"),
-            DelegationId::of_cms(b"sub"),
-        );
+        let (root, sub) = (DelegationId::of_cms(b"root"), DelegationId::of_cms(b"sub"));
         let record = |parent: Option<DelegationId>, status: DelegationStatus| StatusRecord {
             status: status as i32,
             parent: parent.map(|p| p.as_bytes().to_vec()).unwrap_or_default(),

@@ -13,9 +13,14 @@
 //! - the same without a watchdog: the machine comes back as it was, a primary still until
 //!   its Patroni learns that a standby was promoted, holding commits that no standby has.
 //!
+//! Each node reads public statuses from its own nearest database server, whatever its role
+//! (`database_read_url`), and a reader asks the nodes for revoked PoAs' statuses throughout.
+//!
 //! After each fault: every acknowledged registration and revocation is at its place with its
-//! status, every checkpoint any node ever returned is consistent with the latest, and no two
-//! checkpoints of one size differ; at the end the audit trail has every acknowledged write.
+//! status (a revocation shown within 15 s, and until then only under a log size that does not
+//! cover it), every checkpoint any node ever returned is consistent with the latest, and no two
+//! checkpoints of one size differ; at the end the audit trail has every acknowledged write, and
+//! no status statement ever showed a revocation undone.
 //! The time from each fault to the next acknowledged submission is reported.
 //!
 //! `EPROXY_HA_FAULTS` sets how many faults (default 5), taken in turn from the kinds numbered
@@ -151,10 +156,24 @@ impl Drop for Cluster {
 struct Seen {
     /// Acknowledged registrations: delegation id → (log index, CMS).
     registered: BTreeMap<DelegationId, u64>,
-    /// Acknowledged revocations.
-    revoked: Vec<DelegationId>,
+    /// Acknowledged revocations, each with the log size the writer's answer named: the
+    /// revocation is among that many leaves.
+    revoked: Vec<(DelegationId, u64)>,
+    /// Public status lookups answered (by a node reading a hot standby) and refused or unanswered.
+    lookups: (u64, u64),
+    /// The longest time no node answered a status lookup.
+    lookups_gap: Duration,
+    /// Statements that showed a revoked PoA active under a log size that covers its
+    /// revocation, if ever seen.
+    stale: Vec<String>,
     /// Every verified checkpoint any node returned: size → root.
     checkpoints: BTreeMap<u64, Hash>,
+    /// The sizes of those not yet proven consistent with a latest checkpoint.
+    unproven: std::collections::BTreeSet<u64>,
+    /// The latest checkpoint the last check proved the others against: proven consistent with
+    /// the next, it carries them along (consistency is transitive), so each checkpoint seen is
+    /// proven once however many checks follow.
+    proven_against: Option<(u64, Hash)>,
     /// Two checkpoints of one size with two roots, if ever seen.
     forks: Vec<String>,
 }
@@ -172,9 +191,102 @@ fn node(cluster: &Cluster, name: &str, key_of: Option<&Registry>) -> Registry {
                     std::fs::copy(other.data_dir().join(file), data.join(file)).unwrap();
                 }
             }
-            process::shared_node_config(&config, &cluster.url, name, port, LEASE_MS, "")
+            let config =
+                process::shared_node_config(&config, &cluster.url, name, port, LEASE_MS, "");
+            let nearest_first = read_url(&cluster.url, usize::from(name.as_bytes()[0]));
+            config.replace(
+                "database_read_url = \"\"",
+                &format!("database_read_url = {nearest_first:?}"),
+            )
         },
     )
+}
+
+/// The URL a node reads public statuses from: the cluster's hosts from the `turn`th on (each
+/// node has its own nearest), whichever role each has.
+fn read_url(url: &str, turn: usize) -> String {
+    let (scheme, rest) = url.split_once('@').unwrap();
+    let (hosts, path) = rest.split_once('/').unwrap();
+    let mut hosts: Vec<&str> = hosts.split(',').collect();
+    let len = hosts.len();
+    hosts.rotate_left(turn % len);
+    let path = path.replace(
+        "target_session_attrs=read-write",
+        "target_session_attrs=any",
+    );
+    format!("{scheme}@{}/{path}", hosts.join(","))
+}
+
+/// The status of `id` from `address`, its statement verified: the log size it speaks for and
+/// whether it shows the PoA revoked; `None` if the node did not answer in time or refused.
+async fn status_at(address: &str, key: &VerifierKey, id: &DelegationId) -> Option<(u64, bool)> {
+    let answer = tokio::time::timeout(CLIENT_PATIENCE, async {
+        let mut client = RegistryClient::connect(address.to_owned()).await.ok()?;
+        client
+            .get_status(GetStatusRequest {
+                delegation_id: id.to_string(),
+            })
+            .await
+            .ok()?
+            .into_inner()
+            .status
+    })
+    .await
+    .ok()??;
+    let (statement, status) = verify_status_statement(&AWS_LC, &answer, key, ORIGIN)
+        .expect("every status statement verifies under the operator's key");
+    Some((
+        statement.log_size,
+        matches!(status.status, RegistryStatus::Revoked { .. }),
+    ))
+}
+
+/// Whether a statement that `id` is in force (not revoked) under `log_size` leaves contradicts
+/// its revocation, acknowledged under `acknowledged` leaves: it may be older, never newer.
+fn stale(id: &DelegationId, acknowledged: u64, log_size: u64, revoked: bool) -> Option<String> {
+    (!revoked && log_size >= acknowledged).then(|| {
+        format!("{id} shown in force at log size {log_size}, revoked within {acknowledged}")
+    })
+}
+
+/// Asks each node in turn for the status of a PoA revoked earlier, every 50 ms, until `stop`:
+/// counts the answers and the longest time without one, and records any statement that shows
+/// a revocation undone.
+async fn status_reader(
+    addresses: Arc<Vec<String>>,
+    key: VerifierKey,
+    seen: Arc<Mutex<Seen>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::sync::atomic::Ordering;
+    let mut last_answer = Instant::now();
+    let mut turn = 0usize;
+    while !stop.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let picked = {
+            let seen = seen.lock().unwrap();
+            let count = seen.revoked.len();
+            (count > 0).then(|| seen.revoked[turn % count])
+        };
+        let Some((id, acknowledged)) = picked else {
+            continue;
+        };
+        let address = &addresses[turn % addresses.len()];
+        turn += 1;
+        let answer = status_at(address, &key, &id).await;
+        let mut seen = seen.lock().unwrap();
+        match answer {
+            Some((log_size, revoked)) => {
+                seen.lookups.0 += 1;
+                seen.lookups_gap = seen.lookups_gap.max(last_answer.elapsed());
+                last_answer = Instant::now();
+                if let Some(lie) = stale(&id, acknowledged, log_size, revoked) {
+                    seen.stale.push(lie);
+                }
+            }
+            None => seen.lookups.1 += 1,
+        }
+    }
 }
 
 /// A fresh PoA: `n` makes it unique.
@@ -258,8 +370,15 @@ async fn writer_client(
                 }
             })
             .await;
-            if let Some(Ok(_)) = answer {
-                seen.lock().unwrap().revoked.push(id);
+            if let Some(Ok(response)) = answer {
+                let (statement, _) = verify_status_statement(
+                    &AWS_LC,
+                    response.get_ref().status.as_ref().unwrap(),
+                    &key,
+                    ORIGIN,
+                )
+                .expect("every status statement verifies under the operator's key");
+                seen.lock().unwrap().revoked.push((id, statement.log_size));
             }
         }
     }
@@ -294,8 +413,10 @@ async fn checkpoint_reader(
                     let fork = format!("two checkpoints of size {}", checkpoint.size);
                     seen.forks.push(fork);
                 }
-                _ => {
+                Some(_) => {}
+                None => {
                     seen.checkpoints.insert(checkpoint.size, checkpoint.root);
+                    seen.unproven.insert(checkpoint.size);
                 }
             }
         }
@@ -367,17 +488,24 @@ async fn covering(nodes: &[Registry], size: u64) -> (&Registry, Checkpoint) {
 /// consistent with the latest, read through a node whose checkpoint covers them all; no fork
 /// seen.
 async fn check_promises(nodes: &[Registry], seen: &Mutex<Seen>) -> usize {
-    let (registered, revoked, checkpoints, forks) = {
-        let seen = seen.lock().unwrap();
+    let (registered, revoked, checkpoints, forks, unproven, proven_against) = {
+        let mut seen = seen.lock().unwrap();
         (
             seen.registered.clone(),
             seen.revoked.clone(),
             seen.checkpoints.clone(),
             seen.forks.clone(),
+            std::mem::take(&mut seen.unproven),
+            seen.proven_against,
         )
     };
     assert!(forks.is_empty(), "{forks:?}");
-    let latest_size = registered.values().max().map_or(0, |index| index + 1);
+    // At least as large as the latest of the last check, which must be consistent with it.
+    let latest_size = registered
+        .values()
+        .max()
+        .map_or(0, |index| index + 1)
+        .max(proven_against.map_or(0, |(size, _)| size));
     let (node, latest) = covering(nodes, latest_size).await;
     let mut leaves = Vec::new();
     while (leaves.len() as u64) < latest.size {
@@ -393,21 +521,45 @@ async fn check_promises(nodes: &[Registry], seen: &Mutex<Seen>) -> usize {
             "the registration acknowledged at index {index} is not there"
         );
     }
-    for id in &revoked {
-        let status = node.status(id).await;
-        assert!(
-            matches!(status.status, RegistryStatus::Revoked { .. }),
-            "an acknowledged revocation of {id} is not in force: {:?}",
-            status.status
-        );
+    // Statuses are read from the node's nearest database server, a standby perhaps still
+    // replaying: each revocation is shown within 15 s, and until then only under a log size
+    // that does not cover it.
+    let key = node.verifier_key();
+    for (id, acknowledged) in &revoked {
+        let start = Instant::now();
+        loop {
+            if let Some((log_size, revoked)) = status_at(&node.address, &key, id).await {
+                if let Some(lie) = stale(id, *acknowledged, log_size, revoked) {
+                    panic!("{lie}");
+                }
+                if revoked {
+                    break;
+                }
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "an acknowledged revocation of {id} is not shown within 15 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
-    for (size, root) in checkpoints.range(1..=latest.size) {
+    let to_prove = unproven
+        .iter()
+        .filter(|size| (1..=latest.size).contains(*size))
+        .map(|size| (*size, checkpoints[size]))
+        .chain(proven_against.filter(|(size, _)| *size >= 1));
+    for (size, root) in to_prove {
         assert!(
-            node.proves_consistent(*size, root, &latest).await,
+            node.proves_consistent(size, &root, &latest).await,
             "the checkpoint of {size} leaves is not consistent with the latest ({})",
             latest.size
         );
     }
+    let mut seen = seen.lock().unwrap();
+    // Checkpoints seen beyond the latest wait for the next check.
+    seen.unproven
+        .extend(unproven.into_iter().filter(|size| *size > latest.size));
+    seen.proven_against = Some((latest.size, latest.root));
     registered.len()
 }
 
@@ -466,6 +618,12 @@ async fn acknowledged_writes_and_checkpoints_survive_every_fault() {
             ))
         })
         .chain(std::iter::once(tokio::spawn(checkpoint_reader(
+            Arc::clone(&addresses),
+            key.clone(),
+            Arc::clone(&seen),
+            Arc::clone(&stop),
+        ))))
+        .chain(std::iter::once(tokio::spawn(status_reader(
             Arc::clone(&addresses),
             key.clone(),
             Arc::clone(&seen),
@@ -600,7 +758,7 @@ async fn acknowledged_writes_and_checkpoints_survive_every_fault() {
             "the registration of {id} is not in the audit trail"
         );
     }
-    for id in &seen.revoked {
+    for (id, _) in &seen.revoked {
         assert!(
             recorded.contains(&("revoke".to_owned(), id.to_string())),
             "the revocation of {id} is not in the audit trail"
@@ -616,10 +774,17 @@ async fn acknowledged_writes_and_checkpoints_survive_every_fault() {
             times.len()
         );
     }
+    assert!(seen.stale.is_empty(), "{:?}", seen.stale);
+    assert!(seen.lookups.0 > 0, "no status lookup was answered");
     eprintln!(
         "{faults} faults: {count} registrations and {} revocations acknowledged, 0 lost; {} \
-         checkpoints seen, 0 inconsistent, 0 forks",
+         checkpoints seen, 0 inconsistent, 0 forks; {} status lookups answered from the nodes' \
+         nearest servers ({} unanswered, at most {:.2} s without an answer), 0 showing a \
+         revocation undone",
         seen.revoked.len(),
-        seen.checkpoints.len()
+        seen.checkpoints.len(),
+        seen.lookups.0,
+        seen.lookups.1,
+        seen.lookups_gap.as_secs_f64()
     );
 }

@@ -50,6 +50,9 @@ const CONNECTION_TIMEOUT: Duration = Duration::from_secs(4);
 /// partitioned primary) must not hold the writer, or a lease renewal, for ever. A commit given
 /// up on so is of unknown outcome, and read back before the next (see `generation`).
 const CALL_TIMEOUT: Duration = Duration::from_secs(6);
+/// The same for a [reader](PgStore::open_reader): a status lookup given up on costs nothing,
+/// and a reader whose nearest server stopped answering goes to the next sooner.
+const READ_CALL_TIMEOUT: Duration = Duration::from_secs(2);
 /// Each session's settings (see `open`).
 const SESSION_SETTINGS: &str = "-c idle_in_transaction_session_timeout=3000 -c lock_timeout=3000";
 /// The advisory lock that serialises the schema's creation by nodes starting together.
@@ -129,6 +132,8 @@ struct Calls {
     runtime: tokio::runtime::Handle,
     pool: Pool,
     source: Source,
+    /// The longest a caller waits for a call.
+    call_timeout: Duration,
     /// Raised when a commit's outcome is unknown (the connection failed around COMMIT): the
     /// writer then reads back what the database holds before it writes again.
     generation: Arc<AtomicU64>,
@@ -190,7 +195,7 @@ impl PgStore {
     /// Connects to the database at `url` (a libpq URL or key-value string; several hosts with
     /// `target_session_attrs=read-write` follow the primary), making the tables if missing.
     pub fn open(url: &str) -> Result<Self, StoreError> {
-        let store = Self::connect(url)?;
+        let store = Self::connect(url, CALL_TIMEOUT)?;
         store.run(|pool| async move {
             let mut link = pool.get().await.map_err(pool_error)?;
             let transaction = link.client.transaction().await.map_err(db_error)?;
@@ -217,11 +222,12 @@ impl PgStore {
     /// `target_session_attrs=any` whose nearest host comes first): it makes nothing, and serves
     /// only [`Store::status_chain`], whose answer names the log size it reflects.
     pub fn open_reader(url: &str) -> Result<Self, StoreError> {
-        Self::connect(url)
+        Self::connect(url, READ_CALL_TIMEOUT)
     }
 
-    /// The store's runtime and pool, for the database at `url`.
-    fn connect(url: &str) -> Result<Self, StoreError> {
+    /// The store's runtime and pool, for the database at `url`, whose callers wait at most
+    /// `call_timeout` for a call.
+    fn connect(url: &str, call_timeout: Duration) -> Result<Self, StoreError> {
         let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StoreError(format!("the database URL: {e}")))?;
@@ -248,6 +254,7 @@ impl PgStore {
                 runtime: runtime.handle().clone(),
                 pool,
                 source: Source::Pool,
+                call_timeout,
                 generation: Arc::default(),
             },
             runtime: Some(runtime),
@@ -441,7 +448,7 @@ impl Calls {
         self.runtime.spawn(async move {
             let _ = reply.send(future.await);
         });
-        match answer.recv_timeout(CALL_TIMEOUT) {
+        match answer.recv_timeout(self.call_timeout) {
             Ok(answered) => answered,
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                 // The idle connections may lead to the host that stopped answering: new ones
@@ -449,7 +456,7 @@ impl Calls {
                 self.pool.retain(|_, _| false);
                 Err(StoreError(format!(
                     "the database did not answer within {} s",
-                    CALL_TIMEOUT.as_secs()
+                    self.call_timeout.as_secs()
                 )))
             }
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {

@@ -533,6 +533,33 @@ mod tests {
         assert_eq!(anchors.iter().count(), 4);
     }
 
+    /// A read URL is used only beside a shared database, and refused without one (the
+    /// embedded database has no standbys); left empty, statuses read from `database_url`.
+    #[test]
+    fn a_read_url_needs_a_shared_database() {
+        let alone: Config =
+            toml::from_str("origin = \"o\"\ndatabase_read_url = \"postgresql://s/e\"").unwrap();
+        assert!(
+            alone
+                .shared()
+                .unwrap_err()
+                .0
+                .contains("without database_url")
+        );
+        let shared = "origin = \"o\"\ndatabase_url = \"postgresql://p/e\"\nnode_name = \"a\"\n\
+                      advertise_url = \"http://a\"";
+        let primary_only: Config = toml::from_str(shared).unwrap();
+        assert_eq!(primary_only.shared().unwrap().unwrap().read_url, None);
+        let with_reads: Config = toml::from_str(&format!(
+            "{shared}\ndatabase_read_url = \"postgresql://s/e\""
+        ))
+        .unwrap();
+        assert_eq!(
+            with_reads.shared().unwrap().unwrap().read_url.as_deref(),
+            Some("postgresql://s/e")
+        );
+    }
+
     #[test]
     fn tls_needs_both_its_files() {
         let half: Config = toml::from_str("origin = \"o\"\ntls_certificate = \"c.pem\"").unwrap();

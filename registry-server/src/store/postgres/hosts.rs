@@ -1,7 +1,9 @@
-//! Connections to the primary among the database's hosts, tried one after another, each within
-//! a time limit that covers its whole handshake. The client library's own connect timeout
-//! covers only the socket, and a paused host (whose kernel still completes connections) would
-//! then hold every new connection at its handshake, never reaching the primary behind it.
+//! Connections to the first suitable host among the database's hosts (the primary, for a URL
+//! with `target_session_attrs=read-write`; any server, a standby included, for a reader's),
+//! tried one after another, each within a time limit that covers its whole handshake. The
+//! client library's own connect timeout covers only the socket, and a paused host (whose
+//! kernel still completes connections) would then hold every new connection at its handshake,
+//! never reaching the host behind it.
 
 use std::collections::HashMap;
 use std::time::Duration;

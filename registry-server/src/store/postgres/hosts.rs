@@ -16,12 +16,12 @@ use crate::store::StoreError;
 
 /// The hosts of a database URL, each with the URL's other settings.
 #[derive(Debug)]
-pub struct Primary {
+pub struct Hosts {
     hosts: Vec<Config>,
     per_host: Duration,
 }
 
-impl Primary {
+impl Hosts {
     /// The hosts `url` names, in its order, each tried for at most `per_host`.
     pub fn of(url: &Config, per_host: Duration) -> Result<Self, StoreError> {
         let ports = url.get_ports();
@@ -85,7 +85,7 @@ impl Link {
     }
 }
 
-impl Manager for Primary {
+impl Manager for Hosts {
     type Type = Link;
     type Error = StoreError;
 

@@ -31,12 +31,12 @@ use eproxy_proto::DelegationId;
 
 use super::records::{StatusChain, StatusRecord};
 use super::{Committed, EngineState, Entry, Family, Fence, Standby, Store, StoreError, Write};
-use hosts::{Link, Primary};
+use hosts::{Hosts, Link};
 
 /// The connection pool.
-type Pool = deadpool::managed::Pool<Primary>;
+type Pool = deadpool::managed::Pool<Hosts>;
 /// One of its connections.
-type Connection = deadpool::managed::Object<Primary>;
+type Connection = deadpool::managed::Object<Hosts>;
 
 /// Connections each node keeps to the database. Calls given up on keep theirs until the
 /// database answers or drops them.
@@ -242,7 +242,7 @@ impl PgStore {
             .enable_all()
             .build()
             .map_err(|e| StoreError(format!("cannot start the database runtime: {e}")))?;
-        let pool = Pool::builder(Primary::of(&config, HOST_CONNECT_TIMEOUT)?)
+        let pool = Pool::builder(Hosts::of(&config, HOST_CONNECT_TIMEOUT)?)
             .max_size(POOL_SIZE)
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(CONNECTION_TIMEOUT))

@@ -324,8 +324,9 @@ async fn a_base_backup_restores_and_an_older_one_is_refused() {
 /// A node that reads statuses from a hot standby (`database_read_url`) answers from it, each
 /// statement naming the log size the standby's snapshot reflects. While the standby's replay
 /// is paused, a revocation the writer acknowledged is not yet shown, and the statement names a
-/// size before the revocation's leaf, never one past it; once replay resumes, the revocation
-/// is shown under a size that covers it.
+/// size before the revocation's leaf, never one past it; once the standby has lacked the leaf
+/// for longer than the bound (5 s), the node reads from the primary and shows it; once replay
+/// resumes, the standby shows it too, under a size that covers it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statuses_read_from_a_hot_standby_name_the_size_they_reflect() {
     let database = Postgres::start();
@@ -381,6 +382,20 @@ async fn statuses_read_from_a_hot_standby_name_the_size_they_reflect() {
         behind.log_size <= revocation_leaf,
         "a statement of the older record names size {} although the revocation is leaf {revocation_leaf}",
         behind.log_size
+    );
+
+    // Past the bound on a standby's lag, the node reads from the primary instead: the
+    // revocation is shown, the standby still paused.
+    tokio::time::sleep(Duration::from_millis(5_500)).await;
+    let (bounded, status) = a.status_statement(&id).await;
+    assert!(
+        matches!(status.status, RegistryStatus::Revoked { .. }),
+        "{status:?}"
+    );
+    assert!(bounded.log_size > revocation_leaf, "{bounded:?}");
+    assert_eq!(
+        standby.sql("SELECT pg_get_wal_replay_pause_state()"),
+        "paused"
     );
 
     standby.sql("SELECT pg_wal_replay_resume()");

@@ -2,11 +2,13 @@
 //! here, evidence bundles (`evidence.rs`) and listing pages (`listing.rs`) beside them.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use eproxy_proto::DelegationId;
 use eproxy_proto::v1::{RegistrationReceipt, SignedReceipt, SignedStatusStatement};
 
 use super::refusal::Refusal;
+use super::standby_lag::StandbyLag;
 use crate::clock::now;
 use crate::log::Log;
 use crate::log::operator::Operator;
@@ -22,6 +24,8 @@ pub struct Answers {
     /// Where public status lookups read from: `store`, or a shared database's nearest server,
     /// a hot standby included.
     pub status_reads: Arc<dyn Store>,
+    /// Since when `status_reads` has lacked leaves this node knows of.
+    pub standby_lag: Arc<StandbyLag>,
     /// The transparency log.
     pub log: Arc<Log>,
     /// The signing identity.
@@ -62,10 +66,18 @@ impl Answers {
     /// The signed public statement of `id`'s status now, read from `status_reads` with its
     /// ancestors in one snapshot, and naming the log size that snapshot reflects (on a store one
     /// process holds, this node's log size): a standby that lags gives an older size, never a
-    /// newer size over older records.
+    /// newer size over older records. A standby that has lacked leaves this node knows of for
+    /// longer than [`MAX_STANDBY_LAG`](super::standby_lag::MAX_STANDBY_LAG) is passed over for
+    /// `store`, so the lag is bounded too.
     pub fn public_status(&self, id: &DelegationId) -> Result<SignedStatusStatement, Refusal> {
         let at = now();
-        let chain = self.status_reads.status_chain(id)?;
+        let known = self.log.size();
+        let mut chain = self.status_reads.status_chain(id)?;
+        if let Some(snapshot) = chain.log_size
+            && !self.standby_lag.within(snapshot, known, Instant::now())
+        {
+            chain = self.store.status_chain(id)?;
+        }
         let log_size = chain.log_size.unwrap_or_else(|| self.log.size());
         let record = chain.record(id);
         let state = record

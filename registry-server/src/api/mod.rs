@@ -12,6 +12,7 @@ pub mod peer_rates;
 pub mod refusal;
 pub mod repeats;
 pub mod service;
+pub mod standby_lag;
 
 use std::time::Instant;
 

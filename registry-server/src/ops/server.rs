@@ -130,6 +130,7 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         answers: Answers {
             store: Arc::clone(&store),
             status_reads,
+            standby_lag: Arc::default(),
             log: Arc::clone(&log),
             operator: Arc::clone(&operator),
         },

@@ -66,10 +66,8 @@ mod tests {
         assert!(lag.within(14, 14, at(37.0)));
         assert!(lag.within(14, 15, at(100.0)));
         // Always a little behind, always catching up: never cut off.
-        let mut known = 15;
-        for second in 0..60 {
+        for (known, second) in (15..).zip(0..60) {
             assert!(lag.within(known, known + 1, at(101.0 + f64::from(second))));
-            known += 1;
         }
     }
 }

@@ -69,14 +69,14 @@ impl Answers {
     /// newer size over older records. A standby that has lacked leaves this node knows of for
     /// longer than [`MAX_STANDBY_LAG`](super::standby_lag::MAX_STANDBY_LAG) is passed over for
     /// `store`, so the lag is bounded too.
-    pub fn public_status(&self, id: &DelegationId) -> Result<SignedStatusStatement, Refusal> {
+    pub async fn public_status(&self, id: &DelegationId) -> Result<SignedStatusStatement, Refusal> {
         let at = now();
         let known = self.log.size();
-        let mut chain = self.status_reads.status_chain(id)?;
+        let mut chain = self.status_reads.status_chain_async(id).await?;
         if let Some(snapshot) = chain.log_size
             && !self.standby_lag.within(snapshot, known, Instant::now())
         {
-            chain = self.store.status_chain(id)?;
+            chain = self.store.status_chain_async(id).await?;
         }
         let log_size = chain.log_size.unwrap_or_else(|| self.log.size());
         let record = chain.record(id);

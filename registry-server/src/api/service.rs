@@ -225,17 +225,9 @@ impl Api {
         request: Request<GetStatusRequest>,
     ) -> Result<Response<GetStatusResponse>, Status> {
         let id = parse_id(&request.into_inner().delegation_id)?;
-        let answers = self.0.answers.clone();
-        let answer = move || answers.public_status(&id);
-        // On the async thread when the store is in this process: one point read (a memory hit
-        // for a registry's working set) and one Ed25519 signature, some 10 µs, less than
-        // handing the work to another thread. A shared database's read is a round trip, which
-        // would hold an async thread and every call queued behind it.
-        let status = if self.0.answers.status_reads.reads_wait() {
-            blocking(answer).await?
-        } else {
-            answer()?
-        };
+        // On the async thread: a store in this process answers from memory, and a database's
+        // round trips are awaited without holding the thread.
+        let status = self.0.answers.public_status(&id).await?;
         Ok(Response::new(GetStatusResponse {
             status: Some(status),
         }))

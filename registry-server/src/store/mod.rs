@@ -128,6 +128,10 @@ impl StoreError {
 /// A key and its value.
 pub type Entry = (Vec<u8>, Vec<u8>);
 
+/// A store call awaited by a caller on an async thread.
+pub type StoreFuture<T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, StoreError>> + Send>>;
+
 /// Reads through `session` when the store gave one (see [`Store::pinned`]), else through
 /// `store`.
 pub fn reads_of<'a>(store: &'a dyn Store, session: &'a Option<Box<dyn Store>>) -> &'a dyn Store {
@@ -238,12 +242,11 @@ pub trait Store: Send + Sync + 'static {
         Ok(chain)
     }
 
-    /// Whether a read waits for another machine (a round trip to a database server), so that
-    /// a caller on an async thread makes it on a thread that may block. A store one process
-    /// holds answers a point read of its working set from memory, in less time than handing
-    /// it to another thread takes.
-    fn reads_wait(&self) -> bool {
-        false
+    /// [`status_chain`](Store::status_chain) for a caller on an async thread. A store one
+    /// process holds answers from memory at once, in less time than handing the read to
+    /// another thread takes; a database's round trips are awaited without holding the thread.
+    fn status_chain_async(&self, id: &DelegationId) -> StoreFuture<StatusChain> {
+        Box::pin(std::future::ready(self.status_chain(id)))
     }
 
     /// Up to `limit` entries whose keys start with `prefix`, in ascending key order, starting

@@ -30,7 +30,9 @@ use deadpool::managed::PoolError;
 use eproxy_proto::DelegationId;
 
 use super::records::{StatusChain, StatusRecord};
-use super::{Committed, EngineState, Entry, Family, Fence, Standby, Store, StoreError, Write};
+use super::{
+    Committed, EngineState, Entry, Family, Fence, Standby, Store, StoreError, StoreFuture, Write,
+};
 use hosts::{Hosts, Link};
 
 /// The connection pool.
@@ -87,6 +89,9 @@ const SCHEMA: &str = "
 
 /// The committed log's size.
 const HEAD_SIZE: &str = "SELECT size FROM eproxy_head";
+/// The committed log's size and a point read, in one statement's snapshot.
+const HEAD_AND_GET: &str = "SELECT h.size, kv.value FROM eproxy_head h
+    LEFT JOIN eproxy_kv kv ON kv.family = $1 AND kv.key = $2";
 /// A point read.
 const GET: &str = "SELECT value FROM eproxy_kv WHERE family = $1 AND key = $2";
 /// Point reads of many keys: each found key's place in the arrays (from 1) and its value.
@@ -383,8 +388,8 @@ impl Store for PgStore {
         self.calls.status_chain(id)
     }
 
-    fn reads_wait(&self) -> bool {
-        true
+    fn status_chain_async(&self, id: &DelegationId) -> StoreFuture<StatusChain> {
+        self.calls.status_chain_async(id)
     }
 
     fn scan(
@@ -451,17 +456,92 @@ impl Calls {
         match answer.recv_timeout(self.call_timeout) {
             Ok(answered) => answered,
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                // The idle connections may lead to the host that stopped answering: new ones
-                // go to whichever host is the primary now. (Idle ones have no call pending.)
-                self.pool.retain(|_, _| false);
-                Err(StoreError(format!(
-                    "the database did not answer within {} s",
-                    self.call_timeout.as_secs()
-                )))
+                Err(given_up(&self.pool, self.call_timeout))
             }
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                Err(StoreError("a database call was dropped".into()))
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(dropped()),
+        }
+    }
+
+    /// [`Calls::run`] for a caller on an async thread: the call runs on the store's runtime
+    /// as there, and the caller awaits it without holding its thread.
+    fn spawn<T, F>(&self, future: F) -> StoreFuture<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
+        let call = self.runtime.spawn(future);
+        let (pool, call_timeout) = (self.pool.clone(), self.call_timeout);
+        Box::pin(async move {
+            match tokio::time::timeout(call_timeout, call).await {
+                Ok(Ok(answered)) => answered,
+                Ok(Err(_)) => Err(dropped()),
+                Err(_) => Err(given_up(&pool, call_timeout)),
             }
+        })
+    }
+
+    /// The read of [`Store::status_chain`], to be run or spawned.
+    fn status_chain_call(
+        &self,
+        id: &DelegationId,
+    ) -> impl Future<Output = Result<StatusChain, StoreError>> + Send + 'static {
+        let (source, pool) = (self.source.clone(), self.pool.clone());
+        let first = *id;
+        async move {
+            let mut link = source.connection(&pool).await?;
+            // Most PoAs looked up are roots (or not registered): one statement, one snapshot,
+            // reads the head's size and the record together.
+            let alone = link.statement(HEAD_AND_GET).await?;
+            let status = family_id(Family::Status);
+            let row = link
+                .client
+                .query_one(&alone, &[&status, &first.as_bytes().as_slice()])
+                .await
+                .map_err(db_error)?;
+            let mut chain = StatusChain {
+                log_size: Some(to_u64(row.get(0))?),
+                records: Vec::new(),
+            };
+            if let Some(value) = row.get::<_, Option<&[u8]>>(1) {
+                let record = StatusRecord::decode_stored(value)?;
+                if record.parent().is_none() {
+                    chain.records.push((first, record));
+                    return Ok(chain);
+                }
+            } else {
+                return Ok(chain);
+            }
+            // A sub-delegation: its ancestors and the head in one transaction's snapshot.
+            let size = link.statement(HEAD_SIZE).await?;
+            let get = link.statement(GET).await?;
+            let transaction = link
+                .client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await
+                .map_err(db_error)?;
+            let size = transaction.query_one(&size, &[]).await.map_err(db_error)?;
+            let mut chain = StatusChain {
+                log_size: Some(to_u64(size.get(0))?),
+                records: Vec::new(),
+            };
+            while let Some(next) = chain.next(&first) {
+                let key = next.as_bytes().to_vec();
+                let row = transaction
+                    .query_opt(&get, &[&status, &key])
+                    .await
+                    .map_err(db_error)?;
+                match row {
+                    Some(row) => chain
+                        .records
+                        .push((next, StatusRecord::decode_stored(row.get(0))?)),
+                    None => break,
+                }
+            }
+            transaction.commit().await.map_err(db_error)?;
+            Ok(chain)
         }
     }
 
@@ -631,42 +711,11 @@ impl Store for Calls {
     /// records alike: the writer commits a batch's records and its head together, so the size
     /// read is exactly the log the records reflect, on a hot standby that lags too.
     fn status_chain(&self, id: &DelegationId) -> Result<StatusChain, StoreError> {
-        let (source, pool) = (self.source.clone(), self.pool.clone());
-        let first = *id;
-        self.run(async move {
-            let mut link = source.connection(&pool).await?;
-            let size = link.statement(HEAD_SIZE).await?;
-            let get = link.statement(GET).await?;
-            let transaction = link
-                .client
-                .build_transaction()
-                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .await
-                .map_err(db_error)?;
-            let size = transaction.query_one(&size, &[]).await.map_err(db_error)?;
-            let mut chain = StatusChain {
-                log_size: Some(to_u64(size.get(0))?),
-                records: Vec::new(),
-            };
-            let status = family_id(Family::Status);
-            while let Some(next) = chain.next(&first) {
-                let key = next.as_bytes().to_vec();
-                let row = transaction
-                    .query_opt(&get, &[&status, &key])
-                    .await
-                    .map_err(db_error)?;
-                match row {
-                    Some(row) => chain
-                        .records
-                        .push((next, StatusRecord::decode_stored(row.get(0))?)),
-                    None => break,
-                }
-            }
-            transaction.commit().await.map_err(db_error)?;
-            Ok(chain)
-        })
+        self.run(self.status_chain_call(id))
+    }
+
+    fn status_chain_async(&self, id: &DelegationId) -> StoreFuture<StatusChain> {
+        self.spawn(self.status_chain_call(id))
     }
 
     fn scan(
@@ -795,6 +844,21 @@ fn to_i64(value: u64) -> Result<i64, StoreError> {
 
 fn to_u64(value: i64) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| StoreError(format!("the database holds a negative {value}")))
+}
+
+/// A call given up on after `call_timeout`. The idle connections may lead to the host that
+/// stopped answering: they are dropped, so that new ones go to whichever host serves now.
+/// (Idle ones have no call pending.)
+fn given_up(pool: &Pool, call_timeout: Duration) -> StoreError {
+    pool.retain(|_, _| false);
+    StoreError(format!(
+        "the database did not answer within {} s",
+        call_timeout.as_secs()
+    ))
+}
+
+fn dropped() -> StoreError {
+    StoreError("a database call was dropped".into())
 }
 
 fn db_error(error: tokio_postgres::Error) -> StoreError {
@@ -1105,6 +1169,14 @@ mod tests {
         let behind = reader.status_chain(&sub).unwrap();
         assert_eq!(behind.log_size, Some(2));
         assert_eq!(root_status(&behind), DelegationStatus::Active);
+        // The root alone (one statement, not a transaction) likewise.
+        let root_behind = reader.status_chain(&root).unwrap();
+        assert_eq!(root_behind.log_size, Some(2));
+        assert_eq!(root_behind.records.len(), 1);
+        assert_eq!(root_status(&root_behind), DelegationStatus::Active);
+        let root_now = store.status_chain(&root).unwrap();
+        assert_eq!(root_now.log_size, Some(3));
+        assert_eq!(root_status(&root_now), DelegationStatus::Revoked);
 
         standby.sql("SELECT pg_wal_replay_resume()");
         let caught_up = until(3);

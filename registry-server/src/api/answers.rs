@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use eproxy_policy::UnixTime;
 use eproxy_proto::DelegationId;
 use eproxy_proto::v1::{RegistrationReceipt, SignedReceipt, SignedStatusStatement};
 
@@ -79,18 +80,13 @@ impl Answers {
             chain = self.store.status_chain_async(id).await?;
         }
         let log_size = chain.log_size.unwrap_or_else(|| self.log.size());
-        let record = chain.record(id);
-        let state = record
-            .map(|record| effective(record, at, |ancestor| Ok(chain.record(ancestor).cloned())))
-            .transpose()?;
-        Ok(statement(
-            &self.operator,
+        self.sign(
             id,
-            record.zip(state.as_ref()),
-            at,
-            log_size,
+            chain.record(id),
+            |ancestor| Ok(chain.record(ancestor).cloned()),
+            (at, log_size),
             Audience::Public,
-        ))
+        )
     }
 
     /// The signed statement of `id`'s status now (`record` is its record, if registered), for
@@ -101,11 +97,29 @@ impl Answers {
         record: Option<&StatusRecord>,
         audience: Audience,
     ) -> Result<SignedStatusStatement, Refusal> {
-        let at = now();
         let store = self.store.as_ref();
-        let log_size = self.log.size();
+        self.sign(
+            id,
+            record,
+            |ancestor| status_record(store, ancestor),
+            (now(), self.log.size()),
+            audience,
+        )
+    }
+
+    /// The statement of `id`'s status at `when` (a time, and the log size the records
+    /// reflect), its state computed from `record` and the ancestors `ancestor` reads, signed
+    /// for `audience`.
+    fn sign(
+        &self,
+        id: &DelegationId,
+        record: Option<&StatusRecord>,
+        ancestor: impl FnMut(&DelegationId) -> Result<Option<StatusRecord>, StoreError>,
+        (at, log_size): (UnixTime, u64),
+        audience: Audience,
+    ) -> Result<SignedStatusStatement, Refusal> {
         let state = record
-            .map(|record| effective(record, at, |ancestor| status_record(store, ancestor)))
+            .map(|record| effective(record, at, ancestor))
             .transpose()?;
         Ok(statement(
             &self.operator,

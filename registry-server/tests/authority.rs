@@ -77,24 +77,6 @@ fn assert_denied(refusal: &tonic::Status, words: &str) {
     );
 }
 
-async fn list(
-    registry: &Registry,
-    signer: &Credential,
-    nonce: u8,
-) -> Result<ListDelegationsResponse, tonic::Status> {
-    registry
-        .registry()
-        .await
-        .list_delegations(ListDelegationsRequest {
-            request_cms: signed_request(signer, Action::Listing, nonce, |_| {}),
-            page_token: String::new(),
-            page_size: 0,
-            delegatee_certificate_sha256: Vec::new(),
-        })
-        .await
-        .map(tonic::Response::into_inner)
-}
-
 async fn log_size(registry: &Registry) -> u64 {
     registry.checkpoint_of(0).await.size
 }
@@ -215,7 +197,7 @@ async fn a_namesake_of_the_representative_can_neither_revoke_nor_list_nor_read()
         "no enrollment binds this certificate",
     );
     assert_denied(
-        &list(&registry, &namesake, 2).await.unwrap_err(),
+        &registry.list(&namesake, 2).await.unwrap_err(),
         "no enrollment binds this certificate",
     );
     let request = signed_request(
@@ -239,7 +221,7 @@ async fn a_namesake_of_the_representative_can_neither_revoke_nor_list_nor_read()
 async fn a_successor_representative_revokes_and_lists_what_the_former_one_granted() {
     let (registry, _, genuine) = registry_with_genuine_root().await;
     let successor = registered("authority successor", "鈴木後任", "代表取締役");
-    let listed = list(&registry, &successor, 1).await.unwrap();
+    let listed = registry.list(&successor, 1).await.unwrap();
     assert_eq!(
         listed
             .delegations
@@ -276,47 +258,10 @@ async fn a_managers_commercial_registration_certificate_grants_and_revokes_nothi
         "is of a 支配人",
     );
     assert_denied(
-        &list(&registry, &manager, 2).await.unwrap_err(),
+        &registry.list(&manager, 2).await.unwrap_err(),
         "is of a 支配人",
     );
     assert_active(&registry, &genuine).await;
-}
-
-/// `eproxy-registry ARGS --data-dir DIR`, its output; the registry must be stopped.
-fn operator_command(registry: &Registry, args: &[&str]) -> std::process::Output {
-    Command::new(binary())
-        .args(args)
-        .arg("--data-dir")
-        .arg(registry.data_dir())
-        .env("EPROXY_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-/// Enrolls (or, with `unenroll`, ends the enrollment of) `card` for the kit's company.
-fn attest(registry: &Registry, card: &Credential, unenroll: bool) -> std::process::Output {
-    let file = registry.data_dir().join("card.pem");
-    std::fs::write(&file, card.certificate_pem().unwrap()).unwrap();
-    let company = pki().company.corporate_number().unwrap().to_string();
-    let (command, because, text) = if unenroll {
-        ("unenroll", "--reason", "代表取締役退任")
-    } else {
-        ("enroll", "--reference", "登記事項証明書 2026-12-01 No.1234")
-    };
-    operator_command(
-        registry,
-        &[
-            command,
-            "--company",
-            &company,
-            "--certificate",
-            file.to_str().unwrap(),
-            "--attested-by",
-            "staff-0042",
-            because,
-            text,
-        ],
-    )
 }
 
 /// The evidence for `poa` (delegated to the employee), fetched with a contract the employee
@@ -343,15 +288,15 @@ async fn an_operator_enrollment_lets_the_representatives_card_act_until_it_ends(
     // The representative's own My Number card: the same name as the namesake's, another
     // certificate.
     let card = scenario::card_holder_in(pki(), "authority sato card", "佐藤サンプル").unwrap();
-    let enrolled = attest(&registry, &card, false);
+    let enrolled = attest(registry.data_dir(), &card, false);
     assert!(enrolled.status.success(), "{enrolled:?}");
     let line = String::from_utf8(enrolled.stdout).unwrap();
     assert!(line.contains("enrolled certificate"), "{line}");
-    let again = attest(&registry, &card, false);
+    let again = attest(registry.data_dir(), &card, false);
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("already enrolled"));
     // Only a JPKI signing certificate is enrolled, and only one that verifies.
-    let not_a_card = attest(&registry, &pki().representative, false);
+    let not_a_card = attest(registry.data_dir(), &pki().representative, false);
     assert_eq!(not_a_card.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&not_a_card.stderr).contains("not a valid JPKI signing"));
     registry.serve();
@@ -374,10 +319,7 @@ async fn an_operator_enrollment_lets_the_representatives_card_act_until_it_ends(
         "no enrollment binds this certificate",
     );
     // It lists the company's PoAs.
-    assert_eq!(
-        list(&registry, &card, 1).await.unwrap().delegations.len(),
-        1
-    );
+    assert_eq!(registry.list(&card, 1).await.unwrap().delegations.len(), 1);
 
     // A counterparty accepts a contract under it on the evidence alone: the bundle carries the
     // enrollment, proven in the log.
@@ -422,7 +364,7 @@ async fn an_operator_enrollment_lets_the_representatives_card_act_until_it_ends(
 
     // The representative leaves office: the operator ends the enrollment.
     registry.stop().await;
-    let ended = attest(&registry, &card, true);
+    let ended = attest(registry.data_dir(), &card, true);
     assert!(ended.status.success(), "{ended:?}");
     registry.serve();
     assert_denied(
@@ -468,7 +410,7 @@ async fn an_operator_enrollment_lets_the_representatives_card_act_until_it_ends(
         ]
     );
     registry.stop().await;
-    let audit = operator_command(&registry, &["audit", "export"]);
+    let audit = operator_command(registry.data_dir(), &["audit", "export"]);
     let audit = String::from_utf8(audit.stdout).unwrap();
     assert!(audit.contains("operator staff staff-0042"), "{audit}");
     assert!(
@@ -525,7 +467,7 @@ async fn who_may_do_what_the_authority_matrix() {
     let card = scenario::card_holder_in(pki(), "matrix sato card", "佐藤サンプル").unwrap();
     let former = scenario::card_holder_in(pki(), "matrix former card", "前代表者").unwrap();
     for (who, unenroll) in [(&card, false), (&former, false), (&former, true)] {
-        let done = attest(&registry, who, unenroll);
+        let done = attest(registry.data_dir(), who, unenroll);
         assert!(done.status.success(), "{done:?}");
     }
     registry.serve();
@@ -632,7 +574,7 @@ async fn who_may_do_what_the_authority_matrix() {
             .revoke(&revocation(signer, sub_id, next_nonce(), |_| {}))
             .await
             .is_ok();
-        let listed = list(&registry, signer, next_nonce()).await.is_ok();
+        let listed = registry.list(signer, next_nonce()).await.is_ok();
         let request = signed_request(
             signer,
             Action::EvidenceRelease {

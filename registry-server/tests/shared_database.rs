@@ -411,3 +411,85 @@ async fn statuses_read_from_a_hot_standby_name_the_size_they_reflect() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Operator staff enroll a representative's card, and end the enrollment, while the nodes
+/// serve, from any node's configuration: the signed act waits in the database until the writer
+/// applies it. Someone holding the configuration and the database's credentials but not the
+/// operator key enrolls no one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_staff_enroll_and_unenroll_while_the_nodes_serve() {
+    let database = Postgres::start();
+    let mirrors = tempfile::tempdir().unwrap();
+    let a = node(&database, "a", None, mirrors.path());
+    submit_until_registered(&a, &poa_number(0)).await;
+    let b = node(&database, "b", Some(&a), mirrors.path());
+    naming(&b, &a, &poa_number(1)).await;
+    let card = scenario::card_holder_in(pki(), "shared sato card", "佐藤サンプル").unwrap();
+    let denied = a.list(&card, 1).await.unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied, "{denied:?}");
+
+    // From the follower's configuration: the writer applies it.
+    let enrolled = attest(b.data_dir(), &card, false);
+    let line = String::from_utf8_lossy(&enrolled.stdout);
+    assert!(enrolled.status.success(), "{enrolled:?}");
+    assert!(
+        line.contains("enrolled certificate") && line.contains("log index 1"),
+        "{line}"
+    );
+    assert_eq!(a.list(&card, 2).await.unwrap().delegations.len(), 1);
+    let again = attest(a.data_dir(), &card, false);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already enrolled"));
+
+    // A forger: the registry's configuration (so the database's credentials), another key.
+    let forger = tempfile::tempdir().unwrap();
+    process::init(forger.path());
+    let config = "eproxy-registry.toml";
+    std::fs::copy(b.data_dir().join(config), forger.path().join(config)).unwrap();
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(b.data_dir().join("pki"))
+        .arg(forger.path())
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let other = scenario::card_holder_in(pki(), "shared forged card", "佐藤サンプル").unwrap();
+    let forged = attest(forger.path(), &other, false);
+    assert_eq!(forged.status.code(), Some(1), "{forged:?}");
+    assert!(
+        String::from_utf8_lossy(&forged.stderr).contains("not signed by this log's operator key"),
+        "{forged:?}"
+    );
+    assert_eq!(
+        a.list(&other, 3).await.unwrap_err().code(),
+        Code::PermissionDenied
+    );
+
+    // Ended from the writer's configuration; the card no longer lists.
+    let ended = attest(a.data_dir(), &card, true);
+    assert!(ended.status.success(), "{ended:?}");
+    assert!(String::from_utf8_lossy(&ended.stdout).contains("at log index 2"));
+    let denied = a.list(&card, 4).await.unwrap_err();
+    assert!(denied.message().contains("was in force from"), "{denied:?}");
+
+    // Both acts are in the log, as every node serves it.
+    let start = Instant::now();
+    while b.checkpoint().await.0.size < 3 {
+        assert!(start.elapsed() < Duration::from_secs(15), "b lags");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let kinds: Vec<LogEventKind> = b
+        .leaves(0, 3)
+        .await
+        .iter()
+        .map(|leaf| LogEvent::decode(leaf.as_slice()).unwrap().kind())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            LogEventKind::Registration,
+            LogEventKind::Enrollment,
+            LogEventKind::Unenrollment
+        ]
+    );
+}

@@ -6,7 +6,7 @@ use std::fs;
 use std::io::Write as _;
 use std::path::Path;
 
-use aws_lc_rs::signature::Ed25519KeyPair;
+use aws_lc_rs::signature::{ED25519, Ed25519KeyPair, UnparsedPublicKey};
 use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use eproxy_proto::v1::{
@@ -16,6 +16,11 @@ use eproxy_verifier::evidence::{RECEIPT_CONTEXT, STATUS_STATEMENT_CONTEXT};
 use eproxy_verifier::merkle::Hash;
 use eproxy_verifier::note::{Checkpoint, VerifierKey};
 use prost::Message;
+
+/// Prefixes the bytes of an operator's act before they are signed (`write/command/operator_act.rs`),
+/// so that the signature is over nothing else the key signs: checkpoints, statements, receipts
+/// and enrollments each have their own.
+pub const OPERATOR_ACT_CONTEXT: &[u8] = b"eproxy operator act v1\n";
 
 /// Why the key could not be made or read.
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +160,20 @@ impl Operator {
     /// Signs the canonical bytes of an `Enrollment` (domain-separated).
     pub fn sign_enrollment(&self, enrollment: &[u8]) -> Vec<u8> {
         self.sign_with_context(eproxy_verifier::enrollment::ENROLLMENT_CONTEXT, enrollment)
+    }
+
+    /// Signs the canonical bytes of an operator's act (domain-separated).
+    pub fn sign_act(&self, act: &[u8]) -> Vec<u8> {
+        self.sign_with_context(OPERATOR_ACT_CONTEXT, act)
+    }
+
+    /// Whether `signature` is this key's over the operator's act `act`.
+    pub fn signed_act(&self, act: &[u8], signature: &[u8]) -> bool {
+        let mut message = OPERATOR_ACT_CONTEXT.to_vec();
+        message.extend_from_slice(act);
+        UnparsedPublicKey::new(&ED25519, self.verifier.public_key())
+            .verify(&message, signature)
+            .is_ok()
     }
 
     fn sign_with_context(&self, context: &[u8], bytes: &[u8]) -> Vec<u8> {

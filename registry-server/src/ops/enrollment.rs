@@ -1,14 +1,19 @@
 //! The operator's enrollments: a JPKI signing certificate attested, after an out-of-band check
 //! of the commercial register (登記事項証明書: name and address against the card's, and the
 //! person's identity), to be a company's representative's, so that it may grant, replace,
-//! revoke and list that company's PoAs (`write/authority.rs`). Made and ended by operator staff with
-//! `eproxy-registry enroll` and `unenroll`, against the data directory while the registry is
-//! stopped (its store is locked while it serves): each is signed with the operator key, logged
-//! as a leaf, audited with the staff member's name and the check's reference, and covered by a
-//! new checkpoint before the command returns.
+//! revoke and list that company's PoAs (`write/authority.rs`). Made and ended by operator staff
+//! with `eproxy-registry enroll` and `unenroll`, as an act signed with the operator key
+//! (`write/command/operator_act.rs`), logged as a leaf, audited with the staff member's name
+//! and the check's reference, and covered by a checkpoint:
+//!
+//! - on the embedded database, against the data directory while the registry is stopped (its
+//!   store is locked while it serves), through a sequencer of the command's own;
+//! - on a shared database, while the registry serves: the act is left pending there and the
+//!   writer of the moment applies it (`operator_inbox.rs`).
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use eproxy_policy::CorporateNumber;
 use eproxy_verifier::crl::Crl;
@@ -17,17 +22,19 @@ use eproxy_verifier::verify::Verifier;
 use sha2::{Digest, Sha256};
 
 use super::config::{Config, KEY_FILE, read_certificate, read_crls};
+use super::operator_inbox;
 use super::server::{DB_DIR, open_log};
 use crate::clock::now;
 use crate::log::operator::Operator;
-use crate::store::{RocksStore, Store};
-use crate::write::command::{Basis, Command, Enrolment, Outcome, Unenrolment};
+use crate::store::{PgStore, RocksStore, Store};
+use crate::write::command::operator_act::{
+    ActAnswer, ActKind, MAX_REFERENCE, MAX_STAFF, OperatorAct, PendingAct, bounded,
+};
+use crate::write::command::{Command, Outcome};
 use crate::write::{CommitObserver, Sequencer, WriterParts};
 
-/// The longest staff identifier.
-const MAX_ATTESTED_BY: usize = 128;
-/// The longest check reference or reason.
-const MAX_REFERENCE: usize = 256;
+/// How long an act on a shared database waits for the writer: longer than a failover takes.
+const ANSWER_WITHIN: Duration = Duration::from_secs(30);
 
 /// What the operator's staff says about one certificate.
 pub struct Attestation<'a> {
@@ -46,25 +53,19 @@ pub struct Attestation<'a> {
 pub fn enroll(data_dir: &Path, attestation: &Attestation<'_>) -> Result<String, String> {
     let config = Config::load(data_dir).map_err(|e| e.to_string())?;
     let (company, certificate_sha256) = checked(data_dir, &config, attestation, true)?;
-    let outcome = apply(data_dir, &config, |operator| {
-        Command::Enroll(Box::new(Enrolment {
-            company,
-            certificate_sha256,
-            basis: Basis::Attested {
-                attested_by: attestation.attested_by.to_owned(),
-                check_reference: attestation.reference.to_owned(),
-            },
-            operator,
-        }))
-    })?;
-    match outcome {
-        Outcome::Enrolled { id, log_index, .. } => Ok(format!(
-            "enrolled certificate {} for company {company}: enrollment {}, log index {log_index}",
-            hex::encode(certificate_sha256),
-            hex::encode(id)
-        )),
-        other => Err(format!("unexpected outcome {other:?}")),
-    }
+    let answer = apply(
+        data_dir,
+        &config,
+        ActKind::Enroll,
+        attestation,
+        &certificate_sha256,
+    )?;
+    Ok(format!(
+        "enrolled certificate {} for company {company}: enrollment {}, log index {}",
+        hex::encode(certificate_sha256),
+        hex::encode(&answer.enrollment_id),
+        answer.log_index
+    ))
 }
 
 /// Ends the enrollment of `attestation`'s certificate for its company. PoAs it granted while in
@@ -72,24 +73,19 @@ pub fn enroll(data_dir: &Path, attestation: &Attestation<'_>) -> Result<String, 
 pub fn unenroll(data_dir: &Path, attestation: &Attestation<'_>) -> Result<String, String> {
     let config = Config::load(data_dir).map_err(|e| e.to_string())?;
     let (company, certificate_sha256) = checked(data_dir, &config, attestation, false)?;
-    let outcome = apply(data_dir, &config, |_| {
-        Command::Unenroll(Unenrolment {
-            company,
-            certificate_sha256,
-            ended_by: format!("operator staff {}", attestation.attested_by),
-            reason: attestation.reference.to_owned(),
-            nonce_key: None,
-            acting: None,
-        })
-    })?;
-    match outcome {
-        Outcome::Unenrolled { id, log_index } => Ok(format!(
-            "ended enrollment {} of certificate {} for company {company} at log index {log_index}",
-            hex::encode(id),
-            hex::encode(certificate_sha256)
-        )),
-        other => Err(format!("unexpected outcome {other:?}")),
-    }
+    let answer = apply(
+        data_dir,
+        &config,
+        ActKind::Unenroll,
+        attestation,
+        &certificate_sha256,
+    )?;
+    Ok(format!(
+        "ended enrollment {} of certificate {} for company {company} at log index {}",
+        hex::encode(&answer.enrollment_id),
+        hex::encode(certificate_sha256),
+        answer.log_index
+    ))
 }
 
 /// The company and the certificate's SHA-256, after checking the texts and, when `enrolling`,
@@ -104,14 +100,7 @@ fn checked(
 ) -> Result<(CorporateNumber, [u8; 32]), String> {
     let company = CorporateNumber::parse(attestation.company)
         .map_err(|e| format!("--company {:?}: {e}", attestation.company))?;
-    let bounded = |name: &str, text: &str, max: usize| {
-        if text.trim().is_empty() || text.len() > max {
-            Err(format!("{name}: 1 to {max} bytes, not blank"))
-        } else {
-            Ok(())
-        }
-    };
-    bounded("--attested-by", attestation.attested_by, MAX_ATTESTED_BY)?;
+    bounded("--attested-by", attestation.attested_by, MAX_STAFF)?;
     bounded(
         if enrolling { "--reference" } else { "--reason" },
         attestation.reference,
@@ -142,17 +131,56 @@ fn checked(
     Ok((company, sha256))
 }
 
-/// Applies the command `make` builds (given the operator) to the registry of `data_dir`
-/// (configured by `config`) through its one writer, then publishes a checkpoint covering it.
+/// Signs the act of `kind` that `attestation` describes and has the registry of `data_dir`
+/// (configured by `config`) apply it through its one writer; the writer's answer, if the act
+/// was done.
 fn apply(
     data_dir: &Path,
     config: &Config,
-    make: impl FnOnce(Arc<Operator>) -> Command,
-) -> Result<Outcome, String> {
-    embedded_only(config, "enroll and unenroll")?;
+    kind: ActKind,
+    attestation: &Attestation<'_>,
+    certificate_sha256: &[u8; 32],
+) -> Result<ActAnswer, String> {
     let operator = Arc::new(
         Operator::load(&config.origin, &data_dir.join(KEY_FILE)).map_err(|e| e.to_string())?,
     );
+    let mut nonce = vec![0; 16];
+    getrandom::fill(&mut nonce).map_err(|e| format!("no randomness for the act's nonce: {e}"))?;
+    let act = OperatorAct {
+        format_version: 1,
+        log_origin: config.origin.clone(),
+        requested_at: now().seconds(),
+        nonce,
+        kind: kind as i32,
+        corporate_number: attestation.company.to_owned(),
+        certificate_sha256: certificate_sha256.to_vec(),
+        staff: attestation.attested_by.to_owned(),
+        reference: attestation.reference.to_owned(),
+    };
+    let (nonce_key, signed) = act.sign(&operator);
+    let answer = if config.database_url.is_empty() {
+        apply_embedded(data_dir, config, operator, nonce_key, signed)?
+    } else {
+        let store = PgStore::open(&config.database_url).map_err(|e| e.to_string())?;
+        operator_inbox::post(&store, &nonce_key, signed).map_err(|e| e.to_string())?;
+        operator_inbox::await_answer(&store, &nonce_key, ANSWER_WITHIN)?
+    };
+    if answer.refusal.is_empty() {
+        Ok(answer)
+    } else {
+        Err(answer.refusal)
+    }
+}
+
+/// Applies the signed act `signed` to the embedded database of `data_dir`, through a sequencer
+/// of this command's own, then publishes a checkpoint covering it.
+fn apply_embedded(
+    data_dir: &Path,
+    config: &Config,
+    operator: Arc<Operator>,
+    nonce_key: Vec<u8>,
+    signed: Vec<u8>,
+) -> Result<ActAnswer, String> {
     let store: Arc<dyn Store> =
         Arc::new(RocksStore::open(&data_dir.join(DB_DIR)).map_err(|e| {
             format!("{e} (is the registry serving this data directory? stop it first)")
@@ -162,7 +190,7 @@ fn apply(
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let outcome = runtime.block_on(async {
+    runtime.block_on(async {
         let sequencer = Sequencer::start(WriterParts {
             store: Arc::clone(&store),
             log: Arc::clone(&log),
@@ -171,27 +199,21 @@ fn apply(
             epoch: 0,
         })
         .map_err(|e| format!("cannot start the sequencer: {e}"))?;
-        let outcome = sequencer.apply(make(Arc::clone(&operator))).await;
+        let act = PendingAct {
+            key: crate::store::records::pending_act_key(&nonce_key),
+            signed,
+            operator,
+        };
+        let outcome = sequencer.apply(Command::Act(Box::new(act))).await;
         let published = sequencer.publish().await;
         sequencer.stop().await;
-        let outcome = outcome.map_err(|refusal| refusal.to_string())?;
+        let answer = match outcome.map_err(|refusal| refusal.to_string())? {
+            Outcome::ActAnswered(answer) => answer,
+            other => return Err(format!("unexpected outcome {other:?}")),
+        };
         published.map_err(|e| format!("the checkpoint could not be published: {e}"))?;
-        Ok::<_, String>(outcome)
-    })?;
-    Ok(outcome)
-}
-
-/// Refuses `what` on a registry whose records are in a shared database: its embedded
-/// database (which these commands open) holds nothing.
-pub fn embedded_only(config: &Config, what: &str) -> Result<(), String> {
-    if config.database_url.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{what} work on the embedded database; this registry keeps its records in the shared \
-             database (database_url), which they do not reach yet"
-        ))
-    }
+        Ok(answer)
+    })
 }
 
 /// The operator's one command is counted by no metrics: no registry serves meanwhile.

@@ -13,5 +13,6 @@ mod election;
 mod enrollment;
 mod lanes;
 mod metrics;
+mod operator_inbox;
 mod server;
 mod signals;

@@ -39,11 +39,14 @@ pub enum Family {
     /// JPKI certificates enrolled for companies, by company and certificate (see
     /// `records::enrollment_key`).
     Enrollments,
+    /// Acts of the operator's staff on a shared database, pending until the writer answers
+    /// them (see `records::pending_act_key`, `write/command/operator_act.rs`).
+    OperatorActs,
 }
 
 impl Family {
     /// Every family, in a fixed order.
-    pub const ALL: [Family; 10] = [
+    pub const ALL: [Family; 11] = [
         Family::Poa,
         Family::Status,
         Family::ByCompany,
@@ -54,6 +57,7 @@ impl Family {
         Family::Nonces,
         Family::SigningActs,
         Family::Enrollments,
+        Family::OperatorActs,
     ];
 
     /// The family's name in the engine.
@@ -69,6 +73,7 @@ impl Family {
             Family::Nonces => "nonces",
             Family::SigningActs => "signing_acts",
             Family::Enrollments => "enrollments",
+            Family::OperatorActs => "operator_acts",
         }
     }
 }

@@ -293,6 +293,19 @@ pub fn nonce_key(requested_at: UnixTime, nonce: &[u8]) -> Vec<u8> {
     key
 }
 
+/// The prefix of the operator's acts the writer has yet to answer.
+pub const PENDING_ACTS: &[u8] = b"p";
+
+/// Where an operator's act whose nonce key is `nonce_key` waits for the writer.
+pub fn pending_act_key(nonce_key: &[u8]) -> Vec<u8> {
+    [PENDING_ACTS, nonce_key].concat()
+}
+
+/// Where the writer answers the operator's act whose nonce key is `nonce_key`.
+pub fn act_answer_key(nonce_key: &[u8]) -> Vec<u8> {
+    [b"a".as_slice(), nonce_key].concat()
+}
+
 /// The stated time a [`nonce_key`] starts with.
 pub fn nonce_key_time(key: &[u8]) -> Option<UnixTime> {
     let bytes: [u8; 8] = key.get(..8)?.try_into().ok()?;

@@ -64,7 +64,7 @@ pub struct Registry {
     pub listen: String,
 }
 
-pub use process::binary;
+pub use process::{attest, binary, operator_command};
 
 impl Registry {
     /// Initialises a data directory trusting the test PKI's roots and CRLs, and starts serving.
@@ -189,6 +189,25 @@ impl Registry {
             .revoke_delegation(RevokeDelegationRequest {
                 request_cms: cms.to_vec(),
                 crls: Vec::new(),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// Lists the company's PoAs, first page, on a listing request `signer` signs with a nonce
+    /// of `nonce`.
+    pub async fn list(
+        &self,
+        signer: &Credential,
+        nonce: u8,
+    ) -> Result<ListDelegationsResponse, tonic::Status> {
+        self.registry()
+            .await
+            .list_delegations(ListDelegationsRequest {
+                request_cms: signed_request(signer, Action::Listing, nonce, |_| {}),
+                page_token: String::new(),
+                page_size: 0,
+                delegatee_certificate_sha256: Vec::new(),
             })
             .await
             .map(tonic::Response::into_inner)

@@ -141,3 +141,42 @@ pub fn shared_node_config(
             config.replace(from, to)
         })
 }
+
+/// `eproxy-registry ARGS --data-dir DATA_DIR`, its output. On the embedded database the
+/// registry must be stopped; on a shared one it may serve.
+pub fn operator_command(data_dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(binary())
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("EPROXY_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+/// Operator staff enroll (or, with `unenroll`, end the enrollment of) `card` for the kit's
+/// company, with the registry configuration and key of `data_dir`.
+pub fn attest(data_dir: &Path, card: &crate::Credential, unenroll: bool) -> std::process::Output {
+    let file = data_dir.join("card.pem");
+    std::fs::write(&file, card.certificate_pem().unwrap()).unwrap();
+    let company = super::pki().company.corporate_number().unwrap().to_string();
+    let (command, because, text) = if unenroll {
+        ("unenroll", "--reason", "代表取締役退任")
+    } else {
+        ("enroll", "--reference", "登記事項証明書 2026-12-01 No.1234")
+    };
+    operator_command(
+        data_dir,
+        &[
+            command,
+            "--company",
+            &company,
+            "--certificate",
+            file.to_str().unwrap(),
+            "--attested-by",
+            "staff-0042",
+            because,
+            text,
+        ],
+    )
+}

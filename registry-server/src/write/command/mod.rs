@@ -4,6 +4,7 @@
 
 mod enrolment;
 mod nonces;
+pub mod operator_act;
 mod registration;
 mod release;
 mod revocation;
@@ -43,6 +44,9 @@ pub enum Command {
     Enroll(Box<Enrolment>),
     /// End an enrollment.
     Unenroll(Unenrolment),
+    /// Take up an act of the operator's staff left pending in a shared database, and answer
+    /// it.
+    Act(Box<operator_act::PendingAct>),
     /// Forget spent nonces no fresh request can carry any more.
     PruneNonces,
 }
@@ -75,6 +79,8 @@ pub enum Outcome {
         /// The UNENROLLMENT event's log index.
         log_index: u64,
     },
+    /// The operator's act is answered: done, or refused and why.
+    ActAnswered(operator_act::ActAnswer),
     /// This many spent nonces were forgotten.
     Pruned(usize),
     /// The PoA is revoked (now, or before if `already`).
@@ -96,6 +102,7 @@ impl Command {
             Command::Release(_)
             | Command::Enroll(_)
             | Command::Unenroll(_)
+            | Command::Act(_)
             | Command::PruneNonces => Vec::new(),
         }
     }
@@ -108,6 +115,7 @@ impl Command {
             Command::Release(release) => release.apply(batch),
             Command::Enroll(enrolment) => enrolment.apply(batch),
             Command::Unenroll(unenrolment) => unenrolment.apply(batch),
+            Command::Act(act) => act.apply(batch),
             Command::PruneNonces => Ok(Outcome::Pruned(nonces::prune_nonces(batch)?)),
         }
     }

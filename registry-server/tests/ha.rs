@@ -11,7 +11,10 @@
 //!   loopback), and its watchdog resets it before the leader key's TTL runs out, as Patroni's
 //!   watchdog does in production;
 //! - the same without a watchdog: the machine comes back as it was, a primary still until
-//!   its Patroni learns that a standby was promoted, holding commits that no standby has.
+//!   its Patroni learns that a standby was promoted, holding commits that no standby has;
+//! - the PostgreSQL primary's machine cut off the network (its link down, every process
+//!   running), then joined again: where the cluster's members are hosts of their own (network
+//!   namespaces, as root), not on loopback.
 //!
 //! Each node reads public statuses from its own nearest database server, whatever its role
 //! (`database_read_url`), and a reader asks the nodes for revoked PoAs' statuses throughout.
@@ -23,9 +26,9 @@
 //! no status statement ever showed a revocation undone.
 //! The time from each fault to the next acknowledged submission is reported.
 //!
-//! `EPROXY_HA_FAULTS` sets how many faults (default 5), taken in turn from the kinds numbered
-//! in `EPROXY_HA_KINDS` (1 to 5 in the order above, comma-separated; default all five), and
-//! `EPROXY_HA_SEED` the seed of the moments.
+//! `EPROXY_HA_FAULTS` sets how many faults (default one of each kind), taken in turn from the
+//! kinds numbered in `EPROXY_HA_KINDS` (1 to 6 in the order above, comma-separated; default all
+//! the cluster can have), and `EPROXY_HA_SEED` the seed of the moments.
 
 use std::collections::{BTreeMap, HashMap};
 use std::process::Output;
@@ -101,6 +104,17 @@ impl Cluster {
             std::thread::sleep(Duration::from_millis(100));
         }
         panic!("the database cluster is not whole again within 90 s");
+    }
+
+    /// Whether each member is a host of its own (a network namespace), so that one can be cut
+    /// off the network.
+    fn namespaced(&self) -> bool {
+        Command::new(Self::script())
+            .arg("namespaced")
+            .arg(self.dir.path())
+            .status()
+            .unwrap()
+            .success()
     }
 
     /// The primary member, once there is one (up to 30 s).
@@ -566,10 +580,6 @@ async fn check_promises(nodes: &[Registry], seen: &Mutex<Seen>) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_and_checkpoints_survive_every_fault() {
     use std::sync::atomic::{AtomicBool, AtomicU64};
-    let faults: usize = std::env::var("EPROXY_HA_FAULTS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(5);
     let mut seed: u64 = std::env::var("EPROXY_HA_SEED")
         .ok()
         .and_then(|n| n.parse().ok())
@@ -637,7 +647,10 @@ async fn acknowledged_writes_and_checkpoints_survive_every_fault() {
         "stall the writer",
         "stall the database primary until its watchdog resets it",
         "pause the database primary",
+        "cut the database primary off the network",
     ];
+    let namespaced = cluster.namespaced();
+    let possible = if namespaced { 6 } else { 5 };
     let kinds: Vec<&str> = match std::env::var("EPROXY_HA_KINDS") {
         Ok(numbers) => numbers
             .split(',')
@@ -646,12 +659,25 @@ async fn acknowledged_writes_and_checkpoints_survive_every_fault() {
                     .parse::<usize>()
                     .ok()
                     .and_then(|n| n.checked_sub(1))
-                    .and_then(|i| kinds.get(i).copied())
-                    .unwrap_or_else(|| panic!("EPROXY_HA_KINDS: {n:?} is not a kind (1 to 5)"))
+                    .filter(|i| *i < possible)
+                    .map(|i| kinds[i])
+                    .unwrap_or_else(|| {
+                        panic!(
+                            "EPROXY_HA_KINDS: {n:?} is not a kind this cluster can have (1 to \
+                             {possible}; 6 needs network namespaces)"
+                        )
+                    })
             })
             .collect(),
-        Err(_) => kinds.to_vec(),
+        Err(_) => kinds[..possible].to_vec(),
     };
+    if !namespaced {
+        eprintln!("the cluster's members share loopback: no network partition");
+    }
+    let faults: usize = std::env::var("EPROXY_HA_FAULTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(kinds.len());
     let mut unavailable: HashMap<&str, Vec<f64>> = HashMap::new();
     for fault in 0..faults {
         // One machine fails at a time: the cluster is whole again before the next fault.
@@ -709,11 +735,20 @@ async fn acknowledged_writes_and_checkpoints_survive_every_fault() {
                 cluster.run(&["revive", &primary]);
                 took
             }
-            _ => {
+            "pause the database primary" => {
                 let primary = cluster.primary();
                 cluster.run(&["pause", &primary]);
                 let took = time_to_write(&addresses, probe).await;
                 cluster.run(&["resume", &primary]);
+                took
+            }
+            _ => {
+                // Its Patroni no longer reaches etcd's majority, so it demotes itself, and its
+                // connections are left hanging: no reset, no refusal.
+                let primary = cluster.primary();
+                cluster.run(&["isolate", &primary]);
+                let took = time_to_write(&addresses, probe).await;
+                cluster.run(&["heal", &primary]);
                 took
             }
         };

@@ -69,13 +69,15 @@ impl Answers {
     /// process holds, this node's log size): a standby that lags gives an older size, never a
     /// newer size over older records. A standby that has lacked leaves this node knows of for
     /// longer than [`MAX_STANDBY_LAG`](super::standby_lag::MAX_STANDBY_LAG) is passed over for
-    /// `store`, so the lag is bounded too.
+    /// `store` while the primary answers, so the lag is bounded too; through a failover, when
+    /// no primary answers, the standby's snapshot is answered.
     pub async fn public_status(&self, id: &DelegationId) -> Result<SignedStatusStatement, Refusal> {
         let at = now();
         let known = self.log.size();
         let mut chain = self.status_reads.status_chain_async(id).await?;
         if let Some(snapshot) = chain.log_size
             && !self.standby_lag.within(snapshot, known, Instant::now())
+            && self.standby_lag.primary_answers(Instant::now())
         {
             chain = self.store.status_chain_async(id).await?;
         }

@@ -325,11 +325,17 @@ impl Api {
         request: Request<GetInclusionProofRequest>,
     ) -> Result<Response<GetInclusionProofResponse>, Status> {
         let request = request.into_inner();
-        let hashes = self.0.answers.log.inclusion_proof(
-            self.0.answers.store.as_ref(),
-            request.leaf_index,
-            request.tree_size,
-        )?;
+        let service = Arc::clone(&self.0);
+        // Off the async threads: the hashes a proof needs beyond the tree's memory are read
+        // from the store, a database's round trips among them.
+        let hashes = blocking(move || {
+            service.answers.log.inclusion_proof(
+                service.answers.store.as_ref(),
+                request.leaf_index,
+                request.tree_size,
+            )
+        })
+        .await?;
         Ok(Response::new(GetInclusionProofResponse {
             proof: Some(InclusionProof {
                 leaf_index: request.leaf_index,
@@ -344,11 +350,15 @@ impl Api {
         request: Request<GetConsistencyProofRequest>,
     ) -> Result<Response<GetConsistencyProofResponse>, Status> {
         let request = request.into_inner();
-        let hashes = self.0.answers.log.consistency_proof(
-            self.0.answers.store.as_ref(),
-            request.old_size,
-            request.new_size,
-        )?;
+        let service = Arc::clone(&self.0);
+        let hashes = blocking(move || {
+            service.answers.log.consistency_proof(
+                service.answers.store.as_ref(),
+                request.old_size,
+                request.new_size,
+            )
+        })
+        .await?;
         Ok(Response::new(GetConsistencyProofResponse {
             hashes: hashes.iter().map(|h| h.to_vec()).collect(),
         }))

@@ -212,9 +212,34 @@ impl Log {
 
     /// Adds the leaves `store` holds beyond the tree: after the store was reopened, a batch
     /// whose commit reported failure may have reached the disk all the same (RocksDB commits
-    /// a batch whole or not at all). Returns how many were added.
+    /// a batch whole or not at all), and a follower adds what the writer committed. Returns
+    /// how many were added. The leaves are read with no lock held, so that a database that
+    /// stops answering holds this call alone, not every reader of the log's size (status
+    /// lookups among them); what another caller added meanwhile is not added twice.
     pub fn catch_up(&self, store: &dyn Store) -> Result<u64, StoreError> {
-        extend_from(&mut write(&self.tree), store)
+        let mut added = 0;
+        loop {
+            let from = self.size();
+            let hashes: Vec<Hash> = stored_leaves(store, from, REBUILD_CHUNK)?
+                .iter()
+                .map(|leaf| leaf_hash(leaf))
+                .collect();
+            if hashes.is_empty() {
+                return Ok(added);
+            }
+            let mut tree = write(&self.tree);
+            let Some(already) = tree.size().checked_sub(from) else {
+                // Rebuilt shorter meanwhile: the next call reads from there.
+                return Ok(added);
+            };
+            for hash in hashes
+                .into_iter()
+                .skip(usize::try_from(already).unwrap_or(usize::MAX))
+            {
+                tree.push(hash);
+                added += 1;
+            }
+        }
     }
 
     /// Rebuilds the tree from the stored leaves, as at start-up, and takes the stored
@@ -540,6 +565,9 @@ pub fn check_stored(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
     use eproxy_verifier::merkle::{consistency_proof, inclusion_proof, root};
 
     use super::*;
@@ -557,6 +585,79 @@ mod tests {
         store.commit(&writes).unwrap();
         let hashes = leaves.iter().map(|leaf| leaf_hash(leaf)).collect();
         (dir, store, hashes)
+    }
+
+    /// A store whose scans wait, once told to, until let go: a database that stopped
+    /// answering.
+    struct Stalling {
+        inner: RocksStore,
+        stall: std::sync::atomic::AtomicBool,
+        entered: std::sync::Mutex<std::sync::mpsc::Sender<()>>,
+        release: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+    }
+
+    impl Store for Stalling {
+        fn get(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+            self.inner.get(family, key)
+        }
+        fn scan(
+            &self,
+            family: Family,
+            prefix: &[u8],
+            after: Option<&[u8]>,
+            limit: usize,
+        ) -> Result<Vec<crate::store::Entry>, StoreError> {
+            if self.stall.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                self.entered.lock().unwrap().send(()).unwrap();
+                self.release.lock().unwrap().recv().unwrap();
+            }
+            self.inner.scan(family, prefix, after, limit)
+        }
+        fn commit(&self, writes: &[Write]) -> Result<(), StoreError> {
+            self.inner.commit(writes)
+        }
+        fn engine_state(&self) -> crate::store::EngineState {
+            self.inner.engine_state()
+        }
+    }
+
+    /// While a follower's catch-up waits on the store, the log's size is still read at once:
+    /// a database that stops answering must not hold every status lookup with it.
+    #[test]
+    fn catching_up_holds_no_lock_while_the_store_is_read() {
+        let (dir, store, hashes) = stored(3);
+        let operator =
+            Operator::new("test/log", ed25519_dalek::SigningKey::from_bytes(&[1; 32])).unwrap();
+        let log = Arc::new(Log::open(&store, &operator).unwrap());
+        drop(store);
+        let more: Vec<Write> = (3..5)
+            .map(|i| Write::put(Family::LogLeaves, index_key(i).to_vec(), vec![i as u8]))
+            .collect();
+        let (entered, on_entry) = std::sync::mpsc::channel();
+        let (let_go, release) = std::sync::mpsc::channel();
+        let stalling = Arc::new(Stalling {
+            inner: RocksStore::open(dir.path()).unwrap(),
+            stall: std::sync::atomic::AtomicBool::new(true),
+            entered: std::sync::Mutex::new(entered),
+            release: std::sync::Mutex::new(release),
+        });
+        stalling.commit(&more).unwrap();
+        let follower = {
+            let (log, stalling) = (Arc::clone(&log), Arc::clone(&stalling));
+            std::thread::spawn(move || log.catch_up(stalling.as_ref()))
+        };
+        on_entry.recv().unwrap();
+        let (sized, size) = std::sync::mpsc::channel();
+        {
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || sized.send(log.size()).unwrap());
+        }
+        let during = size.recv_timeout(Duration::from_secs(5));
+        let_go.send(()).unwrap();
+        assert_eq!(during, Ok(3), "the size was held by the catch-up's read");
+        assert_eq!(follower.join().unwrap(), Ok(2));
+        assert_eq!(log.size(), 5);
+        assert_eq!(hashes.len(), 3);
     }
 
     /// A committed log found shorter than what this node confirmed is refused, however it

@@ -58,10 +58,11 @@ impl Election {
             match service.writer.sequencer() {
                 Some(sequencer) => {
                     let store = Arc::clone(&election.database) as Arc<dyn Store>;
-                    if let Err(error) =
-                        operator_inbox::take_up(store, &sequencer, &election.operator).await
-                    {
-                        tracing::warn!(%error, "the operator's pending acts were not taken up");
+                    match operator_inbox::take_up(store, &sequencer, &election.operator).await {
+                        Ok(_) => primary_answered(&service),
+                        Err(error) => {
+                            tracing::warn!(%error, "the operator's pending acts were not taken up");
+                        }
                     }
                     if renewed.elapsed() < election.shared.lease / 3 && !sequencer.is_fenced() {
                         continue;
@@ -73,7 +74,10 @@ impl Election {
                             .await
                     };
                     match held {
-                        Ok(true) if !sequencer.is_fenced() => renewed = Instant::now(),
+                        Ok(true) if !sequencer.is_fenced() => {
+                            renewed = Instant::now();
+                            primary_answered(&service);
+                        }
                         Ok(_) => {
                             election
                                 .step_down(&service, "another node took the role")
@@ -92,9 +96,10 @@ impl Election {
                     match Arc::clone(&election).follow(&service, may_claim).await {
                         Ok(Some(epoch)) => {
                             renewed = Instant::now();
+                            primary_answered(&service);
                             tracing::info!(epoch, node = election.shared.node, "writer");
                         }
-                        Ok(None) => {}
+                        Ok(None) => primary_answered(&service),
                         Err(Failure::Following(error)) => {
                             tracing::error!(%error, "following the writer failed");
                         }
@@ -224,6 +229,12 @@ impl Election {
         }
         Ok(())
     }
+}
+
+/// Tells the status lookups that the primary answered this node just now: while it answers,
+/// lookups a lagging standby may not answer go to it (`api/standby_lag.rs`).
+fn primary_answered(service: &RegistryService) {
+    service.answers.standby_lag.primary_answered(Instant::now());
 }
 
 /// Why a follower's turn failed.

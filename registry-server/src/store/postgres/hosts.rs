@@ -6,19 +6,37 @@
 //! never reaching the host behind it.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use deadpool::managed::{Manager, Metrics, RecycleError, RecycleResult};
-use tokio_postgres::config::Host;
+use tokio_postgres::config::{Host, TargetSessionAttrs};
 use tokio_postgres::{Client, Config, NoTls, Statement};
 
 use crate::store::StoreError;
+
+/// How long a connection's sent data may go unacknowledged before the kernel ends it.
+const UNACKNOWLEDGED: Duration = Duration::from_secs(10);
+
+/// How long a host that failed to take a connection is tried after the others.
+const PASSED_OVER: Duration = Duration::from_secs(5);
+
+/// How long a reader's connection to a host other than the first it would try now is kept:
+/// after a failover a reader's connections go back to its nearest host, so that a fault on
+/// one server does not reach every node that once fell over to it.
+const AWAY_FROM_NEAREST: Duration = Duration::from_secs(10);
 
 /// The hosts of a database URL, each with the URL's other settings.
 #[derive(Debug)]
 pub struct Hosts {
     hosts: Vec<Config>,
     per_host: Duration,
+    /// When each host (by its place) last failed to take a connection: for [`PASSED_OVER`]
+    /// after, it is tried last, so that a dead or cut-off host does not cost every new
+    /// connection its time limit.
+    failed: std::sync::Mutex<HashMap<usize, Instant>>,
+    /// Whether any host serves (`target_session_attrs=any`, a reader's URL), so that the
+    /// nearest is the one to return to.
+    any_serves: bool,
 }
 
 impl Hosts {
@@ -50,12 +68,62 @@ impl Hosts {
             }
             one.target_session_attrs(url.get_target_session_attrs());
             one.connect_timeout(per_host);
+            // A host cut off the network acknowledges nothing: the kernel then ends the
+            // connection after this long (sent data or keepalive probes unacknowledged), so a
+            // call given up on there frees its connection, and an idle one to that host is not
+            // handed out for ever. A live host, however busy, acknowledges at once.
+            one.tcp_user_timeout(UNACKNOWLEDGED)
+                .keepalives_idle(UNACKNOWLEDGED)
+                .keepalives_interval(Duration::from_secs(1));
             hosts.push(one);
         }
         if hosts.is_empty() {
             return Err(StoreError("the database URL names no host".into()));
         }
-        Ok(Self { hosts, per_host })
+        Ok(Self {
+            hosts,
+            per_host,
+            failed: std::sync::Mutex::default(),
+            any_serves: url.get_target_session_attrs() == TargetSessionAttrs::Any,
+        })
+    }
+
+    /// The hosts' places in the order to try them at `now`: the URL's, those that failed
+    /// within [`PASSED_OVER`] last.
+    fn order(&self, now: Instant) -> Vec<usize> {
+        let failed = self
+            .failed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let recently = |place: &usize| {
+            failed
+                .get(place)
+                .is_some_and(|at| now.saturating_duration_since(*at) < PASSED_OVER)
+        };
+        let mut order: Vec<usize> = (0..self.hosts.len()).collect();
+        order.sort_by_key(recently);
+        order
+    }
+
+    /// Whether a reader's connection to the host at `place`, made at `made`, has been kept
+    /// long enough on a host other than the first it would go to at `now`.
+    fn away_from_nearest(&self, place: usize, made: Instant, now: Instant) -> bool {
+        self.any_serves
+            && now.saturating_duration_since(made) >= AWAY_FROM_NEAREST
+            && self.order(now).first() != Some(&place)
+    }
+
+    /// Records whether the host at `place` took a connection.
+    fn took(&self, place: usize, took: bool) {
+        let mut failed = self
+            .failed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if took {
+            failed.remove(&place);
+        } else {
+            failed.insert(place, Instant::now());
+        }
     }
 }
 
@@ -67,6 +135,10 @@ pub struct Link {
     pub client: Client,
     /// Statements by their text.
     prepared: HashMap<&'static str, Statement>,
+    /// The host's place in the URL.
+    place: usize,
+    /// When it was made.
+    made: Instant,
 }
 
 impl Link {
@@ -91,9 +163,12 @@ impl Manager for Hosts {
 
     async fn create(&self) -> Result<Link, StoreError> {
         let mut failures = Vec::new();
-        for config in &self.hosts {
+        for place in self.order(Instant::now()) {
+            let config = &self.hosts[place];
             let host = describe(config);
-            match tokio::time::timeout(self.per_host, config.connect(NoTls)).await {
+            let attempt = tokio::time::timeout(self.per_host, config.connect(NoTls)).await;
+            self.took(place, matches!(attempt, Ok(Ok(_))));
+            match attempt {
                 Ok(Ok((client, connection))) => {
                     tokio::spawn(async move {
                         if let Err(error) = connection.await {
@@ -103,6 +178,8 @@ impl Manager for Hosts {
                     return Ok(Link {
                         client,
                         prepared: HashMap::new(),
+                        place,
+                        made: Instant::now(),
                     });
                 }
                 Ok(Err(error)) => failures.push(format!("{host}: {error}")),
@@ -121,6 +198,8 @@ impl Manager for Hosts {
     async fn recycle(&self, link: &mut Link, _: &Metrics) -> RecycleResult<StoreError> {
         if link.client.is_closed() {
             Err(RecycleError::message("the connection is closed"))
+        } else if self.away_from_nearest(link.place, link.made, Instant::now()) {
+            Err(RecycleError::message("a nearer host serves again"))
         } else {
             Ok(())
         }
@@ -136,4 +215,59 @@ fn describe(config: &Config) -> String {
     };
     let port = config.get_ports().first().copied().unwrap_or(5432);
     format!("{host}:{port}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A host that failed to take a connection is tried last for a while, then in its place
+    /// again; one that took a connection is back in its place at once.
+    #[test]
+    fn a_host_that_failed_is_tried_last_for_a_while() {
+        let url: Config = "postgresql://eproxy@db1:5432,db2:5432,db3:5432/eproxy"
+            .parse()
+            .unwrap();
+        let hosts = Hosts::of(&url, Duration::from_secs(1)).unwrap();
+        let now = Instant::now();
+        assert_eq!(hosts.order(now), [0, 1, 2]);
+        hosts.took(0, false);
+        assert_eq!(hosts.order(Instant::now()), [1, 2, 0]);
+        hosts.took(2, false);
+        assert_eq!(hosts.order(Instant::now()), [1, 0, 2]);
+        assert_eq!(hosts.order(Instant::now() + PASSED_OVER), [0, 1, 2]);
+        hosts.took(0, true);
+        assert_eq!(hosts.order(Instant::now()), [0, 1, 2]);
+        assert_eq!(describe(&hosts.hosts[2]), "db3:5432");
+    }
+
+    /// A reader's connection away from its nearest host goes back to it once kept for a
+    /// while; one on the nearest stays, and so does one to the primary (only the primary
+    /// serves a writer).
+    #[test]
+    fn a_readers_connection_returns_to_the_nearest_host() {
+        let reader: Config = "postgresql://eproxy@db1,db2,db3/eproxy?target_session_attrs=any"
+            .parse()
+            .unwrap();
+        let hosts = Hosts::of(&reader, Duration::from_secs(1)).unwrap();
+        let made = Instant::now();
+        let later = made + AWAY_FROM_NEAREST;
+        assert!(!hosts.away_from_nearest(1, made, made));
+        assert!(hosts.away_from_nearest(1, made, later));
+        assert!(!hosts.away_from_nearest(0, made, later));
+        // While the nearest is passed over, the next one is where a reader belongs.
+        hosts.took(0, false);
+        let now = Instant::now();
+        let long_ago = now.checked_sub(AWAY_FROM_NEAREST).unwrap();
+        assert!(!hosts.away_from_nearest(1, long_ago, now));
+        assert!(hosts.away_from_nearest(2, long_ago, now));
+        assert!(hosts.away_from_nearest(0, long_ago, now));
+
+        let writer: Config =
+            "postgresql://eproxy@db1,db2,db3/eproxy?target_session_attrs=read-write"
+                .parse()
+                .unwrap();
+        let hosts = Hosts::of(&writer, Duration::from_secs(1)).unwrap();
+        assert!(!hosts.away_from_nearest(2, made, later));
+    }
 }

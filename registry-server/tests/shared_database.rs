@@ -329,7 +329,7 @@ async fn a_base_backup_restores_and_an_older_one_is_refused() {
 /// resumes, the standby shows it too, under a size that covers it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statuses_read_from_a_hot_standby_name_the_size_they_reflect() {
-    let database = Postgres::start();
+    let mut database = Postgres::start();
     let standby = database.standby();
     let mirrors = tempfile::tempdir().unwrap();
     let mut a = node(&database, "a", None, mirrors.path());
@@ -410,6 +410,16 @@ async fn statuses_read_from_a_hot_standby_name_the_size_they_reflect() {
         assert!(start.elapsed() < Duration::from_secs(15), "{statement:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+
+    // The log's leaves and proofs are read from the nearest server too: with the primary
+    // gone, the node serves them from the standby, which holds every published leaf.
+    let (published, _) = a.checkpoint().await;
+    assert_eq!(published.size, revocation_leaf + 1);
+    let leaves = a.leaves(0, published.size).await;
+    let first_root = leaf_hash(&leaves[0]);
+    database.kill();
+    assert_eq!(a.leaves(0, published.size).await, leaves);
+    assert!(a.proves_consistent(1, &first_root, &published).await);
 }
 
 /// Operator staff enroll a representative's card, and end the enrollment, while the nodes

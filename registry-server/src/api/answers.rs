@@ -7,12 +7,13 @@ use std::time::Instant;
 use eproxy_policy::UnixTime;
 use eproxy_proto::DelegationId;
 use eproxy_proto::v1::{RegistrationReceipt, SignedReceipt, SignedStatusStatement};
+use eproxy_verifier::merkle::Hash;
 
 use super::refusal::Refusal;
 use super::standby_lag::StandbyLag;
 use crate::clock::now;
-use crate::log::Log;
 use crate::log::operator::Operator;
+use crate::log::{Log, LogReadError};
 use crate::store::records::{StatusRecord, status_record};
 use crate::store::{Store, StoreError, reads_of};
 use crate::write::status::{Audience, effective, statement};
@@ -22,10 +23,10 @@ use crate::write::status::{Audience, effective, statement};
 pub struct Answers {
     /// Storage.
     pub store: Arc<dyn Store>,
-    /// Where public status lookups read from: `store`, or a shared database's nearest server,
-    /// a hot standby included.
-    pub status_reads: Arc<dyn Store>,
-    /// Since when `status_reads` has lacked leaves this node knows of.
+    /// Where public status lookups, the log's leaves and proofs read from: `store`, or a
+    /// shared database's nearest server, a hot standby included.
+    pub nearest: Arc<dyn Store>,
+    /// Since when `nearest` has lacked leaves this node knows of.
     pub standby_lag: Arc<StandbyLag>,
     /// The transparency log.
     pub log: Arc<Log>,
@@ -64,7 +65,42 @@ impl Answers {
         })
     }
 
-    /// The signed public statement of `id`'s status now, read from `status_reads` with its
+    /// The leaves `start..end` of the published log.
+    pub fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, LogReadError> {
+        self.read_nearest_first(|store| self.log.leaves(store, start, end))
+    }
+
+    /// The inclusion proof of leaf `index` in the published tree of `size` leaves.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LogReadError> {
+        self.read_nearest_first(|store| self.log.inclusion_proof(store, index, size))
+    }
+
+    /// The consistency proof from the published tree of `old_size` leaves to `new_size`.
+    pub fn consistency_proof(
+        &self,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<Vec<Hash>, LogReadError> {
+        self.read_nearest_first(|store| self.log.consistency_proof(store, old_size, new_size))
+    }
+
+    /// What `read` makes of the log's leaves in `nearest`, or in `store` when `nearest` fails or
+    /// lacks them (a standby behind this node's log). A committed leaf never changes, so both
+    /// give the same answer; the node's tree says which leaves are published.
+    fn read_nearest_first<T>(
+        &self,
+        read: impl Fn(&dyn Store) -> Result<T, LogReadError>,
+    ) -> Result<T, LogReadError> {
+        match read(self.nearest.as_ref()) {
+            Err(LogReadError::Store(error)) if !Arc::ptr_eq(&self.nearest, &self.store) => {
+                tracing::debug!(%error, "the nearest server lacks leaves: reading the primary");
+                read(self.store.as_ref())
+            }
+            answered => answered,
+        }
+    }
+
+    /// The signed public statement of `id`'s status now, read from `nearest` with its
     /// ancestors in one snapshot, and naming the log size that snapshot reflects (on a store one
     /// process holds, this node's log size): a standby that lags gives an older size, never a
     /// newer size over older records. A standby that has lacked leaves this node knows of for
@@ -74,7 +110,7 @@ impl Answers {
     pub async fn public_status(&self, id: &DelegationId) -> Result<SignedStatusStatement, Refusal> {
         let at = now();
         let known = self.log.size();
-        let mut chain = self.status_reads.status_chain_async(id).await?;
+        let mut chain = self.nearest.status_chain_async(id).await?;
         if let Some(snapshot) = chain.log_size
             && !self.standby_lag.within(snapshot, known, Instant::now())
             && self.standby_lag.primary_answers(Instant::now())

@@ -329,11 +329,9 @@ impl Api {
         // Off the async threads: the hashes a proof needs beyond the tree's memory are read
         // from the store, a database's round trips among them.
         let hashes = blocking(move || {
-            service.answers.log.inclusion_proof(
-                service.answers.store.as_ref(),
-                request.leaf_index,
-                request.tree_size,
-            )
+            service
+                .answers
+                .inclusion_proof(request.leaf_index, request.tree_size)
         })
         .await?;
         Ok(Response::new(GetInclusionProofResponse {
@@ -352,11 +350,9 @@ impl Api {
         let request = request.into_inner();
         let service = Arc::clone(&self.0);
         let hashes = blocking(move || {
-            service.answers.log.consistency_proof(
-                service.answers.store.as_ref(),
-                request.old_size,
-                request.new_size,
-            )
+            service
+                .answers
+                .consistency_proof(request.old_size, request.new_size)
         })
         .await?;
         Ok(Response::new(GetConsistencyProofResponse {
@@ -370,13 +366,7 @@ impl Api {
     ) -> Result<Response<GetLeavesResponse>, Status> {
         let request = request.into_inner();
         let service = Arc::clone(&self.0);
-        let leaves = blocking(move || {
-            service
-                .answers
-                .log
-                .leaves(service.answers.store.as_ref(), request.start, request.end)
-        })
-        .await?;
+        let leaves = blocking(move || service.answers.leaves(request.start, request.end)).await?;
         Ok(Response::new(GetLeavesResponse { leaves }))
     }
 }

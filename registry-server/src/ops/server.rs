@@ -76,7 +76,7 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     let shared = config.shared().map_err(|e| e.to_string())?;
     let (store, database) = open_store(data_dir, &config, shared.as_ref())?;
     let log = open_log(data_dir, &config, store.as_ref(), &operator)?;
-    let status_reads: Arc<dyn Store> = match shared.as_ref().and_then(|s| s.read_url.as_deref()) {
+    let nearest: Arc<dyn Store> = match shared.as_ref().and_then(|s| s.read_url.as_deref()) {
         Some(url) => {
             Arc::new(PgStore::open_reader(url).map_err(|e| format!("database_read_url: {e}"))?)
         }
@@ -129,7 +129,7 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         observer: Arc::clone(&metrics) as Arc<dyn CallObserver>,
         answers: Answers {
             store: Arc::clone(&store),
-            status_reads,
+            nearest,
             standby_lag: Arc::default(),
             log: Arc::clone(&log),
             operator: Arc::clone(&operator),

@@ -190,9 +190,14 @@ impl Postgres {
         .expect("a count")
     }
 
-    /// Kills the server at once (SIGKILL): what a dead machine does.
+    /// Kills the server at once (SIGKILL): what a dead machine does. Its backends go first:
+    /// a backend outlives its postmaster until it notices, and would go on answering the
+    /// connections it serves.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.process.take() {
+            let _ = Command::new("pkill")
+                .args(["-KILL", "-P", &child.id().to_string()])
+                .status();
             let _ = child.kill();
             let _ = child.wait();
         }

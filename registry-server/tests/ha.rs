@@ -134,11 +134,12 @@ impl Cluster {
     }
 }
 
-/// A base port whose cluster ports (BASE+10 to BASE+33) are all free now, below the range the
-/// kernel hands out to outgoing connections (from 32768), where a port free now may be taken
-/// by a connection before the cluster binds it.
+/// A base port whose cluster ports (BASE+10 to BASE+33) are all free now, from 10,000 to
+/// 19,999: below the range the kernel hands out to outgoing connections (from 32768), where a
+/// port free now may be taken by a connection before the cluster binds it, and below the
+/// registry nodes' ports (`process::free_port`).
 fn free_base() -> u16 {
-    let mut candidate = 10_000 + (std::process::id() % 200) as u16 * 100;
+    let mut candidate = 10_000 + (std::process::id() % 100) as u16 * 100;
     loop {
         let free = (1..=3).all(|member| {
             (0..4).all(|offset| {
@@ -148,7 +149,7 @@ fn free_base() -> u16 {
         if free {
             return candidate;
         }
-        candidate = if candidate >= 31_000 {
+        candidate = if candidate >= 19_800 {
             10_000
         } else {
             candidate + 100

@@ -68,7 +68,14 @@ pub fn serve_on(data_dir: &Path, log_file: Option<&Path>, listen: &str) -> Servi
         command
             .env("EPROXY_LOG", "info")
             .env("EPROXY_LOG_FORMAT", "json")
-            .stderr(std::fs::File::create(file).expect("the log file can be created"));
+            .stderr(
+                // Appended to, so that a node restarted keeps its earlier log beside the new.
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(file)
+                    .expect("the log file can be created"),
+            );
     }
     let mut child = command.spawn().expect("eproxy-registry serve runs");
     let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
@@ -96,12 +103,26 @@ pub fn serve_on(data_dir: &Path, log_file: Option<&Path>, listen: &str) -> Servi
     }
 }
 
-/// A port free on 127.0.0.1 now.
+/// A port free on 127.0.0.1 now, below the range the kernel hands out to the local ends of
+/// outgoing connections (from 32768): a server restarted on its port must find it free, and a
+/// port in that range, left free while its server was down, was taken by a client's connection
+/// (a registry node killed and restarted late in a long failure test could not listen again).
+/// Ports 10,000 to 19,999 are the failure tests' database clusters' (`tests/ha/cluster`), so
+/// these come from 20,000 to 31,999, each process starting at its own place.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
+    use std::sync::atomic::{AtomicU16, Ordering};
+    const LOWEST: u16 = 20_000;
+    const SPAN: u16 = 12_000;
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let offset = (std::process::id() % u32::from(SPAN)) as u16;
+    for _ in 0..SPAN {
+        let turn = NEXT.fetch_add(1, Ordering::Relaxed) % SPAN;
+        let port = LOWEST + (offset + turn) % SPAN;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port from {LOWEST} to {}", LOWEST + SPAN - 1)
 }
 
 /// `config` (a registry's configuration file) made that of node `name` of a registry sharing

@@ -13,31 +13,38 @@ fn the_cli_goes_past_an_unreachable_node_and_a_follower_to_the_writer() {
     let desk = Desk::new();
     let database = Postgres::start();
     let pki = desk.path("pki");
-    let writer = Registry::start_node(&pki, None, &database.url(), "a");
-    let follower = Registry::start_node(&pki, Some(&writer), &database.url(), "b");
+    let first = Registry::start_node(&pki, None, &database.url(), "a");
+    let second = Registry::start_node(&pki, Some(&first), &database.url(), "b");
     let dead = format!("http://127.0.0.1:{}", free_port());
-    let submit = |registries: &str| {
+    let submit_file = |file: &str, registries: &str| {
         eproxy()
             .args(["delegation", "submit", "--json"])
-            .arg(desk.path("poa.p7s"))
+            .arg(desk.path(file))
             .args(["--registry", registries, "--operator-key"])
-            .arg(writer.operator_key())
+            .arg(first.operator_key())
             .env("XDG_CONFIG_HOME", "/nonexistent")
             .output()
             .unwrap()
     };
+    let submit = |registries: &str| submit_file("poa.p7s", registries);
     let id = desk.poa(900_000, "poa.p7s");
-    // Wait until the writer is elected (the follower then names it).
+    desk.poa(900_001, "probe.p7s");
+    // Wait until a writer is elected (either node may take the role): the other then names it.
+    // The probe is a PoA of its own, which the writer may register meanwhile.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    let alone = loop {
-        let output = submit(&follower.url);
-        let said = stderr(&output);
-        if said.contains(&writer.url) {
-            break output;
+    let (writer, follower, alone) = loop {
+        let output = submit_file("probe.p7s", &second.url);
+        if stderr(&output).contains(&first.url) {
+            break (&first, &second, output);
+        }
+        let output = submit_file("probe.p7s", &first.url);
+        if stderr(&output).contains(&second.url) {
+            break (&second, &first, output);
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "no writer named: {said}"
+            "no writer named: {}",
+            stderr(&output)
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
@@ -55,7 +62,7 @@ fn the_cli_goes_past_an_unreachable_node_and_a_follower_to_the_writer() {
         .args(["delegation", "status", "--json", &id])
         .args(["--registry", &format!("{dead},{}", follower.url)])
         .arg("--operator-key")
-        .arg(writer.operator_key())
+        .arg(first.operator_key())
         .env("XDG_CONFIG_HOME", "/nonexistent")
         .output()
         .unwrap();

@@ -1,9 +1,8 @@
 //! The writer's role among registry nodes sharing one database. Each node, every
 //! [`TICK`]:
 //!
-//! - as the writer, applies the operator's pending acts (`operator_inbox.rs`) and renews its
-//!   lease (every third of it); once the lease cannot be renewed (another node took the
-//!   role), or its writer was fenced, it steps down;
+//! - as the writer, renews its lease (every third of it); once the lease cannot be renewed
+//!   (another node took the role), or its writer was fenced, it steps down;
 //! - as a follower, adds the leaves and takes the checkpoint the writer committed (so that it
 //!   serves reads, proofs and statements up to them), learns where the writer is, and takes
 //!   the role when the writer's lease has run out.
@@ -19,7 +18,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::config::Shared;
-use super::operator_inbox;
 use crate::api::service::RegistryService;
 use crate::log::Log;
 use crate::log::operator::Operator;
@@ -57,13 +55,6 @@ impl Election {
             ticks.tick().await;
             match service.writer.sequencer() {
                 Some(sequencer) => {
-                    let store = Arc::clone(&election.database) as Arc<dyn Store>;
-                    match operator_inbox::take_up(store, &sequencer, &election.operator).await {
-                        Ok(_) => primary_answered(&service),
-                        Err(error) => {
-                            tracing::warn!(%error, "the operator's pending acts were not taken up");
-                        }
-                    }
                     if renewed.elapsed() < election.shared.lease / 3 && !sequencer.is_fenced() {
                         continue;
                     }

@@ -1,7 +1,8 @@
 //! Where the operator's acts meet the writer on a shared database: `eproxy-registry enroll` and
 //! `unenroll` post a signed act (`write/command/operator_act.rs`) and wait for its answer;
-//! whichever node holds the writer's role takes pending acts up at each tick of its election
-//! and applies them through its sequencer, which writes the answer in the same commit. So an
+//! whichever node holds the writer's role looks for pending acts every [`TICK`] (apart from
+//! its election, so that a slow database call here never holds up the lease's renewal) and
+//! applies them through its sequencer, which writes the answer in the same commit. So an
 //! enrollment is made while the registry serves, by the one writer, fenced like any other
 //! write, and lost by no failover: an act the old writer did not answer stays pending for the
 //! new one.
@@ -11,12 +12,16 @@ use std::time::{Duration, Instant};
 
 use prost::Message;
 
+use crate::api::service::RegistryService;
 use crate::log::operator::Operator;
 use crate::store::records::{PENDING_ACTS, act_answer_key, pending_act_key};
 use crate::store::{Family, Store, StoreError, Write};
 use crate::write::Sequencer;
 use crate::write::command::operator_act::{ActAnswer, PendingAct};
 use crate::write::command::{Command, Outcome};
+
+/// How often the writer looks for pending acts.
+const TICK: Duration = Duration::from_millis(250);
 
 /// The most pending acts the writer takes up at one tick.
 const ACTS_PER_TICK: usize = 8;
@@ -71,6 +76,24 @@ pub fn await_answer(
             within.as_secs()
         )
     })
+}
+
+/// Takes up pending acts in `store` every [`TICK`] while this node writes (the operator key
+/// is `operator`'s), until the task is dropped. Each look that the database answers also
+/// tells the status lookups that the primary answers (`api/standby_lag.rs`).
+pub async fn serve(store: Arc<dyn Store>, service: Arc<RegistryService>, operator: Arc<Operator>) {
+    let mut ticks = tokio::time::interval(TICK);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Some(sequencer) = service.writer.sequencer() else {
+            continue;
+        };
+        match take_up(Arc::clone(&store), &sequencer, &operator).await {
+            Ok(_) => service.answers.standby_lag.primary_answered(Instant::now()),
+            Err(error) => tracing::warn!(%error, "the operator's pending acts were not taken up"),
+        }
+    }
 }
 
 /// Applies up to [`ACTS_PER_TICK`] pending acts through `sequencer`, the writer's; how many were

@@ -18,6 +18,7 @@ use super::crl_reload::{self, CrlFiles};
 use super::election::Election;
 use super::lanes::Lanes;
 use super::metrics::{self, Metrics};
+use super::operator_inbox;
 use super::signals::Signals;
 use crate::admit::Admission;
 use crate::admit::checks::Checks;
@@ -162,6 +163,13 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         )),
         _ => None,
     };
+    let inbox = database.as_ref().map(|database| {
+        tokio::spawn(operator_inbox::serve(
+            Arc::clone(database) as Arc<dyn Store>,
+            Arc::clone(&service),
+            Arc::clone(&operator),
+        ))
+    });
     let publisher = tokio::spawn(publish_checkpoints(Arc::clone(&service)));
     let pruner = tokio::spawn(prune_nonces(Arc::clone(&service)));
     let crl_reloader = tokio::spawn(crl_reload::keep_current(
@@ -246,8 +254,8 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
         } => tracing::warn!("requests still open after the grace period were dropped"),
     }
 
-    if let Some(election) = election {
-        election.abort();
+    for task in [election, inbox].into_iter().flatten() {
+        task.abort();
     }
     publisher.abort();
     pruner.abort();

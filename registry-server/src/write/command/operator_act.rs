@@ -422,12 +422,12 @@ mod tests {
         assert_eq!((registry.size, registry.enrolled()), (0, None));
 
         // The genuine act enrolls, once.
-        let (key, signed) = file(&act(ActKind::Enroll, 0, 7), &genuine);
-        let done = registry.apply(&key, &signed);
+        let (enrolling_key, enrolling) = file(&act(ActKind::Enroll, 0, 7), &genuine);
+        let done = registry.apply(&enrolling_key, &enrolling);
         assert_eq!((done.refusal.as_str(), done.log_index), ("", 0));
         assert_eq!(registry.enrolled(), Some(0));
         // Posted again (a copy of the row): its nonce is spent.
-        refused(&registry.apply(&key, &signed), "already used");
+        refused(&registry.apply(&enrolling_key, &enrolling), "already used");
         // A new act to enroll it again: refused on the record, and its nonce is spent too.
         let (key, signed) = file(&act(ActKind::Enroll, 0, 8), &genuine);
         refused(&registry.apply(&key, &signed), "already enrolled");
@@ -440,9 +440,9 @@ mod tests {
         assert_eq!((ended.refusal.as_str(), ended.log_index), ("", 1));
         assert_eq!(ended.enrollment_id, done.enrollment_id);
         assert!(registry.enrolled().is_some_and(|at| at > 0));
-        // The enrolling act replayed after the end does not enroll the card again.
-        let (key, signed) = file(&act(ActKind::Enroll, 0, 7), &genuine);
-        refused(&registry.apply(&key, &signed), "already used");
+        // The enrolling act replayed after the end (the same signed bytes) does not enroll
+        // the card again.
+        refused(&registry.apply(&enrolling_key, &enrolling), "already used");
         assert_eq!(registry.size, 2);
     }
 }

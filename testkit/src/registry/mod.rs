@@ -302,6 +302,15 @@ impl Registry {
         verify_consistency(size, latest.size, root, &latest.root, &to_hashes(&proof))
     }
 
+    /// The kinds of the log's events `start..end`.
+    pub async fn event_kinds(&self, start: u64, end: u64) -> Vec<LogEventKind> {
+        self.leaves(start, end)
+            .await
+            .iter()
+            .map(|leaf| LogEvent::decode(leaf.as_slice()).unwrap().kind())
+            .collect()
+    }
+
     /// The log leaves `start..end`.
     pub async fn leaves(&self, start: u64, end: u64) -> Vec<Vec<u8>> {
         patiently(|| async {

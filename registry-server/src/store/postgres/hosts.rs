@@ -91,18 +91,25 @@ impl Hosts {
     /// The hosts' places in the order to try them at `now`: the URL's, those that failed
     /// within [`PASSED_OVER`] last.
     fn order(&self, now: Instant) -> Vec<usize> {
-        let failed = self
-            .failed
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let recently = |place: &usize| {
-            failed
-                .get(place)
-                .is_some_and(|at| now.saturating_duration_since(*at) < PASSED_OVER)
-        };
+        let failed = self.failed();
         let mut order: Vec<usize> = (0..self.hosts.len()).collect();
-        order.sort_by_key(recently);
+        order.sort_by_key(|place| failed_recently(&failed, *place, now));
         order
+    }
+
+    /// The place [`Hosts::order`] puts first at `now`, found without sorting: it is asked on
+    /// every connection a reader's pool hands out.
+    fn first(&self, now: Instant) -> usize {
+        let failed = self.failed();
+        (0..self.hosts.len())
+            .find(|place| !failed_recently(&failed, *place, now))
+            .unwrap_or(0)
+    }
+
+    fn failed(&self) -> std::sync::MutexGuard<'_, HashMap<usize, Instant>> {
+        self.failed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Whether a reader's connection to the host at `place`, made at `made`, has been kept
@@ -110,21 +117,25 @@ impl Hosts {
     fn away_from_nearest(&self, place: usize, made: Instant, now: Instant) -> bool {
         self.any_serves
             && now.saturating_duration_since(made) >= AWAY_FROM_NEAREST
-            && self.order(now).first() != Some(&place)
+            && self.first(now) != place
     }
 
     /// Records whether the host at `place` took a connection.
     fn took(&self, place: usize, took: bool) {
-        let mut failed = self
-            .failed
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut failed = self.failed();
         if took {
             failed.remove(&place);
         } else {
             failed.insert(place, Instant::now());
         }
     }
+}
+
+/// Whether `failed` has the host at `place` failing within [`PASSED_OVER`] before `now`.
+fn failed_recently(failed: &HashMap<usize, Instant>, place: usize, now: Instant) -> bool {
+    failed
+        .get(&place)
+        .is_some_and(|at| now.saturating_duration_since(*at) < PASSED_OVER)
 }
 
 /// A connection to the primary, with the statements prepared on it so far: each of the store's

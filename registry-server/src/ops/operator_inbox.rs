@@ -38,7 +38,9 @@ pub fn post(store: &dyn Store, nonce_key: &[u8], signed: Vec<u8>) -> Result<(), 
 }
 
 /// The writer's answer to the act posted under `nonce_key`, waiting up to `within` for it.
-/// Unanswered by then, the act is withdrawn, so that no writer applies it later.
+/// Unanswered by then, the act is withdrawn, so that no writer applies it later. An answer read
+/// is removed: it is the poster's alone, and the act's nonce, spent in the log's records, is what
+/// refuses a replay.
 pub fn await_answer(
     store: &dyn Store,
     nonce_key: &[u8],
@@ -46,14 +48,21 @@ pub fn await_answer(
 ) -> Result<ActAnswer, String> {
     let answer_key = act_answer_key(nonce_key);
     let answered = || -> Result<Option<ActAnswer>, String> {
-        store
+        let Some(bytes) = store
             .get(Family::OperatorActs, &answer_key)
             .map_err(|e| e.to_string())?
-            .map(|bytes| {
-                ActAnswer::decode(bytes.as_slice())
-                    .map_err(|e| format!("the writer's answer does not decode: {e}"))
-            })
-            .transpose()
+        else {
+            return Ok(None);
+        };
+        let answer = ActAnswer::decode(bytes.as_slice())
+            .map_err(|e| format!("the writer's answer does not decode: {e}"))?;
+        // The act is done whether or not its answer is removed: one left behind is only a
+        // few bytes, and the warning says so.
+        if let Err(error) = store.commit(&[Write::delete(Family::OperatorActs, answer_key.clone())])
+        {
+            tracing::warn!(%error, "an operator act's answer read, but not removed");
+        }
+        Ok(Some(answer))
     };
     let start = Instant::now();
     while start.elapsed() < within {
@@ -167,6 +176,13 @@ mod tests {
         assert_eq!(
             await_answer(&store, b"act-2", Duration::from_secs(5)),
             Ok(answer)
+        );
+        assert_eq!(
+            store
+                .get(Family::OperatorActs, &act_answer_key(b"act-2"))
+                .unwrap(),
+            None,
+            "an answer read is removed"
         );
     }
 }

@@ -194,7 +194,7 @@ impl Log {
 
     /// The root of the tree of the first `size` leaves, if the log has that many.
     pub fn root_at(&self, store: &dyn Store, size: u64) -> Result<Option<Hash>, StoreError> {
-        root_of(&read(&self.tree), store, size)
+        read_tree(&self.tree, store, |tree| tree.root(size))
     }
 
     /// The number of durable leaves.
@@ -345,7 +345,8 @@ impl Log {
         if size < current.size || (size == current.size && !current.note.is_empty()) {
             return Ok(());
         }
-        let root = root_of(&read(&self.tree), store, size)?
+        let root = self
+            .root_at(store, size)?
             .ok_or_else(|| StoreError(format!("no tree of size {size} to sign")))?;
         let record = CheckpointRecord {
             size,
@@ -392,10 +393,10 @@ impl Log {
         size: u64,
     ) -> Result<Vec<Hash>, LogReadError> {
         self.check_published(size)?;
-        let tree = read(&self.tree);
-        inclusion_proof_in(&reader(&tree, store), index, size)
-            .map_err(StoreError::from)?
-            .ok_or(LogReadError::LeafOutside { index, size })
+        read_tree(&self.tree, store, |tree| {
+            inclusion_proof_in(tree, index, size)
+        })?
+        .ok_or(LogReadError::LeafOutside { index, size })
     }
 
     /// The consistency proof from `old_size` to `new_size`, both at most the latest
@@ -410,13 +411,13 @@ impl Log {
         if old_size == new_size && old_size > 0 {
             return Ok(Vec::new());
         }
-        let tree = read(&self.tree);
-        consistency_proof_in(&reader(&tree, store), old_size, new_size)
-            .map_err(StoreError::from)?
-            .ok_or(LogReadError::NoConsistency {
-                old: old_size,
-                new: new_size,
-            })
+        read_tree(&self.tree, store, |tree| {
+            consistency_proof_in(tree, old_size, new_size)
+        })?
+        .ok_or(LogReadError::NoConsistency {
+            old: old_size,
+            new: new_size,
+        })
     }
 
     /// The leaves `start..end`, within the published log and at most [`MAX_LEAVES_PER_CALL`].
@@ -490,7 +491,59 @@ fn reader<'a>(
     tree.reader(move |first, count| leaf_hashes(store, first, count))
 }
 
-/// The root of the first `size` leaves of `tree`, reading older chunks from `store`.
+/// A complete chunk's leaves a computation over the locked tree needs and was not given:
+/// `(first leaf, count)`.
+#[derive(Debug)]
+struct ChunkNeeded(u64, u64);
+
+/// A reader of the locked tree that reads no store: the chunks read beforehand, or
+/// [`ChunkNeeded`].
+type Preloaded<'a> = Reader<'a, &'a dyn Fn(u64, u64) -> Result<Vec<Hash>, ChunkNeeded>>;
+
+/// The most chunks [`read_tree`] reads for one computation: a proof needs at most two.
+const MAX_CHUNKS_READ: usize = 4;
+
+/// `compute` (a root or a proof) over the tree in `lock`, with the older chunks it needs read
+/// from `store` while no lock is held, so that a database that stops answering holds this call
+/// alone, not every reader of the log's size (status lookups among them), nor the writer's
+/// growing of the tree. `compute` runs under the read lock over the chunks read so far; for
+/// each one it lacks, the lock is let go, the chunk read, and `compute` run again. A chunk read
+/// is checked against the tree's hash of it under the lock, as ever: the tree only grows, so
+/// a chunk complete once hashes the same at every later run.
+fn read_tree<T>(
+    lock: &RwLock<MerkleTree>,
+    store: &dyn Store,
+    compute: impl Fn(&Preloaded<'_>) -> Result<T, ReadError<ChunkNeeded>>,
+) -> Result<T, StoreError> {
+    let mut chunks: Vec<(u64, Vec<Hash>)> = Vec::new();
+    loop {
+        let needed = {
+            let tree = read(lock);
+            let preloaded = |first: u64, count: u64| {
+                chunks
+                    .iter()
+                    .find(|(at, hashes)| *at == first && hashes.len() as u64 == count)
+                    .map(|(_, hashes)| hashes.clone())
+                    .ok_or(ChunkNeeded(first, count))
+            };
+            match compute(&tree.reader(&preloaded)) {
+                Ok(value) => return Ok(value),
+                Err(ReadError::Mismatch(mismatch)) => {
+                    return Err(ReadError::<StoreError>::Mismatch(mismatch).into());
+                }
+                Err(ReadError::Load(needed)) => needed,
+            }
+        };
+        if chunks.len() == MAX_CHUNKS_READ {
+            return Err(StoreError(format!(
+                "a root or proof of the log needed more than {MAX_CHUNKS_READ} chunks of leaves"
+            )));
+        }
+        let ChunkNeeded(first, count) = needed;
+        chunks.push((first, leaf_hashes(store, first, count)?));
+    }
+}
+
 fn mirror_error(mirror: &Mirror, error: &std::io::Error) -> StoreError {
     StoreError(format!(
         "cannot write the checkpoint mirror {}: {error}",
@@ -498,6 +551,8 @@ fn mirror_error(mirror: &Mirror, error: &std::io::Error) -> StoreError {
     ))
 }
 
+/// The root of the first `size` leaves of `tree`, reading older chunks from `store`: a tree
+/// being built, that no other caller sees yet.
 fn root_of(tree: &MerkleTree, store: &dyn Store, size: u64) -> Result<Option<Hash>, StoreError> {
     Ok(reader(tree, store).root(size)?)
 }
@@ -565,6 +620,7 @@ pub fn check_stored(
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -621,6 +677,34 @@ mod tests {
         }
     }
 
+    /// `store` reopened as a [`Stalling`] store whose next scan stalls; the receiver hears when
+    /// a scan stalls, the sender lets it go.
+    fn stalling(
+        dir: &Path,
+    ) -> (
+        Arc<Stalling>,
+        std::sync::mpsc::Receiver<()>,
+        std::sync::mpsc::Sender<()>,
+    ) {
+        let (entered, on_entry) = std::sync::mpsc::channel();
+        let (let_go, release) = std::sync::mpsc::channel();
+        let stalling = Arc::new(Stalling {
+            inner: RocksStore::open(dir).unwrap(),
+            stall: std::sync::atomic::AtomicBool::new(true),
+            entered: std::sync::Mutex::new(entered),
+            release: std::sync::Mutex::new(release),
+        });
+        (stalling, on_entry, let_go)
+    }
+
+    /// The log's size, read on another thread, if it is had within 5 s.
+    fn size_meanwhile(log: &Arc<Log>) -> Result<u64, std::sync::mpsc::RecvTimeoutError> {
+        let (sized, size) = std::sync::mpsc::channel();
+        let log = Arc::clone(log);
+        std::thread::spawn(move || sized.send(log.size()).unwrap());
+        size.recv_timeout(Duration::from_secs(5))
+    }
+
     /// While a follower's catch-up waits on the store, the log's size is still read at once:
     /// a database that stops answering must not hold every status lookup with it.
     #[test]
@@ -633,31 +717,56 @@ mod tests {
         let more: Vec<Write> = (3..5)
             .map(|i| Write::put(Family::LogLeaves, index_key(i).to_vec(), vec![i as u8]))
             .collect();
-        let (entered, on_entry) = std::sync::mpsc::channel();
-        let (let_go, release) = std::sync::mpsc::channel();
-        let stalling = Arc::new(Stalling {
-            inner: RocksStore::open(dir.path()).unwrap(),
-            stall: std::sync::atomic::AtomicBool::new(true),
-            entered: std::sync::Mutex::new(entered),
-            release: std::sync::Mutex::new(release),
-        });
+        let (stalling, on_entry, let_go) = stalling(dir.path());
         stalling.commit(&more).unwrap();
         let follower = {
             let (log, stalling) = (Arc::clone(&log), Arc::clone(&stalling));
             std::thread::spawn(move || log.catch_up(stalling.as_ref()))
         };
         on_entry.recv().unwrap();
-        let (sized, size) = std::sync::mpsc::channel();
-        {
-            let log = Arc::clone(&log);
-            std::thread::spawn(move || sized.send(log.size()).unwrap());
-        }
-        let during = size.recv_timeout(Duration::from_secs(5));
+        let during = size_meanwhile(&log);
         let_go.send(()).unwrap();
         assert_eq!(during, Ok(3), "the size was held by the catch-up's read");
         assert_eq!(follower.join().unwrap(), Ok(2));
         assert_eq!(log.size(), 5);
         assert_eq!(hashes.len(), 3);
+    }
+
+    /// While a root of an older size waits on the store for a chunk of leaves (as a proof
+    /// does), the log's size is read and the writer grows the tree: neither waits behind the
+    /// read. The root, once the chunk is had, is still the one of that size.
+    #[test]
+    fn a_root_or_proof_holds_no_lock_while_the_store_is_read() {
+        let (dir, store, hashes) = stored(600);
+        let operator =
+            Operator::new("test/log", ed25519_dalek::SigningKey::from_bytes(&[1; 32])).unwrap();
+        let log = Arc::new(Log::open(&store, &operator).unwrap());
+        drop(store);
+        let (stalling, on_entry, let_go) = stalling(dir.path());
+        let reading = {
+            let (log, stalling) = (Arc::clone(&log), Arc::clone(&stalling));
+            std::thread::spawn(move || log.root_at(stalling.as_ref(), 300))
+        };
+        on_entry.recv().unwrap();
+        let during = size_meanwhile(&log);
+        let (grown, grew) = std::sync::mpsc::channel();
+        {
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || {
+                log.extend(&[leaf_hash(b"leaf 600")]);
+                grown.send(()).unwrap();
+            });
+        }
+        let growing = grew.recv_timeout(Duration::from_secs(5));
+        let_go.send(()).unwrap();
+        assert_eq!(during, Ok(600), "the size was held by the root's read");
+        assert_eq!(
+            growing,
+            Ok(()),
+            "the tree's growth was held by the root's read"
+        );
+        assert_eq!(reading.join().unwrap(), Ok(Some(root(&hashes[..300]))));
+        assert_eq!(log.size(), 601);
     }
 
     /// A committed log found shorter than what this node confirmed is refused, however it
@@ -687,25 +796,29 @@ mod tests {
     }
 
     /// Over a real store of several chunks, roots and proofs of older sizes (which read chunks
-    /// back from disk) equal the reference computed from every leaf hash.
+    /// back from disk, with the tree's lock let go) equal the reference computed from every
+    /// leaf hash.
     #[test]
     fn proofs_read_back_from_the_store_equal_the_reference() {
         let (_dir, store, all) = stored(1_000);
         let (tree, _) = check_stored(&store).unwrap();
         assert_eq!(tree.size(), 1_000);
-        let reader = reader(&tree, &store);
+        let tree = RwLock::new(tree);
         for size in [1, 255, 256, 257, 600, 999, 1_000] {
             let prefix = &all[..size as usize];
-            assert_eq!(root_of(&tree, &store, size).unwrap(), Some(root(prefix)));
+            assert_eq!(
+                read_tree(&tree, &store, |tree| tree.root(size)).unwrap(),
+                Some(root(prefix))
+            );
             for index in [0, size / 3, size - 1] {
                 assert_eq!(
-                    inclusion_proof_in(&reader, index, size).unwrap(),
+                    read_tree(&tree, &store, |tree| inclusion_proof_in(tree, index, size)).unwrap(),
                     inclusion_proof(prefix, index as usize),
                     "inclusion of {index} in {size}"
                 );
                 let old = index + 1;
                 assert_eq!(
-                    consistency_proof_in(&reader, old, size).unwrap(),
+                    read_tree(&tree, &store, |tree| consistency_proof_in(tree, old, size)).unwrap(),
                     consistency_proof(prefix, old as usize),
                     "consistency {old} -> {size}"
                 );
@@ -728,11 +841,15 @@ mod tests {
         let error = root_of(&tree, &store, 400).unwrap_err();
         assert!(error.0.contains("from index 256"), "{error}");
         assert!(error.0.contains("altered or damaged"), "{error}");
-        let reader = reader(&tree, &store);
+        let locked = RwLock::new(tree);
+        let error =
+            read_tree(&locked, &store, |tree| inclusion_proof_in(tree, 300, 400)).unwrap_err();
+        assert!(error.0.contains("altered or damaged"), "{error}");
         assert_eq!(
-            inclusion_proof_in(&reader, 100, 512).unwrap(),
+            read_tree(&locked, &store, |tree| inclusion_proof_in(tree, 100, 512)).unwrap(),
             inclusion_proof(&all[..512], 100)
         );
+        let tree = locked.into_inner().unwrap();
         // A deleted leaf in a complete chunk: missing, said so.
         store
             .commit(&[Write::delete(Family::LogLeaves, index_key(10).to_vec())])

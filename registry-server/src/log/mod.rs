@@ -635,6 +635,7 @@ mod tests {
 
     use super::*;
     use crate::store::RocksStore;
+    use crate::store::testing::{Hooked, Hooks};
 
     /// A store on disk holding `n` leaves, and their hashes.
     fn stored(n: u64) -> (tempfile::TempDir, RocksStore, Vec<Hash>) {
@@ -650,21 +651,17 @@ mod tests {
         (dir, store, hashes)
     }
 
-    /// A store whose scans wait, once told to, until let go: a database that stopped
-    /// answering.
-    struct Stalling {
-        inner: RocksStore,
+    /// Scans that wait, once told to, until let go: a database that stopped answering.
+    struct Stall {
         stall: std::sync::atomic::AtomicBool,
         entered: std::sync::Mutex<std::sync::mpsc::Sender<()>>,
         release: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
     }
 
-    impl Store for Stalling {
-        fn get(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-            self.inner.get(family, key)
-        }
+    impl Hooks for Stall {
         fn scan(
             &self,
+            inner: &RocksStore,
             family: Family,
             prefix: &[u8],
             after: Option<&[u8]>,
@@ -674,34 +671,27 @@ mod tests {
                 self.entered.lock().unwrap().send(()).unwrap();
                 self.release.lock().unwrap().recv().unwrap();
             }
-            self.inner.scan(family, prefix, after, limit)
-        }
-        fn commit(&self, writes: &[Write]) -> Result<(), StoreError> {
-            self.inner.commit(writes)
-        }
-        fn engine_state(&self) -> crate::store::EngineState {
-            self.inner.engine_state()
+            inner.scan(family, prefix, after, limit)
         }
     }
 
-    /// `store` reopened as a [`Stalling`] store whose next scan stalls; the receiver hears when
-    /// a scan stalls, the sender lets it go.
+    /// The store in `dir` reopened, its next scan stalling; the receiver hears when a scan
+    /// stalls, the sender lets it go.
     fn stalling(
         dir: &Path,
     ) -> (
-        Arc<Stalling>,
+        Arc<Hooked<Stall>>,
         std::sync::mpsc::Receiver<()>,
         std::sync::mpsc::Sender<()>,
     ) {
         let (entered, on_entry) = std::sync::mpsc::channel();
         let (let_go, release) = std::sync::mpsc::channel();
-        let stalling = Arc::new(Stalling {
-            inner: RocksStore::open(dir).unwrap(),
+        let stall = Stall {
             stall: std::sync::atomic::AtomicBool::new(true),
             entered: std::sync::Mutex::new(entered),
             release: std::sync::Mutex::new(release),
-        });
-        (stalling, on_entry, let_go)
+        };
+        (Arc::new(Hooked::open(dir, stall)), on_entry, let_go)
     }
 
     /// The log's size, read on another thread, if it is had within 5 s.
@@ -776,36 +766,24 @@ mod tests {
         assert_eq!(log.size(), 601);
     }
 
-    /// A store another node writes to: once a scan of the log's leaves reaches their end, it
-    /// commits `more` leaves and a checkpoint over all of them, as a writer does meanwhile.
-    struct Written {
-        inner: RocksStore,
-        more: std::sync::Mutex<Vec<Write>>,
-    }
+    /// Another node writing: once a scan of the log's leaves reaches their end, it commits
+    /// these leaves and a checkpoint over all of them.
+    struct WritingMeanwhile(std::sync::Mutex<Vec<Write>>);
 
-    impl Store for Written {
-        fn get(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-            self.inner.get(family, key)
-        }
+    impl Hooks for WritingMeanwhile {
         fn scan(
             &self,
+            inner: &RocksStore,
             family: Family,
             prefix: &[u8],
             after: Option<&[u8]>,
             limit: usize,
         ) -> Result<Vec<crate::store::Entry>, StoreError> {
-            let entries = self.inner.scan(family, prefix, after, limit)?;
+            let entries = inner.scan(family, prefix, after, limit)?;
             if family == Family::LogLeaves && entries.is_empty() {
-                let more = std::mem::take(&mut *self.more.lock().unwrap());
-                self.inner.commit(&more)?;
+                inner.commit(&std::mem::take(&mut *self.0.lock().unwrap()))?;
             }
             Ok(entries)
-        }
-        fn commit(&self, writes: &[Write]) -> Result<(), StoreError> {
-            self.inner.commit(writes)
-        }
-        fn engine_state(&self) -> crate::store::EngineState {
-            self.inner.engine_state()
         }
     }
 
@@ -837,10 +815,7 @@ mod tests {
             })
             .collect();
         more.push(checkpoint(320, &hashes));
-        let written = Written {
-            inner: RocksStore::open(dir.path()).unwrap(),
-            more: std::sync::Mutex::new(more),
-        };
+        let written = Hooked::open(dir.path(), WritingMeanwhile(std::sync::Mutex::new(more)));
         let (tree, record) = check_stored(&written).unwrap();
         assert_eq!(record.map(|r| r.size), Some(300));
         assert_eq!(tree.size(), 300);

@@ -6,6 +6,8 @@
 mod postgres;
 pub mod records;
 mod rocks;
+#[cfg(test)]
+pub mod testing;
 pub mod upgrade;
 
 use eproxy_proto::DelegationId;

@@ -140,39 +140,32 @@ mod tests {
 
     use super::*;
     use crate::store::RocksStore;
+    use crate::store::testing::{Hooked, Hooks};
 
-    /// A store that counts the calls that would each be a round trip to a database server.
-    struct Counted {
-        inner: RocksStore,
+    /// Counts the calls that would each be a round trip to a database server.
+    #[derive(Default)]
+    struct Counts {
         gets: AtomicUsize,
         get_manys: AtomicUsize,
     }
 
-    impl Store for Counted {
-        fn get(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-            self.gets.fetch_add(1, Ordering::SeqCst);
-            self.inner.get(family, key)
-        }
-        fn get_many(&self, keys: &[(Family, Vec<u8>)]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-            self.get_manys.fetch_add(1, Ordering::SeqCst);
-            keys.iter()
-                .map(|(family, key)| self.inner.get(*family, key))
-                .collect()
-        }
-        fn scan(
+    impl Hooks for Counts {
+        fn get(
             &self,
+            inner: &RocksStore,
             family: Family,
-            prefix: &[u8],
-            after: Option<&[u8]>,
-            limit: usize,
-        ) -> Result<Vec<Entry>, StoreError> {
-            self.inner.scan(family, prefix, after, limit)
+            key: &[u8],
+        ) -> Result<Option<Vec<u8>>, StoreError> {
+            self.gets.fetch_add(1, Ordering::SeqCst);
+            inner.get(family, key)
         }
-        fn commit(&self, writes: &[Write]) -> Result<(), StoreError> {
-            self.inner.commit(writes)
-        }
-        fn engine_state(&self) -> crate::store::EngineState {
-            self.inner.engine_state()
+        fn get_many(
+            &self,
+            inner: &RocksStore,
+            keys: &[(Family, Vec<u8>)],
+        ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+            self.get_manys.fetch_add(1, Ordering::SeqCst);
+            inner.get_many(keys)
         }
     }
 
@@ -181,15 +174,16 @@ mod tests {
     }
 
     /// A root PoA (1), its sub-delegation (2) and that one's (3), stored.
-    fn chain() -> (tempfile::TempDir, Counted) {
+    fn chain() -> (tempfile::TempDir, Hooked<Counts>) {
         let dir = tempfile::tempdir().unwrap();
-        let inner = RocksStore::open(dir.path()).unwrap();
+        let counted = Hooked::open(dir.path(), Counts::default());
         let record = |n: u8, parent: Option<u8>| StatusRecord {
             log_index: u64::from(n),
             parent: parent.map(id).unwrap_or_default(),
             ..StatusRecord::default()
         };
-        inner
+        counted
+            .inner
             .commit(&[
                 Write::put(Family::Status, id(1), record(1, None).encode_to_vec()),
                 Write::put(Family::Status, id(2), record(2, Some(1)).encode_to_vec()),
@@ -197,11 +191,6 @@ mod tests {
                 Write::put(Family::Nonces, b"spent".to_vec(), vec![7]),
             ])
             .unwrap();
-        let counted = Counted {
-            inner,
-            gets: AtomicUsize::new(0),
-            get_manys: AtomicUsize::new(0),
-        };
         (dir, counted)
     }
 
@@ -221,7 +210,7 @@ mod tests {
             ])
             .unwrap();
         // 3 and the nonces; then 2; then 1, which has no parent.
-        assert_eq!(store.get_manys.load(Ordering::SeqCst), 3);
+        assert_eq!(store.hooks.get_manys.load(Ordering::SeqCst), 3);
         for n in 1..=3 {
             let record = batch.read(Family::Status, &id(n)).unwrap().unwrap();
             assert_eq!(
@@ -231,7 +220,7 @@ mod tests {
         }
         assert_eq!(batch.read(Family::Nonces, b"spent").unwrap(), Some(vec![7]));
         assert_eq!(batch.read(Family::Nonces, b"fresh").unwrap(), None);
-        assert_eq!(store.gets.load(Ordering::SeqCst), 0);
+        assert_eq!(store.hooks.gets.load(Ordering::SeqCst), 0);
 
         // The batch's own writes stand over what was fetched.
         batch.put(Family::Nonces, b"fresh".to_vec(), vec![8]);
@@ -240,12 +229,12 @@ mod tests {
         assert_eq!(batch.read(Family::Status, &id(2)).unwrap(), None);
         // A key not fetched is read from the store.
         assert_eq!(batch.read(Family::Status, &id(4)).unwrap(), None);
-        assert_eq!(store.gets.load(Ordering::SeqCst), 1);
+        assert_eq!(store.hooks.gets.load(Ordering::SeqCst), 1);
 
         // Fetching again asks only for what is not known yet.
         batch
             .prefetch(vec![(Family::Status, id(1)), (Family::Status, id(5))])
             .unwrap();
-        assert_eq!(store.get_manys.load(Ordering::SeqCst), 4);
+        assert_eq!(store.hooks.get_manys.load(Ordering::SeqCst), 4);
     }
 }

@@ -333,6 +333,7 @@ mod tests {
     use eproxy_policy::UnixTime;
 
     use super::*;
+    use crate::store::testing::{Hooked, Hooks};
     use crate::store::{Family, PgStore, RocksStore, Write};
     use crate::write::command::Registration;
     use eproxy_testkit::registry::postgres::Postgres;
@@ -575,35 +576,22 @@ mod tests {
         ));
     }
 
-    /// A store shared with another node that took the writer's role: it refuses every
-    /// fenced commit, and remembers what it was asked.
+    /// A database shared with another node that took the writer's role: every fenced
+    /// commit is refused, and the fences asked for are kept.
+    #[derive(Default)]
     struct Taken {
-        inner: RocksStore,
         fences: std::sync::Mutex<Vec<Fence>>,
     }
 
-    impl Store for Taken {
-        fn get(&self, family: Family, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-            self.inner.get(family, key)
-        }
-        fn scan(
+    impl Hooks for Taken {
+        fn commit_fenced(
             &self,
-            family: Family,
-            prefix: &[u8],
-            after: Option<&[u8]>,
-            limit: usize,
-        ) -> Result<Vec<crate::store::Entry>, StoreError> {
-            self.inner.scan(family, prefix, after, limit)
-        }
-        fn commit(&self, writes: &[Write]) -> Result<(), StoreError> {
-            self.inner.commit(writes)
-        }
-        fn commit_fenced(&self, _: &[Write], fence: &Fence) -> Result<Committed, StoreError> {
+            _: &RocksStore,
+            _: &[Write],
+            fence: &Fence,
+        ) -> Result<Committed, StoreError> {
             self.fences.lock().unwrap().push(*fence);
             Ok(Committed::Fenced)
-        }
-        fn engine_state(&self) -> crate::store::EngineState {
-            self.inner.engine_state()
         }
     }
 
@@ -613,10 +601,7 @@ mod tests {
     #[test]
     fn a_fenced_writer_acknowledges_nothing_and_writes_nothing_more() {
         let dir = tempfile::tempdir().unwrap();
-        let taken = Arc::new(Taken {
-            inner: RocksStore::open(dir.path()).unwrap(),
-            fences: std::sync::Mutex::default(),
-        });
+        let taken = Arc::new(Hooked::open(dir.path(), Taken::default()));
         let store: Arc<dyn Store> = Arc::clone(&taken) as Arc<dyn Store>;
         let operator =
             Arc::new(Operator::new("test/log", SigningKey::from_bytes(&[1; 32])).unwrap());
@@ -660,7 +645,7 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
-        let fences = taken.fences.lock().unwrap();
+        let fences = taken.hooks.fences.lock().unwrap();
         assert_eq!(fences.len(), 1, "{fences:?}");
         let head = fences[0].head.unwrap();
         assert_eq!((fences[0].epoch, head.from_size, head.to_size), (7, 0, 3));

@@ -98,13 +98,18 @@ const GET: &str = "SELECT value FROM eproxy_kv WHERE family = $1 AND key = $2";
 const GET_MANY: &str = "SELECT wanted.place, kv.value
     FROM UNNEST($1::smallint[], $2::bytea[]) WITH ORDINALITY AS wanted(family, key, place)
     JOIN eproxy_kv kv ON kv.family = wanted.family AND kv.key = wanted.key";
-/// A page of a prefix scan: keys from `$2` and before `$3` (the prefix's end, if any), after
-/// `$4` (if given).
+/// A page of a prefix scan: keys from `$2` and before `$3`. Both bounds are plain index
+/// conditions, so that a page reads its own rows only, under whatever plan the server keeps
+/// for the prepared statement: with optional bounds (`$3 IS NULL OR key < $3`), its generic
+/// plan read the family from its first key at every page, and filtered (a page near the end of
+/// 100,000 leaves took 175 ms, and a follower's catch-up and every proof paid it).
 const SCAN: &str = "SELECT key, value FROM eproxy_kv
+    WHERE family = $1 AND key >= $2 AND key < $3
+    ORDER BY key LIMIT $4";
+/// [`SCAN`] for a prefix with no end (empty, or all 0xff): keys from `$2` on.
+const SCAN_TO_END: &str = "SELECT key, value FROM eproxy_kv
     WHERE family = $1 AND key >= $2
-      AND ($3::bytea IS NULL OR key < $3)
-      AND ($4::bytea IS NULL OR key > $4)
-    ORDER BY key LIMIT $5";
+    ORDER BY key LIMIT $3";
 /// A batch's move of the head, by the writer of epoch `$1` that read size `$2` and root `$3`.
 const MOVE_HEAD: &str = "UPDATE eproxy_head SET size = $4, root = $5
     WHERE epoch = $1 AND size = $2 AND root = $3";
@@ -726,19 +731,27 @@ impl Store for Calls {
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError> {
         let family = family_id(family);
-        let start = prefix.to_vec();
+        let start = scan_start(prefix, after);
         let end = prefix_end(prefix);
-        let after = after.map(<[u8]>::to_vec);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let (source, pool) = (self.source.clone(), self.pool.clone());
         self.run(async move {
             let mut link = source.connection(&pool).await?;
-            let statement = link.statement(SCAN).await?;
-            let rows = link
-                .client
-                .query(&statement, &[&family, &start, &end, &after, &limit])
-                .await
-                .map_err(db_error)?;
+            let rows = match &end {
+                Some(end) => {
+                    let statement = link.statement(SCAN).await?;
+                    link.client
+                        .query(&statement, &[&family, &start, end, &limit])
+                        .await
+                }
+                None => {
+                    let statement = link.statement(SCAN_TO_END).await?;
+                    link.client
+                        .query(&statement, &[&family, &start, &limit])
+                        .await
+                }
+            }
+            .map_err(db_error)?;
             Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
         })
     }
@@ -823,6 +836,15 @@ fn family_id(family: Family) -> i16 {
 
 /// The least key greater than every key starting with `prefix`; `None` when there is none
 /// (an empty prefix, or one of 0xff bytes only).
+/// The first key a page of a scan may hold: the prefix, or, after a page, the least key past
+/// that page's last (it, then a zero byte: keys compare byte by byte, a shorter one first).
+fn scan_start(prefix: &[u8], after: Option<&[u8]>) -> Vec<u8> {
+    match after {
+        Some(after) if after >= prefix => [after, &[0]].concat(),
+        _ => prefix.to_vec(),
+    }
+}
+
 fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut end = prefix.to_vec();
     while let Some(last) = end.pop() {
@@ -967,6 +989,72 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A page of a scan reads only its own rows under the plan PostgreSQL keeps for a prepared
+    /// statement (a generic plan, forced here): the page's bounds are index conditions, and no
+    /// row before the page is read and filtered out, however far into the family it starts.
+    #[test]
+    fn a_page_of_a_scan_reads_its_own_rows_under_a_generic_plan() {
+        let server = Postgres::start();
+        let store = PgStore::open(&server.url()).unwrap();
+        let writes: Vec<Write> = (0..3_000u32)
+            .map(|i| put(Family::LogLeaves, &i.to_be_bytes(), b"leaf"))
+            .collect();
+        store.commit(&writes).unwrap();
+        let after = 2_989u32.to_be_bytes();
+        let (start, end) = (scan_start(&[], Some(&after)), prefix_end(&[]));
+        assert_eq!(end, None, "the whole family has no end");
+        let plan = store
+            .run(move |pool| async move {
+                let link = pool.get().await.map_err(pool_error)?;
+                link.client
+                    .batch_execute(&format!(
+                        "SET plan_cache_mode = force_generic_plan;
+                         PREPARE page(smallint, bytea, bigint) AS {SCAN_TO_END}"
+                    ))
+                    .await
+                    .map_err(db_error)?;
+                let start: String = start.iter().map(|b| format!("{b:02x}")).collect();
+                let rows = link
+                    .client
+                    .query(
+                        &format!(
+                            "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF)
+                             EXECUTE page({}, '\\x{start}', 100)",
+                            family_id(Family::LogLeaves)
+                        ),
+                        &[],
+                    )
+                    .await
+                    .map_err(db_error)?;
+                Ok(rows
+                    .iter()
+                    .map(|row| row.get::<_, String>(0))
+                    .collect::<Vec<_>>()
+                    .join("\n"))
+            })
+            .unwrap();
+        assert!(plan.contains("Index Cond"), "{plan}");
+        assert!(
+            !plan.contains("Filter"),
+            "rows read and filtered out:\n{plan}"
+        );
+        assert!(plan.contains("rows=10 "), "{plan}");
+        let page = store
+            .scan(Family::LogLeaves, &[], Some(&after), 100)
+            .unwrap();
+        assert_eq!(page.len(), 10);
+        assert_eq!(page[0].0, 2_990u32.to_be_bytes().to_vec());
+    }
+
+    /// A page starts at the prefix, or just past the last key of the page before.
+    #[test]
+    fn a_page_starts_at_the_least_key_past_the_last() {
+        assert_eq!(scan_start(b"ab", None), b"ab".to_vec());
+        assert_eq!(scan_start(b"ab", Some(b"abc")), b"abc\0".to_vec());
+        assert_eq!(scan_start(b"", Some(&[0xff])), vec![0xff, 0]);
+        assert_eq!(scan_start(b"b", Some(b"a")), b"b".to_vec());
     }
 
     /// One writer at a time, fenced by the database: a node takes the role only when the

@@ -483,14 +483,6 @@ fn leaf_hashes(store: &dyn Store, first: u64, count: u64) -> Result<Vec<Hash>, S
     Ok(leaves.iter().map(|leaf| leaf_hash(leaf)).collect())
 }
 
-/// `tree`, reading older chunks' leaves back from `store`.
-fn reader<'a>(
-    tree: &'a MerkleTree,
-    store: &'a dyn Store,
-) -> Reader<'a, impl Fn(u64, u64) -> Result<Vec<Hash>, StoreError> + 'a> {
-    tree.reader(move |first, count| leaf_hashes(store, first, count))
-}
-
 /// A complete chunk's leaves a computation over the locked tree needs and was not given:
 /// `(first leaf, count)`.
 #[derive(Debug)]
@@ -554,7 +546,9 @@ fn mirror_error(mirror: &Mirror, error: &std::io::Error) -> StoreError {
 /// The root of the first `size` leaves of `tree`, reading older chunks from `store`: a tree
 /// being built, that no other caller sees yet.
 fn root_of(tree: &MerkleTree, store: &dyn Store, size: u64) -> Result<Option<Hash>, StoreError> {
-    Ok(reader(tree, store).root(size)?)
+    Ok(tree
+        .reader(|first, count| leaf_hashes(store, first, count))
+        .root(size)?)
 }
 
 impl From<ReadError<StoreError>> for StoreError {

@@ -26,6 +26,7 @@ mod hosts;
 
 use deadpool::Runtime;
 use deadpool::managed::PoolError;
+use tokio_postgres::types::ToSql;
 
 use eproxy_proto::DelegationId;
 
@@ -737,21 +738,16 @@ impl Store for Calls {
         let (source, pool) = (self.source.clone(), self.pool.clone());
         self.run(async move {
             let mut link = source.connection(&pool).await?;
-            let rows = match &end {
-                Some(end) => {
-                    let statement = link.statement(SCAN).await?;
-                    link.client
-                        .query(&statement, &[&family, &start, end, &limit])
-                        .await
-                }
-                None => {
-                    let statement = link.statement(SCAN_TO_END).await?;
-                    link.client
-                        .query(&statement, &[&family, &start, &limit])
-                        .await
-                }
-            }
-            .map_err(db_error)?;
+            let (sql, parameters): (_, Vec<&(dyn ToSql + Sync)>) = match &end {
+                Some(end) => (SCAN, vec![&family, &start, end, &limit]),
+                None => (SCAN_TO_END, vec![&family, &start, &limit]),
+            };
+            let statement = link.statement(sql).await?;
+            let rows = link
+                .client
+                .query(&statement, &parameters)
+                .await
+                .map_err(db_error)?;
             Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
         })
     }
@@ -834,8 +830,6 @@ fn family_id(family: Family) -> i16 {
         .unwrap_or(i16::MAX)
 }
 
-/// The least key greater than every key starting with `prefix`; `None` when there is none
-/// (an empty prefix, or one of 0xff bytes only).
 /// The first key a page of a scan may hold: the prefix, or, after a page, the least key past
 /// that page's last (it, then a zero byte: keys compare byte by byte, a shorter one first).
 fn scan_start(prefix: &[u8], after: Option<&[u8]>) -> Vec<u8> {
@@ -845,6 +839,8 @@ fn scan_start(prefix: &[u8], after: Option<&[u8]>) -> Vec<u8> {
     }
 }
 
+/// The least key greater than every key starting with `prefix`; `None` when there is none
+/// (an empty prefix, or one of 0xff bytes only).
 fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut end = prefix.to_vec();
     while let Some(last) = end.pop() {

@@ -553,7 +553,7 @@ pub enum LogCommand {
     /// Check the registry's signed checkpoint and its consistency with the last one seen (kept
     /// in the state file); report growth. Exit status 1, loudly, if the log shrank or forked.
     #[command(
-        after_help = "Example (run it from cron):\n  eproxy log monitor --registry https://registry.example.jp --operator-key operator.vkey --state ~/.local/state/eproxy-monitor.json"
+        after_help = "Examples (run it from cron):\n  eproxy log monitor --registry https://registry.example.jp --operator-key operator.vkey --state ~/.local/state/eproxy-monitor.json\n  eproxy log monitor --tiles http://tiles.registry.example.jp --operator-key operator.vkey --state ~/.local/state/eproxy-monitor.json"
     )]
     Monitor {
         /// The registry.
@@ -562,6 +562,11 @@ pub enum LogCommand {
         /// Where the last verified checkpoint is kept between runs.
         #[arg(long, value_name = "FILE")]
         state: PathBuf,
+        /// Read the log as C2SP tlog-tiles from this URL prefix (http://…, the registry's
+        /// `tiles_listen` or any cache or mirror of it) instead of the registry's gRPC API: the
+        /// checkpoint from <URL>/checkpoint, and the consistency proof computed from tiles.
+        #[arg(long, value_name = "URL")]
+        tiles: Option<String>,
         /// Report as JSON.
         #[arg(long)]
         json: bool,

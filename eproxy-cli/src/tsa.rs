@@ -14,16 +14,14 @@ use eproxy_policy::UnixTime;
 use eproxy_verifier::crypto::AWS_LC;
 use eproxy_verifier::timestamp::check_reply_token;
 use eproxy_verifier::tsp::{MessageImprint, TimeStampReq, TimeStampResp};
-use http_body_util::{BodyExt as _, Full, Limited};
 use sha2::{Digest as _, Sha256};
 use spki::AlgorithmIdentifierOwned;
 
+use crate::client::http::{Request, exchange};
 use crate::error::CliError;
 
 /// The largest reply read: a token with a certificate chain.
 const MAX_REPLY_BYTES: usize = 64 * 1024;
-/// How long the authority may take.
-const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A token for `signature_value` from the authority at `url` (http://…), checked; with the
 /// time it states.
@@ -77,47 +75,15 @@ pub fn timestamp(url: &str, signature_value: &[u8]) -> Result<(Vec<u8>, UnixTime
 
 /// POSTs a timestamp query and returns the reply's body.
 fn post(url: &str, body: Vec<u8>) -> Result<Vec<u8>, CliError> {
-    let uri: hyper::Uri = url
-        .parse()
-        .map_err(|e| CliError::new(format!("{url} is not a URL: {e}")))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(CliError::new(format!("{url}: only http:// time-stamping URLs are supported"))
-            .fix("RFC 3161 tokens are signed, so plain HTTP is the usual transport: use the authority's http:// URL"));
-    }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::new(format!("cannot start the network runtime: {e}")))?;
-    runtime.block_on(async {
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http::<Full<bytes::Bytes>>();
-        let request = hyper::Request::post(uri)
-            .header("content-type", "application/timestamp-query")
-            .body(Full::new(bytes::Bytes::from(body)))
-            .map_err(|e| CliError::new(format!("cannot build the request: {e}")))?;
-        let unreachable = |e: &dyn std::fmt::Display| {
-            CliError::new(format!(
-                "cannot reach the time-stamping authority at {url}: {e}"
-            ))
-        };
-        let response = tokio::time::timeout(TIMEOUT, client.request(request))
-            .await
-            .map_err(|e| unreachable(&e))?
-            .map_err(|e| unreachable(&e))?;
-        if !response.status().is_success() {
-            return Err(CliError::new(format!(
-                "the time-stamping authority at {url} answered HTTP {}",
-                response.status()
-            )));
+    let request = Request::Post {
+        content_type: "application/timestamp-query",
+        body,
+    };
+    exchange(url, request, MAX_REPLY_BYTES).map_err(|e| {
+        let error = CliError::new(format!("the time-stamping authority: {e}"));
+        match url.starts_with("http://") {
+            true => error,
+            false => error.fix("RFC 3161 tokens are signed, so plain HTTP is the usual transport: use the authority's http:// URL"),
         }
-        let body = tokio::time::timeout(
-            TIMEOUT,
-            Limited::new(response.into_body(), MAX_REPLY_BYTES).collect(),
-        )
-        .await
-        .map_err(|e| unreachable(&e))?
-        .map_err(|e| unreachable(&e))?;
-        Ok(body.to_bytes().to_vec())
     })
 }

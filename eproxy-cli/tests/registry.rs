@@ -48,18 +48,27 @@ impl Desk {
 }
 
 fn monitor(registry: &Registry, state: &Path, operator_key: &Path) -> (i32, serde_json::Value) {
+    monitor_from(&["--registry", &registry.url], state, operator_key)
+}
+
+/// The same monitor, reading the log from its tiles over HTTP instead of the gRPC API.
+fn monitor_tiles(
+    registry: &Registry,
+    state: &Path,
+    operator_key: &Path,
+) -> (i32, serde_json::Value) {
+    monitor_from(&["--tiles", &registry.tiles], state, operator_key)
+}
+
+fn monitor_from(source: &[&str], state: &Path, operator_key: &Path) -> (i32, serde_json::Value) {
     let output = eproxy()
-        .args([
-            "log",
-            "monitor",
-            "--json",
-            "--registry",
-            &registry.url,
-            "--operator-key",
-        ])
+        .args(["log", "monitor", "--json"])
+        .args(source)
+        .arg("--operator-key")
         .arg(operator_key)
         .arg("--state")
         .arg(state)
+        .env_remove("EPROXY_REGISTRY")
         .output()
         .unwrap();
     let report = serde_json::from_slice(&output.stdout)
@@ -92,6 +101,11 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
     let state = desk.path("monitor.json");
 
     let (code, first) = monitor(&registry, &state, &operator_key);
+    assert_eq!(code, 0, "{first}");
+    assert_eq!(first["verdict"], "first");
+    // A second monitor reads the same log from its tiles alone.
+    let tiles_state = desk.path("monitor-tiles.json");
+    let (code, first) = monitor_tiles(&registry, &tiles_state, &operator_key);
     assert_eq!(code, 0, "{first}");
     assert_eq!(first["verdict"], "first");
 
@@ -261,6 +275,13 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
     assert_eq!(code, 0, "{grown}");
     assert_eq!(grown["growth"], 1);
     let size = grown["size"].as_u64().unwrap();
+    let (code, from_tiles) = monitor_tiles(&registry, &tiles_state, &operator_key);
+    assert_eq!(code, 0, "{from_tiles}");
+    assert_eq!(from_tiles["verdict"], "consistent");
+    assert_eq!(
+        (&from_tiles["size"], &from_tiles["root"]),
+        (&grown["size"], &grown["root"])
+    );
 
     // With the server stopped, the evidence still decides: the later contract is rejected for
     // the revocation, and nothing needed the network.
@@ -298,6 +319,15 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
     }
     wait_for_size(&fork, size + 1, &operator_key);
     let (code, alert) = monitor(&fork, &state, &operator_key);
+    assert_eq!(code, 1, "{alert}");
+    assert_eq!(alert["verdict"], "INCONSISTENT");
+    assert!(
+        alert["alert"].as_str().unwrap().contains("forked"),
+        "{alert}"
+    );
+    // Read from the fork's tiles, the fork is caught alike: the proof computed from them does
+    // not lead from the tree the monitor saw.
+    let (code, alert) = monitor_tiles(&fork, &tiles_state, &operator_key);
     assert_eq!(code, 1, "{alert}");
     assert_eq!(alert["verdict"], "INCONSISTENT");
     assert!(

@@ -670,7 +670,7 @@ fn a_timestamped_contract_is_judged_at_the_authoritys_time_and_an_unreachable_on
     let output = sign("http://127.0.0.1:1");
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        stderr(&output).contains("cannot reach the time-stamping authority"),
+        stderr(&output).contains("time-stamping authority: cannot reach http://127.0.0.1:1"),
         "{}",
         stderr(&output)
     );

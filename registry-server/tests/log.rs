@@ -102,3 +102,80 @@ async fn inclusion_proof(registry: &Registry, leaf_index: u64, tree_size: u64) -
         .unwrap()
         .hashes
 }
+
+/// A monitor needs no gRPC: from the tiles a real registry serves over HTTP, the proofs at
+/// every size of its log are those its API gives, the checkpoint is the API's, and the entry
+/// bundle holds the API's leaves. Nothing beyond the checkpoint is served.
+#[tokio::test]
+async fn proofs_from_the_tiles_served_over_http_are_the_apis() {
+    use eproxy_verifier::merkle::{consistency_proof_in, inclusion_proof_in};
+    use eproxy_verifier::tile::{TileHashes, TilePath, parse_entry_bundle};
+
+    let registry = Registry::start();
+    let n = 6;
+    for i in 0..n {
+        registry
+            .submit(&distinct_poa(format!("tiles {i}")))
+            .await
+            .unwrap();
+    }
+    let latest = registry.checkpoint_of(n).await;
+    assert_eq!(latest.size, n);
+    let (_, note) = registry.checkpoint().await;
+    let address = registry.tiles.trim_start_matches("http://").to_owned();
+    let fetch = |path: &TilePath| {
+        ok_body(&http_get(&address, &format!("/{path}")))
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| format!("{path} not served"))
+    };
+    assert_eq!(
+        ok_body(&http_get(&address, "/checkpoint")),
+        Some(note.as_bytes())
+    );
+    assert_eq!(TileHashes::new(n, &fetch).root().unwrap(), latest.root);
+    for size in 1..=n {
+        for index in 0..size {
+            let from_tiles = inclusion_proof_in(&TileHashes::new(size, &fetch), index, size)
+                .unwrap()
+                .unwrap();
+            let from_api = inclusion_proof(&registry, index, size).await;
+            assert_eq!(
+                from_tiles,
+                to_hashes(&from_api),
+                "inclusion of {index} in {size}"
+            );
+        }
+        for old in 1..size {
+            let from_tiles = consistency_proof_in(&TileHashes::new(size, &fetch), old, size)
+                .unwrap()
+                .unwrap();
+            let from_api = registry
+                .log()
+                .await
+                .get_consistency_proof(GetConsistencyProofRequest {
+                    old_size: old,
+                    new_size: size,
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .hashes;
+            assert_eq!(
+                from_tiles,
+                to_hashes(&from_api),
+                "consistency {old} -> {size}"
+            );
+        }
+    }
+    let bundle = fetch(&TilePath::parse(&format!("tile/entries/000.p/{n}")).unwrap()).unwrap();
+    assert_eq!(
+        parse_entry_bundle(&bundle, n).unwrap(),
+        registry.leaves(0, n).await
+    );
+    let beyond = http_get(&address, &format!("/tile/0/000.p/{}", n + 1));
+    assert!(
+        beyond.starts_with(b"HTTP/1.0 404"),
+        "{}",
+        String::from_utf8_lossy(&beyond)
+    );
+}

@@ -365,6 +365,30 @@ pub enum Error {
     /// The inclusion proof does not lead from the registration event to the checkpoint's root.
     #[error("the registration is not proven to be in the operator's log")]
     InclusionProofInvalid,
+    /// A tile path (C2SP tlog-tiles) is not spelled canonically, or names a level beyond 7.
+    #[error("malformed tile path: {detail}")]
+    TilePathMalformed {
+        /// What is wrong.
+        detail: String,
+    },
+    /// A tile or entry bundle does not have the length its path gives it, or an entry in it is
+    /// longer than allowed.
+    #[error("malformed tile: {detail}")]
+    TileMalformed {
+        /// What is wrong.
+        detail: String,
+    },
+    /// A tile could not be fetched.
+    #[error("tile {path} could not be fetched: {detail}")]
+    TileUnavailable {
+        /// The tile's path.
+        path: String,
+        /// Why (as the fetcher reported it).
+        detail: String,
+    },
+    /// One computation over tiles needed more tiles than a proof ever does.
+    #[error("more tiles were needed than one proof needs")]
+    TileBudgetExceeded,
 
     /// A certificate in the path was revoked at or before the validation time.
     #[error("certificate revoked at {revoked_at} (reason: {reason}), validation time {at}")]

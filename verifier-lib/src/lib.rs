@@ -15,7 +15,7 @@
 //! - [`cms`], [`verify_cms`]: CMS SignedData, its signed attributes as received, its signature;
 //! - [`timestamp`]: RFC 3161 signature timestamps, the trusted time of a signature;
 //! - [`merkle`], [`note`], [`evidence`]: RFC 6962 proofs, signed checkpoints and the registry's
-//!   evidence bundles;
+//!   evidence bundles; [`tile`]: the log as C2SP tlog-tiles, and proofs computed from them;
 //! - [`jpki`], [`commercial_registration`]: the two certificate profiles (identity data, the
 //!   Ministry of Justice's extensions);
 //! - [`authority`]: whether a signer holds authority over a company (a representative's
@@ -43,6 +43,7 @@ pub mod note;
 pub mod pem;
 pub mod profile;
 pub mod signed_data;
+pub mod tile;
 mod time;
 pub mod timestamp;
 pub mod trust_anchor;

@@ -17,6 +17,7 @@ use crate::cli::RegistryArgs;
 use crate::error::CliError;
 use crate::input::read_limited;
 
+pub mod http;
 pub mod registry;
 pub mod request;
 

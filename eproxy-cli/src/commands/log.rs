@@ -4,15 +4,21 @@
 //! shrank, or whose new tree does not extend the old one (a fork: two histories under one key),
 //! is reported loudly with exit status 1, and the state file keeps the old checkpoint, which
 //! together with the new one is the proof of the misbehaviour.
+//!
+//! The log is read from the registry's gRPC API, or with `--tiles` as C2SP tlog-tiles from
+//! any HTTP server (the registry's own, a cache, a mirror): the proof is then computed from
+//! tiles, and checked against the signed checkpoints all the same.
 
 use std::path::Path;
 
 use eproxy_verifier::crypto::AWS_LC;
-use eproxy_verifier::merkle::{Hash, verify_consistency};
-use eproxy_verifier::note::verify_checkpoint;
+use eproxy_verifier::merkle::{Hash, consistency_proof_in, verify_consistency};
+use eproxy_verifier::note::{MAX_NOTE_BYTES, verify_checkpoint};
+use eproxy_verifier::tile::{MAX_TILE_BYTES, TileHashes, TilePath};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::RegistryArgs;
+use crate::client::http::{Request, exchange};
 use crate::client::operator_key;
 use crate::client::registry as calls;
 use crate::client::registry_url;
@@ -57,13 +63,17 @@ struct Report {
 pub fn monitor(
     registry: &RegistryArgs,
     state_file: &Path,
+    tiles: Option<&str>,
     json: bool,
 ) -> Result<Outcome, CliError> {
-    let url = registry_url(registry.registry.as_deref())?;
+    let source = match tiles {
+        Some(prefix) => Source::Tiles(prefix.trim_end_matches('/')),
+        None => Source::Registry(registry_url(registry.registry.as_deref())?),
+    };
     let key = operator_key(registry)?;
     let previous = read_state(state_file)?;
     let old_size = previous.as_ref().map(|p| p.size);
-    let note = calls::checkpoint(&url)?;
+    let note = source.checkpoint()?;
     let checkpoint = verify_checkpoint(&AWS_LC, &note, &key).map_err(|e| {
         CliError::new(format!(
             "ALERT: the registry's checkpoint does not verify under the operator's key: {e}"
@@ -82,7 +92,7 @@ pub fn monitor(
         new_checkpoint: None,
     };
     if let Some(previous) = &previous {
-        let alert = inconsistency(previous, &checkpoint, &url)?;
+        let alert = inconsistency(previous, &checkpoint, &source)?;
         match alert {
             None => {
                 report.verdict = "consistent";
@@ -149,7 +159,7 @@ pub fn monitor(
 fn inconsistency(
     previous: &State,
     new: &eproxy_verifier::note::Checkpoint,
-    url: &str,
+    source: &Source<'_>,
 ) -> Result<Option<String>, CliError> {
     if previous.origin != new.origin {
         return Err(CliError::new(format!(
@@ -180,14 +190,13 @@ fn inconsistency(
         return Ok(None);
     }
     let (old_size, new_size) = (previous.size, new.size);
-    let hashes = calls::consistency_proof(url, old_size, new_size)?;
-    if hashes.len() > MAX_PROOF_HASHES {
+    let proof = source.consistency_proof(old_size, new_size)?;
+    if proof
+        .as_ref()
+        .is_some_and(|proof| proof.len() > MAX_PROOF_HASHES)
+    {
         return Ok(Some("the consistency proof is absurdly long".into()));
     }
-    let proof: Option<Vec<Hash>> = hashes
-        .iter()
-        .map(|h| <Hash>::try_from(h.as_slice()).ok())
-        .collect();
     let consistent = proof
         .is_some_and(|proof| verify_consistency(old_size, new_size, &old_root, &new.root, &proof));
     Ok((!consistent).then(|| {
@@ -196,6 +205,55 @@ fn inconsistency(
              the log was forked or rewritten"
         )
     }))
+}
+
+/// Where the log is read from.
+enum Source<'a> {
+    /// The registry's gRPC API at this URL.
+    Registry(String),
+    /// C2SP tlog-tiles under this URL prefix (no trailing slash).
+    Tiles(&'a str),
+}
+
+impl Source<'_> {
+    /// The signed checkpoint, unverified.
+    fn checkpoint(&self) -> Result<String, CliError> {
+        match self {
+            Source::Registry(url) => calls::checkpoint(url),
+            Source::Tiles(prefix) => {
+                let url = format!("{prefix}/checkpoint");
+                let bytes = exchange(&url, Request::Get, MAX_NOTE_BYTES)
+                    .map_err(|e| CliError::new(format!("the log's checkpoint: {e}")))?;
+                String::from_utf8(bytes)
+                    .map_err(|_| CliError::new(format!("{url} is not UTF-8 text")))
+            }
+        }
+    }
+
+    /// The consistency proof from `old_size` to `new_size`, or `None` where the hashes served
+    /// are not a proof at all (not 32 bytes each).
+    fn consistency_proof(
+        &self,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<Option<Vec<Hash>>, CliError> {
+        match self {
+            Source::Registry(url) => {
+                let hashes = calls::consistency_proof(url, old_size, new_size)?;
+                Ok(hashes
+                    .iter()
+                    .map(|h| <Hash>::try_from(h.as_slice()).ok())
+                    .collect())
+            }
+            Source::Tiles(prefix) => {
+                let fetch = |path: &TilePath| {
+                    exchange(&format!("{prefix}/{path}"), Request::Get, MAX_TILE_BYTES)
+                };
+                consistency_proof_in(&TileHashes::new(new_size, fetch), old_size, new_size)
+                    .map_err(|e| CliError::new(format!("the log's tiles at {prefix}: {e}")))
+            }
+        }
+    }
 }
 
 fn read_state(path: &Path) -> Result<Option<State>, CliError> {

@@ -59,8 +59,9 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Log(LogCommand::Monitor {
             registry,
             state,
+            tiles,
             json,
-        }) => log::monitor(&registry, &state, json),
+        }) => log::monitor(&registry, &state, tiles.as_deref(), json),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "eproxy", &mut std::io::stdout());
             Ok(Outcome::Done)

@@ -14,6 +14,8 @@ pub struct Registry {
     pub data: tempfile::TempDir,
     pub process: Child,
     pub url: String,
+    /// Its log as C2SP tlog-tiles, `http://127.0.0.1:PORT`.
+    pub tiles: String,
 }
 
 impl Registry {
@@ -37,7 +39,8 @@ impl Registry {
         })
     }
 
-    fn start_with(
+    /// [`Registry::start`] listening on `listen`, its configuration changed by `edit`.
+    pub fn start_with(
         pki: &Path,
         key_from: Option<&Registry>,
         listen: &str,
@@ -69,6 +72,7 @@ impl Registry {
             data,
             process: serving.child,
             url: serving.url,
+            tiles: serving.tiles,
         }
     }
 

@@ -8,6 +8,7 @@ use eproxy_policy::UnixTime;
 use eproxy_proto::DelegationId;
 use eproxy_proto::v1::{RegistrationReceipt, SignedReceipt, SignedStatusStatement};
 use eproxy_verifier::merkle::Hash;
+use eproxy_verifier::tile::TilePath;
 
 use super::refusal::Refusal;
 use super::standby_lag::StandbyLag;
@@ -82,6 +83,11 @@ impl Answers {
         new_size: u64,
     ) -> Result<Vec<Hash>, LogReadError> {
         self.read_nearest_first(|store| self.log.consistency_proof(store, old_size, new_size))
+    }
+
+    /// The tile or entry bundle at `path` of the published log.
+    pub fn tile(&self, path: &TilePath) -> Result<Vec<u8>, LogReadError> {
+        self.read_nearest_first(|store| self.log.tile(store, path))
     }
 
     /// What `read` makes of the log's leaves in `nearest`, or in `store` when `nearest` fails or

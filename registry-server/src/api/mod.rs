@@ -3,7 +3,7 @@
 //! Evidence bundles and listing pages are read here (`evidence.rs`, `listing.rs`); each
 //! address's allowance of releases (`peer_rates.rs`) and the counting of repeated releases
 //! (`repeats.rs`) are the API's own. Only this layer turns the layers' reasons into gRPC
-//! statuses (`refusal.rs`).
+//! statuses (`refusal.rs`). The log is also served as C2SP tlog-tiles over HTTP (`tiles.rs`).
 
 pub mod answers;
 mod evidence;
@@ -13,6 +13,7 @@ pub mod refusal;
 pub mod repeats;
 pub mod service;
 pub mod standby_lag;
+pub mod tiles;
 
 use std::time::Instant;
 

@@ -16,6 +16,7 @@ use prost::Message;
 
 pub mod mirror;
 pub mod operator;
+mod tiles;
 mod tree;
 
 use crate::store::records::{CheckpointRecord, LATEST_CHECKPOINT, index_key};
@@ -632,7 +633,7 @@ mod tests {
     use crate::store::testing::{Hooked, Hooks};
 
     /// A store on disk holding `n` leaves, and their hashes.
-    fn stored(n: u64) -> (tempfile::TempDir, RocksStore, Vec<Hash>) {
+    pub(super) fn stored(n: u64) -> (tempfile::TempDir, RocksStore, Vec<Hash>) {
         let dir = tempfile::tempdir().unwrap();
         let store = RocksStore::open(dir.path()).unwrap();
         let leaves: Vec<Vec<u8>> = (0..n).map(|i| format!("leaf {i}").into_bytes()).collect();

@@ -13,8 +13,9 @@ use std::cell::RefCell;
 
 use eproxy_verifier::merkle::{Hash, SubtreeHashes, node_hash, root, split};
 
-/// log2 of the leaves per chunk, the unit read back from storage for a proof: 256 leaves.
-const CHUNK_LEVEL: u32 = 8;
+/// log2 of the leaves per chunk, the unit read back from storage for a proof: 256 leaves, a
+/// level-0 tile of C2SP tlog-tiles, so that a tile above level 0 is a row of kept hashes.
+const CHUNK_LEVEL: u32 = eproxy_verifier::tile::TILE_HEIGHT;
 
 /// An append-only RFC 6962 tree.
 #[derive(Debug)]
@@ -122,6 +123,45 @@ impl MerkleTree {
             hash = node_hash(&left, &hash);
         }
         hash
+    }
+
+    /// The hashes of the complete subtrees of `2^height` leaves numbered `first..first + count`
+    /// (`height` at least the chunk's), all kept in memory; `None` unless the tree has them all.
+    /// What a tile above level 0 holds.
+    pub fn complete_subtrees(&self, height: u32, first: u64, count: u64) -> Option<&[Hash]> {
+        let row = self
+            .levels
+            .get(usize::try_from(height.checked_sub(self.chunk_level)?).ok()?)?;
+        let first = usize::try_from(first).ok()?;
+        row.get(first..first.checked_add(usize::try_from(count).ok()?)?)
+    }
+
+    /// How many of `hashes`, the leaf hashes read back from leaf `first` on (`first` the start
+    /// of a chunk), this tree vouches for: all of a complete chunk when its first `chunk size`
+    /// hash to the chunk's hash, else as many as match the leaf hashes after the last complete
+    /// chunk. Fewer than a complete chunk vouch for nothing (0); leaves that differ from the
+    /// tree's are an error.
+    pub fn vouch_for(&self, first: u64, hashes: &[Hash]) -> Result<usize, ChunkMismatch> {
+        let chunk = first / self.chunk_size();
+        let mismatch = ChunkMismatch { first_leaf: first };
+        if chunk < self.complete_chunks() {
+            let size = self.chunk_size() as usize;
+            let Some(leaves) = hashes.get(..size) else {
+                return Ok(0);
+            };
+            let kept = usize::try_from(chunk)
+                .ok()
+                .and_then(|c| self.levels.first()?.get(c));
+            return match kept == Some(&root(leaves)) {
+                true => Ok(size),
+                false => Err(mismatch),
+            };
+        }
+        let known = hashes.len().min(self.tail.len());
+        match chunk == self.complete_chunks() && hashes[..known] == self.tail[..known] {
+            true => Ok(known),
+            false => Err(mismatch),
+        }
     }
 
     /// Hashes, roots and proofs of this tree, with the leaf hashes of complete chunk `c` read

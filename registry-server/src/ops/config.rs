@@ -44,6 +44,16 @@ tls_key = ""
 # Where Prometheus metrics are served over HTTP; "" for none.
 metrics_listen = "127.0.0.1:9464"
 
+# Where the log is served over HTTP as C2SP tlog-tiles (/checkpoint, /tile/...), for monitors
+# and counterparties that check it without the gRPC API, and for any cache in front; "" for
+# none. Only what the latest checkpoint covers is served.
+tiles_listen = ""
+
+# A directory where the published log is also written as C2SP tlog-tiles files, relative to the
+# data directory or absolute, for nginx or a CDN to serve as they are (each file written whole,
+# the checkpoint after its tiles); "" for none.
+tiles_directory = ""
+
 # The longest validity period a PoA may have, in days (5 years).
 max_validity_days = 1826
 
@@ -150,6 +160,12 @@ pub struct Config {
     /// The metrics listen address; empty for none.
     #[serde(default)]
     pub metrics_listen: String,
+    /// The tiles listen address; empty for none.
+    #[serde(default)]
+    pub tiles_listen: String,
+    /// Where the log is written as tiles; empty for nowhere.
+    #[serde(default)]
+    pub tiles_directory: PathBuf,
     /// The longest PoA validity, days.
     #[serde(default = "default_max_validity_days")]
     pub max_validity_days: u32,
@@ -311,6 +327,9 @@ impl Config {
         }
         if let Ok(metrics) = std::env::var("EPROXY_METRICS_LISTEN") {
             config.metrics_listen = metrics;
+        }
+        if let Ok(tiles) = std::env::var("EPROXY_TILES_LISTEN") {
+            config.tiles_listen = tiles;
         }
         if let Ok(revocation) = std::env::var("EPROXY_REVOCATION") {
             config.revocation = revocation;

@@ -4,21 +4,14 @@
 //! against). Counts and timings only: no ids, names or other personal data.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use http_body_util::Full;
-use hyper::body::Bytes;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
-
 use super::lanes::Lanes;
 use crate::admit::checks::Checks;
 use crate::api::CallObserver;
+use crate::api::tiles::HttpAnswer;
 use crate::log::Log;
 use crate::store::Store;
 use crate::write::{CommitObserver, Role};
@@ -326,30 +319,13 @@ fn label(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// Serves `GET` of anything on `listener` with the current metrics, until the task is dropped.
-pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let metrics = Arc::clone(&metrics);
-        tokio::spawn(async move {
-            let service = service_fn(move |_request| {
-                // Rendering may ask the database (its standbys): off the async threads.
-                let metrics = Arc::clone(&metrics);
-                async move {
-                    let body = tokio::task::spawn_blocking(move || {
-                        metrics.render(crate::clock::now().seconds())
-                    })
-                    .await
-                    .unwrap_or_default();
-                    Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from(body))))
-                }
-            });
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
+/// The current metrics, whatever was asked (rendering may ask the database, its standbys).
+pub fn answer(metrics: &Metrics) -> HttpAnswer {
+    HttpAnswer {
+        status: 200,
+        content_type: "text/plain; version=0.0.4; charset=utf-8",
+        cache_control: None,
+        body: metrics.render(crate::clock::now().seconds()).into_bytes(),
     }
 }
 

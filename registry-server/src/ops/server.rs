@@ -16,10 +16,12 @@ use super::config::{Config, KEY_FILE, Shared};
 use super::connections;
 use super::crl_reload::{self, CrlFiles};
 use super::election::Election;
+use super::http;
 use super::lanes::Lanes;
 use super::metrics::{self, Metrics};
 use super::operator_inbox;
 use super::signals::Signals;
+use super::tile_files;
 use crate::admit::Admission;
 use crate::admit::checks::Checks;
 use crate::api::CallObserver;
@@ -27,6 +29,7 @@ use crate::api::answers::Answers;
 use crate::api::peer_rates::PeerRates;
 use crate::api::repeats::Repeats;
 use crate::api::service::{Api, RegistryService};
+use crate::api::tiles::{self, HttpAnswer};
 use crate::log::Log;
 use crate::log::mirror::Mirror;
 use crate::log::operator::Operator;
@@ -186,17 +189,22 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     // One line on standard output for each listener, for operators and for tests that listen
     // on port 0.
     announce(&format!("listening on {address}"));
-    let metrics_server = match config.metrics_listen.as_str() {
-        "" => None,
-        listen => {
-            let listener = TcpListener::bind(listen)
-                .await
-                .map_err(|e| format!("cannot serve metrics on {listen}: {e}"))?;
-            let address = listener.local_addr().map_err(|e| e.to_string())?;
-            announce(&format!("metrics on http://{address}/metrics"));
-            Some(tokio::spawn(metrics::serve(listener, metrics)))
-        }
-    };
+    let metrics_server = serve_http(&config.metrics_listen, "metrics", "/metrics", {
+        let metrics = Arc::clone(&metrics);
+        move |_: &str, _: &str| metrics::answer(&metrics)
+    })
+    .await?;
+    let tile_writer = (!config.tiles_directory.as_os_str().is_empty()).then(|| {
+        tokio::spawn(tile_files::keep_written(
+            data_dir.join(&config.tiles_directory),
+            service.answers.clone(),
+        ))
+    });
+    let tiles_server = serve_http(&config.tiles_listen, "the log's tiles", "/checkpoint", {
+        let answers = service.answers.clone();
+        move |method: &str, path: &str| tiles::answer(&answers, method, path)
+    })
+    .await?;
     tracing::info!(%address, origin = operator.origin(), size = log.size(), "serving");
 
     let limit = config.max_message_bytes;
@@ -260,8 +268,11 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     publisher.abort();
     pruner.abort();
     crl_reloader.abort();
-    if let Some(metrics_server) = metrics_server {
-        metrics_server.abort();
+    for task in [metrics_server, tiles_server, tile_writer]
+        .into_iter()
+        .flatten()
+    {
+        task.abort();
     }
     // Repeated evidence releases counted since their last record go into the audit trail.
     for release in service.repeats.drain() {
@@ -354,6 +365,27 @@ async fn listen(address: &str) -> std::io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(address)?;
     socket.listen(LISTEN_BACKLOG)
+}
+
+/// Serves `answer` over HTTP on `listen` (none if empty), announcing `what` at `path`.
+async fn serve_http<F>(
+    listen: &str,
+    what: &str,
+    path: &str,
+    answer: F,
+) -> Result<Option<tokio::task::JoinHandle<()>>, String>
+where
+    F: Fn(&str, &str) -> HttpAnswer + Send + Sync + 'static,
+{
+    if listen.is_empty() {
+        return Ok(None);
+    }
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot serve {what} on {listen}: {e}"))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    announce(&format!("{what} on http://{address}{path}"));
+    Ok(Some(tokio::spawn(http::serve(listener, Arc::new(answer)))))
 }
 
 /// Tells standard output, if anyone still reads it.

@@ -58,6 +58,8 @@ pub struct Registry {
     pub address: String,
     /// Its metrics listener, `127.0.0.1:PORT`.
     pub metrics: String,
+    /// Its log as C2SP tlog-tiles, `http://127.0.0.1:PORT`.
+    pub tiles: String,
     /// Where the server's JSON logs go, if they are kept.
     pub log_file: Option<std::path::PathBuf>,
     /// Where it listens: a free port by default (`127.0.0.1:0`).
@@ -104,6 +106,7 @@ impl Registry {
             process: None,
             address: String::new(),
             metrics: String::new(),
+            tiles: String::new(),
             log_file,
             listen: listen.to_owned(),
         };
@@ -116,6 +119,7 @@ impl Registry {
         let serving = process::serve_on(self.data.path(), self.log_file.as_deref(), &self.listen);
         self.address = serving.url;
         self.metrics = serving.metrics;
+        self.tiles = serving.tiles;
         self.process = Some(serving.child);
     }
 
@@ -502,14 +506,27 @@ pub fn verify_offline_with(
 
 /// The metrics page, fetched with a bare HTTP/1.0 request.
 pub fn scrape(address: &str) -> String {
+    String::from_utf8(http_get(address, "/metrics")).unwrap()
+}
+
+/// The whole response (status line, headers and body) to a bare HTTP/1.0 `GET path` at
+/// `address` (`HOST:PORT`).
+pub fn http_get(address: &str, path: &str) -> Vec<u8> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(address).unwrap();
     stream
-        .write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").as_bytes())
         .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
     response
+}
+
+/// The body of a response from [`http_get`], if its status is 200.
+pub fn ok_body(response: &[u8]) -> Option<&[u8]> {
+    let end = response.windows(4).position(|w| w == b"\r\n\r\n")?;
+    // "HTTP/1.x 200 …"
+    (response.get(9..13) == Some(b"200 ")).then_some(&response[end + 4..])
 }
 
 /// One submission, its answer or why it failed.

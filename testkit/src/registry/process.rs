@@ -46,6 +46,8 @@ pub struct Serving {
     pub url: String,
     /// Its metrics listener, `127.0.0.1:PORT`.
     pub metrics: String,
+    /// Its log's tiles, `http://127.0.0.1:PORT`.
+    pub tiles: String,
 }
 
 /// Serves `data_dir` on free loopback ports and waits until it listens. With `log_file`, the
@@ -63,6 +65,7 @@ pub fn serve_on(data_dir: &Path, log_file: Option<&Path>, listen: &str) -> Servi
         .arg(data_dir)
         .env("EPROXY_LOG", "warn")
         .env("EPROXY_METRICS_LISTEN", "127.0.0.1:0")
+        .env("EPROXY_TILES_LISTEN", "127.0.0.1:0")
         .stdout(Stdio::piped());
     if let Some(file) = log_file {
         command
@@ -96,10 +99,17 @@ pub fn serve_on(data_dir: &Path, log_file: Option<&Path>, listen: &str) -> Servi
         .unwrap_or_else(|| panic!("unexpected second line {line:?}"))
         .trim_end_matches("/metrics")
         .to_owned();
+    let line = next();
+    let tiles = line
+        .strip_prefix("eproxy-registry: the log's tiles on ")
+        .unwrap_or_else(|| panic!("unexpected third line {line:?}"))
+        .trim_end_matches("/checkpoint")
+        .to_owned();
     Serving {
         child,
         url,
         metrics,
+        tiles,
     }
 }
 

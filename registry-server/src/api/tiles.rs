@@ -5,6 +5,7 @@
 
 use eproxy_verifier::tile::TilePath;
 
+use super::HttpAnswer;
 use super::answers::Answers;
 use crate::log::LogReadError;
 
@@ -14,40 +15,6 @@ const TILE_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 /// How long a cache may keep the checkpoint, which changes as the log grows: a few seconds,
 /// as the specification asks.
 const CHECKPOINT_CACHE_CONTROL: &str = "public, max-age=2";
-
-/// An HTTP answer: its status, headers and body.
-#[derive(Debug, PartialEq, Eq)]
-pub struct HttpAnswer {
-    /// The status code.
-    pub status: u16,
-    /// `Content-Type`.
-    pub content_type: &'static str,
-    /// `Cache-Control`, for answers a cache may keep.
-    pub cache_control: Option<&'static str>,
-    /// The body.
-    pub body: Vec<u8>,
-}
-
-impl HttpAnswer {
-    fn ok(content_type: &'static str, cache_control: &'static str, body: Vec<u8>) -> Self {
-        Self {
-            status: 200,
-            content_type,
-            cache_control: Some(cache_control),
-            body,
-        }
-    }
-
-    /// A refusal with its reason as text.
-    fn refused(status: u16, reason: String) -> Self {
-        Self {
-            status,
-            content_type: "text/plain; charset=utf-8",
-            cache_control: None,
-            body: format!("{reason}\n").into_bytes(),
-        }
-    }
-}
 
 /// The answer to `method path` (`path` as requested, with its leading slash and no query).
 pub fn answer(answers: &Answers, method: &str, path: &str) -> HttpAnswer {

@@ -12,7 +12,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
-use crate::api::tiles::HttpAnswer;
+use crate::api::HttpAnswer;
 
 /// How long a client may take to send a request's head before its connection is closed, so
 /// that idle or trickling connections do not pile up.
@@ -36,12 +36,7 @@ where
                 async move {
                     let answered = tokio::task::spawn_blocking(move || answer(&method, &path))
                         .await
-                        .unwrap_or_else(|_| HttpAnswer {
-                            status: 500,
-                            content_type: "text/plain; charset=utf-8",
-                            cache_control: None,
-                            body: b"internal error\n".to_vec(),
-                        });
+                        .unwrap_or_else(|_| HttpAnswer::refused(500, "internal error".into()));
                     Ok::<_, Infallible>(response(answered))
                 }
             });

@@ -11,7 +11,7 @@ use std::time::Instant;
 use super::lanes::Lanes;
 use crate::admit::checks::Checks;
 use crate::api::CallObserver;
-use crate::api::tiles::HttpAnswer;
+use crate::api::HttpAnswer;
 use crate::log::Log;
 use crate::store::Store;
 use crate::write::{CommitObserver, Role};

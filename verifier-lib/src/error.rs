@@ -365,6 +365,35 @@ pub enum Error {
     /// The inclusion proof does not lead from the registration event to the checkpoint's root.
     #[error("the registration is not proven to be in the operator's log")]
     InclusionProofInvalid,
+    /// The checkpoint carries no cosignature line by this witness's key.
+    #[error("the checkpoint carries no cosignature by the witness {witness}")]
+    CosignatureMissing {
+        /// The witness's key name.
+        witness: String,
+    },
+    /// The witness's cosignature lines on the checkpoint do not verify.
+    #[error("the cosignature by the witness {witness} does not verify")]
+    CosignatureInvalid {
+        /// The witness's key name.
+        witness: String,
+    },
+    /// A witness policy (C2SP tlog-policy) breaks a rule of the format.
+    #[error("witness policy, line {line}: {detail}")]
+    WitnessPolicyMalformed {
+        /// The line, from 1 (0 for the policy as a whole).
+        line: usize,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The checkpoint is not cosigned by the witnesses the policy's quorum requires.
+    #[error("the checkpoint lacks the witnesses' quorum: no valid cosignature by {}", missing.join(", "))]
+    QuorumNotMet {
+        /// The policy's witnesses whose valid cosignature is not on the checkpoint.
+        missing: Vec<String>,
+    },
+    /// The checkpoint is signed by none of the logs the witness policy lists.
+    #[error("the checkpoint is signed by none of the witness policy's logs")]
+    CheckpointLogNotInPolicy,
     /// A tile path (C2SP tlog-tiles) is not spelled canonically, or names a level beyond 7.
     #[error("malformed tile path: {detail}")]
     TilePathMalformed {

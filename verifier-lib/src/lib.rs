@@ -16,6 +16,8 @@
 //! - [`timestamp`]: RFC 3161 signature timestamps, the trusted time of a signature;
 //! - [`merkle`], [`note`], [`evidence`]: RFC 6962 proofs, signed checkpoints and the registry's
 //!   evidence bundles; [`tile`]: the log as C2SP tlog-tiles, and proofs computed from them;
+//!   [`cosignature`], [`witness_policy`]: witnesses' cosignatures and the quorum of them a
+//!   counterparty requires (C2SP tlog-cosignature, tlog-policy);
 //! - [`jpki`], [`commercial_registration`]: the two certificate profiles (identity data, the
 //!   Ministry of Justice's extensions);
 //! - [`authority`]: whether a signer holds authority over a company (a representative's
@@ -26,6 +28,7 @@ pub mod authority;
 pub mod certificate;
 pub mod cms;
 pub mod commercial_registration;
+pub mod cosignature;
 pub mod crl;
 pub mod crypto;
 mod der_input;
@@ -54,5 +57,6 @@ pub mod verification_cache;
 pub mod verify;
 pub mod verify_cert;
 pub mod verify_cms;
+pub mod witness_policy;
 
 pub use error::{Error, InputKind};

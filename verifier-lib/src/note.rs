@@ -7,8 +7,9 @@
 //! — <key name> <base64(key id ‖ signature)>\n    one line per signature
 //! ```
 //!
-//! The key id is the first four bytes of SHA-256(key name ‖ 0x0A ‖ 0x01 ‖ Ed25519 public key); a
-//! verifier key is written `<name>+<key id, 8 hex digits>+<base64(0x01 ‖ public key)>`.
+//! The key id is the first four bytes of SHA-256(key name ‖ 0x0A ‖ type ‖ Ed25519 public key); a
+//! verifier key is written `<name>+<key id, 8 hex digits>+<base64(type ‖ public key)>`, the type
+//! 0x01 for a log's signatures and 0x04 for a witness's cosignatures (`cosignature.rs`).
 
 use std::fmt;
 
@@ -23,21 +24,43 @@ use crate::verification_cache::{Signer, VerificationCache};
 /// The largest note accepted, in bytes.
 pub const MAX_NOTE_BYTES: usize = 16 * 1024;
 /// The most signature lines read from one note.
-const MAX_SIGNATURES: usize = 64;
-/// The signature-type byte of Ed25519 in note keys and key ids.
-const ED25519_TYPE: u8 = 0x01;
+pub(crate) const MAX_SIGNATURES: usize = 64;
+/// What a verifier key verifies: its signature-type byte in the key and its key id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyType {
+    /// 0x01: Ed25519 signatures over a note's text, as a log signs its checkpoints.
+    Ed25519,
+    /// 0x04: Ed25519 timestamped cosignatures (C2SP tlog-cosignature v1), as a witness signs.
+    Cosignature,
+}
 
-/// An Ed25519 note verifier key: whose key, and the key.
+impl KeyType {
+    fn byte(self) -> u8 {
+        match self {
+            KeyType::Ed25519 => 0x01,
+            KeyType::Cosignature => 0x04,
+        }
+    }
+}
+
+/// An Ed25519 note verifier key: whose key, of which type, and the key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifierKey {
     name: String,
+    key_type: KeyType,
     key_id: [u8; 4],
     public_key: [u8; 32],
 }
 
 impl VerifierKey {
-    /// The verifier key for `public_key` under `name` (a name without spaces, `+` or newlines).
+    /// The verifier key of a log (type 0x01) for `public_key` under `name` (a name without
+    /// spaces, `+` or newlines).
     pub fn new(name: &str, public_key: [u8; 32]) -> Result<Self, Error> {
+        Self::of_type(name, KeyType::Ed25519, public_key)
+    }
+
+    /// The verifier key of `key_type` for `public_key` under `name`.
+    pub fn of_type(name: &str, key_type: KeyType, public_key: [u8; 32]) -> Result<Self, Error> {
         if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c == '+') {
             return Err(note_error(
                 "key name must be non-empty without spaces or '+'",
@@ -45,12 +68,14 @@ impl VerifierKey {
         }
         Ok(Self {
             name: name.to_owned(),
-            key_id: key_id(name, &public_key),
+            key_type,
+            key_id: key_id(name, key_type, &public_key),
             public_key,
         })
     }
 
-    /// Parses `<name>+<key id hex>+<base64(0x01 ‖ public key)>`, checking the key id.
+    /// Parses `<name>+<key id hex>+<base64(type ‖ public key)>`, type 0x01 or 0x04, checking
+    /// the key id.
     pub fn parse(text: &str) -> Result<Self, Error> {
         let mut parts = text.trim_end_matches('\n').splitn(3, '+');
         let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
@@ -58,17 +83,29 @@ impl VerifierKey {
             return Err(note_error("verifier key is not name+id+key"));
         };
         let encoded = Base64::decode_vec(key_b64).map_err(|_| note_error("verifier key base64"))?;
-        let public_key: [u8; 32] = match encoded.as_slice() {
-            [ED25519_TYPE, rest @ ..] => rest
-                .try_into()
-                .map_err(|_| note_error("verifier key length"))?,
-            _ => return Err(note_error("verifier key is not Ed25519")),
+        let (key_type, rest) = match encoded.as_slice() {
+            [0x01, rest @ ..] => (KeyType::Ed25519, rest),
+            [0x04, rest @ ..] => (KeyType::Cosignature, rest),
+            _ => return Err(note_error("verifier key is not Ed25519 (0x01 or 0x04)")),
         };
-        let key = Self::new(name, public_key)?;
+        let public_key: [u8; 32] = rest
+            .try_into()
+            .map_err(|_| note_error("verifier key length"))?;
+        let key = Self::of_type(name, key_type, public_key)?;
         if id_hex.len() != 8 || !id_hex.eq_ignore_ascii_case(&hex_lower(&key.key_id)) {
             return Err(note_error("verifier key id does not match its key"));
         }
         Ok(key)
+    }
+
+    /// What the key verifies.
+    pub fn key_type(&self) -> KeyType {
+        self.key_type
+    }
+
+    /// The key id: the first four bytes of SHA-256(name ‖ 0x0A ‖ type ‖ public key).
+    pub fn key_id(&self) -> [u8; 4] {
+        self.key_id
     }
 
     /// The key's name.
@@ -91,7 +128,7 @@ impl VerifierKey {
 
 impl fmt::Display for VerifierKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut blob = vec![ED25519_TYPE];
+        let mut blob = vec![self.key_type.byte()];
         blob.extend_from_slice(&self.public_key);
         write!(
             f,
@@ -103,10 +140,10 @@ impl fmt::Display for VerifierKey {
     }
 }
 
-fn key_id(name: &str, public_key: &[u8; 32]) -> [u8; 4] {
+fn key_id(name: &str, key_type: KeyType, public_key: &[u8; 32]) -> [u8; 4] {
     let hash = Sha256::new()
         .chain_update(name.as_bytes())
-        .chain_update([b'\n', ED25519_TYPE])
+        .chain_update([b'\n', key_type.byte()])
         .chain_update(public_key)
         .finalize();
     [hash[0], hash[1], hash[2], hash[3]]
@@ -118,7 +155,7 @@ pub(crate) fn hex_lower(bytes: &[u8]) -> String {
 }
 
 /// A note's text (ending in its newline) and its signature lines.
-fn split_note(note: &str) -> Result<(&str, &str), Error> {
+pub(crate) fn split_note(note: &str) -> Result<(&str, &str), Error> {
     if note.len() > MAX_NOTE_BYTES {
         return Err(note_error("note too large"));
     }
@@ -132,7 +169,7 @@ fn split_note(note: &str) -> Result<(&str, &str), Error> {
     Ok((body, signatures))
 }
 
-fn note_error(detail: &str) -> Error {
+pub(crate) fn note_error(detail: &str) -> Error {
     Error::CheckpointMalformed {
         detail: detail.to_owned(),
     }
@@ -240,6 +277,11 @@ pub fn verify_note<'n>(
     note: &'n str,
     key: &VerifierKey,
 ) -> Result<&'n str, Error> {
+    if key.key_type != KeyType::Ed25519 {
+        return Err(note_error(
+            "a cosigner's key does not verify a log's signature",
+        ));
+    }
     let (body, signatures) = split_note(note)?;
     let prefix = format!("\u{2014} {} ", key.name);
     let mut found = false;

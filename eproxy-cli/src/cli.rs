@@ -525,6 +525,11 @@ pub struct VerifyArgs {
     /// Your own corporate number: reject a contract whose terms name another counterparty.
     #[arg(long, value_name = "NUMBER")]
     pub counterparty: Option<String>,
+    /// Require the evidence's checkpoint to be cosigned by a quorum of witnesses: a policy in
+    /// the C2SP tlog-policy text form (`witness NAME VKEY`, `group NAME K MEMBER…`,
+    /// `quorum NAME`). Evidence short of it is rejected, naming the witnesses missing.
+    #[arg(long, value_name = "FILE")]
+    pub witness_policy: Option<PathBuf>,
     /// Accept what cannot be checked offline (a certificate without a CRL, a PoA given with
     /// --poa and so without registry status) with a caveat, instead of rejecting.
     #[arg(long)]

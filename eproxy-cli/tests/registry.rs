@@ -20,6 +20,17 @@ impl Desk {
         bundle: &str,
         operator_key: &Path,
     ) -> (i32, serde_json::Value) {
+        self.verify_with(contract, bundle, operator_key, &[])
+    }
+
+    /// [`Desk::verify`] with `extra` arguments.
+    fn verify_with(
+        &self,
+        contract: &str,
+        bundle: &str,
+        operator_key: &Path,
+        extra: &[&str],
+    ) -> (i32, serde_json::Value) {
         let output = eproxy()
             .args(["verify", "--json"])
             .arg(self.path(contract))
@@ -38,6 +49,7 @@ impl Desk {
             .arg("--document")
             .arg(self.path("contract.pdf"))
             .args(["--counterparty", eproxy_testkit::scenario::COUNTERPARTY])
+            .args(extra)
             .output()
             .unwrap();
         (
@@ -187,6 +199,41 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
     assert_eq!(report["time_source"], "timestamp", "{report}");
     assert_eq!(report["warnings"].as_array().unwrap().len(), 0, "{report}");
     assert_eq!(report["checkpoint_size"], 1);
+
+    // A counterparty that requires a witness's cosignature rejects the same evidence, which
+    // no witness cosigned, and says whose cosignature is missing; with `quorum none` it
+    // accepts.
+    let witness = eproxy_verifier::note::VerifierKey::of_type(
+        "witness.example/w1",
+        eproxy_verifier::note::KeyType::Cosignature,
+        [7; 32],
+    )
+    .unwrap();
+    for (policy, expected) in [
+        (format!("witness W1 {witness}\nquorum W1\n"), 1),
+        ("quorum none\n".to_owned(), 0),
+    ] {
+        std::fs::write(desk.path("witnesses.policy"), &policy).unwrap();
+        let witnesses = desk.path("witnesses.policy").display().to_string();
+        let (code, report) = desk.verify_with(
+            "contract.p7s",
+            "bundle.pb",
+            &operator_key,
+            &["--witness-policy", &witnesses],
+        );
+        assert_eq!(code, expected, "{policy}: {report}");
+        if expected == 1 {
+            let reason = &report["reasons"][0];
+            assert_eq!(reason["kind"], "Evidence", "{report}");
+            assert!(
+                reason["message"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("no valid cosignature by W1"),
+                "{report}"
+            );
+        }
+    }
 
     // The same in one step: verify fetches the evidence itself, the contract as entitlement.
     let output = eproxy()

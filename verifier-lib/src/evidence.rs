@@ -21,6 +21,7 @@ use crate::enrollment::verify_enrollment;
 use crate::merkle::{Hash, leaf_hash, verify_inclusion};
 use crate::note::{Checkpoint, VerifierKey, verify_checkpoint_with};
 use crate::verification_cache::{Signer, VerificationCache};
+use crate::witness_policy::WitnessPolicy;
 
 /// The bytes an operator's status-statement signature covers before the statement itself: the
 /// key signs checkpoints too, and this prefix keeps one kind from passing for the other.
@@ -115,16 +116,18 @@ pub fn verify_evidence(
     key: &VerifierKey,
     at: UnixTime,
 ) -> Result<VerifiedEvidence, Error> {
-    verify_evidence_with(provider, None, bundle, key, at)
+    verify_evidence_with(provider, None, bundle, key, at, None)
 }
 
-/// [`verify_evidence`], remembering verified signatures in `cache`.
+/// [`verify_evidence`], remembering verified signatures in `cache`, and with `witnesses`,
+/// refusing a checkpoint short of their quorum of cosignatures.
 pub(crate) fn verify_evidence_with(
     provider: &dyn SignatureVerifier,
     cache: Option<&VerificationCache>,
     bundle: &[u8],
     key: &VerifierKey,
     at: UnixTime,
+    witnesses: Option<&WitnessPolicy>,
 ) -> Result<VerifiedEvidence, Error> {
     let bundle: EvidenceBundle = decode_canonical(bundle, MAX_EVIDENCE_BYTES)
         .map_err(|e| malformed(format!("bundle: {e}")))?;
@@ -135,6 +138,9 @@ pub(crate) fn verify_evidence_with(
         return Err(malformed("a bundle carries 1 to 9 links"));
     }
     let checkpoint = verify_checkpoint_with(provider, cache, &bundle.checkpoint, key)?;
+    if let Some(witnesses) = witnesses {
+        witnesses.check(provider, &bundle.checkpoint, key)?;
+    }
     let mut root_registration = None;
     let links = bundle
         .links

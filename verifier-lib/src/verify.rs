@@ -30,6 +30,7 @@ use crate::verdict::{Reason, TimeSource, Verdict, Warning};
 use crate::verification_cache::VerificationCache;
 use crate::verify_cert::{PathContext, RevocationPolicy, VerifiedPath, verify_path};
 use crate::verify_cms::{VerifiedCms, verify_cms_with};
+use crate::witness_policy::WitnessPolicy;
 
 /// The longest chain accepted: a root PoA and eight sub-delegations (the formats' depth limit).
 pub const MAX_CHAIN_LINKS: usize = 9;
@@ -42,6 +43,8 @@ pub struct Verifier {
     revocation: RevocationPolicy,
     titles: RepresentativeTitles,
     cache: Arc<VerificationCache>,
+    /// The witnesses whose quorum of cosignatures an evidence bundle's checkpoint needs.
+    witnesses: Option<Arc<WitnessPolicy>>,
 }
 
 /// Where the PoA chain comes from.
@@ -88,7 +91,17 @@ impl Verifier {
             revocation: RevocationPolicy::Strict,
             titles: RepresentativeTitles::default(),
             cache: Arc::new(VerificationCache::new()),
+            witnesses: None,
         }
+    }
+
+    /// The same verifier requiring of registry evidence a checkpoint cosigned by a quorum of
+    /// `policy`'s witnesses (C2SP tlog-policy): evidence short of it is rejected, naming the
+    /// witnesses that did not cosign. A registry that shows one counterparty a history the
+    /// witnesses were not shown cannot then pass.
+    pub fn with_witness_policy(mut self, policy: WitnessPolicy) -> Self {
+        self.witnesses = Some(Arc::new(policy));
+        self
     }
 
     /// The same verifier with other titles for a representative's commercial-registration
@@ -501,6 +514,7 @@ impl<'a> Run<'_> {
                 bundle,
                 operator_key,
                 at,
+                self.verifier.witnesses.as_deref(),
             ) {
                 Ok(evidence) => {
                     verdict.facts.checkpoint = Some(evidence.checkpoint);

@@ -867,3 +867,82 @@ fn malformed_supplied_certificates_stop_the_verification_and_a_malformed_crl_nev
     );
     assert!(verdict.facts.terms.is_none(), "nothing else was examined");
 }
+
+/// A counterparty with a 2-of-3 witness policy accepts evidence only once two of its witnesses
+/// cosigned the checkpoint: short of that, the verdict names the witnesses missing. A
+/// cosignature by a witness the policy does not name counts for nothing.
+#[test]
+fn evidence_short_of_the_witness_quorum_is_rejected_naming_who_is_missing() {
+    use ed25519_dalek::{Signer as _, SigningKey};
+    use eproxy_proto::v1::EvidenceBundle;
+    use eproxy_verifier::cosignature::{cosignature_line, message};
+    use eproxy_verifier::note::{KeyType, VerifierKey};
+    use eproxy_verifier::witness_policy::WitnessPolicy;
+    use prost::Message as _;
+
+    let witness = |name: &str, seed: u8| {
+        let signing = SigningKey::from_bytes(&[seed; 32]);
+        let key = VerifierKey::of_type(
+            name,
+            KeyType::Cosignature,
+            signing.verifying_key().to_bytes(),
+        )
+        .unwrap();
+        (signing, key)
+    };
+    let witnesses = [
+        witness("witness.example/w1", 31),
+        witness("witness.example/w2", 32),
+        witness("witness.example/w3", 33),
+        witness("stranger.example/w", 34),
+    ];
+    let policy = format!(
+        "witness W1 {}\nwitness W2 {}\nwitness W3 {}\ngroup two-of-three 2 W1 W2 W3\n\
+         quorum two-of-three\n",
+        witnesses[0].1, witnesses[1].1, witnesses[2].1
+    );
+    let verifier =
+        Verifier::new(anchors()).with_witness_policy(WitnessPolicy::parse(&policy).unwrap());
+
+    let poa = standard_poa();
+    let registry = registered(&[&poa], DelegationStatus::Active, UnixTime::from_seconds(0));
+    let plain = EvidenceBundle::decode(registry.bundle().as_slice()).unwrap();
+    let body = plain.checkpoint.split("\n\n").next().unwrap().to_owned() + "\n";
+    // The bundle with its checkpoint cosigned by the witnesses numbered in `by`.
+    let cosigned = |by: &[usize]| {
+        let mut bundle = plain.clone();
+        for &i in by {
+            let (signing, key) = &witnesses[i];
+            let signature = signing.sign(message(&body, 1_775_000_000).as_bytes());
+            bundle.checkpoint.push_str(&cosignature_line(
+                key,
+                1_775_000_000,
+                &signature.to_bytes(),
+            ));
+        }
+        bundle.encode_to_vec()
+    };
+    let contract = contract(&pki().employee, &terms(&poa), Some(signed_at()));
+    let verdict_for = |bundle: &[u8]| {
+        verify_with(
+            &verifier,
+            &contract,
+            Some(DOCUMENT),
+            PoaSource::Evidence {
+                bundle,
+                operator_key: registry.operator.verifier_key(),
+            },
+        )
+    };
+    let missing = |names: &[&str]| {
+        Reason::Evidence(Error::QuorumNotMet {
+            missing: names.iter().map(ToString::to_string).collect(),
+        })
+    };
+    assert_rejected_with(&verdict_for(&cosigned(&[])), &missing(&["W1", "W2", "W3"]));
+    assert_rejected_with(&verdict_for(&cosigned(&[1, 3])), &missing(&["W1", "W3"]));
+    let accepted = verdict_for(&cosigned(&[0, 2]));
+    assert!(accepted.accepted(), "{accepted:#?}");
+    // The same evidence, with no witness policy, is what it was: accepted uncosigned.
+    assert!(verify_registered(&contract, &registry).accepted());
+}

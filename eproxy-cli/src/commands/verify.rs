@@ -2,12 +2,15 @@
 //! reason and caveat printed. Exit status 0 accepted, 1 rejected, 2 when it could not be asked
 //! (bad arguments, unreadable files).
 
+use std::path::Path;
+
 use eproxy_policy::CorporateNumber;
 use eproxy_verifier::Error;
 use eproxy_verifier::crl::Crl;
 use eproxy_verifier::verdict::{Reason, TimeSource, Verdict};
 use eproxy_verifier::verify::{ContractInput, PoaSource, Verifier};
 use eproxy_verifier::verify_cert::RevocationPolicy;
+use eproxy_verifier::witness_policy::{MAX_POLICY_BYTES, WitnessPolicy};
 use serde::Serialize;
 
 use eproxy_proto::decode_contract_terms;
@@ -83,11 +86,20 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, CliError> {
         }
     };
 
-    let verifier = Verifier::new(anchors).with_revocation(if args.lenient {
+    let mut verifier = Verifier::new(anchors).with_revocation(if args.lenient {
         RevocationPolicy::Lenient
     } else {
         RevocationPolicy::Strict
     });
+    if let Some(path) = &args.witness_policy {
+        if !args.poa.is_empty() {
+            return Err(CliError::new(
+                "a witness policy is checked on the registry's evidence, and --poa gives none",
+            )
+            .fix("give --evidence BUNDLE or --registry URL instead of --poa"));
+        }
+        verifier = verifier.with_witness_policy(read_witness_policy(path)?);
+    }
     let verdict = verifier.verify_contract(&ContractInput {
         contract: &contract,
         document: document.as_deref(),
@@ -108,6 +120,14 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, CliError> {
     } else {
         Outcome::Rejected
     })
+}
+
+/// The witness policy in `path`.
+fn read_witness_policy(path: &Path) -> Result<WitnessPolicy, CliError> {
+    let bytes = read_limited(path, MAX_POLICY_BYTES, "witness policy")?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| CliError::new(format!("{} is not UTF-8 text", path.display())))?;
+    WitnessPolicy::parse(&text).map_err(|e| CliError::new(format!("{}: {e}", path.display())))
 }
 
 /// The evidence for the PoA the contract names, fetched from the registry with the contract as

@@ -49,6 +49,7 @@ mod time;
 pub mod tls;
 pub mod tsa;
 pub mod tsa_server;
+pub mod witness;
 
 pub use certificate::{CertificateTemplate, Credential, Issuer, issue, serial_number};
 pub use error::Error;

@@ -873,33 +873,23 @@ fn malformed_supplied_certificates_stop_the_verification_and_a_malformed_crl_nev
 /// cosignature by a witness the policy does not name counts for nothing.
 #[test]
 fn evidence_short_of_the_witness_quorum_is_rejected_naming_who_is_missing() {
-    use ed25519_dalek::{Signer as _, SigningKey};
     use eproxy_proto::v1::EvidenceBundle;
-    use eproxy_verifier::cosignature::{cosignature_line, message};
-    use eproxy_verifier::note::{KeyType, VerifierKey};
+    use eproxy_testkit::witness::TestWitness;
     use eproxy_verifier::witness_policy::WitnessPolicy;
     use prost::Message as _;
 
-    let witness = |name: &str, seed: u8| {
-        let signing = SigningKey::from_bytes(&[seed; 32]);
-        let key = VerifierKey::of_type(
-            name,
-            KeyType::Cosignature,
-            signing.verifying_key().to_bytes(),
-        )
-        .unwrap();
-        (signing, key)
-    };
     let witnesses = [
-        witness("witness.example/w1", 31),
-        witness("witness.example/w2", 32),
-        witness("witness.example/w3", 33),
-        witness("stranger.example/w", 34),
+        TestWitness::new("witness.example/w1", 31),
+        TestWitness::new("witness.example/w2", 32),
+        TestWitness::new("witness.example/w3", 33),
+        TestWitness::new("stranger.example/w", 34),
     ];
     let policy = format!(
         "witness W1 {}\nwitness W2 {}\nwitness W3 {}\ngroup two-of-three 2 W1 W2 W3\n\
          quorum two-of-three\n",
-        witnesses[0].1, witnesses[1].1, witnesses[2].1
+        witnesses[0].key(),
+        witnesses[1].key(),
+        witnesses[2].key()
     );
     let verifier =
         Verifier::new(anchors()).with_witness_policy(WitnessPolicy::parse(&policy).unwrap());
@@ -912,13 +902,9 @@ fn evidence_short_of_the_witness_quorum_is_rejected_naming_who_is_missing() {
     let cosigned = |by: &[usize]| {
         let mut bundle = plain.clone();
         for &i in by {
-            let (signing, key) = &witnesses[i];
-            let signature = signing.sign(message(&body, 1_775_000_000).as_bytes());
-            bundle.checkpoint.push_str(&cosignature_line(
-                key,
-                1_775_000_000,
-                &signature.to_bytes(),
-            ));
+            bundle
+                .checkpoint
+                .push_str(&witnesses[i].cosign(&body, 1_775_000_000));
         }
         bundle.encode_to_vec()
     };

@@ -8,7 +8,7 @@ use std::path::Path;
 
 mod common;
 use common::registry::Registry;
-use common::{Desk, Tsa, eproxy, json};
+use common::{Desk, Tsa, eproxy, json, monitor_from};
 
 /// The registry test's checks at the desk.
 impl Desk {
@@ -70,22 +70,6 @@ fn monitor_tiles(
     operator_key: &Path,
 ) -> (i32, serde_json::Value) {
     monitor_from(&["--tiles", &registry.tiles], state, operator_key)
-}
-
-fn monitor_from(source: &[&str], state: &Path, operator_key: &Path) -> (i32, serde_json::Value) {
-    let output = eproxy()
-        .args(["log", "monitor", "--json"])
-        .args(source)
-        .arg("--operator-key")
-        .arg(operator_key)
-        .arg("--state")
-        .arg(state)
-        .env_remove("EPROXY_REGISTRY")
-        .output()
-        .unwrap();
-    let report = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|_| String::from_utf8_lossy(&output.stderr).into());
-    (output.status.code().unwrap(), report)
 }
 
 /// Waits (up to 5 s) until `registry` publishes a checkpoint of `size` entries: checkpoints

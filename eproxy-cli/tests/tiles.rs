@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 use common::registry::Registry;
-use common::{Desk, eproxy, json};
+use common::{Desk, json, monitor_from};
 use eproxy_testkit::registry::process::free_port;
 use eproxy_testkit::registry::{http_get, ok_body};
 use eproxy_verifier::tile::tiles_between;
@@ -107,25 +107,7 @@ fn wait_for_files(dir: &Path, size: u64) {
 }
 
 fn monitor(tiles: &str, state: &Path, operator_key: &Path) -> (i32, serde_json::Value) {
-    let output = eproxy()
-        .args([
-            "log",
-            "monitor",
-            "--json",
-            "--tiles",
-            tiles,
-            "--operator-key",
-        ])
-        .arg(operator_key)
-        .arg("--state")
-        .arg(state)
-        .env_remove("EPROXY_REGISTRY")
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .output()
-        .unwrap();
-    let report = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|_| String::from_utf8_lossy(&output.stderr).into());
-    (output.status.code().unwrap(), report)
+    monitor_from(&["--tiles", tiles], state, operator_key)
 }
 
 #[test]

@@ -109,3 +109,27 @@ pub fn json(output: &Output) -> serde_json::Value {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// `eproxy log monitor --json` reading the log from `source` (`--registry URL` or `--tiles
+/// URL`), with no registry from the environment: its exit status and report (or its standard
+/// error, when it printed no report).
+pub fn monitor_from(
+    source: &[&str],
+    state: &std::path::Path,
+    operator_key: &std::path::Path,
+) -> (i32, serde_json::Value) {
+    let output = eproxy()
+        .args(["log", "monitor", "--json"])
+        .args(source)
+        .arg("--operator-key")
+        .arg(operator_key)
+        .arg("--state")
+        .arg(state)
+        .env_remove("EPROXY_REGISTRY")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| String::from_utf8_lossy(&output.stderr).into());
+    (output.status.code().unwrap(), report)
+}

@@ -18,16 +18,8 @@ impl Log {
     /// The bytes of the tile or entry bundle at `path`, if the latest checkpoint's tree has
     /// it.
     pub fn tile(&self, store: &dyn Store, path: &TilePath) -> Result<Vec<u8>, LogReadError> {
-        let published = self.latest().size;
-        match path.needs_size() {
-            Some(size) if size <= published => {}
-            size => {
-                return Err(LogReadError::BeyondCheckpoint {
-                    size: size.unwrap_or(u64::MAX),
-                    published,
-                });
-            }
-        }
+        // A tile no u64 size holds is beyond every checkpoint.
+        self.check_published(path.needs_size().unwrap_or(u64::MAX))?;
         let first = path.index * TILE_WIDTH;
         match path.kind {
             TileKind::Hashes { level: 0 } => {

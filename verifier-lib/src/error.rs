@@ -394,6 +394,19 @@ pub enum Error {
     /// The checkpoint is signed by none of the logs the witness policy lists.
     #[error("the checkpoint is signed by none of the witness policy's logs")]
     CheckpointLogNotInPolicy,
+    /// A C2SP tlog-witness `add-checkpoint` request, or a witness's answer to one, breaks a
+    /// rule of the format.
+    #[error("malformed add-checkpoint exchange: {detail}")]
+    AddCheckpointMalformed {
+        /// What is wrong.
+        detail: String,
+    },
+    /// A C2SP tlog-proof is not spelled as the format says.
+    #[error("malformed tlog-proof: {detail}")]
+    TlogProofMalformed {
+        /// What is wrong.
+        detail: String,
+    },
     /// A tile path (C2SP tlog-tiles) is not spelled canonically, or names a level beyond 7.
     #[error("malformed tile path: {detail}")]
     TilePathMalformed {

@@ -17,13 +17,16 @@
 //! - [`merkle`], [`note`], [`evidence`]: RFC 6962 proofs, signed checkpoints and the registry's
 //!   evidence bundles; [`tile`]: the log as C2SP tlog-tiles, and proofs computed from them;
 //!   [`cosignature`], [`witness_policy`]: witnesses' cosignatures and the quorum of them a
-//!   counterparty requires (C2SP tlog-cosignature, tlog-policy);
+//!   counterparty requires (C2SP tlog-cosignature, tlog-policy); [`add_checkpoint`]: how a log
+//!   asks a witness for them (C2SP tlog-witness); [`tlog_proof`]: a PoA's inclusion as a C2SP
+//!   tlog-proof;
 //! - [`jpki`], [`commercial_registration`]: the two certificate profiles (identity data, the
 //!   Ministry of Justice's extensions);
 //! - [`authority`]: whether a signer holds authority over a company (a representative's
 //!   commercial-registration certificate, or an enrolled JPKI certificate; never a name).
 #![forbid(unsafe_code)]
 
+pub mod add_checkpoint;
 pub mod authority;
 pub mod certificate;
 pub mod cms;
@@ -49,6 +52,7 @@ pub mod signed_data;
 pub mod tile;
 mod time;
 pub mod timestamp;
+pub mod tlog_proof;
 pub mod trust_anchor;
 pub mod tsa_usage;
 pub mod tsp;

@@ -149,6 +149,15 @@ fn key_id(name: &str, key_type: KeyType, public_key: &[u8; 32]) -> [u8; 4] {
     [hash[0], hash[1], hash[2], hash[3]]
 }
 
+/// `text` as a number if it is an ASCII decimal below 2^64 without leading zeroes (`0` alone
+/// for zero), the one spelling C2SP's formats allow for sizes and indexes.
+pub(crate) fn canonical_decimal(text: &str) -> Option<u64> {
+    let canonical = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    canonical.then(|| text.parse().ok()).flatten()
+}
+
 /// `bytes` in lower-case hexadecimal.
 pub(crate) fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -197,8 +206,9 @@ impl Checkpoint {
         )
     }
 
-    /// Parses a checkpoint body (extension lines after the root are allowed and ignored).
-    fn parse(body: &str) -> Result<Self, Error> {
+    /// Parses a checkpoint body (extension lines after the root are allowed and ignored). The
+    /// body is not authenticated by this: see [`verify_checkpoint`].
+    pub fn parse(body: &str) -> Result<Self, Error> {
         let mut lines = body.split('\n');
         let (Some(origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next())
         else {
@@ -207,15 +217,8 @@ impl Checkpoint {
         if origin.is_empty() {
             return Err(note_error("empty origin"));
         }
-        let canonical_decimal = !size.is_empty()
-            && size.bytes().all(|b| b.is_ascii_digit())
-            && (size == "0" || !size.starts_with('0'));
-        if !canonical_decimal {
-            return Err(note_error("tree size is not a canonical decimal"));
-        }
-        let size = size
-            .parse()
-            .map_err(|_| note_error("tree size too large"))?;
+        let size = canonical_decimal(size)
+            .ok_or_else(|| note_error("tree size is not a canonical decimal below 2^64"))?;
         let root = Base64::decode_vec(root)
             .ok()
             .and_then(|r| Hash::try_from(r).ok())

@@ -22,39 +22,3 @@ pub trait CallObserver: Send + Sync {
     /// A call to `method` that began at `start` ended with `code`.
     fn called(&self, method: &'static str, code: tonic::Code, start: Instant);
 }
-
-/// An answer over HTTP, for the small listeners beside gRPC (the log's tiles, the metrics):
-/// its status, headers and body.
-#[derive(Debug, PartialEq, Eq)]
-pub struct HttpAnswer {
-    /// The status code.
-    pub status: u16,
-    /// `Content-Type`.
-    pub content_type: &'static str,
-    /// `Cache-Control`, for answers a cache may keep.
-    pub cache_control: Option<&'static str>,
-    /// The body.
-    pub body: Vec<u8>,
-}
-
-impl HttpAnswer {
-    /// A 200 with `body`, which caches may keep as `cache_control` says.
-    pub fn ok(content_type: &'static str, cache_control: &'static str, body: Vec<u8>) -> Self {
-        Self {
-            status: 200,
-            content_type,
-            cache_control: Some(cache_control),
-            body,
-        }
-    }
-
-    /// A refusal with its reason as text.
-    pub fn refused(status: u16, reason: String) -> Self {
-        Self {
-            status,
-            content_type: "text/plain; charset=utf-8",
-            cache_control: None,
-            body: format!("{reason}\n").into_bytes(),
-        }
-    }
-}

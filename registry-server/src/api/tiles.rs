@@ -5,9 +5,9 @@
 
 use eproxy_verifier::tile::TilePath;
 
-use super::HttpAnswer;
 use super::answers::Answers;
 use crate::log::LogReadError;
+use eproxy_http_listener::HttpAnswer;
 
 /// How long a cache may keep a tile or an entry bundle: a year, for what is at a tile's path
 /// never changes (a partial tile's path names its width).

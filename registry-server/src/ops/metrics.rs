@@ -11,10 +11,10 @@ use std::time::Instant;
 use super::lanes::Lanes;
 use crate::admit::checks::Checks;
 use crate::api::CallObserver;
-use crate::api::HttpAnswer;
 use crate::log::Log;
 use crate::store::Store;
 use crate::write::{CommitObserver, Role};
+use eproxy_http_listener::HttpAnswer;
 
 /// Latency bucket bounds, seconds.
 const BUCKETS: [f64; 14] = [

@@ -11,7 +11,6 @@ mod connections;
 mod crl_reload;
 mod election;
 mod enrollment;
-mod http;
 mod lanes;
 mod metrics;
 mod operator_inbox;

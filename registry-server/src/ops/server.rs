@@ -16,7 +16,6 @@ use super::config::{Config, KEY_FILE, Shared};
 use super::connections;
 use super::crl_reload::{self, CrlFiles};
 use super::election::Election;
-use super::http;
 use super::lanes::Lanes;
 use super::metrics::{self, Metrics};
 use super::operator_inbox;
@@ -25,7 +24,6 @@ use super::tile_files;
 use crate::admit::Admission;
 use crate::admit::checks::Checks;
 use crate::api::CallObserver;
-use crate::api::HttpAnswer;
 use crate::api::answers::Answers;
 use crate::api::peer_rates::PeerRates;
 use crate::api::repeats::Repeats;
@@ -37,6 +35,7 @@ use crate::log::operator::Operator;
 use crate::store::{PgStore, RocksStore, Store, upgrade};
 use crate::write::command::{Command, Outcome};
 use crate::write::{CommitObserver, Role, Sequencer, WriterParts};
+use eproxy_http_listener::{HttpAnswer, HttpRequest};
 
 /// Calls open at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS); a client wanting
 /// more opens more connections (up to `max_connections`). The HTTP/2 stack's default, which
@@ -386,7 +385,13 @@ where
         .map_err(|e| format!("cannot serve {what} on {listen}: {e}"))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     announce(&format!("{what} on http://{address}{path}"));
-    Ok(Some(tokio::spawn(http::serve(listener, Arc::new(answer)))))
+    // Both listeners answer GET only: a request with a body is refused before it is read.
+    let answer = move |request: HttpRequest| answer(&request.method, &request.path);
+    Ok(Some(tokio::spawn(eproxy_http_listener::serve(
+        listener,
+        0,
+        Arc::new(answer),
+    ))))
 }
 
 /// Tells standard output, if anyone still reads it.

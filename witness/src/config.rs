@@ -136,10 +136,8 @@ impl Config {
                     )));
                 }
             };
-            if let Some(other) = logs.iter().find(|l| l.key.name() == name) {
-                if other.start != start {
-                    return Err(error(format!("log {name}: two different starts")));
-                }
+            if logs.iter().any(|l| l.key.name() == name && l.start != start) {
+                return Err(error(format!("log {name}: two different starts")));
             }
             logs.push(WitnessedLog { key, start });
         }

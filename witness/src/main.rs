@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use eproxy_http_listener::{HttpAnswer, HttpRequest};
+use eproxy_http::{HttpAnswer, HttpRequest};
 use eproxy_verifier::add_checkpoint::MAX_REQUEST_BYTES;
 use eproxy_witness::config::Config;
 use eproxy_witness::witness::Witness;
@@ -77,7 +77,7 @@ async fn serve(listen: String, witness: Witness) -> Result<(), String> {
         (_, path) => HttpAnswer::refused(404, format!("{path}: no such resource")),
     };
     tokio::select! {
-        () = eproxy_http_listener::serve(listener, MAX_REQUEST_BYTES, Arc::new(answer)) => Ok(()),
+        () = eproxy_http::listener::serve(listener, MAX_REQUEST_BYTES, Arc::new(answer)) => Ok(()),
         _ = tokio::signal::ctrl_c() => Ok(()),
     }
 }

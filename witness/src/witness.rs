@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use ed25519_dalek::{Signer as _, SigningKey};
-use eproxy_http_listener::HttpAnswer;
+use eproxy_http::HttpAnswer;
 use eproxy_verifier::add_checkpoint::{AddCheckpoint, SIZE_CONTENT_TYPE};
 use eproxy_verifier::cosignature::{cosignature_line, message};
 use eproxy_verifier::crypto::{AWS_LC, SignatureVerifier};

@@ -317,6 +317,13 @@ impl Api {
     ) -> Result<Response<GetCheckpointResponse>, Status> {
         Ok(Response::new(GetCheckpointResponse {
             checkpoint: self.0.answers.log.latest().note,
+            cosigned_checkpoint: self
+                .0
+                .answers
+                .log
+                .cosigned()
+                .map(|c| c.note)
+                .unwrap_or_default(),
         }))
     }
 

@@ -7,7 +7,7 @@ use eproxy_verifier::tile::TilePath;
 
 use super::answers::Answers;
 use crate::log::LogReadError;
-use eproxy_http_listener::HttpAnswer;
+use eproxy_http::HttpAnswer;
 
 /// How long a cache may keep a tile or an entry bundle: a year, for what is at a tile's path
 /// never changes (a partial tile's path names its width).
@@ -25,7 +25,7 @@ pub fn answer(answers: &Answers, method: &str, path: &str) -> HttpAnswer {
         return HttpAnswer::ok(
             "text/plain; charset=utf-8",
             CHECKPOINT_CACHE_CONTROL,
-            answers.log.latest().note.into_bytes(),
+            answers.log.published().note.into_bytes(),
         );
     }
     let tile = match path.strip_prefix('/').map(TilePath::parse) {

@@ -79,6 +79,9 @@ pub struct Log {
     latest: RwLock<CheckpointRecord>,
     /// Serializes checkpoint publication, so a smaller checkpoint never overwrites a larger.
     publishing: Mutex<()>,
+    /// The latest checkpoint witnesses cosigned, their cosignature lines appended to its note
+    /// (`ops/witnessing.rs`): what the log publishes once witnesses are configured.
+    cosigned: RwLock<Option<CheckpointRecord>>,
     /// Where each checkpoint is also written, outside the data directory.
     mirror: RwLock<Option<Mirror>>,
     /// How many leaves this node's own commits made durable, as the writer: it acknowledged
@@ -105,6 +108,7 @@ impl Log {
             tree: RwLock::new(tree),
             latest: RwLock::new(latest.unwrap_or_default()),
             publishing: Mutex::new(()),
+            cosigned: RwLock::new(None),
             mirror: RwLock::new(None),
             confirmed: AtomicU64::new(0),
         };
@@ -307,6 +311,29 @@ impl Log {
     /// The latest signed checkpoint.
     pub fn latest(&self) -> CheckpointRecord {
         read(&self.latest).clone()
+    }
+
+    /// The checkpoint the log publishes (on its tiles, in evidence): the latest that witnesses
+    /// cosigned, with their cosignatures; the latest signed while none has been cosigned.
+    pub fn published(&self) -> CheckpointRecord {
+        match read(&self.cosigned).as_ref() {
+            Some(cosigned) => cosigned.clone(),
+            None => self.latest(),
+        }
+    }
+
+    /// The latest checkpoint witnesses cosigned, if any.
+    pub fn cosigned(&self) -> Option<CheckpointRecord> {
+        read(&self.cosigned).clone()
+    }
+
+    /// Records `cosigned`, a checkpoint of this log with witnesses' cosignature lines appended,
+    /// unless one of a larger tree is recorded already.
+    pub fn record_cosigned(&self, cosigned: CheckpointRecord) {
+        let mut recorded = write(&self.cosigned);
+        if recorded.as_ref().is_none_or(|r| r.size <= cosigned.size) {
+            *recorded = Some(cosigned);
+        }
     }
 
     /// Signs and stores a checkpoint of the leaves this node's own commits made durable (see

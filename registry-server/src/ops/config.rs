@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use eproxy_verifier::authority::{DEFAULT_REPRESENTATIVE_TITLES, RepresentativeTitles};
 use eproxy_verifier::crl::Crl;
+use eproxy_verifier::note::{KeyType, VerifierKey};
 use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors, jpki_roots};
 use eproxy_verifier::verify_cert::RevocationPolicy;
 use eproxy_verifier::{InputKind, pem};
@@ -53,6 +54,15 @@ tiles_listen = ""
 # data directory or absolute, for nginx or a CDN to serve as they are (each file written whole,
 # the checkpoint after its tiles); "" for none.
 tiles_directory = ""
+
+# Witnesses (C2SP tlog-witness) the published checkpoint is sent to, each by its add-checkpoint
+# URL (http://) and its verifier key (type 0x04, as witness policies name it), for example
+# witnesses = [{{ url = "http://witness.example/add-checkpoint", key = "witness.example/w1+..." }}]
+# Every witness_interval_seconds the latest checkpoint goes to each with a consistency proof;
+# the cosignatures that come back are published with it (the tiles' checkpoint, GetCheckpoint,
+# evidence bundles). A witness that is down or refuses never holds up a registration.
+witnesses = []
+witness_interval_seconds = 10
 
 # The longest validity period a PoA may have, in days (5 years).
 max_validity_days = 1826
@@ -166,6 +176,12 @@ pub struct Config {
     /// Where the log is written as tiles; empty for nowhere.
     #[serde(default)]
     pub tiles_directory: PathBuf,
+    /// The witnesses the published checkpoint is sent to.
+    #[serde(default)]
+    pub witnesses: Vec<WitnessSetting>,
+    /// How often the witnesses are sent the latest checkpoint, seconds.
+    #[serde(default = "default_witness_interval_seconds")]
+    pub witness_interval_seconds: u64,
     /// The longest PoA validity, days.
     #[serde(default = "default_max_validity_days")]
     pub max_validity_days: u32,
@@ -230,6 +246,29 @@ pub struct Config {
     /// The writer's lease, milliseconds.
     #[serde(default = "default_writer_lease_ms")]
     pub writer_lease_ms: u64,
+}
+
+/// A witness, as the file names it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessSetting {
+    /// Its add-checkpoint URL.
+    pub url: String,
+    /// Its verifier key (type 0x04).
+    pub key: String,
+}
+
+/// A witness, checked: where it is asked, and the key its cosignatures must verify under.
+#[derive(Clone, Debug)]
+pub struct WitnessEndpoint {
+    /// Its add-checkpoint URL (http://).
+    pub url: String,
+    /// Its cosignature key.
+    pub key: VerifierKey,
+}
+
+fn default_witness_interval_seconds() -> u64 {
+    10
 }
 
 fn default_writer_lease_ms() -> u64 {
@@ -382,6 +421,48 @@ impl Config {
             advertise_url: self.advertise_url.clone(),
             lease: Duration::from_millis(self.writer_lease_ms),
         }))
+    }
+
+    /// The witnesses, checked, and how often they are asked: none for an empty list.
+    pub fn witnesses(&self) -> Result<(Vec<WitnessEndpoint>, Duration), ConfigError> {
+        let mut endpoints: Vec<WitnessEndpoint> = Vec::new();
+        for setting in &self.witnesses {
+            let key = VerifierKey::parse(&setting.key)
+                .map_err(|e| ConfigError(format!("witness {}: key: {e}", setting.url)))?;
+            if key.key_type() != KeyType::Cosignature {
+                return Err(ConfigError(format!(
+                    "witness {}: a witness's key is of type 0x04 (cosignature/v1)",
+                    setting.url
+                )));
+            }
+            if !setting.url.starts_with("http://") {
+                return Err(ConfigError(format!(
+                    "witness {}: only http:// URLs are supported (a cosignature is checked, \
+                     not trusted for how it came)",
+                    setting.url
+                )));
+            }
+            if endpoints.iter().any(|e| e.key.name() == key.name()) {
+                return Err(ConfigError(format!(
+                    "witness {} is listed twice",
+                    key.name()
+                )));
+            }
+            endpoints.push(WitnessEndpoint {
+                url: setting.url.clone(),
+                key,
+            });
+        }
+        if !(1..=3600).contains(&self.witness_interval_seconds) {
+            return Err(ConfigError(format!(
+                "witness_interval_seconds = {}: expected 1 to 3600",
+                self.witness_interval_seconds
+            )));
+        }
+        Ok((
+            endpoints,
+            Duration::from_secs(self.witness_interval_seconds),
+        ))
     }
 
     /// The representatives' titles, checked.

@@ -14,7 +14,7 @@ use crate::api::CallObserver;
 use crate::log::Log;
 use crate::store::Store;
 use crate::write::{CommitObserver, Role};
-use eproxy_http_listener::HttpAnswer;
+use eproxy_http::HttpAnswer;
 
 /// Latency bucket bounds, seconds.
 const BUCKETS: [f64; 14] = [
@@ -150,10 +150,15 @@ impl Metrics {
              eproxy_checkpoint_size {}\n\
              # HELP eproxy_checkpoint_age_seconds Seconds since the latest checkpoint was signed.\n\
              # TYPE eproxy_checkpoint_age_seconds gauge\n\
-             eproxy_checkpoint_age_seconds {}\n",
+             eproxy_checkpoint_age_seconds {}\n\
+             # HELP eproxy_cosigned_checkpoint_size Leaves covered by the latest checkpoint \
+             witnesses cosigned (0 while none has).\n\
+             # TYPE eproxy_cosigned_checkpoint_size gauge\n\
+             eproxy_cosigned_checkpoint_size {}\n",
             self.log.size(),
             checkpoint.size,
-            (now_unix - checkpoint.signed_at).max(0)
+            (now_unix - checkpoint.signed_at).max(0),
+            self.log.cosigned().map_or(0, |c| c.size)
         );
         out.push_str(
             "# HELP eproxy_requests_in_flight Calls being served, by lane (write or read).\n\

@@ -20,7 +20,7 @@ use super::lanes::Lanes;
 use super::metrics::{self, Metrics};
 use super::operator_inbox;
 use super::signals::Signals;
-use super::tile_files;
+use super::{tile_files, witnessing};
 use crate::admit::Admission;
 use crate::admit::checks::Checks;
 use crate::api::CallObserver;
@@ -35,7 +35,7 @@ use crate::log::operator::Operator;
 use crate::store::{PgStore, RocksStore, Store, upgrade};
 use crate::write::command::{Command, Outcome};
 use crate::write::{CommitObserver, Role, Sequencer, WriterParts};
-use eproxy_http_listener::{HttpAnswer, HttpRequest};
+use eproxy_http::{HttpAnswer, HttpRequest};
 
 /// Calls open at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS); a client wanting
 /// more opens more connections (up to `max_connections`). The HTTP/2 stack's default, which
@@ -200,6 +200,14 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
             service.answers.clone(),
         ))
     });
+    let (witnesses, witness_interval) = config.witnesses().map_err(|e| e.to_string())?;
+    let witnessing = (!witnesses.is_empty()).then(|| {
+        tokio::spawn(witnessing::keep_witnessed(
+            service.answers.clone(),
+            witnesses,
+            witness_interval,
+        ))
+    });
     let tiles_server = serve_http(&config.tiles_listen, "the log's tiles", "/checkpoint", {
         let answers = service.answers.clone();
         move |method: &str, path: &str| tiles::answer(&answers, method, path)
@@ -268,7 +276,7 @@ pub async fn serve(data_dir: &Path, config: Config) -> Result<(), String> {
     publisher.abort();
     pruner.abort();
     crl_reloader.abort();
-    for task in [metrics_server, tiles_server, tile_writer]
+    for task in [metrics_server, tiles_server, tile_writer, witnessing]
         .into_iter()
         .flatten()
     {
@@ -387,7 +395,7 @@ where
     announce(&format!("{what} on http://{address}{path}"));
     // Both listeners answer GET only: a request with a body is refused before it is read.
     let answer = move |request: HttpRequest| answer(&request.method, &request.path);
-    Ok(Some(tokio::spawn(eproxy_http_listener::serve(
+    Ok(Some(tokio::spawn(eproxy_http::listener::serve(
         listener,
         0,
         Arc::new(answer),

@@ -19,32 +19,44 @@ pub struct TileFiles {
     dir: PathBuf,
     /// The size of the last checkpoint whose tiles are all written, if any is.
     written: Option<u64>,
+    /// The checkpoint note last written.
+    checkpoint: Option<String>,
 }
 
 impl TileFiles {
     /// Files in `dir`, nothing written yet by this process.
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir, written: None }
+        Self {
+            dir,
+            written: None,
+            checkpoint: None,
+        }
     }
 
     /// Writes the tiles the latest checkpoint brings beyond the last one written, then the
-    /// checkpoint. On an error the checkpoint is not written, and the next call tries again.
+    /// published checkpoint (the cosigned one, once witnesses cosign) if it changed. On an
+    /// error the checkpoint is not written, and the next call tries again.
     pub fn catch_up(&mut self, answers: &Answers) -> Result<(), String> {
         let latest = answers.log.latest();
         let written = self.written.unwrap_or(0);
-        if self.written.is_some() && latest.size <= written {
-            return Ok(());
-        }
-        for path in tiles_between(written, latest.size) {
-            let file = self.dir.join(path.to_string());
-            if path.is_full() && file.exists() {
-                continue;
+        if self.written.is_none() || latest.size > written {
+            for path in tiles_between(written, latest.size) {
+                let file = self.dir.join(path.to_string());
+                if path.is_full() && file.exists() {
+                    continue;
+                }
+                let bytes = answers.tile(&path).map_err(|e| format!("{path}: {e}"))?;
+                write_whole(&file, &bytes)?;
             }
-            let bytes = answers.tile(&path).map_err(|e| format!("{path}: {e}"))?;
-            write_whole(&file, &bytes)?;
+            self.written = Some(latest.size);
         }
-        write_whole(&self.dir.join("checkpoint"), latest.note.as_bytes())?;
-        self.written = Some(latest.size);
+        // Written after its tiles: a checkpoint cosigned since `latest` was read waits for
+        // the next call.
+        let published = answers.log.published();
+        if published.size <= latest.size && self.checkpoint.as_ref() != Some(&published.note) {
+            write_whole(&self.dir.join("checkpoint"), published.note.as_bytes())?;
+            self.checkpoint = Some(published.note);
+        }
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod postgres;
 pub mod process;
+pub mod witness;
 
 pub use std::io::{BufRead, BufReader};
 pub use std::path::Path;
@@ -34,9 +35,11 @@ pub use eproxy_verifier::note::{Checkpoint, VerifierKey, verify_checkpoint};
 pub use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors};
 pub use eproxy_verifier::verdict::{Reason, Verdict};
 pub use eproxy_verifier::verify::{ContractInput, PoaSource, Verifier};
+pub use eproxy_verifier::witness_policy::WitnessPolicy;
 pub use prost::Message;
 pub use tonic::Code;
 pub use tonic::transport::Channel;
+pub use witness::WitnessServer;
 use x509_cert::ext::pkix::crl::CrlReason;
 use x509_cert::serial_number::SerialNumber;
 
@@ -484,13 +487,44 @@ pub fn verify_offline_with(
     operator_key: &VerifierKey,
     at: UnixTime,
 ) -> Verdict {
+    verify_offline_by(
+        Verifier::new(anchors),
+        more_crls,
+        contract,
+        bundle,
+        operator_key,
+        at,
+    )
+}
+
+/// [`verify_offline`] by a counterparty that requires `witnesses`' quorum of cosignatures on
+/// the evidence's checkpoint.
+pub fn verify_offline_witnessed(
+    witnesses: WitnessPolicy,
+    contract: &[u8],
+    bundle: &[u8],
+    operator_key: &VerifierKey,
+    at: UnixTime,
+) -> Verdict {
+    let verifier = Verifier::new(pki().trust_anchors().unwrap()).with_witness_policy(witnesses);
+    verify_offline_by(verifier, &[], contract, bundle, operator_key, at)
+}
+
+fn verify_offline_by(
+    verifier: Verifier,
+    more_crls: &[&[u8]],
+    contract: &[u8],
+    bundle: &[u8],
+    operator_key: &VerifierKey,
+    at: UnixTime,
+) -> Verdict {
     let mut crls = vec![
         pki().jpki_signing_crl.der(),
         pki().commercial_registration_crl.der(),
     ];
     crls.extend(more_crls);
     let crls = Crl::parse_all(&crls).unwrap();
-    Verifier::new(anchors).verify_contract(&ContractInput {
+    verifier.verify_contract(&ContractInput {
         contract,
         document: Some(scenario::DOCUMENT),
         poa: PoaSource::Evidence {

@@ -576,6 +576,54 @@ pub enum LogCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write a PoA's registration as a C2SP tlog-proof (an offline proof any transparency-log
+    /// tool can check), taken from an evidence bundle or computed from the log's tiles alone.
+    #[command(
+        after_help = "Examples:\n  eproxy log prove --poa poa.p7s --evidence bundle.pb -o poa.tlog-proof --operator-key operator.vkey\n  eproxy log prove --poa poa.p7s --tiles http://tiles.registry.example.jp --index 7 -o poa.tlog-proof --operator-key operator.vkey"
+    )]
+    Prove {
+        /// The PoA (CMS, DER).
+        #[arg(long, value_name = "FILE")]
+        poa: PathBuf,
+        /// An evidence bundle the registry released for the PoA.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["tiles", "index"])]
+        evidence: Option<PathBuf>,
+        /// The log's tiles under this URL prefix (http://…) instead.
+        #[arg(long, value_name = "URL", requires = "index")]
+        tiles: Option<String>,
+        /// With --tiles: the registration's index in the log (the receipt's log_index).
+        #[arg(long, value_name = "N", requires = "tiles")]
+        index: Option<u64>,
+        /// The operator's published key (operator.vkey); else `operator_key` in the config
+        /// file.
+        #[arg(long, value_name = "FILE")]
+        operator_key: Option<PathBuf>,
+        /// Where to write the proof (`-` for standard output).
+        #[arg(short, long, value_name = "FILE", default_value = "-")]
+        output: PathBuf,
+    },
+    /// Check that a C2SP tlog-proof proves a PoA's registration in the operator's log, with a
+    /// witness policy's quorum of cosignatures if given. Exit status 0 proven, 1 not.
+    #[command(
+        after_help = "Example:\n  eproxy log check-proof poa.tlog-proof --poa poa.p7s --operator-key operator.vkey --witness-policy witnesses.policy"
+    )]
+    CheckProof {
+        /// The proof.
+        proof: PathBuf,
+        /// The PoA (CMS, DER) it should prove.
+        #[arg(long, value_name = "FILE")]
+        poa: PathBuf,
+        /// The operator's published key (operator.vkey); else `operator_key` in the config
+        /// file.
+        #[arg(long, value_name = "FILE")]
+        operator_key: Option<PathBuf>,
+        /// A witness policy (C2SP tlog-policy) whose quorum must have cosigned the checkpoint.
+        #[arg(long, value_name = "FILE")]
+        witness_policy: Option<PathBuf>,
+        /// Report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `eproxy cert …`

@@ -239,6 +239,91 @@ fn issue_submit_verify_revoke_monitor_and_catch_a_fork() {
     assert_eq!(fetched["accepted"], true, "{fetched}");
     assert_eq!(fetched["chain"][0], poa_id.as_str());
 
+    // The PoA's registration as a C2SP tlog-proof, from the evidence and from the tiles alone:
+    // each proves this PoA's registration and nothing else's, and lacks the cosignature a
+    // policy requiring W1 asks for.
+    let index = submitted["log_index"].as_u64().unwrap().to_string();
+    std::fs::write(
+        desk.path("witnesses.policy"),
+        format!("witness W1 {witness}\nquorum W1\n"),
+    )
+    .unwrap();
+    let sources: [(&str, Vec<&str>); 2] = [
+        ("evidence", vec!["--evidence", &bundle]),
+        ("tiles", vec!["--tiles", &registry.tiles, "--index", &index]),
+    ];
+    for (name, source) in sources {
+        let proof = desk.path(&format!("{name}.tlog-proof"));
+        let output = eproxy()
+            .args(["log", "prove", "--poa", &poa])
+            .args(&source)
+            .arg("--operator-key")
+            .arg(&operator_key)
+            .arg("-o")
+            .arg(&proof)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = std::fs::read_to_string(&proof).unwrap();
+        assert!(text.starts_with("c2sp.org/tlog-proof@v1\nextra "), "{text}");
+        assert!(text.contains(&format!("\nindex {index}\n")), "{text}");
+        let check = |poa: &str, extra: &[&str]| {
+            let output = eproxy()
+                .args(["log", "check-proof", "--json", "--poa", poa])
+                .arg(&proof)
+                .arg("--operator-key")
+                .arg(&operator_key)
+                .args(extra)
+                .output()
+                .unwrap();
+            let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+            (output.status.code().unwrap(), report)
+        };
+        let (code, report) = check(&poa, &[]);
+        assert_eq!(code, 0, "{name}: {report}");
+        assert_eq!(report["index"].to_string(), index, "{report}");
+        let (code, report) = check(&contract, &[]);
+        assert_eq!(code, 1, "{name}: {report}");
+        assert!(
+            report["reason"]
+                .as_str()
+                .unwrap()
+                .contains("not this power of attorney's registration"),
+            "{report}"
+        );
+        let policy = desk.path("witnesses.policy").display().to_string();
+        let (code, report) = check(&poa, &["--witness-policy", &policy]);
+        assert_eq!(code, 1, "{name}: {report}");
+        assert!(
+            report["reason"]
+                .as_str()
+                .unwrap()
+                .ends_with("no valid cosignature by W1")
+        );
+    }
+    // Past the published log, the tiles have nothing to prove.
+    let beyond = eproxy()
+        .args([
+            "log",
+            "prove",
+            "--poa",
+            &poa,
+            "--tiles",
+            &registry.tiles,
+            "--index",
+            "99",
+        ])
+        .arg("--operator-key")
+        .arg(&operator_key)
+        .output()
+        .unwrap();
+    assert_eq!(beyond.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&beyond.stderr).contains("beyond the published checkpoint"));
+
     // Someone without a contract under the PoA gets nothing.
     std::fs::write(desk.path("not-a-contract.p7s"), b"\x30\x03\x02\x01\x00").unwrap();
     let other = desk.path("not-a-contract.p7s").display().to_string();

@@ -81,7 +81,7 @@ async fn cosigned_at_least(registry: &Registry, size: u64) -> String {
 
 #[tokio::test]
 async fn witnesses_cosign_what_the_registry_publishes_and_the_quorum_is_checked() {
-    let (registry, mut witnesses) = witnessed_registry();
+    let (mut registry, mut witnesses) = witnessed_registry();
     let root = poa(&pki().employee, sub_agents());
     let root_id = DelegationId::of_cms(&root);
     registry.submit(&root).await.unwrap();
@@ -150,6 +150,20 @@ async fn witnesses_cosign_what_the_registry_publishes_and_the_quorum_is_checked(
             missing: vec!["W2".into(), "W3".into()]
         }
     );
+    let (_, cosigners) = policy(&registry, 1)
+        .check(&AWS_LC, &cosigned, &registry.verifier_key())
+        .unwrap();
+    assert_eq!(cosigners, ["W1"]);
+
+    // Restarted, the registry no longer knows what W1 cosigned: W1 answers with its size (409)
+    // and the registry asks again from there.
+    registry.stop().await;
+    registry.serve();
+    registry
+        .submit(&distinct_poa("after a restart".into()))
+        .await
+        .unwrap();
+    let cosigned = cosigned_at_least(&registry, 5).await;
     let (_, cosigners) = policy(&registry, 1)
         .check(&AWS_LC, &cosigned, &registry.verifier_key())
         .unwrap();

@@ -242,7 +242,7 @@ impl TestOperator {
     }
 
     /// The inclusion proof of the leaf at `index` in the current log.
-    fn inclusion(&self, index: u64) -> InclusionProof {
+    pub fn inclusion(&self, index: u64) -> InclusionProof {
         InclusionProof {
             leaf_index: index,
             tree_size: self.leaves.len() as u64,

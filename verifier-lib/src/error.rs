@@ -401,6 +401,10 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+    /// A C2SP tlog-proof's entry (its extra data) is not the registration of the PoA it is
+    /// checked for, or an evidence bundle holds no link of that PoA to take a proof from.
+    #[error("the proof's entry is not this power of attorney's registration")]
+    TlogProofEntryMismatch,
     /// A C2SP tlog-proof is not spelled as the format says.
     #[error("malformed tlog-proof: {detail}")]
     TlogProofMalformed {

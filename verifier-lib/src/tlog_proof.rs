@@ -15,11 +15,12 @@
 
 use base64ct::{Base64, Encoding};
 use eproxy_policy::UnixTime;
-use eproxy_proto::v1::{LogEvent, LogEventKind};
+use eproxy_proto::v1::{EvidenceBundle, LogEvent, LogEventKind};
 use eproxy_proto::{DelegationId, decode_canonical};
 
 use crate::Error;
 use crate::crypto::SignatureVerifier;
+use crate::evidence::MAX_EVIDENCE_BYTES;
 use crate::merkle::{Hash, leaf_hash, verify_inclusion};
 use crate::note::{Checkpoint, MAX_NOTE_BYTES, VerifierKey, canonical_decimal, verify_checkpoint};
 use crate::witness_policy::WitnessPolicy;
@@ -166,7 +167,7 @@ pub fn verify_registration_proof(
         && event.kind == LogEventKind::Registration as i32
         && event.delegation_id.as_slice() == DelegationId::of_cms(poa_cms).as_bytes();
     if !is_this_registration {
-        return Err(Error::RegistrationEventMismatch);
+        return Err(Error::TlogProofEntryMismatch);
     }
     let included = verify_inclusion(
         &leaf_hash(leaf),
@@ -183,6 +184,42 @@ pub fn verify_registration_proof(
         index: proof.index,
         registered_at: UnixTime::from_seconds(event.at_unix_seconds),
         cosigners,
+    })
+}
+
+/// The proof of the PoA `poa_cms`'s registration that an evidence bundle carries (its link's
+/// registration event, inclusion proof and the bundle's checkpoint), in the shared format.
+/// Nothing is verified here: [`verify_registration_proof`] checks the result.
+pub fn from_evidence(bundle: &[u8], poa_cms: &[u8]) -> Result<TlogProof, Error> {
+    let bundle: EvidenceBundle =
+        decode_canonical(bundle, MAX_EVIDENCE_BYTES).map_err(|e| Error::EvidenceMalformed {
+            detail: format!("bundle: {e}"),
+        })?;
+    let link = bundle
+        .links
+        .iter()
+        .find(|link| link.delegation_cms == poa_cms)
+        .ok_or(Error::TlogProofEntryMismatch)?;
+    let inclusion = link
+        .inclusion
+        .as_ref()
+        .ok_or_else(|| Error::EvidenceMalformed {
+            detail: "link without inclusion proof".into(),
+        })?;
+    let proof = inclusion
+        .hashes
+        .iter()
+        .take(MAX_PROOF_LINES + 1)
+        .map(|h| Hash::try_from(h.as_slice()).map_err(|_| Error::InclusionProofInvalid))
+        .collect::<Result<Vec<_>, _>>()?;
+    if proof.len() > MAX_PROOF_LINES {
+        return Err(Error::InclusionProofInvalid);
+    }
+    Ok(TlogProof {
+        extra: Some(link.registration_event.clone()),
+        index: inclusion.leaf_index,
+        proof,
+        checkpoint: bundle.checkpoint,
     })
 }
 

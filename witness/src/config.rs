@@ -136,7 +136,10 @@ impl Config {
                     )));
                 }
             };
-            if logs.iter().any(|l| l.key.name() == name && l.start != start) {
+            if logs
+                .iter()
+                .any(|l| l.key.name() == name && l.start != start)
+            {
                 return Err(error(format!("log {name}: two different starts")));
             }
             logs.push(WitnessedLog { key, start });

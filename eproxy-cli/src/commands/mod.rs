@@ -18,6 +18,7 @@ mod delegation;
 #[cfg(feature = "testkit")]
 mod demo;
 mod log;
+mod log_proof;
 mod registry;
 #[cfg(feature = "testkit")]
 mod testkit;
@@ -62,6 +63,38 @@ pub fn run(cli: Cli) -> Result<Outcome, CliError> {
             tiles,
             json,
         }) => log::monitor(&registry, &state, tiles.as_deref(), json),
+        Command::Log(LogCommand::Prove {
+            poa,
+            evidence,
+            tiles,
+            index,
+            operator_key,
+            output,
+        }) => {
+            let key = key_from(operator_key.as_ref())?;
+            let source = match (&evidence, &tiles, index) {
+                (Some(bundle), None, None) => log_proof::ProofSource::Evidence(bundle),
+                (None, Some(prefix), Some(index)) => {
+                    log_proof::ProofSource::Tiles { prefix, index }
+                }
+                _ => {
+                    return Err(CliError::new(
+                        "give --evidence FILE, or --tiles URL --index N",
+                    ));
+                }
+            };
+            log_proof::prove(&poa, source, &key, &output)
+        }
+        Command::Log(LogCommand::CheckProof {
+            proof,
+            poa,
+            operator_key,
+            witness_policy,
+            json,
+        }) => {
+            let key = key_from(operator_key.as_ref())?;
+            log_proof::check(&proof, &poa, &key, witness_policy.as_deref(), json)
+        }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "eproxy", &mut std::io::stdout());
             Ok(Outcome::Done)
@@ -84,5 +117,15 @@ pub fn open_key(args: &KeyArgs) -> Result<Box<dyn SigningKey>, CliError> {
     args.key.open(&Secrets {
         password: SecretSource::password(args.password_file.clone()),
         pin: SecretSource::pin(args.pin_file.clone()),
+    })
+}
+
+/// The operator's verifier key from `path`, else from the configuration file.
+fn key_from(
+    path: Option<&std::path::PathBuf>,
+) -> Result<eproxy_verifier::note::VerifierKey, CliError> {
+    crate::client::operator_key(&crate::cli::RegistryArgs {
+        registry: None,
+        operator_key: path.cloned(),
     })
 }

@@ -123,7 +123,7 @@ pub fn run(args: &VerifyArgs) -> Result<Outcome, CliError> {
 }
 
 /// The witness policy in `path`.
-fn read_witness_policy(path: &Path) -> Result<WitnessPolicy, CliError> {
+pub(crate) fn read_witness_policy(path: &Path) -> Result<WitnessPolicy, CliError> {
     let bytes = read_limited(path, MAX_POLICY_BYTES, "witness policy")?;
     let text = String::from_utf8(bytes)
         .map_err(|_| CliError::new(format!("{} is not UTF-8 text", path.display())))?;

@@ -18,15 +18,15 @@
 //! each second's memory, engine state and p99s.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use eproxy_testkit::cms::CmsSigner;
 use eproxy_testkit::registry::process;
 use eproxy_testkit::registry::*;
 
-/// Connections the client spreads its calls over.
-const CONNECTIONS: usize = 4;
+mod common;
+use common::*;
+
 /// PoAs signed at a time while filling.
 const FILL_CHUNK: usize = 50_000;
 
@@ -81,43 +81,6 @@ fn options() -> Options {
 
 /// The content of PoA number `i` of those labelled `label`: distinct PoAs from the test kit's
 /// representative to its employee.
-fn poa_content(label: &str, i: usize) -> Vec<u8> {
-    let mut d = delegation_in(pki(), &pki().employee, contracts_only(), None);
-    d.remarks = format!("{label} {i}");
-    d.encode()
-}
-
-/// `make(i)` for each `i` of `0..count`, in order, computed on every core.
-fn on_every_core<T: Send>(count: usize, make: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let threads = std::thread::available_parallelism().map_or(2, usize::from);
-    let per_thread = count.div_ceil(threads);
-    let make = &make;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    (t * per_thread..((t + 1) * per_thread).min(count))
-                        .map(make)
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
-    })
-}
-
-/// `count` distinct PoAs, numbered from `first`, signed on every core.
-fn sign_poas(count: usize, label: &str, first: usize) -> Vec<Vec<u8>> {
-    on_every_core(count, |i| {
-        CmsSigner::new(&pki().representative, &poa_content(label, first + i))
-            .sign()
-            .unwrap()
-    })
-}
-
 /// The signatures of PoAs `0..count` labelled `label`, made ahead on every core; each CMS is
 /// assembled around its signature when it is submitted. A signature is 256 bytes where a whole
 /// PoA is some 3 KiB, so an hour at 5,000 a second (18 million PoAs) fits in memory; the
@@ -164,20 +127,6 @@ fn percentiles(samples: &mut [Duration]) -> String {
         at(0.999),
         samples.len()
     )
-}
-
-async fn channels(registry: &Registry) -> Vec<Channel> {
-    let mut channels = Vec::new();
-    for _ in 0..CONNECTIONS {
-        channels.push(
-            Channel::from_shared(registry.address.clone())
-                .unwrap()
-                .connect()
-                .await
-                .unwrap(),
-        );
-    }
-    channels
 }
 
 fn main() {
@@ -665,35 +614,6 @@ fn report_sustained(
 
 /// Submits every PoA of `poas` from `concurrency` client tasks; their latencies and the time it
 /// took, seconds.
-async fn submit_all(
-    channels: &[Channel],
-    poas: &Arc<Vec<Vec<u8>>>,
-    concurrency: usize,
-) -> (Vec<Duration>, f64) {
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for task in 0..concurrency {
-        let (poas, next) = (Arc::clone(poas), Arc::clone(&next));
-        let mut client = RegistryClient::new(channels[task % CONNECTIONS].clone());
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(cms) = poas.get(i) else {
-                    return latencies;
-                };
-                let start = Instant::now();
-                let response = submit(&mut client, cms).await;
-                assert!(!response.already_registered);
-                latencies.push(start.elapsed());
-            }
-        }));
-    }
-    let latencies = gather(tasks).await;
-    (latencies, started.elapsed().as_secs_f64())
-}
-
 /// GetStatus on ids spread over all of `ids` for `--status-seconds`; prints the rate and
 /// percentiles and returns the p99.
 async fn status_load(channels: &[Channel], ids: &[String], options: &Options) -> Duration {
@@ -731,20 +651,6 @@ async fn status_load(channels: &[Channel], ids: &[String], options: &Options) ->
         percentiles(&mut latencies)
     );
     latencies[(latencies.len() * 99).div_ceil(100).max(1) - 1]
-}
-
-/// One submission, which must succeed.
-async fn submit(client: &mut RegistryClient<Channel>, cms: &[u8]) -> SubmitDelegationResponse {
-    try_submit(client, cms.to_vec()).await.unwrap()
-}
-
-/// Every client task's latencies.
-async fn gather(tasks: Vec<tokio::task::JoinHandle<Vec<Duration>>>) -> Vec<Duration> {
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.unwrap());
-    }
-    latencies
 }
 
 fn directory_size(dir: &Path) -> u64 {

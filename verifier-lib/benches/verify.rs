@@ -9,12 +9,16 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use eproxy_proto::v1::EvidenceBundle;
 use eproxy_testkit::scenario::{self, DOCUMENT, Story, signed_at};
+use eproxy_testkit::witness::TestWitness;
 use eproxy_testkit::{STANDARD_NOW, TestPki};
 use eproxy_verifier::crypto::{AWS_LC, BadSignature, RING, SignatureScheme, SignatureVerifier};
 use eproxy_verifier::digest::DigestAlgorithm;
 use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors};
 use eproxy_verifier::verify::{ContractInput, PoaSource, Verifier};
+use eproxy_verifier::witness_policy::WitnessPolicy;
+use prost::Message as _;
 use rsa::signature::Verifier as _;
 
 /// The default provider (aws-lc-rs), counting the checks by scheme and the time spent in them,
@@ -195,6 +199,42 @@ fn verify_contract(c: &mut Criterion) {
             || Verifier::new(anchors()),
             |verifier| {
                 let verdict = verifier.verify_contract(&with_crls(&story.contract));
+                assert!(verdict.accepted());
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    // The same evidence with its checkpoint cosigned by three witnesses, checked by a
+    // counterparty that requires two of them: the extra cost of the quorum.
+    let witnesses: Vec<TestWitness> = (1..=3)
+        .map(|i| TestWitness::new(&format!("witness.example/w{i}"), 60 + i))
+        .collect();
+    let mut cosigned = EvidenceBundle::decode(story.bundle.as_slice()).unwrap();
+    let body = cosigned.checkpoint.split("\n\n").next().unwrap().to_owned() + "\n";
+    for witness in &witnesses {
+        let line = witness.cosign(&body, STANDARD_NOW.seconds() as u64);
+        cosigned.checkpoint.push_str(&line);
+    }
+    let cosigned = cosigned.encode_to_vec();
+    let policy = format!(
+        "witness W1 {}\nwitness W2 {}\nwitness W3 {}\ngroup G 2 W1 W2 W3\nquorum G\n",
+        witnesses[0].key(),
+        witnesses[1].key(),
+        witnesses[2].key()
+    );
+    let policy = WitnessPolicy::parse(&policy).unwrap();
+    let quorum_input = ContractInput {
+        poa: PoaSource::Evidence {
+            bundle: &cosigned,
+            operator_key: &key,
+        },
+        ..with_crls(&story.contract)
+    };
+    c.bench_function("verify_contract/cold_2_of_3_witness_quorum", |b| {
+        b.iter_batched(
+            || Verifier::new(anchors()).with_witness_policy(policy.clone()),
+            |verifier| {
+                let verdict = verifier.verify_contract(&quorum_input);
                 assert!(verdict.accepted());
             },
             BatchSize::SmallInput,

@@ -241,6 +241,17 @@ impl WitnessPolicy {
                 .find_map(|key| verify_checkpoint(provider, note, key).ok())
                 .ok_or(Error::CheckpointLogNotInPolicy)?,
         };
+        Ok((checkpoint, self.quorum(provider, note)?))
+    }
+
+    /// Checks the cosignatures alone on a checkpoint whose log signature the caller verified:
+    /// the names of the witnesses whose valid cosignatures are on it if they make the quorum,
+    /// otherwise [`Error::QuorumNotMet`] naming every witness that did not cosign.
+    pub fn quorum(
+        &self,
+        provider: &dyn SignatureVerifier,
+        note: &str,
+    ) -> Result<Vec<String>, Error> {
         let cosigned: Vec<bool> = self
             .witnesses
             .iter()
@@ -272,7 +283,7 @@ impl WitnessPolicy {
                 .collect()
         };
         match met {
-            true => Ok((checkpoint, names(true))),
+            true => Ok(names(true)),
             false => Err(Error::QuorumNotMet {
                 missing: names(false),
             }),

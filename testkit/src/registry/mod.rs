@@ -3,6 +3,7 @@
 //! ([`process`]), driven through its gRPC API, every answer checked with verifier-lib as a
 //! counterparty would. A test file takes the whole kit with `use eproxy_testkit::registry::*`.
 
+pub mod nginx;
 pub mod postgres;
 pub mod process;
 pub mod witness;
@@ -36,6 +37,7 @@ pub use eproxy_verifier::trust_anchor::{AnchorRole, TrustAnchor, TrustAnchors};
 pub use eproxy_verifier::verdict::{Reason, Verdict};
 pub use eproxy_verifier::verify::{ContractInput, PoaSource, Verifier};
 pub use eproxy_verifier::witness_policy::WitnessPolicy;
+pub use nginx::Nginx;
 pub use prost::Message;
 pub use tonic::Code;
 pub use tonic::transport::Channel;

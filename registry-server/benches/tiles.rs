@@ -208,10 +208,9 @@ async fn run(options: Options) {
 /// Waits (up to 10 minutes) until the directory's checkpoint covers `size` leaves.
 async fn wait_for_files(dir: &Path, size: u64) -> String {
     for _ in 0..6_000 {
-        if let Ok(note) = std::fs::read_to_string(dir.join("checkpoint")) {
-            if note.lines().nth(1) == Some(size.to_string().as_str()) {
-                return note;
-            }
+        let note = std::fs::read_to_string(dir.join("checkpoint")).unwrap_or_default();
+        if note.lines().nth(1) == Some(size.to_string().as_str()) {
+            return note;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -31,54 +31,87 @@ pub struct Answer {
     pub body: Vec<u8>,
 }
 
-/// The answer to `request` at `url` (http:// only), its body at most `max_bytes`, the whole
-/// exchange within `timeout`. The error names the URL and what went wrong.
+/// A client that keeps its connections open between exchanges (HTTP keep-alive), for a caller
+/// that asks the same servers again and again: the registry its witnesses.
+#[derive(Clone)]
+pub struct Client {
+    inner: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        Full<Bytes>,
+    >,
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Self {
+            inner:
+                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                    .build_http(),
+        }
+    }
+}
+
+impl Client {
+    /// The answer to `request` at `url` (http:// only), its body at most `max_bytes`, the
+    /// whole exchange within `timeout`. The error names the URL and what went wrong.
+    pub async fn exchange(
+        &self,
+        url: &str,
+        request: Request<'_>,
+        max_bytes: usize,
+        timeout: Duration,
+    ) -> Result<Answer, String> {
+        let uri: hyper::Uri = url
+            .parse()
+            .map_err(|e| format!("{url} is not a URL: {e}"))?;
+        if uri.scheme_str() != Some("http") {
+            return Err(format!("{url}: only http:// URLs are supported"));
+        }
+        let request = match request {
+            Request::Get => hyper::Request::get(uri).body(Full::default()),
+            Request::Post { content_type, body } => hyper::Request::post(uri)
+                .header("content-type", content_type)
+                .body(Full::new(Bytes::from(body))),
+        }
+        .map_err(|e| format!("cannot build the request: {e}"))?;
+        let exchanged = async {
+            let response = self
+                .inner
+                .request(request)
+                .await
+                .map_err(|e| format!("cannot reach {url}: {e}"))?;
+            let status = response.status().as_u16();
+            let content_type = response
+                .headers()
+                .get(hyper::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let body = Limited::new(response.into_body(), max_bytes)
+                .collect()
+                .await
+                .map_err(|e| format!("{url}: the answer could not be read: {e}"))?;
+            Ok(Answer {
+                status,
+                content_type,
+                body: body.to_bytes().to_vec(),
+            })
+        };
+        tokio::time::timeout(timeout, exchanged)
+            .await
+            .map_err(|_| format!("{url}: no answer within {} s", timeout.as_secs()))?
+    }
+}
+
+/// [`Client::exchange`] on a client of its own.
 pub async fn exchange(
     url: &str,
     request: Request<'_>,
     max_bytes: usize,
     timeout: Duration,
 ) -> Result<Answer, String> {
-    let uri: hyper::Uri = url
-        .parse()
-        .map_err(|e| format!("{url} is not a URL: {e}"))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(format!("{url}: only http:// URLs are supported"));
-    }
-    let request = match request {
-        Request::Get => hyper::Request::get(uri).body(Full::default()),
-        Request::Post { content_type, body } => hyper::Request::post(uri)
-            .header("content-type", content_type)
-            .body(Full::new(Bytes::from(body))),
-    }
-    .map_err(|e| format!("cannot build the request: {e}"))?;
-    let exchanged = async {
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http::<Full<Bytes>>();
-        let response = client
-            .request(request)
-            .await
-            .map_err(|e| format!("cannot reach {url}: {e}"))?;
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(hyper::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = Limited::new(response.into_body(), max_bytes)
-            .collect()
-            .await
-            .map_err(|e| format!("{url}: the answer could not be read: {e}"))?;
-        Ok(Answer {
-            status,
-            content_type,
-            body: body.to_bytes().to_vec(),
-        })
-    };
-    tokio::time::timeout(timeout, exchanged)
+    Client::default()
+        .exchange(url, request, max_bytes, timeout)
         .await
-        .map_err(|_| format!("{url}: no answer within {} s", timeout.as_secs()))?
 }
 
 /// [`exchange`] for a caller without a runtime: the body of a 2xx answer, any other status an

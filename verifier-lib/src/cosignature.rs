@@ -49,10 +49,10 @@ pub fn verify_cosignature(
     let (body, signatures) = split_note(note)?;
     let prefix = format!("\u{2014} {} ", key.name());
     let mut found = false;
-    for line in signatures.lines().take(MAX_SIGNATURES) {
-        let Some(encoded) = line.strip_prefix(&prefix) else {
-            continue;
-        };
+    let named = signatures
+        .lines()
+        .filter_map(|line| line.strip_prefix(&prefix));
+    for encoded in named.take(MAX_SIGNATURES) {
         let Ok(blob) = Base64::decode_vec(encoded) else {
             continue;
         };

@@ -288,11 +288,15 @@ pub fn verify_note<'n>(
     let (body, signatures) = split_note(note)?;
     let prefix = format!("\u{2014} {} ", key.name);
     let mut found = false;
-    for line in signatures.lines().take(MAX_SIGNATURES) {
-        let Some(encoded) = line.strip_prefix(&prefix) else {
+    // Lines by other keys are skipped whatever they hold; at most MAX_SIGNATURES of the key's
+    // name are tried.
+    let named = signatures
+        .lines()
+        .filter_map(|line| line.strip_prefix(&prefix));
+    for encoded in named.take(MAX_SIGNATURES) {
+        let Ok(blob) = Base64::decode_vec(encoded) else {
             continue;
         };
-        let blob = Base64::decode_vec(encoded).map_err(|_| note_error("signature base64"))?;
         if blob.len() != 4 + 64 || blob[..4] != key.key_id {
             continue;
         }

@@ -131,3 +131,26 @@ fn a_quorum_policy_requires_the_witnesses_on_the_proofs_checkpoint() {
     let carried = from_evidence(&cosigned.encode_to_vec(), POA).unwrap();
     assert_eq!(carried, proof);
 }
+
+/// A policy's `log` lines name the logs its witnesses watch; they never stand in for the
+/// operator's key: a registration in another log of the same name proves nothing.
+#[test]
+fn a_policys_log_lines_do_not_replace_the_operators_key() {
+    let (operator, _) = world();
+    let mut impostor = TestOperator::new("impostor", ORIGIN).unwrap();
+    let registration = impostor.register(POA, UnixTime::from_seconds(1_780_000_000), None);
+    let link = LinkEvidence {
+        delegation_cms: POA.to_vec(),
+        status: None,
+        registration_event: registration.event.clone(),
+        inclusion: Some(impostor.inclusion(registration.index)),
+    };
+    let proof = from_evidence(&impostor.bundle(vec![link]), POA)
+        .unwrap()
+        .encode();
+    let policy =
+        WitnessPolicy::parse(&format!("log {}\nquorum none\n", impostor.verifier_key())).unwrap();
+    let refused =
+        verify_registration_proof(&AWS_LC, &proof, POA, operator.verifier_key(), Some(&policy));
+    assert_eq!(refused.unwrap_err(), Error::CheckpointSignatureMissing);
+}

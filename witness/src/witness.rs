@@ -103,7 +103,7 @@ impl Witness {
                     Refusal::Storage(r) => (500, r),
                 };
                 if matches!(status, 409 | 422) {
-                    self.keep_refused(body, now);
+                    self.keep_refused(body);
                 }
                 HttpAnswer::refused(status, reason)
             }
@@ -185,10 +185,19 @@ impl Witness {
         )
     }
 
-    /// Keeps a signed request that was refused as a possible proof of the log's misbehaviour.
-    /// Only the log's key can make one, so their number is the log's to answer for.
-    fn keep_refused(&self, body: &[u8], now: u64) {
-        let name = format!("{now}-{}.txt", hex::encode(&Sha256::digest(body)[..8]));
-        let _ = std::fs::write(self.refused.join(name), body);
+    /// Keeps the checkpoint of a refused request the log did sign, as a possible proof of its
+    /// misbehaviour: its note alone, named by its hash. The proof lines are nobody's
+    /// signature (anyone can send a signed checkpoint with a bad proof), so they are not kept,
+    /// and the same checkpoint sent again is one file: only the log's key can add files.
+    fn keep_refused(&self, body: &[u8]) {
+        let Some(note) = std::str::from_utf8(body)
+            .ok()
+            .and_then(|text| AddCheckpoint::parse(text).ok())
+            .map(|request| request.checkpoint)
+        else {
+            return;
+        };
+        let name = format!("{}.note", hex::encode(&Sha256::digest(note)[..16]));
+        let _ = std::fs::write(self.refused.join(name), note);
     }
 }

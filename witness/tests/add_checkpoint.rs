@@ -167,6 +167,19 @@ fn a_forked_checkpoint_is_refused_and_kept_as_evidence() {
 
     assert_eq!(witness.recorded(ORIGIN).unwrap(), Some((9, log.root(9))));
     assert_eq!(refused_files(state.path()), 2);
+    // Anyone may send a signed checkpoint again with made-up proofs: each is refused, and the
+    // checkpoint is kept once.
+    for garbage in 0..5u8 {
+        let note = fork.note(20);
+        let body = AddCheckpoint {
+            old_size: 9,
+            proof: vec![[garbage; 32]; 3],
+            checkpoint: &note,
+        }
+        .encode();
+        assert_eq!(witness.add_checkpoint(body.as_bytes(), NOW).status, 422);
+    }
+    assert_eq!(refused_files(state.path()), 2);
     // The honest history goes on being cosigned.
     assert_eq!(witness.add_checkpoint(&log.request(9, 20), NOW).status, 200);
 }

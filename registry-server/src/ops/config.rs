@@ -248,6 +248,9 @@ pub struct Config {
     pub writer_lease_ms: u64,
 }
 
+/// The most witnesses the registry asks.
+const MAX_WITNESSES: usize = 32;
+
 /// A witness, as the file names it.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -452,6 +455,13 @@ impl Config {
                 url: setting.url.clone(),
                 key,
             });
+        }
+        // A verifier reads at most 64 signature lines of a note: the operator's and these.
+        if endpoints.len() > MAX_WITNESSES {
+            return Err(ConfigError(format!(
+                "{} witnesses: at most {MAX_WITNESSES}",
+                endpoints.len()
+            )));
         }
         if !(1..=3600).contains(&self.witness_interval_seconds) {
             return Err(ConfigError(format!(

@@ -3,9 +3,10 @@
 //! from tiles against the gRPC API, and a witness's round trip. Results and the machine are
 //! recorded in BENCHMARKS.md.
 //!
-//! Run: `cargo bench -p eproxy-registry --bench tiles -- [--leaves N] [--seconds S]
-//! [--rounds R]` (defaults 1000000, 10, 1000): the registry is filled with N PoAs (untimed),
-//! wrk runs S seconds for each source and kind of tile, and the witness is asked R times.
+//! Run: `cargo build --release -p eproxy-witness && cargo bench -p eproxy-registry --bench tiles
+//! -- [--leaves N] [--seconds S] [--rounds R]` (defaults 1000000, 10, 1000): the witness is
+//! asked R times, the registry is filled with N PoAs (untimed), and wrk runs S seconds for each
+//! source and kind of tile. Needs wrk and nginx (`scripts/ensure-system-deps`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -227,9 +228,9 @@ fn wrk(prefix: &str, path: &str, full: u64, seconds: u64) -> (String, String) {
             "math.randomseed(7)\n\
              local function group(n) return string.format('%03d', n % 1000) end\n\
              local function index(n)\n\
-               local s = 'x' .. group(n) n = math.floor(n / 1000)\n\
+               local s = group(n) n = math.floor(n / 1000)\n\
                while n > 0 do s = 'x' .. group(n) .. '/' .. s n = math.floor(n / 1000) end\n\
-               return string.sub(s, 2)\n\
+               return s\n\
              end\n\
              request = function()\n\
                return wrk.format(nil, '/{path}' .. index(math.random(0, {last})))\n\

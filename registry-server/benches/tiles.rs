@@ -18,8 +18,7 @@ use eproxy_testkit::registry::*;
 use eproxy_verifier::add_checkpoint::AddCheckpoint;
 use eproxy_verifier::merkle::{consistency_proof, consistency_proof_in, root};
 use eproxy_verifier::tile::{
-    MAX_BUNDLE_BYTES, MAX_TILE_BYTES, TILE_WIDTH, TileHashes, TileKind, TilePath,
-    parse_entry_bundle,
+    MAX_BUNDLE_BYTES, MAX_TILE_BYTES, TILE_WIDTH, TileHashes, TilePath, parse_entry_bundle,
 };
 
 mod common;
@@ -113,12 +112,8 @@ async fn run(options: Options) {
     let started = Instant::now();
     let mut bytes = 0;
     let mut hashes = Vec::with_capacity(options.leaves);
-    for index in 0..size.div_ceil(TILE_WIDTH) {
-        let path = TilePath {
-            kind: TileKind::Entries,
-            index,
-            width: (size - index * TILE_WIDTH).min(TILE_WIDTH),
-        };
+    for first in (0..size).step_by(TILE_WIDTH as usize) {
+        let path = TilePath::entries_holding(first, size).unwrap();
         let url = format!("{prefix}/{path}");
         let answer = exchange(
             &url,

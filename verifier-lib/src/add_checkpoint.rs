@@ -14,7 +14,7 @@
 use base64ct::{Base64, Encoding};
 
 use crate::Error;
-use crate::merkle::Hash;
+use crate::merkle::{Hash, base64_hash};
 use crate::note::{MAX_NOTE_BYTES, canonical_decimal};
 
 /// The most consistency proof lines a request carries (a proof in a tree of 2^64 leaves).
@@ -63,9 +63,7 @@ impl<'a> AddCheckpoint<'a> {
             if proof.len() == MAX_PROOF_LINES {
                 return Err(malformed("more than 63 consistency proof lines"));
             }
-            let hash = Base64::decode_vec(line)
-                .ok()
-                .and_then(|h| Hash::try_from(h).ok())
+            let hash = base64_hash(line)
                 .ok_or_else(|| malformed("a proof line is not 32 bytes of base64"))?;
             proof.push(hash);
         }

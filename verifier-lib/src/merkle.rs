@@ -9,6 +9,15 @@ use sha2::{Digest, Sha256};
 /// A SHA-256 node hash.
 pub type Hash = [u8; 32];
 
+/// A hash spelled in standard base64, as checkpoints and proofs in text write it; `None` for
+/// anything that is not exactly 32 bytes of base64.
+pub fn base64_hash(text: &str) -> Option<Hash> {
+    use base64ct::{Base64, Encoding};
+    Base64::decode_vec(text)
+        .ok()
+        .and_then(|h| Hash::try_from(h).ok())
+}
+
 /// The hash of a leaf: SHA-256(0x00 ‖ leaf).
 pub fn leaf_hash(leaf: &[u8]) -> Hash {
     Sha256::new()

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::Error;
 use crate::crypto::{SignatureScheme, SignatureVerifier};
-use crate::merkle::Hash;
+use crate::merkle::{Hash, base64_hash};
 use crate::verification_cache::{Signer, VerificationCache};
 
 /// The largest note accepted, in bytes.
@@ -219,10 +219,7 @@ impl Checkpoint {
         }
         let size = canonical_decimal(size)
             .ok_or_else(|| note_error("tree size is not a canonical decimal below 2^64"))?;
-        let root = Base64::decode_vec(root)
-            .ok()
-            .and_then(|r| Hash::try_from(r).ok())
-            .ok_or_else(|| note_error("root is not 32 bytes of base64"))?;
+        let root = base64_hash(root).ok_or_else(|| note_error("root is not 32 bytes of base64"))?;
         Ok(Self {
             origin: origin.to_owned(),
             size,

@@ -81,6 +81,16 @@ impl TilePath {
         })
     }
 
+    /// The entry bundle holding leaf `leaf`, as wide as a tree of `size` leaves makes it; `None`
+    /// when the tree has no such leaf.
+    pub fn entries_holding(leaf: u64, size: u64) -> Option<Self> {
+        let hashes = Self::holding(0, leaf, size)?;
+        Some(Self {
+            kind: TileKind::Entries,
+            ..hashes
+        })
+    }
+
     /// The smallest tree size in which this tile exists: every hash in it is of a complete
     /// subtree. `None` if no `u64` size is enough.
     pub fn needs_size(&self) -> Option<u64> {

@@ -21,7 +21,7 @@ use eproxy_proto::{DelegationId, decode_canonical};
 use crate::Error;
 use crate::crypto::SignatureVerifier;
 use crate::evidence::MAX_EVIDENCE_BYTES;
-use crate::merkle::{Hash, leaf_hash, verify_inclusion};
+use crate::merkle::{Hash, base64_hash, leaf_hash, verify_inclusion};
 use crate::note::{Checkpoint, MAX_NOTE_BYTES, VerifierKey, canonical_decimal, verify_checkpoint};
 use crate::witness_policy::WitnessPolicy;
 
@@ -94,9 +94,7 @@ impl TlogProof {
             if proof.len() == MAX_PROOF_LINES {
                 return Err(malformed("more than 64 inclusion proof lines"));
             }
-            let hash = Base64::decode_vec(next)
-                .ok()
-                .and_then(|h| Hash::try_from(h).ok())
+            let hash = base64_hash(next)
                 .ok_or_else(|| malformed("a proof line is not 32 bytes of base64"))?;
             proof.push(hash);
         }

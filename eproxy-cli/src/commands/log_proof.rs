@@ -13,8 +13,7 @@ use eproxy_verifier::evidence::MAX_EVIDENCE_BYTES;
 use eproxy_verifier::merkle::inclusion_proof_in;
 use eproxy_verifier::note::{MAX_NOTE_BYTES, VerifierKey, verify_checkpoint};
 use eproxy_verifier::tile::{
-    MAX_BUNDLE_BYTES, MAX_TILE_BYTES, TILE_WIDTH, TileHashes, TileKind, TilePath,
-    parse_entry_bundle,
+    MAX_BUNDLE_BYTES, MAX_TILE_BYTES, TILE_WIDTH, TileHashes, TilePath, parse_entry_bundle,
 };
 use eproxy_verifier::tlog_proof::{
     MAX_PROOF_BYTES, TlogProof, from_evidence, verify_registration_proof,
@@ -95,12 +94,8 @@ fn from_tiles(prefix: &str, index: u64, key: &VerifierKey) -> Result<TlogProof, 
         ))
         .fix("the checkpoint may not cover a registration of the last seconds yet: try again"));
     }
-    let bundle_index = index / TILE_WIDTH;
-    let entries = TilePath {
-        kind: TileKind::Entries,
-        index: bundle_index,
-        width: (checkpoint.size - bundle_index * TILE_WIDTH).min(TILE_WIDTH),
-    };
+    let entries = TilePath::entries_holding(index, checkpoint.size)
+        .ok_or_else(|| CliError::new(format!("no entry bundle holds entry {index}")))?;
     let bytes = fetch(&entries.to_string(), MAX_BUNDLE_BYTES)?;
     let leaves = parse_entry_bundle(&bytes, entries.width)
         .map_err(|e| CliError::new(format!("{entries}: {e}")))?;
